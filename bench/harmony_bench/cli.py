@@ -1,0 +1,179 @@
+"""bench/run: accuracy and speed of Harmony and its peers, on the same files in the same run."""
+import argparse
+import datetime
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from . import corpus, paths, realclips, report, runner, scoring, tools
+
+SUITES = ("rhythm", "key")
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(prog="bench/run", description=__doc__)
+    ap.add_argument("--suite", choices=("rhythm", "key", "decode", "all"), default="all")
+    ap.add_argument("--quick", action="store_true",
+                    help="the CI subset: bench/sets/quick.txt (30 songs) + the labelled real clips")
+    ap.add_argument("--set", default=None,
+                    help="song set from bench/sets/ (default: quick with --quick, else dev)")
+    ap.add_argument("--songs", default=None, help="explicit song ids, e.g. 1-20 or 3,7 (overrides --set)")
+    ap.add_argument("--no-real", action="store_true", help="skip the real clips of ../shared/data")
+    ap.add_argument("--tools", default=None,
+                    help="comma list of rows to run: harmony,aubio,qm-dsp,essentia (default all)")
+    ap.add_argument("--repeats", type=int, default=None,
+                    help="timed runs per tool and file (default 1 with --quick, else 3)")
+    ap.add_argument("--speed-set", default=None,
+                    help="with a full run, files in this set get --repeats runs, the others one run "
+                         "(default: quick); 'all' times every file --repeats times")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="files analysed in parallel (default 1: timings are cleanest serial)")
+    ap.add_argument("--rerun-peers", action="store_true", help="ignore cached peer results")
+    ap.add_argument("--out", default=None,
+                    help="report folder (default bench/results/latest with --quick, else bench/results)")
+    ap.add_argument("--check-baseline", action="store_true",
+                    help="exit 1 if Harmony is below bench/baseline/quick.json by more than its margin")
+    ap.add_argument("--update-baseline", action="store_true",
+                    help="write Harmony's quick-set scores to bench/baseline/quick.json")
+    ap.add_argument("--no-plots", action="store_true")
+    return ap.parse_args(argv)
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def git_info():
+    def g(*a):
+        r = subprocess.run(["git", "-C", paths.REPO_DIR] + list(a), capture_output=True, text=True)
+        return r.stdout.strip()
+    return {"commit": g("rev-parse", "HEAD") or "unknown", "describe": g("describe", "--always", "--dirty"),
+            "dirty": bool(g("status", "--porcelain", "--", ".", ":!bench/results"))}
+
+
+def select_tracks(args, shared):
+    if args.songs:
+        songs, set_name = corpus.parse_songs(args.songs), "songs " + args.songs
+    else:
+        set_name = args.set or ("quick" if args.quick else "dev")
+        songs = corpus.song_list(set_name)
+    if not corpus.ensure_rendered(songs, shared, jobs=min(args.jobs, 2) if args.jobs > 1 else 2, log=log):
+        log("warning: some renders are missing; they are left out")
+    tracks = corpus.load_corpus_tracks(songs)
+    if not args.no_real:
+        tracks += realclips.load_real_clips(shared)
+    return tracks, set_name
+
+
+def run_suite(suite, tracks, args, speed_ids):
+    names = set(args.tools.split(",")) if args.tools else None
+    rows = tools.tools_for(suite, names)
+    tool_info = []
+    for t in rows:
+        ok, why = t.available()
+        tool_info.append({"name": t.name, "available": ok, "reason": why, "peer": t.peer,
+                          "version": t.version() if ok else "", "description": t.description,
+                          "provides": list(t.provides)})
+        log("  %-20s %s" % (t.name, ("ok  " + tool_info[-1]["version"]) if ok else "SKIPPED: " + why))
+    jobs = []
+    for tr in tracks:
+        wanted = [tr["truth"].get(k) for k in (("tempo_bpm", "beats") if suite == "rhythm" else ("key",))]
+        if not any(wanted):
+            continue
+        for t, info in zip(rows, tool_info):
+            if info["available"]:
+                reps = args.repeats if tr["id"] in speed_ids else 1
+                jobs.append((tr, t, info, reps))
+    results = []
+    done = [0]
+    t0 = time.time()
+
+    def work(job):
+        tr, t, info, reps = job
+        res = runner.run_tool(t, info["version"], tr, reps, use_cache=not args.rerun_peers)
+        sc = (scoring.score_rhythm if suite == "rhythm" else scoring.score_key)(
+            tr["truth"], res.get("estimate") if res["status"] == "ok" else None, t.provides)
+        done[0] += 1
+        if done[0] % 20 == 0 or done[0] == len(jobs):
+            log("  [%s %d/%d] %.0f s" % (suite, done[0], len(jobs), time.time() - t0))
+        if res["status"] != "ok":
+            log("  ! %s on %s: %s" % (t.name, tr["id"], (res["error"] or "")[:200]))
+        return {"suite": suite, "tool": t.name, "track": tr["id"], "set": tr["set"],
+                "format": tr["format"], "duration_s": tr["duration_s"], "speed_sample": tr["id"] in speed_ids,
+                "status": res["status"], "error": res.get("error"), "cached": res.get("cached", False),
+                "wall_s": res.get("wall_s"), "cpu_s": res.get("cpu_s"), "rss_mb": res.get("rss_mb"),
+                "n_runs": res.get("n_runs", 0), "runs": res.get("runs", []),
+                "estimate": res.get("estimate"), "scores": sc,
+                "truth_label": report._truth_label(suite, tr["truth"]),
+                "truth_bpm": tr["truth"].get("tempo_bpm"), "truth_key": tr["truth"].get("key")}
+
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
+        results = list(ex.map(work, jobs))
+    return {"suite": suite, "tools": tool_info, "results": results}
+
+
+def main(argv=None):
+    args = parse_args(argv if argv is not None else sys.argv[1:])
+    shared = paths.shared_dir()
+    if not corpus.corpus_present(shared):
+        log("bench: %s (../shared/corpus) is absent: no evaluation corpus, nothing to measure. "
+            "Skipping the benchmark (exit 0)." % shared)
+        return 0
+    if args.repeats is None:
+        args.repeats = 1 if args.quick else 3
+    out = args.out or os.path.join(paths.BENCH_DIR, "results", "latest" if args.quick else "")
+    out = os.path.abspath(out)
+    os.makedirs(out, exist_ok=True)
+    suites = SUITES if args.suite == "all" else ((args.suite,) if args.suite != "decode" else ())
+    meta = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "git": git_info(), "command": "bench/run " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "repeats": args.repeats, "jobs": args.jobs, "host": host_info()}
+    t_start = time.time()
+    data = {"meta": meta, "suites": {}}
+    if suites:
+        tracks, set_name = select_tracks(args, shared)
+        meta["set"] = set_name
+        if args.quick or args.songs or args.set or args.speed_set == "all":
+            speed_ids = {t["id"] for t in tracks}
+        else:
+            sp = set(corpus.song_list(args.speed_set or "quick"))
+            speed_ids = {t["id"] for t in tracks
+                         if t["set"] == "real" or int(t["id"].split("-")[1]) in sp}
+        meta["n_corpus"] = sum(t["set"] == "corpus" for t in tracks)
+        meta["n_real"] = sum(t["set"] == "real" for t in tracks)
+        meta["n_speed"] = len(speed_ids)
+        log("bench: %d corpus tracks (%s) + %d real clips; %d timed %d× -> %s" % (
+            meta["n_corpus"], set_name, meta["n_real"], len(speed_ids), args.repeats, out))
+        for s in suites:
+            log("suite %s:" % s)
+            data["suites"][s] = run_suite(s, tracks, args, speed_ids)
+    if args.suite in ("decode", "all"):
+        from . import decode_suite
+        log("suite decode:")
+        data["suites"]["decode"] = decode_suite.run(args.repeats if not args.quick else 3, log=log)
+    meta["elapsed_s"] = time.time() - t_start
+    summary = report.write_all(data, out, plots=not args.no_plots, log=log)
+    rc = 0
+    if args.update_baseline or args.check_baseline:
+        from . import baseline
+        if args.update_baseline:
+            baseline.update(summary, log=log)
+        if args.check_baseline:
+            rc = baseline.check(summary, log=log)
+    log("bench: done in %.0f s; report %s" % (time.time() - t_start, os.path.join(out, "report.md")))
+    return rc
+
+
+def host_info():
+    info = {"cpus": os.cpu_count()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    info["cpu"] = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return info

@@ -1,0 +1,116 @@
+"""Per-track scores, computed with mir_eval (Debian python3-mir-eval), the reference implementation.
+
+Tempo   Acc1: |est - ref| <= 4 % of ref; Acc1@1%: the same at 1 %; Acc2: Acc1 after allowing
+        factors 2, 3, 1/2, 1/3 (octave errors). Each comparison is mir_eval.tempo.detection with
+        one reference tempo and tolerance 0.04 (0.01); Acc2 takes the best over the factors.
+Beats   mir_eval.beat.f_measure (±70 ms), continuity -> CMLt, AMLt, after
+        mir_eval.beat.trim_beats (the MIREX convention: beats before 5 s are ignored).
+Downbeats  mir_eval.beat.f_measure (±70 ms) on the downbeat times, trimmed the same way.
+Meter   exact label equality (mir_eval has no meter metric).
+Key     mir_eval.key.weighted_score (MIREX: 1 same, 0.5 fifth, 0.3 relative, 0.2 parallel, 0 other);
+        the relation category is read from that score; exact = score 1.
+A missing estimate scores 0 (and is counted as missing in the report).
+"""
+import warnings
+
+import numpy as np
+import mir_eval
+
+from .keys import mir_eval_label
+
+ACC2_FACTORS = (1.0, 2.0, 0.5, 3.0, 1.0 / 3.0)
+KEY_CATEGORY = {1.0: "same", 0.5: "fifth", 0.3: "relative", 0.2: "parallel", 0.0: "other"}
+
+
+def _tempo_hit(ref, est, tol):
+    # mir_eval wants two reference tempi with a weight; weight 1 puts all of it on the first.
+    ref_t = np.array([ref, ref], dtype=float)
+    est_t = np.array([est, est], dtype=float)
+    _, one_correct, _ = mir_eval.tempo.detection(ref_t, 1.0, est_t, tol=tol)
+    return bool(one_correct)
+
+
+def tempo_scores(ref_bpm, est_bpm):
+    if not ref_bpm:
+        return {}
+    if not est_bpm or est_bpm <= 0:
+        return {"acc1": 0.0, "acc2": 0.0, "acc1_1pct": 0.0, "tempo_missing": True}
+    acc2 = any(_tempo_hit(ref_bpm, est_bpm * f, 0.04) for f in ACC2_FACTORS)
+    return {"acc1": float(_tempo_hit(ref_bpm, est_bpm, 0.04)),
+            "acc2": float(acc2),
+            "acc1_1pct": float(_tempo_hit(ref_bpm, est_bpm, 0.01)),
+            "tempo_ratio": float(est_bpm / ref_bpm)}
+
+
+def _trim(times):
+    return mir_eval.beat.trim_beats(np.asarray(sorted(times), dtype=float))
+
+
+def beat_scores(ref_beats, est_beats):
+    if not ref_beats or len(ref_beats) < 2:
+        return {}
+    ref = _trim(ref_beats)
+    if len(ref) < 2:
+        return {}
+    if not est_beats:
+        return {"beat_f": 0.0, "cmlt": 0.0, "amlt": 0.0, "beats_missing": True}
+    est = _trim(est_beats)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f = mir_eval.beat.f_measure(ref, est, f_measure_threshold=0.07)
+        _, cmlt, _, amlt = mir_eval.beat.continuity(ref, est)
+    return {"beat_f": float(f), "cmlt": float(cmlt), "amlt": float(amlt)}
+
+
+def downbeat_scores(ref_down, est_down, confidence=None):
+    if not ref_down or len(ref_down) < 2:
+        return {}
+    ref = _trim(ref_down)
+    if len(ref) < 1:
+        return {}
+    if not est_down:
+        f = 0.0
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            f = float(mir_eval.beat.f_measure(ref, _trim(est_down), f_measure_threshold=0.07))
+    out = {"downbeat_f": f}
+    if confidence == "high":
+        out["downbeat_f_high"] = f
+    return out
+
+
+def meter_score(ref, est):
+    if not ref:
+        return {}
+    return {"meter_acc": float(bool(est) and est.strip() == ref)}
+
+
+def key_scores(ref_key, est_key):
+    if not ref_key:
+        return {}
+    if not est_key:
+        return {"key_weighted": 0.0, "key_exact": 0.0, "key_category": "missing"}
+    s = float(mir_eval.key.weighted_score(mir_eval_label(ref_key), mir_eval_label(est_key)))
+    return {"key_weighted": s, "key_exact": float(s == 1.0),
+            "key_category": KEY_CATEGORY.get(round(s, 2), "other")}
+
+
+def score_rhythm(truth, est, provides):
+    """est may be None (tool failed): every metric the tool offers is then 0."""
+    est = est or {}
+    out = {}
+    if "bpm" in provides:
+        out.update(tempo_scores(truth.get("tempo_bpm"), est.get("bpm")))
+    if "beats" in provides:
+        out.update(beat_scores(truth.get("beats"), est.get("beats")))
+    if "downbeats" in provides:
+        out.update(downbeat_scores(truth.get("downbeats"), est.get("downbeats"),
+                                   truth.get("downbeat_confidence")))
+    if "meter" in provides:
+        out.update(meter_score(truth.get("meter"), est.get("meter")))
+    return out
+
+
+def score_key(truth, est, provides):
+    return key_scores(truth.get("key"), (est or {}).get("key"))

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every Debian package Harmony needs to build, run and test.
+# Idempotent: when everything is present it does nothing (no apt-get call).
+#   scripts/setup.sh          build + runtime + test dependencies
+#   scripts/setup.sh --bench  also the benchmark's peers and corpus renderer
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libsoxr-dev
+  libfftw3-dev libebur128-dev libtag1-dev libsqlite3-dev libpq-dev
+  nlohmann-json3-dev libvalijson-dev libcli11-dev libspdlog-dev libfmt-dev
+  libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev libxxhash-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  clang-format ffmpeg python3 python3-jsonschema
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  pkgs+=(
+    aubio-tools libaubio-dev libqm-dsp-dev
+    python3-numpy python3-scipy python3-matplotlib python3-mir-eval python3-mido
+    fluidsynth fluid-soundfont-gm timgm6mb-soundfont musescore-general-soundfont
+    sox libsox-fmt-all lame vorbis-tools time
+  )
+  # essentia.js comes from npm; use the machine's node/npm when present.
+  command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#pkgs[@]} packages present"
+  exit 0
+fi
+if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
+echo "setup: installing ${#missing[@]} packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

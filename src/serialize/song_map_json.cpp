@@ -1,0 +1,201 @@
+#include "serialize/song_map_json.hpp"
+
+#include "harmony/engine.hpp"
+#include "harmony/version.hpp"
+
+namespace harmony::serialize {
+
+using nlohmann::json;
+
+namespace {
+
+json param_json(const ParamValue& v) {
+    return std::visit([](const auto& x) { return json(x); }, v);
+}
+
+json prov_json(const Provenance& p) {
+    json params = json::object();
+    for (const auto& [k, v] : p.params) params[k] = param_json(v);
+    return {{"analyzer", p.analyzer}, {"version", p.version}, {"params", params}, {"elapsed_s", p.elapsed_s}};
+}
+
+json votes_json(const std::vector<EstimatorVote>& votes) {
+    json a = json::array();
+    for (const auto& v : votes) a.push_back({{"name", v.name}, {"value", v.value}, {"score", v.score}, {"note", v.note}});
+    return a;
+}
+
+json key_name_json(const KeyName& k) {
+    return {{"tonic", k.tonic},       {"pitch_class", k.pitch_class}, {"mode", k.mode},
+            {"label", k.label},       {"camelot", k.camelot},         {"open_key", k.open_key}};
+}
+
+json tempo_json(const Tempo& t) {
+    json j;
+    j["bpm"] = t.bpm ? json(*t.bpm) : json(nullptr);
+    if (!t.bpm) j["no_tempo_reason"] = t.no_tempo_reason;
+    j["confidence"] = t.confidence;
+    j["range_bpm"] = {t.range_min_bpm, t.range_max_bpm};
+    j["stable"] = t.stable;
+    j["alternatives"] = json::array();
+    for (const auto& a : t.alternatives)
+        j["alternatives"].push_back({{"bpm", a.bpm}, {"probability", a.probability}, {"relation", a.relation}});
+    j["curve"] = json::array();
+    for (const auto& p : t.curve) j["curve"].push_back({p.time_s, p.bpm});
+    j["estimators"] = votes_json(t.estimators);
+    j["decision"] = t.decision;
+    j["provenance"] = prov_json(t.provenance);
+    return j;
+}
+
+json beats_json(const Beats& b) {
+    return {{"times_s", b.times_s},
+            {"positions", b.positions},
+            {"confidence", b.confidence},
+            {"grid",
+             {{"constant", b.grid.constant},
+              {"first_beat_s", b.grid.first_beat_s},
+              {"first_downbeat_s", b.grid.first_downbeat_s},
+              {"bpm", b.grid.bpm}}},
+            {"provenance", prov_json(b.provenance)}};
+}
+
+json key_json(const Key& k) {
+    json j;
+    j["key"] = k.key ? key_name_json(*k.key) : json(nullptr);
+    // Flattened copies of the main key for consumers that want one level (tonic, mode, camelot...).
+    if (k.key) {
+        j["tonic"] = k.key->tonic;
+        j["pitch_class"] = k.key->pitch_class;
+        j["mode"] = k.key->mode;
+        j["label"] = k.key->label;
+        j["camelot"] = k.key->camelot;
+        j["open_key"] = k.key->open_key;
+    } else {
+        j["no_key_reason"] = k.no_key_reason;
+    }
+    j["confidence"] = k.confidence;
+    j["candidates"] = json::array();
+    for (const auto& c : k.candidates) j["candidates"].push_back({{"key", key_name_json(c.key)}, {"score", c.score}});
+    j["compatible_camelot"] = k.compatible_camelot;
+    j["tuning"] = {{"a4_hz", k.tuning.a4_hz}, {"cents", k.tuning.cents}, {"confidence", k.tuning.confidence}};
+    j["segments"] = json::array();
+    for (const auto& s : k.segments)
+        j["segments"].push_back(
+            {{"start_s", s.start_s}, {"end_s", s.end_s}, {"key", key_name_json(s.key)}, {"confidence", s.confidence}});
+    j["modal"] = k.modal ? json{{"tonic", k.modal->tonic},
+                                {"mode", k.modal->mode},
+                                {"label", k.modal->label},
+                                {"confidence", k.modal->confidence}}
+                         : json(nullptr);
+    j["estimators"] = votes_json(k.estimators);
+    j["provenance"] = prov_json(k.provenance);
+    return j;
+}
+
+json loudness_json(const Loudness& l) {
+    return {{"integrated_lufs", l.integrated_lufs},
+            {"loudness_range_lu", l.loudness_range_lu},
+            {"true_peak_dbtp", l.true_peak_dbtp},
+            {"sample_peak_dbfs", l.sample_peak_dbfs},
+            {"max_momentary_lufs", l.max_momentary_lufs},
+            {"max_short_term_lufs", l.max_short_term_lufs},
+            {"replaygain_track_gain_db", l.replaygain_track_gain_db},
+            {"replaygain_track_peak", l.replaygain_track_peak},
+            {"silent", l.silent},
+            {"confidence", l.confidence},
+            {"provenance", prov_json(l.provenance)}};
+}
+
+json notes_json(const std::vector<Note>& notes) {
+    json a = json::array();
+    for (const auto& n : notes) a.push_back({n.onset_s, n.offset_s, n.pitch_midi, n.velocity});
+    return a;
+}
+
+}  // namespace
+
+json to_json_value(const SongMap& m) {
+    json j;
+    j["schema_version"] = kSongMapSchemaVersion;
+    j["harmony_version"] = kVersion;
+    const AudioInfo& a = m.audio;
+    j["audio"] = {{"path", a.path},
+                  {"container", a.container},
+                  {"codec", a.codec},
+                  {"sample_rate_hz", a.sample_rate_hz},
+                  {"channels", a.channels},
+                  {"bit_rate", a.bit_rate},
+                  {"duration_s", a.duration_s},
+                  {"file_size_bytes", a.file_size_bytes},
+                  {"content_hash", a.content_hash},
+                  {"analysis_rate_hz", a.analysis_rate_hz},
+                  {"truncated", a.truncated},
+                  {"warnings", a.warnings}};
+    if (m.tempo) j["tempo"] = tempo_json(*m.tempo);
+    if (m.beats) j["beats"] = beats_json(*m.beats);
+    if (m.downbeats)
+        j["downbeats"] = {{"times_s", m.downbeats->times_s},
+                          {"confidence", m.downbeats->confidence},
+                          {"provenance", prov_json(m.downbeats->provenance)}};
+    if (m.meter) {
+        json c = json::array();
+        for (const auto& x : m.meter->candidates) c.push_back({{"label", x.label}, {"probability", x.probability}});
+        j["meter"] = {{"label", m.meter->label},
+                      {"numerator", m.meter->numerator},
+                      {"denominator", m.meter->denominator},
+                      {"confidence", m.meter->confidence},
+                      {"candidates", c},
+                      {"provenance", prov_json(m.meter->provenance)}};
+    }
+    if (m.key) j["key"] = key_json(*m.key);
+    if (m.loudness) j["loudness"] = loudness_json(*m.loudness);
+    if (m.chords) {
+        json s = json::array();
+        for (const auto& c : m.chords->segments) s.push_back({c.start_s, c.end_s, c.label, c.confidence});
+        j["chords"] = {{"segments", s}, {"confidence", m.chords->confidence}, {"provenance", prov_json(m.chords->provenance)}};
+    }
+    if (m.sections) {
+        json s = json::array();
+        for (const auto& c : m.sections->segments) s.push_back({c.start_s, c.end_s, c.label, c.confidence});
+        j["sections"] = {{"segments", s}, {"confidence", m.sections->confidence}, {"provenance", prov_json(m.sections->provenance)}};
+    }
+    if (m.notes)
+        j["notes"] = {{"melody", notes_json(m.notes->melody)},
+                      {"bass", notes_json(m.notes->bass)},
+                      {"confidence", m.notes->confidence},
+                      {"provenance", prov_json(m.notes->provenance)}};
+    if (m.lyrics) {
+        json lines = json::array();
+        for (const auto& l : m.lyrics->lines) lines.push_back({l.start_s, l.end_s, l.text});
+        j["lyrics"] = {{"language", m.lyrics->language},
+                       {"lines", lines},
+                       {"confidence", m.lyrics->confidence},
+                       {"provenance", prov_json(m.lyrics->provenance)}};
+    }
+    if (m.stems) {
+        json s = json::array();
+        for (const auto& x : m.stems->stems) s.push_back({{"name", x.name}, {"uri", x.uri}});
+        j["stems"] = {{"stems", s}, {"confidence", m.stems->confidence}, {"provenance", prov_json(m.stems->provenance)}};
+    }
+    j["elapsed_s"] = m.elapsed_s;
+    return j;
+}
+
+}  // namespace harmony::serialize
+
+namespace harmony {
+
+Result<std::string> to_json(const SongMap& map, int indent) {
+    const nlohmann::json j = serialize::to_json_value(map);
+    if (auto v = serialize::validate(j); !v) return v.error();
+    return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Result<void> validate_song_map_json(const std::string& json_text) {
+    auto j = nlohmann::json::parse(json_text, nullptr, false);
+    if (j.is_discarded()) return make_error(ErrorCode::kSchemaViolation, "not valid JSON");
+    return serialize::validate(j);
+}
+
+}  // namespace harmony

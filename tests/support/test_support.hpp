@@ -1,0 +1,38 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace harmony::test {
+
+/// A fresh temporary directory, removed when the object dies.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::string& path() const { return path_; }
+    std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+private:
+    std::string path_;
+};
+
+struct CommandResult {
+    int exit_code = -1;      // -1 when killed by a signal
+    int signal = 0;
+    std::string out;
+    std::string err;
+};
+
+/// Runs argv (no shell) with a timeout; captures stdout and stderr.
+CommandResult run_command(const std::vector<std::string>& argv, int timeout_s = 120);
+
+/// True when an executable is on PATH.
+bool have_program(const std::string& name);
+
+void write_file(const std::string& path, const std::string& bytes);
+std::string read_file(const std::string& path);
+
+}  // namespace harmony::test
