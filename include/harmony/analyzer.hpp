@@ -17,17 +17,17 @@ struct ParamSpec {
     std::string doc;
     ParamType type = ParamType::kDouble;
     ParamValue default_value;
-    double min = 0.0;                      // numeric types only
+    double min = 0.0;  // numeric types only
     double max = 0.0;
-    std::vector<std::string> choices;      // string type only; empty = free text
+    std::vector<std::string> choices;  // string type only; empty = free text
 };
 
 struct AnalyzerInfo {
-    std::string id;                        // "tempo"
-    int version = 1;                       // bumped whenever the output can change
-    std::string summary;                   // one line
-    std::vector<std::string> depends_on;   // analyzer ids that must run first
-    std::vector<std::string> produces;     // Song Map parts written ("tempo", "beats", ...)
+    std::string id;                       // "tempo"
+    int version = 1;                      // bumped whenever the output can change
+    std::string summary;                  // one line
+    std::vector<std::string> depends_on;  // analyzer ids that must run first
+    std::vector<std::string> produces;    // Song Map parts written ("tempo", "beats", ...)
     std::vector<ParamSpec> params;
 };
 

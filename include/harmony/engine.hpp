@@ -32,8 +32,8 @@ struct AnalysisRequest {
 
 struct EngineOptions {
     int analysis_rate_hz = 22050;
-    ProgressCallback progress;              // throttled to ~60 ms, always ends with fraction 1
-    std::stop_token stop;                   // cancellation
+    ProgressCallback progress;  // throttled to ~60 ms, always ends with fraction 1
+    std::stop_token stop;       // cancellation
 };
 
 class Engine {

@@ -16,39 +16,39 @@ namespace harmony {
 using ParamValue = std::variant<bool, std::int64_t, double, std::string>;
 
 struct Provenance {
-    std::string analyzer;                       // analyzer id, e.g. "tempo"
-    int version = 0;                            // bumped whenever its output can change
-    std::map<std::string, ParamValue> params;   // the effective parameters
-    double elapsed_s = 0.0;                     // wall time of this analyzer (features excluded)
+    std::string analyzer;                      // analyzer id, e.g. "tempo"
+    int version = 0;                           // bumped whenever its output can change
+    std::map<std::string, ParamValue> params;  // the effective parameters
+    double elapsed_s = 0.0;                    // wall time of this analyzer (features excluded)
 };
 
 struct AudioInfo {
     std::string path;
-    std::string container;          // FFmpeg demuxer name, e.g. "mp3", "mov,mp4,m4a,3gp,3g2,mj2"
-    std::string codec;              // FFmpeg codec name, e.g. "mp3", "aac", "flac"
-    int sample_rate_hz = 0;         // of the source
-    int channels = 0;               // of the source
-    std::int64_t bit_rate = 0;      // bits per second, 0 when unknown
-    double duration_s = 0.0;        // of the decoded audio (exact sample count / rate)
+    std::string container;      // FFmpeg demuxer name, e.g. "mp3", "mov,mp4,m4a,3gp,3g2,mj2"
+    std::string codec;          // FFmpeg codec name, e.g. "mp3", "aac", "flac"
+    int sample_rate_hz = 0;     // of the source
+    int channels = 0;           // of the source
+    std::int64_t bit_rate = 0;  // bits per second, 0 when unknown
+    double duration_s = 0.0;    // of the decoded audio (exact sample count / rate)
     std::int64_t file_size_bytes = 0;
-    std::string content_hash;       // "xxh128:<32 hex>" of the file's bytes
-    int analysis_rate_hz = 0;       // rate the analyzers saw (mono)
-    bool truncated = false;         // decoding stopped early or skipped corrupt data
+    std::string content_hash;  // "xxh128:<32 hex>" of the file's bytes
+    int analysis_rate_hz = 0;  // rate the analyzers saw (mono)
+    bool truncated = false;    // decoding stopped early or skipped corrupt data
     std::vector<std::string> warnings;
 };
 
 /// One estimator's opinion inside an ensemble (the per-algorithm breakdown).
 struct EstimatorVote {
-    std::string name;       // e.g. "acf_multiband", "krumhansl"
-    std::string value;      // what it said, human readable ("128.02", "A minor")
-    double score = 0.0;     // its own confidence or weight
-    std::string note;       // how it was used ("chosen", "octave-corrected x2", ...)
+    std::string name;    // e.g. "acf_multiband", "krumhansl"
+    std::string value;   // what it said, human readable ("128.02", "A minor")
+    double score = 0.0;  // its own confidence or weight
+    std::string note;    // how it was used ("chosen", "octave-corrected x2", ...)
 };
 
 struct TempoAlternative {
     double bpm = 0.0;
     double probability = 0.0;
-    std::string relation;   // "half", "double", "three-halves", "two-thirds", "other"
+    std::string relation;  // "half", "double", "three-halves", "two-thirds", "other"
 };
 
 struct TempoPoint {
@@ -57,21 +57,21 @@ struct TempoPoint {
 };
 
 struct Tempo {
-    std::optional<double> bpm;            // nullopt: no tempo (beatless, silence, too short)
-    std::string no_tempo_reason;          // set when bpm is empty
+    std::optional<double> bpm;    // nullopt: no tempo (beatless, silence, too short)
+    std::string no_tempo_reason;  // set when bpm is empty
     double confidence = 0.0;
-    double range_min_bpm = 0.0;           // the DJ tempo range the answer was folded into
+    double range_min_bpm = 0.0;  // the DJ tempo range the answer was folded into
     double range_max_bpm = 0.0;
-    bool stable = true;                   // constant tempo (a straight grid fits)
+    bool stable = true;  // constant tempo (a straight grid fits)
     std::vector<TempoAlternative> alternatives;
-    std::vector<TempoPoint> curve;        // local tempo over time
+    std::vector<TempoPoint> curve;  // local tempo over time
     std::vector<EstimatorVote> estimators;
-    std::string decision;                 // how the final answer was reached
+    std::string decision;  // how the final answer was reached
     Provenance provenance;
 };
 
 struct BeatGrid {
-    bool constant = true;                 // true: first_downbeat_s + bpm describe every beat
+    bool constant = true;  // true: first_downbeat_s + bpm describe every beat
     double first_beat_s = 0.0;
     double first_downbeat_s = 0.0;
     double bpm = 0.0;
@@ -79,7 +79,7 @@ struct BeatGrid {
 
 struct Beats {
     std::vector<double> times_s;
-    std::vector<int> positions;           // 1-based position in the bar (1 = downbeat), same length
+    std::vector<int> positions;  // 1-based position in the bar (1 = downbeat), same length
     double confidence = 0.0;
     BeatGrid grid;
     Provenance provenance;
@@ -97,7 +97,7 @@ struct MeterCandidate {
 };
 
 struct Meter {
-    std::string label;                    // "4/4", "3/4", "6/8", ...
+    std::string label;  // "4/4", "3/4", "6/8", ...
     int numerator = 0;
     int denominator = 0;
     double confidence = 0.0;
@@ -106,12 +106,12 @@ struct Meter {
 };
 
 struct KeyName {
-    std::string tonic;                    // "C", "F#", "Bb" (conventional spelling per key)
-    int pitch_class = 0;                  // C = 0 ... B = 11
-    std::string mode;                     // "major" | "minor"
-    std::string label;                    // "A minor"
-    std::string camelot;                  // "8A"
-    std::string open_key;                 // "1m"
+    std::string tonic;     // "C", "F#", "Bb" (conventional spelling per key)
+    int pitch_class = 0;   // C = 0 ... B = 11
+    std::string mode;      // "major" | "minor"
+    std::string label;     // "A minor"
+    std::string camelot;   // "8A"
+    std::string open_key;  // "1m"
 };
 
 struct KeyCandidate {
@@ -128,25 +128,25 @@ struct KeySegment {
 
 struct ModalKey {
     std::string tonic;
-    std::string mode;                     // ionian, dorian, phrygian, lydian, mixolydian, aeolian, locrian
-    std::string label;                    // "D dorian"
+    std::string mode;   // ionian, dorian, phrygian, lydian, mixolydian, aeolian, locrian
+    std::string label;  // "D dorian"
     double confidence = 0.0;
 };
 
 struct Tuning {
     double a4_hz = 440.0;
-    double cents = 0.0;                   // offset from 440 Hz equal temperament
+    double cents = 0.0;  // offset from 440 Hz equal temperament
     double confidence = 0.0;
 };
 
 struct Key {
-    std::optional<KeyName> key;           // nullopt: no key (atonal, percussive, silence)
+    std::optional<KeyName> key;  // nullopt: no key (atonal, percussive, silence)
     std::string no_key_reason;
     double confidence = 0.0;
-    std::vector<KeyCandidate> candidates; // runners-up, best first
+    std::vector<KeyCandidate> candidates;         // runners-up, best first
     std::vector<std::string> compatible_camelot;  // same, +-1 on the wheel, relative
     Tuning tuning;
-    std::vector<KeySegment> segments;     // key changes over time
+    std::vector<KeySegment> segments;  // key changes over time
     std::optional<ModalKey> modal;
     std::vector<EstimatorVote> estimators;
     Provenance provenance;
@@ -169,7 +169,7 @@ struct Loudness {
 struct ChordSegment {
     double start_s = 0.0;
     double end_s = 0.0;
-    std::string label;                      // Harte syntax, "N" for no chord
+    std::string label;  // Harte syntax, "N" for no chord
     double confidence = 0.0;
 };
 
@@ -220,7 +220,7 @@ struct Lyrics {
 };
 
 struct Stem {
-    std::string name;                       // "vocals", "drums", "bass", "other"
+    std::string name;  // "vocals", "drums", "bass", "other"
     std::string uri;
 };
 
@@ -243,7 +243,7 @@ struct SongMap {
     std::optional<Notes> notes;
     std::optional<Lyrics> lyrics;
     std::optional<Stems> stems;
-    double elapsed_s = 0.0;                 // whole analysis, decoding included
+    double elapsed_s = 0.0;  // whole analysis, decoding included
 };
 
 }  // namespace harmony

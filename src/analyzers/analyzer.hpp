@@ -36,7 +36,7 @@ Result<ParamSet> resolve_params(const AnalyzerInfo& info, const std::map<std::st
 struct AnalysisContext {
     features::FeatureCache& features;
     const ParamSet& params;
-    SongMap& song;              // parts written by analyzers that ran earlier are available
+    SongMap& song;  // parts written by analyzers that ran earlier are available
     std::stop_token stop;
     std::function<void(double)> progress;  // fraction of this analyzer's work, 0..1
 };

@@ -22,9 +22,15 @@ double ParamSet::get_double(const std::string& name) const {
         return static_cast<double>(std::get<std::int64_t>(it->second));
     return get_as<double>(values_, name);
 }
-std::int64_t ParamSet::get_int(const std::string& name) const { return get_as<std::int64_t>(values_, name); }
-bool ParamSet::get_bool(const std::string& name) const { return get_as<bool>(values_, name); }
-const std::string& ParamSet::get_string(const std::string& name) const { return get_as<std::string>(values_, name); }
+std::int64_t ParamSet::get_int(const std::string& name) const {
+    return get_as<std::int64_t>(values_, name);
+}
+bool ParamSet::get_bool(const std::string& name) const {
+    return get_as<bool>(values_, name);
+}
+const std::string& ParamSet::get_string(const std::string& name) const {
+    return get_as<std::string>(values_, name);
+}
 
 Result<ParamSet> resolve_params(const AnalyzerInfo& info, const std::map<std::string, std::string>& overrides) {
     std::map<std::string, ParamValue> values;
@@ -38,9 +44,13 @@ Result<ParamSet> resolve_params(const AnalyzerInfo& info, const std::map<std::st
         const std::string where = "parameter '" + info.id + "." + name + "'";
         switch (spec->type) {
             case ParamType::kBool:
-                if (text == "true" || text == "1" || text == "yes") values[name] = true;
-                else if (text == "false" || text == "0" || text == "no") values[name] = false;
-                else return make_error(ErrorCode::kInvalidArgument, where + " expects true or false, got '" + text + "'");
+                if (text == "true" || text == "1" || text == "yes")
+                    values[name] = true;
+                else if (text == "false" || text == "0" || text == "no")
+                    values[name] = false;
+                else
+                    return make_error(ErrorCode::kInvalidArgument,
+                                      where + " expects true or false, got '" + text + "'");
                 break;
             case ParamType::kInt:
             case ParamType::kDouble: {
@@ -53,9 +63,12 @@ Result<ParamSet> resolve_params(const AnalyzerInfo& info, const std::map<std::st
                     return make_error(ErrorCode::kInvalidArgument, where + " expects an integer, got '" + text + "'");
                 if (v < spec->min || v > spec->max)
                     return make_error(ErrorCode::kInvalidArgument, where + " must be in [" + std::to_string(spec->min) +
-                                                                       ", " + std::to_string(spec->max) + "], got " + text);
-                if (spec->type == ParamType::kInt) values[name] = static_cast<std::int64_t>(v);
-                else values[name] = v;
+                                                                       ", " + std::to_string(spec->max) + "], got " +
+                                                                       text);
+                if (spec->type == ParamType::kInt)
+                    values[name] = static_cast<std::int64_t>(v);
+                else
+                    values[name] = v;
                 break;
             }
             case ParamType::kString:

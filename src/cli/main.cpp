@@ -31,7 +31,9 @@ namespace {
 std::stop_source g_stop;
 volatile std::sig_atomic_t g_signalled = 0;
 
-void on_signal(int) { g_signalled = 1; }
+void on_signal(int) {
+    g_signalled = 1;
+}
 
 /// Signal handlers may not touch a stop_source; a watcher thread forwards the flag.
 void install_signal_watch() {
@@ -82,10 +84,14 @@ std::vector<std::string> split_csv(const std::string& s) {
 
 const char* type_name(ParamType t) {
     switch (t) {
-        case ParamType::kBool: return "bool";
-        case ParamType::kInt: return "int";
-        case ParamType::kDouble: return "number";
-        case ParamType::kString: return "string";
+        case ParamType::kBool:
+            return "bool";
+        case ParamType::kInt:
+            return "int";
+        case ParamType::kDouble:
+            return "number";
+        case ParamType::kString:
+            return "string";
     }
     return "?";
 }
@@ -118,7 +124,8 @@ int cmd_analyzers(bool as_json) {
         for (const auto& p : a["params"]) {
             std::cout << "    " << a["id"].get<std::string>() << "." << p["name"].get<std::string>() << " ("
                       << p["type"].get<std::string>() << ", default " << p["default"].dump();
-            if (p.contains("range")) std::cout << ", range " << p["range"][0].get<double>() << ".." << p["range"][1].get<double>();
+            if (p.contains("range"))
+                std::cout << ", range " << p["range"][0].get<double>() << ".." << p["range"][1].get<double>();
             if (p.contains("choices")) std::cout << ", one of " << p["choices"].dump();
             std::cout << ")  " << p["doc"].get<std::string>() << "\n";
         }
@@ -174,8 +181,10 @@ int cmd_analyze(const AnalyzeOptions& o) {
         eo.stop = g_stop.get_token();
         if (o.progress)
             eo.progress = [&](const Progress& p) {
-                if (tty) std::fprintf(stderr, "\r%-12s %5.1f%%  %s", p.stage.c_str(), 100.0 * p.fraction, path.c_str());
-                else std::fprintf(stderr, "progress %s %s %.3f\n", path.c_str(), p.stage.c_str(), p.fraction);
+                if (tty)
+                    std::fprintf(stderr, "\r%-12s %5.1f%%  %s", p.stage.c_str(), 100.0 * p.fraction, path.c_str());
+                else
+                    std::fprintf(stderr, "progress %s %s %.3f\n", path.c_str(), p.stage.c_str(), p.fraction);
                 if (tty && p.fraction >= 1.0) std::fprintf(stderr, "\n");
             };
         Engine engine(std::move(eo));
@@ -186,7 +195,8 @@ int cmd_analyze(const AnalyzeOptions& o) {
             continue;
         }
         if (!o.quiet)
-            for (const auto& w : map->audio.warnings) std::fprintf(stderr, "harmony: warning: %s: %s\n", path.c_str(), w.c_str());
+            for (const auto& w : map->audio.warnings)
+                std::fprintf(stderr, "harmony: warning: %s: %s\n", path.c_str(), w.c_str());
         auto text = to_json(*map, (o.compact || (many && o.output.empty())) ? -1 : 2);
         if (!text) {
             print_error(path, text.error());
@@ -229,10 +239,11 @@ int cmd_decode(const std::string& path, int rate, bool write_raw) {
         return exit_code_for(r.error().code);
     }
     if (!write_raw)
-        std::printf("{\"path\": %s, \"samples\": %lld, \"rate_hz\": %d, \"duration_s\": %.6f, \"rms\": %.6f, \"seconds\": %.4f, \"truncated\": %s}\n",
-                    nlohmann::json(path).dump().c_str(), static_cast<long long>(n), rate,
-                    static_cast<double>(n) / rate, n > 0 ? std::sqrt(sum2 / static_cast<double>(n)) : 0.0, secs,
-                    r->truncated ? "true" : "false");
+        std::printf(
+            "{\"path\": %s, \"samples\": %lld, \"rate_hz\": %d, \"duration_s\": %.6f, \"rms\": %.6f, \"seconds\": "
+            "%.4f, \"truncated\": %s}\n",
+            nlohmann::json(path).dump().c_str(), static_cast<long long>(n), rate, static_cast<double>(n) / rate,
+            n > 0 ? std::sqrt(sum2 / static_cast<double>(n)) : 0.0, secs, r->truncated ? "true" : "false");
     return r->truncated ? kExitPartial : kExitOk;
 }
 
@@ -250,7 +261,8 @@ int cmd_demo(const std::string& out, double seconds) {
 
 int main(int argc, char** argv) {
     CLI::App app{"Harmony: turns audio into a Song Map (tempo, beats, key, loudness, ...)", "harmony"};
-    app.set_version_flag("--version", std::string("harmony ") + kVersion + " (Song Map schema " + kSongMapSchemaVersion + ")");
+    app.set_version_flag("--version",
+                         std::string("harmony ") + kVersion + " (Song Map schema " + kSongMapSchemaVersion + ")");
     app.require_subcommand(1);
 
     AnalyzeOptions ao;

@@ -30,7 +30,9 @@ std::string open_key_for(int pitch_class, bool minor) {
 
 namespace core {
 
-std::string pitch_class_name(int pitch_class) { return kNames[static_cast<size_t>(((pitch_class % 12) + 12) % 12)]; }
+std::string pitch_class_name(int pitch_class) {
+    return kNames[static_cast<size_t>(((pitch_class % 12) + 12) % 12)];
+}
 
 KeyName make_key_name(int pitch_class, bool minor) {
     KeyName k;

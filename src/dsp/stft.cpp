@@ -23,7 +23,9 @@ std::vector<float> make_window(Window w, int n) {
         const double x = 2.0 * pi * i / n;  // periodic window
         double v = 0.0;
         switch (w) {
-            case Window::kHann: v = 0.5 - 0.5 * std::cos(x); break;
+            case Window::kHann:
+                v = 0.5 - 0.5 * std::cos(x);
+                break;
             case Window::kBlackmanHarris:
                 v = 0.35875 - 0.48829 * std::cos(x) + 0.14128 * std::cos(2 * x) - 0.01168 * std::cos(3 * x);
                 break;

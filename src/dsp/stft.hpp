@@ -50,8 +50,8 @@ private:
     std::vector<float> window_;
     FrameSink sink_;
     RealFft fft_;
-    std::vector<float> buf_;       // pending samples; buf_[0] is at absolute index base_
-    std::int64_t base_ = 0;        // absolute index (in the padded stream) of buf_[0]
+    std::vector<float> buf_;  // pending samples; buf_[0] is at absolute index base_
+    std::int64_t base_ = 0;   // absolute index (in the padded stream) of buf_[0]
     std::int64_t next_frame_ = 0;
     std::vector<float> frame_;
     std::vector<std::complex<float>> spec_;

@@ -17,7 +17,9 @@ void ensure(std::vector<float>& x, size_t n) {
 }
 }  // namespace
 
-double midi_to_hz(double midi, double a4_hz) { return a4_hz * std::pow(2.0, (midi - 69.0) / 12.0); }
+double midi_to_hz(double midi, double a4_hz) {
+    return a4_hz * std::pow(2.0, (midi - 69.0) / 12.0);
+}
 
 void add_click(std::vector<float>& x, int rate_hz, double t_s, float amplitude) {
     const auto start = static_cast<size_t>(std::llround(t_s * rate_hz));
@@ -125,7 +127,8 @@ DemoTrack make_demo_track(double seconds, double bpm, int rate_hz) {
     d.samples.resize(static_cast<size_t>(seconds * rate_hz));
     float peak = 0.0f;
     for (float v : d.samples) peak = std::max(peak, std::abs(v));
-    if (peak > 0) for (float& v : d.samples) v *= 0.89f / peak;
+    if (peak > 0)
+        for (float& v : d.samples) v *= 0.89f / peak;
     return d;
 }
 

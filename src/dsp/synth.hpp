@@ -27,7 +27,7 @@ struct DemoTrack {
     std::vector<float> samples;  // mono
     int rate_hz = 44100;
     double bpm = 120.0;
-    int key_pitch_class = 9;     // A
+    int key_pitch_class = 9;  // A
     bool minor = true;
 };
 

@@ -132,7 +132,8 @@ Result<std::int64_t> check_input_file(const std::string& path) {
     }
     if (S_ISDIR(st.st_mode)) return make_error(ErrorCode::kNotAFile, "is a directory, not a file: " + path);
     if (!S_ISREG(st.st_mode)) return make_error(ErrorCode::kNotAFile, "not a regular file: " + path);
-    if (::access(path.c_str(), R_OK) != 0) return make_error(ErrorCode::kPermissionDenied, "permission denied: " + path);
+    if (::access(path.c_str(), R_OK) != 0)
+        return make_error(ErrorCode::kPermissionDenied, "permission denied: " + path);
     if (st.st_size == 0) return make_error(ErrorCode::kEmptyFile, "empty file (0 bytes): " + path);
     return static_cast<std::int64_t>(st.st_size);
 }
@@ -152,7 +153,8 @@ Result<DecodeStats> decode_file(const std::string& path, const DecodeOptions& op
     }
     std::unique_ptr<AVFormatContext, FormatCloser> fmt(raw_fmt);
     rc = avformat_find_stream_info(fmt.get(), nullptr);
-    if (rc < 0) return make_error(ErrorCode::kUnsupportedFormat, "cannot read stream info (" + av_err(rc) + "): " + path);
+    if (rc < 0)
+        return make_error(ErrorCode::kUnsupportedFormat, "cannot read stream info (" + av_err(rc) + "): " + path);
 
     const AVCodec* codec = nullptr;
     const int stream_index = av_find_best_stream(fmt.get(), AVMEDIA_TYPE_AUDIO, -1, -1, &codec, 0);
@@ -171,7 +173,9 @@ Result<DecodeStats> decode_file(const std::string& path, const DecodeOptions& op
         return make_error(ErrorCode::kDecodeFailed, "bad codec parameters: " + path);
     dec->pkt_timebase = stream->time_base;
     rc = avcodec_open2(dec.get(), codec, nullptr);
-    if (rc < 0) return make_error(ErrorCode::kDecodeFailed, "cannot open " + std::string(codec->name) + " decoder (" + av_err(rc) + "): " + path);
+    if (rc < 0)
+        return make_error(ErrorCode::kDecodeFailed,
+                          "cannot open " + std::string(codec->name) + " decoder (" + av_err(rc) + "): " + path);
 
     SourceInfo info;
     info.container = fmt->iformat ? fmt->iformat->name : "";
@@ -225,8 +229,8 @@ Result<DecodeStats> decode_file(const std::string& path, const DecodeOptions& op
         }
         native.resize(static_cast<size_t>(f->nb_samples) * channels);
         auto* out = reinterpret_cast<uint8_t*>(native.data());
-        const int got = swr_convert(swr.get(), &out, f->nb_samples, const_cast<const uint8_t**>(f->extended_data),
-                                    f->nb_samples);
+        const int got =
+            swr_convert(swr.get(), &out, f->nb_samples, const_cast<const uint8_t**>(f->extended_data), f->nb_samples);
         if (got < 0) return make_error(ErrorCode::kDecodeFailed, "sample conversion failed: " + path);
         if (got == 0) return {};
         if (!mono || rate != mono_rate || channels != mono_channels) {
@@ -290,8 +294,9 @@ Result<DecodeStats> decode_file(const std::string& path, const DecodeOptions& op
 
     if (stats.native_frames == 0) {
         if (stats.corrupt_packets > 0)
-            return make_error(ErrorCode::kDecodeFailed,
-                              "no audio could be decoded (" + std::to_string(stats.corrupt_packets) + " corrupt packets): " + path);
+            return make_error(
+                ErrorCode::kDecodeFailed,
+                "no audio could be decoded (" + std::to_string(stats.corrupt_packets) + " corrupt packets): " + path);
         return make_error(ErrorCode::kNoAudioData, "audio stream contains no samples: " + path);
     }
     if (stats.corrupt_packets > 0) {

@@ -28,10 +28,10 @@ struct SourceInfo {
 };
 
 struct DecodeStats {
-    std::int64_t native_frames = 0;    // per channel, after gapless trimming
-    std::int64_t mono_samples = 0;     // at the analysis rate
-    int corrupt_packets = 0;           // packets the codec rejected (skipped)
-    bool truncated = false;            // the container ended early or a read error stopped decoding
+    std::int64_t native_frames = 0;  // per channel, after gapless trimming
+    std::int64_t mono_samples = 0;   // at the analysis rate
+    int corrupt_packets = 0;         // packets the codec rejected (skipped)
+    bool truncated = false;          // the container ended early or a read error stopped decoding
     std::vector<std::string> warnings;
 };
 

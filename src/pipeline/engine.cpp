@@ -15,7 +15,9 @@ namespace harmony {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 /// Share of the progress bar given to decoding + feature extraction (the bulk of the work).
 constexpr double kDecodeShare = 0.8;
@@ -39,17 +41,28 @@ private:
 };
 
 void set_provenance(SongMap& song, const std::string& part, const Provenance& p) {
-    if (part == "tempo" && song.tempo) song.tempo->provenance = p;
-    else if (part == "beats" && song.beats) song.beats->provenance = p;
-    else if (part == "downbeats" && song.downbeats) song.downbeats->provenance = p;
-    else if (part == "meter" && song.meter) song.meter->provenance = p;
-    else if (part == "key" && song.key) song.key->provenance = p;
-    else if (part == "loudness" && song.loudness) song.loudness->provenance = p;
-    else if (part == "chords" && song.chords) song.chords->provenance = p;
-    else if (part == "sections" && song.sections) song.sections->provenance = p;
-    else if (part == "notes" && song.notes) song.notes->provenance = p;
-    else if (part == "lyrics" && song.lyrics) song.lyrics->provenance = p;
-    else if (part == "stems" && song.stems) song.stems->provenance = p;
+    if (part == "tempo" && song.tempo)
+        song.tempo->provenance = p;
+    else if (part == "beats" && song.beats)
+        song.beats->provenance = p;
+    else if (part == "downbeats" && song.downbeats)
+        song.downbeats->provenance = p;
+    else if (part == "meter" && song.meter)
+        song.meter->provenance = p;
+    else if (part == "key" && song.key)
+        song.key->provenance = p;
+    else if (part == "loudness" && song.loudness)
+        song.loudness->provenance = p;
+    else if (part == "chords" && song.chords)
+        song.chords->provenance = p;
+    else if (part == "sections" && song.sections)
+        song.sections->provenance = p;
+    else if (part == "notes" && song.notes)
+        song.notes->provenance = p;
+    else if (part == "lyrics" && song.lyrics)
+        song.lyrics->provenance = p;
+    else if (part == "stems" && song.stems)
+        song.stems->provenance = p;
 }
 
 }  // namespace
@@ -58,7 +71,9 @@ struct Engine::Impl {
     EngineOptions options;
 };
 
-Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) { impl_->options = std::move(options); }
+Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
+    impl_->options = std::move(options);
+}
 Engine::~Engine() = default;
 
 const std::vector<AnalyzerInfo>& Engine::analyzers() {
@@ -106,10 +121,13 @@ Result<std::vector<std::string>> Engine::resolve(const AnalysisRequest& request)
     for (const auto& [key, value] : request.params) {
         const auto dot = key.find('.');
         if (dot == std::string::npos)
-            return make_error(ErrorCode::kInvalidArgument, "parameter '" + key + "' must be written analyzer.name=value");
+            return make_error(ErrorCode::kInvalidArgument,
+                              "parameter '" + key + "' must be written analyzer.name=value");
         const std::string id = key.substr(0, dot);
         const auto* a = analyzers::find_analyzer(id);
-        if (a == nullptr) return make_error(ErrorCode::kInvalidArgument, "parameter '" + key + "' names unknown analyzer '" + id + "'");
+        if (a == nullptr)
+            return make_error(ErrorCode::kInvalidArgument,
+                              "parameter '" + key + "' names unknown analyzer '" + id + "'");
         if (auto p = analyzers::resolve_params(a->info(), {{key.substr(dot + 1), value}}); !p) return p.error();
     }
     return order;
@@ -180,8 +198,9 @@ Result<SongMap> Engine::analyze_file(const std::string& path, const AnalysisRequ
         const auto& info = selected[i]->info();
         const double base = kDecodeShare + per * static_cast<double>(i);
         progress.report(info.id, base, true);
-        analyzers::AnalysisContext ctx{cache, params[i], song, impl_->options.stop,
-                                       [&](double f) { progress.report(info.id, base + per * std::clamp(f, 0.0, 1.0)); }};
+        analyzers::AnalysisContext ctx{cache, params[i], song, impl_->options.stop, [&](double f) {
+                                           progress.report(info.id, base + per * std::clamp(f, 0.0, 1.0));
+                                       }};
         const auto ta = Clock::now();
         auto r = selected[i]->analyze(ctx);
         if (!r) {

@@ -21,13 +21,14 @@ json prov_json(const Provenance& p) {
 
 json votes_json(const std::vector<EstimatorVote>& votes) {
     json a = json::array();
-    for (const auto& v : votes) a.push_back({{"name", v.name}, {"value", v.value}, {"score", v.score}, {"note", v.note}});
+    for (const auto& v : votes)
+        a.push_back({{"name", v.name}, {"value", v.value}, {"score", v.score}, {"note", v.note}});
     return a;
 }
 
 json key_name_json(const KeyName& k) {
-    return {{"tonic", k.tonic},       {"pitch_class", k.pitch_class}, {"mode", k.mode},
-            {"label", k.label},       {"camelot", k.camelot},         {"open_key", k.open_key}};
+    return {{"tonic", k.tonic}, {"pitch_class", k.pitch_class}, {"mode", k.mode},
+            {"label", k.label}, {"camelot", k.camelot},         {"open_key", k.open_key}};
 }
 
 json tempo_json(const Tempo& t) {
@@ -153,12 +154,14 @@ json to_json_value(const SongMap& m) {
     if (m.chords) {
         json s = json::array();
         for (const auto& c : m.chords->segments) s.push_back({c.start_s, c.end_s, c.label, c.confidence});
-        j["chords"] = {{"segments", s}, {"confidence", m.chords->confidence}, {"provenance", prov_json(m.chords->provenance)}};
+        j["chords"] = {
+            {"segments", s}, {"confidence", m.chords->confidence}, {"provenance", prov_json(m.chords->provenance)}};
     }
     if (m.sections) {
         json s = json::array();
         for (const auto& c : m.sections->segments) s.push_back({c.start_s, c.end_s, c.label, c.confidence});
-        j["sections"] = {{"segments", s}, {"confidence", m.sections->confidence}, {"provenance", prov_json(m.sections->provenance)}};
+        j["sections"] = {
+            {"segments", s}, {"confidence", m.sections->confidence}, {"provenance", prov_json(m.sections->provenance)}};
     }
     if (m.notes)
         j["notes"] = {{"melody", notes_json(m.notes->melody)},
@@ -176,7 +179,8 @@ json to_json_value(const SongMap& m) {
     if (m.stems) {
         json s = json::array();
         for (const auto& x : m.stems->stems) s.push_back({{"name", x.name}, {"uri", x.uri}});
-        j["stems"] = {{"stems", s}, {"confidence", m.stems->confidence}, {"provenance", prov_json(m.stems->provenance)}};
+        j["stems"] = {
+            {"stems", s}, {"confidence", m.stems->confidence}, {"provenance", prov_json(m.stems->provenance)}};
     }
     j["elapsed_s"] = m.elapsed_s;
     return j;

@@ -53,7 +53,8 @@ CommandResult run_command(const std::vector<std::string>& argv, int timeout_s) {
     char buf[65536];
     bool killed = false;
     while (open_fds > 0) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
         if (left <= 0) {
             kill(pid, SIGKILL);
             killed = true;

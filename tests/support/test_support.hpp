@@ -20,7 +20,7 @@ private:
 };
 
 struct CommandResult {
-    int exit_code = -1;      // -1 when killed by a signal
+    int exit_code = -1;  // -1 when killed by a signal
     int signal = 0;
     std::string out;
     std::string err;

@@ -15,14 +15,14 @@ TEST(KeyNotation, MatchesTheFormatsTable) {
         const char* label;
     };
     const Row rows[] = {
-        {8, true, "1A", "6m", "Ab minor"},   {11, false, "1B", "6d", "B major"},  {3, true, "2A", "7m", "Eb minor"},
-        {6, false, "2B", "7d", "F# major"},  {10, true, "3A", "8m", "Bb minor"},  {1, false, "3B", "8d", "Db major"},
-        {5, true, "4A", "9m", "F minor"},    {8, false, "4B", "9d", "Ab major"},  {0, true, "5A", "10m", "C minor"},
-        {3, false, "5B", "10d", "Eb major"}, {7, true, "6A", "11m", "G minor"},   {10, false, "6B", "11d", "Bb major"},
-        {2, true, "7A", "12m", "D minor"},   {5, false, "7B", "12d", "F major"},  {9, true, "8A", "1m", "A minor"},
-        {0, false, "8B", "1d", "C major"},   {4, true, "9A", "2m", "E minor"},    {7, false, "9B", "2d", "G major"},
-        {11, true, "10A", "3m", "B minor"},  {2, false, "10B", "3d", "D major"},  {6, true, "11A", "4m", "F# minor"},
-        {9, false, "11B", "4d", "A major"},  {1, true, "12A", "5m", "Db minor"},  {4, false, "12B", "5d", "E major"},
+        {8, true, "1A", "6m", "Ab minor"},   {11, false, "1B", "6d", "B major"}, {3, true, "2A", "7m", "Eb minor"},
+        {6, false, "2B", "7d", "F# major"},  {10, true, "3A", "8m", "Bb minor"}, {1, false, "3B", "8d", "Db major"},
+        {5, true, "4A", "9m", "F minor"},    {8, false, "4B", "9d", "Ab major"}, {0, true, "5A", "10m", "C minor"},
+        {3, false, "5B", "10d", "Eb major"}, {7, true, "6A", "11m", "G minor"},  {10, false, "6B", "11d", "Bb major"},
+        {2, true, "7A", "12m", "D minor"},   {5, false, "7B", "12d", "F major"}, {9, true, "8A", "1m", "A minor"},
+        {0, false, "8B", "1d", "C major"},   {4, true, "9A", "2m", "E minor"},   {7, false, "9B", "2d", "G major"},
+        {11, true, "10A", "3m", "B minor"},  {2, false, "10B", "3d", "D major"}, {6, true, "11A", "4m", "F# minor"},
+        {9, false, "11B", "4d", "A major"},  {1, true, "12A", "5m", "Db minor"}, {4, false, "12B", "5d", "E major"},
     };
     for (const auto& r : rows) {
         const KeyName k = core::make_key_name(r.pc, r.minor);

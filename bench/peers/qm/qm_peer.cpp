@@ -37,15 +37,16 @@ constexpr int kRate = 44100;
 std::string shellQuote(const std::string& s) {
     std::string out = "'";
     for (char c : s) {
-        if (c == '\'') out += "'\\''";
-        else out += c;
+        if (c == '\'')
+            out += "'\\''";
+        else
+            out += c;
     }
     return out + "'";
 }
 
 bool decode(const std::string& path, std::vector<float>& out) {
-    std::string cmd = "ffmpeg -v error -nostdin -i " + shellQuote(path) +
-                      " -map 0:a:0 -ac 1 -ar 44100 -f f32le -";
+    std::string cmd = "ffmpeg -v error -nostdin -i " + shellQuote(path) + " -map 0:a:0 -ac 1 -ar 44100 -f f32le -";
     FILE* p = popen(cmd.c_str(), "r");
     if (!p) return false;
     std::vector<float> buf(1 << 16);
@@ -73,7 +74,7 @@ void printArray(const char* name, const std::vector<double>& v) {
 
 int runBeats(const std::vector<float>& x) {
     const size_t step = static_cast<size_t>(kRate * 0.01161f + 0.0001f);  // 512
-    const size_t window = step * 2;                                         // 1024
+    const size_t window = step * 2;                                       // 1024
     DFConfig cfg;
     cfg.DFType = DF_COMPLEXSD;
     cfg.stepSize = static_cast<unsigned int>(step);
@@ -157,17 +158,17 @@ int runKey(const std::vector<float>& x) {
         }
     }
     if (best == 0) {
-        std::printf("{\"tonic_pc\":null,\"mode\":null,\"duration_s\":%.4f}\n",
-                    static_cast<double>(x.size()) / kRate);
+        std::printf("{\"tonic_pc\":null,\"mode\":null,\"duration_s\":%.4f}\n", static_cast<double>(x.size()) / kRate);
         return 0;
     }
     // GetKeyMode numbers keys 1..12 = C..B major and 13..24 = C..B minor.
     const bool minor = gkm.isModeMinor(best);
     const int pc = (best - 1) % 12;
-    std::printf("{\"tonic_pc\":%d,\"mode\":\"%s\",\"key_index\":%d,\"key_fraction\":%.4f,"
-                "\"duration_s\":%.4f}\n",
-                pc, minor ? "minor" : "major", best, static_cast<double>(bestCount) / total,
-                static_cast<double>(x.size()) / kRate);
+    std::printf(
+        "{\"tonic_pc\":%d,\"mode\":\"%s\",\"key_index\":%d,\"key_fraction\":%.4f,"
+        "\"duration_s\":%.4f}\n",
+        pc, minor ? "minor" : "major", best, static_cast<double>(bestCount) / total,
+        static_cast<double>(x.size()) / kRate);
     return 0;
 }
 

@@ -11,8 +11,12 @@ namespace harmony::analyzers {
 
 namespace {
 constexpr double kReplayGainReferenceLufs = -18.0;  // ReplayGain 2.0
-double to_db(double linear) { return linear > 0 ? 20.0 * std::log10(linear) : -std::numeric_limits<double>::infinity(); }
-double finite_or(double v, double fallback) { return std::isfinite(v) ? v : fallback; }
+double to_db(double linear) {
+    return linear > 0 ? 20.0 * std::log10(linear) : -std::numeric_limits<double>::infinity();
+}
+double finite_or(double v, double fallback) {
+    return std::isfinite(v) ? v : fallback;
+}
 }  // namespace
 
 struct LoudnessMeter::Impl {
@@ -20,8 +24,8 @@ struct LoudnessMeter::Impl {
     std::vector<ebur128_state*> retired;  // meters of earlier segments (rate/channel changes)
     int channels = 0;
     int rate = 0;
-    size_t block = 0;         // 100 ms in frames: momentary/short-term are read at this rate
-    size_t pending = 0;       // frames since the last read
+    size_t block = 0;    // 100 ms in frames: momentary/short-term are read at this rate
+    size_t pending = 0;  // frames since the last read
     double max_momentary = -std::numeric_limits<double>::infinity();
     double max_short_term = -std::numeric_limits<double>::infinity();
     bool any = false;
@@ -42,8 +46,10 @@ struct LoudnessMeter::Impl {
     }
     void read_window() {
         double m = 0.0, s = 0.0;
-        if (ebur128_loudness_momentary(state, &m) == EBUR128_SUCCESS && std::isfinite(m)) max_momentary = std::max(max_momentary, m);
-        if (ebur128_loudness_shortterm(state, &s) == EBUR128_SUCCESS && std::isfinite(s)) max_short_term = std::max(max_short_term, s);
+        if (ebur128_loudness_momentary(state, &m) == EBUR128_SUCCESS && std::isfinite(m))
+            max_momentary = std::max(max_momentary, m);
+        if (ebur128_loudness_shortterm(state, &s) == EBUR128_SUCCESS && std::isfinite(s))
+            max_short_term = std::max(max_short_term, s);
     }
 };
 
@@ -103,14 +109,19 @@ bool LoudnessMeter::result(Loudness& out) const {
 }
 
 const AnalyzerInfo& LoudnessAnalyzer::info() const {
-    static const AnalyzerInfo info{
-        "loudness", 1,
-        "EBU R128 integrated loudness, loudness range, true peak, max momentary/short-term, ReplayGain 2.0 (libebur128)",
-        {}, {"loudness"}, {}};
+    static const AnalyzerInfo info{"loudness",
+                                   1,
+                                   "EBU R128 integrated loudness, loudness range, true peak, max momentary/short-term, "
+                                   "ReplayGain 2.0 (libebur128)",
+                                   {},
+                                   {"loudness"},
+                                   {}};
     return info;
 }
 
-void LoudnessAnalyzer::plan(features::FeatureCache& cache, const ParamSet&) const { cache.get<LoudnessMeter>(); }
+void LoudnessAnalyzer::plan(features::FeatureCache& cache, const ParamSet&) const {
+    cache.get<LoudnessMeter>();
+}
 
 Result<void> LoudnessAnalyzer::analyze(AnalysisContext& ctx) const {
     auto* meter = ctx.features.find<LoudnessMeter>();
