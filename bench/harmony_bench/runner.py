@@ -1,9 +1,9 @@
 """Runs a tool on a file, times it and caches peer results.
 
-Timing: every run is a fresh process started by Popen and reaped with os.wait4, so the figures are
-the whole command (decoding included): wall seconds (perf_counter), CPU seconds (user + sys of the
-process and the children it waited for, e.g. an ffmpeg decoder) and peak RSS (ru_maxrss: the
-largest single process of that tree, in kB on Linux). The estimate comes from the first run; the
+Timing: every run is a fresh process under /usr/bin/time, so the figures are the whole command
+(decoding included): wall seconds (perf_counter around the command), CPU seconds (user + sys of the
+process and the children it waited for, e.g. an ffmpeg decoder) and peak RSS (GNU time's %M: the
+largest single process of that tree, in kB). The estimate comes from the first run; the
 other runs only add timings. The per-file speed figure is the median over runs.
 
 Peer results are cached under $HARMONY_BENCH_CACHE/peers/ keyed by tool, tool version (package
@@ -22,34 +22,49 @@ from . import paths
 TIMEOUT_S = 900
 
 
+TIME_BIN = "/usr/bin/time"
+
+
 def timed_run(argv, timeout=TIMEOUT_S, discard_stdout=False):
-    """-> dict(rc, wall_s, cpu_s, rss_kb, stdout, stderr)"""
+    """-> dict(rc, wall_s, cpu_s, rss_kb, stdout, stderr)
+
+    The command runs under GNU time (Debian package `time`), which reports the peak RSS and CPU
+    time of the command's process tree. Reaping the command directly from this Python process
+    would report at least Python's own RSS: a forked child inherits the parent's RSS high-water
+    mark. Without /usr/bin/time, os.wait4's rusage is used (and the RSS figure has that floor).
+    """
+    use_time = os.access(TIME_BIN, os.X_OK)
     with open(os.devnull, "wb") if discard_stdout else tempfile.TemporaryFile() as out, \
-            tempfile.TemporaryFile() as err:
+            tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as tf:
+        cmd = ([TIME_BIN, "-f", "%M %U %S", "-o", tf.name] if use_time else []) + list(argv)
         t0 = time.perf_counter()
         try:
-            p = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            p = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         except OSError as e:
             return {"rc": 127, "wall_s": 0.0, "cpu_s": 0.0, "rss_kb": 0, "stdout": "", "stderr": str(e)}
-        deadline = t0 + timeout
-        while True:
-            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                p.kill()
-                pid, status, ru = os.wait4(p.pid, 0)
-                break
-            time.sleep(0.002)
+        try:
+            p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
         wall = time.perf_counter() - t0
-        p.returncode = os.waitstatus_to_exitcode(status)
+        rc = p.returncode
+        cpu, rss = 0.0, 0
+        if use_time:
+            lines = tf.read().strip().splitlines()
+            try:
+                m, u, s = lines[-1].split()
+                rss, cpu = int(m), float(u) + float(s)
+            except (IndexError, ValueError):
+                pass
+            if rc == 127 and any("No such file" in ln or "cannot run" in ln for ln in lines):
+                err.write(("\n".join(lines)).encode())
         err.seek(0)
         stdout = b""
         if not discard_stdout:
             out.seek(0)
             stdout = out.read()
-        return {"rc": p.returncode, "wall_s": wall, "cpu_s": ru.ru_utime + ru.ru_stime,
-                "rss_kb": ru.ru_maxrss,
+        return {"rc": rc, "wall_s": wall, "cpu_s": cpu, "rss_kb": rss,
                 "stdout": stdout.decode("utf-8", "replace"),
                 "stderr": err.read().decode("utf-8", "replace")[-2000:]}
 

@@ -1,0 +1,136 @@
+"""Checks of bench/harmony_bench/scoring.py against mir_eval's own fixtures
+(../shared/data/metric-fixtures/mir_eval_tests_data) and a few hand-made cases.
+
+Run inside bench/:  /usr/bin/python3 -m unittest -v
+"""
+import glob
+import json
+import os
+import sys
+import unittest
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from harmony_bench import keys, scoring, tools  # noqa: E402
+from harmony_bench.paths import shared_dir  # noqa: E402
+
+FIX = os.path.join(shared_dir(), "data", "metric-fixtures", "mir_eval_tests_data")
+HAVE_FIX = os.path.isdir(FIX)
+
+
+def _times(path):
+    return [float(x) for x in open(path).read().split("\n") if x.strip() and not x.startswith("#")]
+
+
+def _key_file(path):
+    lines = [x for x in open(path).read().split("\n") if x.strip() and not x.startswith("#")]
+    return lines[0].split()
+
+
+@unittest.skipUnless(HAVE_FIX, "mir_eval fixtures not found in ../shared")
+class TestAgainstMirEvalFixtures(unittest.TestCase):
+    def test_beat_metrics(self):
+        n = 0
+        for ref_f in sorted(glob.glob(os.path.join(FIX, "beat", "ref*.txt"))):
+            i = os.path.basename(ref_f)[3:5]
+            est_f = os.path.join(FIX, "beat", "est%s.txt" % i)
+            expected = json.load(open(os.path.join(FIX, "beat", "output%s.json" % i)))
+            got = scoring.beat_scores(_times(ref_f), _times(est_f))
+            self.assertAlmostEqual(got["beat_f"], expected["F-measure"], places=6, msg=ref_f)
+            self.assertAlmostEqual(got["cmlt"], expected["Correct Metric Level Total"], places=6)
+            self.assertAlmostEqual(got["amlt"], expected["Any Metric Level Total"], places=6)
+            n += 1
+        self.assertGreaterEqual(n, 5)
+
+    def test_key_weighted_score(self):
+        n = 0
+        for ref_f in sorted(glob.glob(os.path.join(FIX, "key", "ref*.txt"))):
+            i = os.path.basename(ref_f)[3:5]
+            expected = json.load(open(os.path.join(FIX, "key", "output%s.json" % i)))["Weighted Score"]
+            ref = keys.key_from_names(*_key_file(ref_f))
+            est = keys.key_from_names(*_key_file(os.path.join(FIX, "key", "est%s.txt" % i)))
+            got = scoring.key_scores(ref, est)
+            self.assertAlmostEqual(got["key_weighted"], expected, msg=ref_f)
+            self.assertEqual(got["key_exact"], float(expected == 1.0))
+            n += 1
+        self.assertGreaterEqual(n, 5)
+
+    def test_tempo_fixtures_through_mir_eval(self):
+        # The tempo fixtures use two weighted tempi; this checks the installed mir_eval itself.
+        import mir_eval
+        for ref_f in sorted(glob.glob(os.path.join(FIX, "tempo", "ref*.lab"))):
+            i = os.path.basename(ref_f)[3:5]
+            ref = np.loadtxt(ref_f)
+            est = np.loadtxt(os.path.join(FIX, "tempo", "est%s.lab" % i))
+            expected = json.load(open(os.path.join(FIX, "tempo", "output%s.json" % i)))
+            p, one, both = mir_eval.tempo.detection(ref[:2], ref[2], est[:2], tol=0.08)
+            self.assertAlmostEqual(p, expected["P-score"])
+            self.assertEqual(one, expected["One-correct"])
+            self.assertEqual(both, expected["Both-correct"])
+
+
+class TestTempo(unittest.TestCase):
+    def test_acc1_acc2(self):
+        s = scoring.tempo_scores(120.0, 124.0)          # +3.3 %
+        self.assertEqual((s["acc1"], s["acc2"], s["acc1_1pct"]), (1.0, 1.0, 0.0))
+        s = scoring.tempo_scores(120.0, 59.0)           # half, -1.7 %
+        self.assertEqual((s["acc1"], s["acc2"]), (0.0, 1.0))
+        s = scoring.tempo_scores(90.0, 270.0)           # triple
+        self.assertEqual((s["acc1"], s["acc2"]), (0.0, 1.0))
+        s = scoring.tempo_scores(120.0, 130.0)          # +8 %
+        self.assertEqual((s["acc1"], s["acc2"]), (0.0, 0.0))
+        s = scoring.tempo_scores(120.0, 120.9)
+        self.assertEqual(s["acc1_1pct"], 1.0)
+
+    def test_missing_estimate_scores_zero(self):
+        s = scoring.tempo_scores(120.0, None)
+        self.assertEqual((s["acc1"], s["acc2"], s["tempo_missing"]), (0.0, 0.0, True))
+        b = scoring.beat_scores(list(np.arange(0, 30, 0.5)), None)
+        self.assertEqual(b["beat_f"], 0.0)
+        self.assertEqual(scoring.key_scores({"pc": 0, "mode": "major"}, None)["key_category"], "missing")
+
+    def test_beats_offsets(self):
+        ref = list(np.arange(0, 60, 0.5))
+        self.assertEqual(scoring.beat_scores(ref, [t + 0.06 for t in ref])["beat_f"], 1.0)
+        self.assertEqual(scoring.beat_scores(ref, [t + 0.08 for t in ref])["beat_f"], 0.0)
+        off = scoring.beat_scores(ref, [t + 0.25 for t in ref])   # off-beat: AMLt accepts it
+        self.assertEqual(off["cmlt"], 0.0)
+        self.assertGreater(off["amlt"], 0.9)
+
+
+class TestKeys(unittest.TestCase):
+    def test_names(self):
+        self.assertEqual(keys.pitch_class("C#"), keys.pitch_class("Db"))
+        self.assertEqual(keys.pitch_class("B#"), 0)
+        self.assertEqual(keys.pitch_class("Cb"), 11)
+        self.assertEqual(keys.pitch_class("F♯"), 6)
+        self.assertIsNone(keys.pitch_class("H"))
+        self.assertEqual(keys.mir_eval_label({"pc": 3, "mode": "minor"}), "Eb minor")
+
+    def test_categories(self):
+        c = {"pc": 0, "mode": "major"}
+        cat = lambda pc, mode: scoring.key_scores(c, {"pc": pc, "mode": mode})["key_category"]  # noqa: E731
+        self.assertEqual(cat(0, "major"), "same")
+        self.assertEqual(cat(7, "major"), "fifth")
+        self.assertEqual(cat(9, "minor"), "relative")
+        self.assertEqual(cat(0, "minor"), "parallel")
+        self.assertEqual(cat(2, "major"), "other")
+
+    def test_harmony_song_map(self):
+        doc = {"key": {"tonic": "Db", "mode": "minor", "pitch_class": 1, "label": "Db minor"},
+               "tempo": {"bpm": 120.5}, "beats": {"times_s": [0.5, 1.0]}, "downbeats": None,
+               "meter": {"label": "3/4"}}
+        self.assertEqual(tools.harmony_song_map_key(doc)["key"], {"pc": 1, "mode": "minor"})
+        self.assertEqual(tools.harmony_song_map_key({"key": {"label": "F# major"}})["key"],
+                         {"pc": 6, "mode": "major"})
+        self.assertIsNone(tools.harmony_song_map_key({})["key"])
+        r = tools.harmony_song_map_rhythm(doc)
+        self.assertEqual((r["bpm"], r["beats"], r["downbeats"], r["meter"]), (120.5, [0.5, 1.0], None, "3/4"))
+        r = tools.harmony_song_map_rhythm({"tempo": {"bpm": None}})
+        self.assertIsNone(r["bpm"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
