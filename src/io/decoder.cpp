@@ -250,12 +250,18 @@ Result<DecodeStats> decode_file(const std::string& path, const DecodeOptions& op
         return {};
     };
 
+    std::int64_t packets = 0;
+    std::int64_t last_bad_packet = -1;
+    auto mark_bad = [&] {  // counts damaged packets once each
+        if (last_bad_packet != packets) ++stats.corrupt_packets;
+        last_bad_packet = packets;
+    };
     auto drain = [&]() -> Result<void> {
         for (;;) {
             const int r = avcodec_receive_frame(dec.get(), frame.get());
             if (r == AVERROR(EAGAIN) || r == AVERROR_EOF) return {};
             if (r < 0) {
-                ++stats.corrupt_packets;
+                mark_bad();
                 return {};
             }
             auto d = deliver(frame.get());
@@ -278,11 +284,12 @@ Result<DecodeStats> decode_file(const std::string& path, const DecodeOptions& op
             av_packet_unref(pkt.get());
             continue;
         }
-        if ((pkt->flags & AV_PKT_FLAG_CORRUPT) != 0) ++stats.corrupt_packets;
+        ++packets;
+        if ((pkt->flags & AV_PKT_FLAG_CORRUPT) != 0) mark_bad();
         rc = avcodec_send_packet(dec.get(), pkt.get());
         av_packet_unref(pkt.get());
         if (rc < 0 && rc != AVERROR(EAGAIN)) {
-            ++stats.corrupt_packets;
+            mark_bad();
             continue;
         }
         auto d = drain();
@@ -301,7 +308,10 @@ Result<DecodeStats> decode_file(const std::string& path, const DecodeOptions& op
     }
     if (stats.corrupt_packets > 0) {
         stats.truncated = true;
-        stats.warnings.push_back(std::to_string(stats.corrupt_packets) + " corrupt packet(s) skipped");
+        if (last_bad_packet == packets && stats.corrupt_packets == 1)
+            stats.warnings.emplace_back("file appears truncated: the last packet is incomplete");
+        else
+            stats.warnings.push_back(std::to_string(stats.corrupt_packets) + " corrupt packet(s) skipped");
     }
     // A container that announced a much longer duration than we decoded was cut short.
     const double decoded_s = static_cast<double>(stats.native_frames) / info.sample_rate_hz;

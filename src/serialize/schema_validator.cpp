@@ -1,3 +1,4 @@
+#include <cmath>
 #include <mutex>
 #include <sstream>
 
@@ -23,9 +24,29 @@ const valijson::Schema& compiled_schema() {
     });
     return schema;
 }
+/// JSON has no NaN or infinity: nlohmann would print them as null and change their meaning.
+bool find_non_finite(const nlohmann::json& v, std::string& where) {
+    if (v.is_number_float() && !std::isfinite(v.get<double>())) return true;
+    if (v.is_object()) {
+        for (auto it = v.begin(); it != v.end(); ++it)
+            if (find_non_finite(it.value(), where)) {
+                where = "/" + it.key() + where;
+                return true;
+            }
+    } else if (v.is_array()) {
+        for (size_t i = 0; i < v.size(); ++i)
+            if (find_non_finite(v[i], where)) {
+                where = "/" + std::to_string(i) + where;
+                return true;
+            }
+    }
+    return false;
+}
 }  // namespace
 
 Result<void> validate(const nlohmann::json& value) {
+    if (std::string where; find_non_finite(value, where))
+        return make_error(ErrorCode::kSchemaViolation, "Song Map violates its schema: non-finite number at " + where);
     valijson::Validator validator(valijson::Validator::kStrongTypes);
     valijson::ValidationResults results;
     valijson::adapters::NlohmannJsonAdapter adapter(value);

@@ -1,0 +1,103 @@
+// The Song Map's JSON form is validated against the published schema before it leaves.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "core/key_notation.hpp"
+#include "harmony/engine.hpp"
+#include "serialize/song_map_json.hpp"
+#include "support/test_support.hpp"
+
+using namespace harmony;
+
+namespace {
+SongMap valid_map() {
+    SongMap m;
+    m.audio.path = "x.wav";
+    m.audio.container = "wav";
+    m.audio.codec = "pcm_s16le";
+    m.audio.sample_rate_hz = 44100;
+    m.audio.channels = 2;
+    m.audio.duration_s = 10.0;
+    m.audio.content_hash = "xxh128:0123456789abcdef0123456789abcdef";
+    m.audio.analysis_rate_hz = 22050;
+    Tempo t;
+    t.bpm = 128.0;
+    t.confidence = 0.9;
+    t.range_min_bpm = 85;
+    t.range_max_bpm = 170;
+    t.alternatives = {{64.0, 0.1, "half"}};
+    t.provenance = {"tempo", 1, {{"min_bpm", 85.0}}, 0.01};
+    m.tempo = t;
+    Key k;
+    k.key = core::make_key_name(9, true);
+    k.confidence = 0.8;
+    k.compatible_camelot = core::compatible_camelot(9, true);
+    k.provenance = {"key", 1, {}, 0.01};
+    m.key = k;
+    return m;
+}
+}  // namespace
+
+TEST(SongMapJson, ValidMapSerialisesAndValidates) {
+    auto text = to_json(valid_map());
+    ASSERT_TRUE(text.ok()) << text.error().message;
+    EXPECT_TRUE(validate_song_map_json(*text).ok());
+    const auto j = nlohmann::json::parse(*text);
+    EXPECT_EQ(j["schema_version"], "1.0.0");
+    EXPECT_EQ(j["key"]["camelot"], "8A");
+    EXPECT_EQ(j["tempo"]["bpm"], 128.0);
+}
+
+TEST(SongMapJson, NoTempoIsNullWithAReason) {
+    auto m = valid_map();
+    m.tempo->bpm.reset();
+    m.tempo->no_tempo_reason = "silence";
+    auto text = to_json(m);
+    ASSERT_TRUE(text.ok()) << text.error().message;
+    EXPECT_TRUE(nlohmann::json::parse(*text)["tempo"]["bpm"].is_null());
+}
+
+TEST(SongMapJson, InvalidMapsAreRefused) {
+    auto bad_conf = valid_map();
+    bad_conf.tempo->confidence = 1.5;
+    auto r1 = to_json(bad_conf);
+    ASSERT_FALSE(r1.ok());
+    EXPECT_EQ(r1.error().code, ErrorCode::kSchemaViolation);
+
+    auto nan_bpm = valid_map();
+    nan_bpm.tempo->bpm = std::numeric_limits<double>::quiet_NaN();
+    EXPECT_FALSE(to_json(nan_bpm).ok());
+
+    auto bad_hash = valid_map();
+    bad_hash.audio.content_hash = "md5:123";
+    EXPECT_FALSE(to_json(bad_hash).ok());
+
+    auto no_provenance = valid_map();
+    no_provenance.key->provenance.analyzer.clear();
+    EXPECT_FALSE(to_json(no_provenance).ok());
+
+    auto negative_time = valid_map();
+    Beats b;
+    b.times_s = {0.5, -1.0};
+    b.positions = {1, 2};
+    b.provenance = {"beats", 1, {}, 0.0};
+    negative_time.beats = b;
+    EXPECT_FALSE(to_json(negative_time).ok());
+}
+
+TEST(SongMapJson, ValidatorRejectsForeignDocuments) {
+    EXPECT_FALSE(validate_song_map_json("not json").ok());
+    EXPECT_FALSE(validate_song_map_json("{}").ok());
+    EXPECT_FALSE(
+        validate_song_map_json(R"({"schema_version":"1.0.0","harmony_version":"x","elapsed_s":0,"audio":{}})").ok());
+}
+
+#ifdef HARMONY_SOURCE_DIR
+TEST(SongMapJson, EmbeddedSchemaIsThePublishedFile) {
+    const auto published =
+        nlohmann::json::parse(test::read_file(std::string(HARMONY_SOURCE_DIR) + "/schemas/song_map.schema.json"));
+    EXPECT_EQ(nlohmann::json::parse(serialize::schema_text()), published);
+}
+#endif
