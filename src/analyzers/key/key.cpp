@@ -1,0 +1,446 @@
+#include "analyzers/key/key.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <string>
+
+#include "analyzers/key/key_model.hpp"
+#include "core/key_notation.hpp"
+
+namespace harmony::analyzers {
+
+namespace {
+
+using key::Pc12;
+using key::Scores24;
+
+constexpr int kVersion = 1;
+
+features::Chroma::Config chroma_config() { return {}; }
+
+const char* kModeNames[7] = {"ionian", "dorian", "phrygian", "lydian", "mixolydian", "aeolian", "locrian"};
+constexpr int kMajorScale[7] = {0, 2, 4, 5, 7, 9, 11};
+
+double sum12(const Pc12& v) { return std::accumulate(v.begin(), v.end(), 0.0); }
+
+Pc12 normalised(const Pc12& v) {
+    const double s = sum12(v);
+    Pc12 out{};
+    if (s <= 0.0) return out;
+    for (size_t i = 0; i < 12; ++i) out[i] = v[i] / s;
+    return out;
+}
+
+/// Triad templates: best-matching major/minor triad of one frame (index as for keys) and its fit.
+std::pair<int, double> best_triad(const Pc12& c) {
+    const Pc12 z = key::zscore(c);
+    int best = -1;
+    double best_s = 0.0;
+    for (int r = 0; r < 12; ++r) {
+        for (int minor = 0; minor < 2; ++minor) {
+            const int third = minor ? 3 : 4;
+            const double s = z[static_cast<size_t>(r)] + z[static_cast<size_t>((r + third) % 12)] +
+                             z[static_cast<size_t>((r + 7) % 12)];
+            if (s > best_s) {
+                best_s = s;
+                best = key::key_index(r, minor != 0);
+            }
+        }
+    }
+    return {best, best_s};
+}
+
+Scores24 softmax(const Scores24& s, double temperature) {
+    Scores24 p{};
+    const double mx = *std::max_element(s.begin(), s.end());
+    double sum = 0.0;
+    for (size_t i = 0; i < 24; ++i) sum += (p[i] = std::exp((s[i] - mx) / temperature));
+    for (auto& v : p) v /= sum;
+    return p;
+}
+
+int argmax24(const Scores24& s) { return static_cast<int>(std::max_element(s.begin(), s.end()) - s.begin()); }
+
+KeyName key_name(int index) { return core::make_key_name(key::key_pc(index), key::key_minor(index)); }
+
+std::string fmt(double v, int digits = 3) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+    return buf;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Evidence and estimators
+
+KeyEvidence key_evidence(const KeyFrames& f, size_t begin, size_t end) {
+    KeyEvidence e;
+    end = std::min(end, f.treble.size());
+    double max_energy = 0.0;
+    for (size_t i = begin; i < end; ++i) max_energy = std::max(max_energy, f.energy[i]);
+    const double gate = max_energy * 1e-4;
+    for (size_t i = begin; i < end; ++i) {
+        if (f.energy[i] <= gate || f.energy[i] <= 0.0) continue;
+        const double mt = *std::max_element(f.treble[i].begin(), f.treble[i].end());
+        const double mb = *std::max_element(f.bass[i].begin(), f.bass[i].end());
+        if (mt <= 0.0) continue;
+        Pc12 both{};
+        for (size_t k = 0; k < 12; ++k) {
+            e.treble[k] += f.treble[i][k] / mt;
+            if (mb > 0.0) e.bass[k] += f.bass[i][k] / mb;
+            both[k] = f.treble[i][k] / mt + (mb > 0.0 ? 0.5 * f.bass[i][k] / mb : 0.0);
+        }
+        const auto [chord, fit] = best_triad(both);
+        if (chord >= 0) e.chord_hist[static_cast<size_t>(chord)] += fit;
+        e.frames += 1.0;
+    }
+    return e;
+}
+
+Scores24 learned_scores(const KeyEvidence& e) {
+    Scores24 out{};
+    const Pc12 zt = key::zscore(e.treble);
+    const Pc12 zb = key::zscore(e.bass);
+    for (int t = 0; t < 12; ++t) {
+        for (int m = 0; m < 2; ++m) {
+            double s = key::model::kBias[m];
+            for (int j = 0; j < 12; ++j) {
+                s += key::model::kTreble[m][j] * zt[static_cast<size_t>((t + j) % 12)];
+                s += key::model::kBass[m][j] * zb[static_cast<size_t>((t + j) % 12)];
+            }
+            out[static_cast<size_t>(key::key_index(t, m == 1))] = s;
+        }
+    }
+    return out;
+}
+
+Scores24 chord_scores(const KeyEvidence& e) {
+    // Diatonic function weights of the triads in a key (relative root, minor?, weight).
+    struct Fn {
+        int root;
+        bool minor;
+        double w;
+    };
+    static const Fn kMajor[] = {{0, false, 1.0}, {7, false, 0.9}, {5, false, 0.8}, {9, true, 0.6},
+                                {2, true, 0.6},  {4, true, 0.4},  {10, false, 0.2}};
+    static const Fn kMinor[] = {{0, true, 1.0},   {7, false, 0.7}, {5, true, 0.7}, {8, false, 0.6},
+                                {3, false, 0.5},  {10, false, 0.5}, {7, true, 0.4}};
+    Scores24 out{};
+    double total = 0.0;
+    for (double v : e.chord_hist) total += v;
+    if (total <= 0.0) return out;
+    for (int t = 0; t < 12; ++t) {
+        double sM = 0.0, sm = 0.0;
+        for (const auto& f : kMajor) sM += f.w * e.chord_hist[static_cast<size_t>(key::key_index(t + f.root, f.minor))];
+        for (const auto& f : kMinor) sm += f.w * e.chord_hist[static_cast<size_t>(key::key_index(t + f.root, f.minor))];
+        out[static_cast<size_t>(t)] = sM / total;
+        out[static_cast<size_t>(t + 12)] = sm / total;
+    }
+    return out;
+}
+
+Scores24 ensemble_scores(const KeyEvidence& e) {
+    Scores24 out = learned_scores(e);
+    const Scores24 ch = chord_scores(e);
+    Pc12 mix{};
+    const Pc12 nt = normalised(e.treble), nb = normalised(e.bass);
+    for (size_t k = 0; k < 12; ++k) mix[k] = nt[k] + key::model::kBassMix * nb[k];
+    const auto& profiles = key::key_profiles();
+    for (size_t p = 0; p < profiles.size(); ++p) {
+        const Scores24 c = key::correlate(profiles[p], mix);
+        for (size_t i = 0; i < 24; ++i) out[i] += key::model::kProfileWeight[p] * c[i];
+    }
+    for (size_t i = 0; i < 24; ++i) out[i] += key::model::kChordWeight * ch[i];
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Analyzer
+
+const AnalyzerInfo& KeyAnalyzer::info() const {
+    static const AnalyzerInfo info{
+        "key",
+        kVersion,
+        "Tuning, global key with Camelot/Open Key, runners-up, key changes, church mode; profile + chord + learned "
+        "ensemble on a tuned harmonic chroma",
+        {},
+        {"key"},
+        {
+            {"method", "which estimator decides the global key", ParamType::kString, std::string("ensemble"), 0, 0,
+             {"ensemble", "learned", "chords", "krumhansl", "temperley", "shaath", "edma", "bgate"}},
+            {"reference_hz", "A4 reference in Hz; 0 = estimate the tuning from the audio", ParamType::kDouble, 0.0,
+             0.0, 500.0, {}},
+            {"segments", "detect key changes (key segments over time)", ParamType::kBool, true, 0, 0, {}},
+            {"min_segment_s", "shortest key segment reported, seconds", ParamType::kDouble, 16.0, 2.0, 600.0, {}},
+            {"change_penalty", "log-probability cost of a key change between 2-second blocks", ParamType::kDouble,
+             12.0, 0.0, 1000.0, {}},
+            {"min_tonality", "below this tonality score the answer is 'no key'", ParamType::kDouble, 0.35, 0.0, 1.0,
+             {}},
+        }};
+    return info;
+}
+
+void KeyAnalyzer::plan(features::FeatureCache& cache, const ParamSet&) const {
+    cache.get<features::Chroma>(chroma_config());
+}
+
+namespace {
+
+struct Decision {
+    Scores24 scores{};
+    Scores24 prob{};
+    int best = 0;
+};
+
+Decision decide(const KeyEvidence& e, const std::string& method) {
+    Decision d;
+    if (method == "ensemble") {
+        d.scores = ensemble_scores(e);
+    } else if (method == "learned") {
+        d.scores = learned_scores(e);
+    } else if (method == "chords") {
+        d.scores = chord_scores(e);
+        for (auto& v : d.scores) v *= 10.0;
+    } else {
+        Pc12 mix{};
+        const Pc12 nt = normalised(e.treble), nb = normalised(e.bass);
+        for (size_t k = 0; k < 12; ++k) mix[k] = nt[k] + key::model::kBassMix * nb[k];
+        for (const auto& p : key::key_profiles())
+            if (method == p.name) d.scores = key::correlate(p, mix);
+        for (auto& v : d.scores) v *= 10.0;
+    }
+    d.prob = softmax(d.scores, key::model::kTemperature);
+    d.best = argmax24(d.scores);
+    return d;
+}
+
+/// Church-mode reading: the diatonic collection that best fits the chroma, read from the tonic.
+std::optional<ModalKey> modal_reading(const Pc12& chroma, int key_index, double key_conf) {
+    const Pc12 n = normalised(chroma);
+    std::array<double, 12> fit{};
+    for (int s = 0; s < 12; ++s)
+        for (int d : kMajorScale) fit[static_cast<size_t>(s)] += n[static_cast<size_t>((s + d) % 12)];
+    std::array<int, 12> order{};
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](int a, int b) { return fit[static_cast<size_t>(a)] > fit[static_cast<size_t>(b)]; });
+    const int scale = order[0];
+    const int tonic = key::key_pc(key_index);
+    int degree = -1;
+    for (int d = 0; d < 7; ++d)
+        if ((scale + kMajorScale[d]) % 12 == tonic) degree = d;
+    ModalKey m;
+    m.tonic = core::pitch_class_name(tonic);
+    const double margin = fit[static_cast<size_t>(order[0])] - fit[static_cast<size_t>(order[1])];
+    if (degree < 0) {  // tonic outside the best collection (e.g. harmonic minor): plain major/minor
+        m.mode = key::key_minor(key_index) ? "aeolian" : "ionian";
+        m.confidence = std::clamp(key_conf * 0.5, 0.0, 1.0);
+    } else {
+        m.mode = kModeNames[degree];
+        m.confidence = std::clamp(key_conf * std::min(1.0, margin * 10.0), 0.0, 1.0);
+    }
+    m.label = m.tonic + " " + m.mode;
+    return m;
+}
+
+}  // namespace
+
+Result<void> KeyAnalyzer::analyze(AnalysisContext& ctx) const {
+    auto* chroma = ctx.features.find<features::Chroma>(chroma_config());
+    if (chroma == nullptr) return make_error(ErrorCode::kInternal, "key chroma was not planned");
+    const std::string method = ctx.params.get_string("method");
+    const double reference_hz = ctx.params.get_double("reference_hz");
+
+    Key out;
+    // 1. Tuning first: every later step folds the fine chroma with it.
+    const auto est = chroma->tuning();
+    if (reference_hz > 0.0) {
+        out.tuning.a4_hz = reference_hz;
+        out.tuning.cents = 1200.0 * std::log2(reference_hz / 440.0);
+        out.tuning.confidence = 1.0;
+    } else {
+        out.tuning.a4_hz = est.a4_hz;
+        out.tuning.cents = est.cents;
+        out.tuning.confidence = est.confidence;
+    }
+    const double fold_cents = std::remainder(out.tuning.cents, 100.0);
+
+    KeyFrames frames;
+    frames.frame_rate_hz = chroma->frame_rate_hz();
+    const auto n = static_cast<size_t>(chroma->frames());
+    frames.treble.resize(n);
+    frames.bass.resize(n);
+    frames.energy.resize(n);
+    double energy_sum = 0.0;
+    for (size_t i = 0; i < n; ++i) {
+        frames.treble[i] = chroma->fold(chroma->treble(static_cast<std::int64_t>(i)), fold_cents);
+        frames.bass[i] = chroma->fold(chroma->bass(static_cast<std::int64_t>(i)), fold_cents);
+        frames.energy[i] = chroma->total_energy(static_cast<std::int64_t>(i));
+        energy_sum += frames.energy[i];
+    }
+    if (ctx.progress) ctx.progress(0.3);
+    out.tuning.confidence = std::clamp(out.tuning.confidence, 0.0, 1.0);
+    out.estimators.push_back({"tuning", fmt(out.tuning.a4_hz, 2) + " Hz (" + fmt(out.tuning.cents, 1) + " cents)",
+                              out.tuning.confidence, reference_hz > 0.0 ? "given" : "peak-deviation histogram"});
+
+    // 2. Silence / no tonal content.
+    const double mean_energy = n ? energy_sum / static_cast<double>(n) : 0.0;
+    if (n == 0 || mean_energy < 1e-9) {
+        out.no_key_reason = "silence";
+        out.confidence = 0.0;
+        ctx.song.key = std::move(out);
+        return {};
+    }
+    const KeyEvidence global = key_evidence(frames, 0, n);
+    const Decision d = decide(global, method);
+
+    // Tonality: how strongly the chroma fits its best key, and how pitched the spectrum is.
+    Pc12 mix{};
+    {
+        const Pc12 nt = normalised(global.treble), nb = normalised(global.bass);
+        for (size_t k = 0; k < 12; ++k) mix[k] = nt[k] + key::model::kBassMix * nb[k];
+    }
+    const double ks = key::correlate(key::key_profiles()[0], mix)[static_cast<size_t>(d.best)];
+    const double tonality = std::clamp(0.5 * std::max(0.0, ks) / 0.8 + 0.5 * est.confidence, 0.0, 1.0);
+    out.estimators.push_back({"tonality", fmt(tonality), tonality, "profile fit x tuning concentration"});
+
+    // 3. Per-estimator breakdown.
+    {
+        const Scores24 learned = learned_scores(global);
+        const Scores24 chords = chord_scores(global);
+        const int lb = argmax24(learned), cb = argmax24(chords);
+        out.estimators.push_back({"learned_profile", key_name(lb).label, softmax(learned, 1.0)[static_cast<size_t>(lb)],
+                                  method == "learned" ? "chosen" : "ensemble member"});
+        out.estimators.push_back({"chord_functions", key_name(cb).label, std::clamp(chords[static_cast<size_t>(cb)], 0.0, 1.0),
+                                  method == "chords" ? "chosen" : "ensemble member"});
+        for (const auto& p : key::key_profiles()) {
+            const Scores24 c = key::correlate(p, mix);
+            const int b = argmax24(c);
+            out.estimators.push_back({p.name, key_name(b).label, std::clamp(c[static_cast<size_t>(b)], 0.0, 1.0),
+                                      method == p.name ? "chosen" : "ensemble member"});
+        }
+    }
+
+    if (tonality < ctx.params.get_double("min_tonality") || global.frames < 3) {
+        out.no_key_reason = global.frames < 3 ? "too little pitched audio" : "no tonal centre (percussive or atonal)";
+        out.confidence = 0.0;
+        out.estimators.push_back({"ensemble", "no key", tonality, "below min_tonality"});
+        ctx.song.key = std::move(out);
+        return {};
+    }
+
+    // 4. Global key, confidence, runners-up, notation.
+    out.key = key_name(d.best);
+    out.confidence = std::clamp(d.prob[static_cast<size_t>(d.best)], 0.0, 1.0);
+    out.compatible_camelot = core::compatible_camelot(key::key_pc(d.best), key::key_minor(d.best));
+    {
+        std::array<int, 24> order{};
+        std::iota(order.begin(), order.end(), 0);
+        std::sort(order.begin(), order.end(),
+                  [&](int a, int b) { return d.scores[static_cast<size_t>(a)] > d.scores[static_cast<size_t>(b)]; });
+        for (int i = 1; i <= 4; ++i)
+            out.candidates.push_back({key_name(order[static_cast<size_t>(i)]), d.prob[static_cast<size_t>(order[static_cast<size_t>(i)])]});
+    }
+    out.estimators.push_back({"ensemble", out.key->label, out.confidence, method == "ensemble" ? "chosen" : "not used"});
+    if (ctx.progress) ctx.progress(0.6);
+
+    // 5. Key segments: Viterbi over 24 keys on ~2 s blocks, local evidence from a sliding window.
+    const double duration = static_cast<double>(n) / frames.frame_rate_hz;
+    if (ctx.params.get_bool("segments") && duration > 2.0 * ctx.params.get_double("min_segment_s")) {
+        const size_t block = std::max<size_t>(1, static_cast<size_t>(std::lround(2.0 * frames.frame_rate_hz)));
+        const size_t nb = (n + block - 1) / block;
+        const size_t half = 6;  // blocks each side: ~26 s window
+        std::vector<Scores24> loglik(nb);
+        for (size_t b = 0; b < nb; ++b) {
+            const size_t lo = (b >= half ? b - half : 0) * block;
+            const size_t hi = std::min(n, (b + half + 1) * block);
+            const Decision local = decide(key_evidence(frames, lo, hi), method);
+            for (size_t k = 0; k < 24; ++k) loglik[b][k] = std::log(std::max(local.prob[k], 1e-12));
+        }
+        const double penalty = ctx.params.get_double("change_penalty");
+        std::vector<std::array<int, 24>> back(nb);
+        Scores24 acc = loglik[0];
+        for (size_t b = 1; b < nb; ++b) {
+            const int best_prev = argmax24(acc);
+            Scores24 next{};
+            for (size_t k = 0; k < 24; ++k) {
+                const double stay = acc[k];
+                const double sw = acc[static_cast<size_t>(best_prev)] - penalty;
+                back[b][k] = stay >= sw ? static_cast<int>(k) : best_prev;
+                next[k] = std::max(stay, sw) + loglik[b][k];
+            }
+            acc = next;
+        }
+        std::vector<int> path(nb);
+        path[nb - 1] = argmax24(acc);
+        for (size_t b = nb - 1; b > 0; --b) path[b - 1] = back[b][static_cast<size_t>(path[b])];
+        // Runs, then merge runs shorter than min_segment_s into their longer neighbour.
+        struct Run {
+            size_t b0, b1;
+            int key;
+        };
+        std::vector<Run> runs;
+        for (size_t b = 0; b < nb; ++b) {
+            if (runs.empty() || runs.back().key != path[b]) runs.push_back({b, b + 1, path[b]});
+            else runs.back().b1 = b + 1;
+        }
+        const double block_s = static_cast<double>(block) / frames.frame_rate_hz;
+        const double min_len = ctx.params.get_double("min_segment_s");
+        bool merged = true;
+        while (merged && runs.size() > 1) {
+            merged = false;
+            size_t shortest = 0;
+            for (size_t r = 1; r < runs.size(); ++r)
+                if (runs[r].b1 - runs[r].b0 < runs[shortest].b1 - runs[shortest].b0) shortest = r;
+            if (static_cast<double>(runs[shortest].b1 - runs[shortest].b0) * block_s >= min_len) break;
+            size_t into;
+            if (shortest == 0) into = 1;
+            else if (shortest + 1 == runs.size()) into = shortest - 1;
+            else into = (runs[shortest - 1].b1 - runs[shortest - 1].b0 >= runs[shortest + 1].b1 - runs[shortest + 1].b0)
+                            ? shortest - 1 : shortest + 1;
+            runs[into].b0 = std::min(runs[into].b0, runs[shortest].b0);
+            runs[into].b1 = std::max(runs[into].b1, runs[shortest].b1);
+            runs.erase(runs.begin() + static_cast<std::ptrdiff_t>(shortest));
+            for (size_t r = 1; r < runs.size();) {  // join equal neighbours
+                if (runs[r].key == runs[r - 1].key) {
+                    runs[r - 1].b1 = runs[r].b1;
+                    runs.erase(runs.begin() + static_cast<std::ptrdiff_t>(r));
+                } else {
+                    ++r;
+                }
+            }
+            merged = true;
+        }
+        if (runs.size() > 1) {
+            for (const auto& r : runs) {
+                const size_t f0 = r.b0 * block, f1 = std::min(n, r.b1 * block);
+                const Decision seg = decide(key_evidence(frames, f0, f1), method);
+                KeySegment s;
+                s.start_s = static_cast<double>(f0) / frames.frame_rate_hz;
+                s.end_s = std::min(duration, static_cast<double>(f1) / frames.frame_rate_hz);
+                s.key = key_name(seg.best);
+                s.confidence = std::clamp(seg.prob[static_cast<size_t>(seg.best)], 0.0, 1.0);
+                if (!out.segments.empty() && out.segments.back().key.label == s.key.label)
+                    out.segments.back().end_s = s.end_s;
+                else
+                    out.segments.push_back(s);
+            }
+        }
+    }
+    if (out.segments.size() <= 1) {
+        out.segments.clear();
+        out.segments.push_back({0.0, duration, *out.key, out.confidence});
+    } else {
+        out.estimators.push_back({"key_changes", std::to_string(out.segments.size() - 1) + " change(s)",
+                                  out.confidence, "HMM/Viterbi over 2 s blocks"});
+    }
+    if (ctx.progress) ctx.progress(0.9);
+
+    // 6. Church mode beside the major/minor answer.
+    out.modal = modal_reading(mix, d.best, out.confidence);
+    ctx.song.key = std::move(out);
+    return {};
+}
+
+}  // namespace harmony::analyzers
