@@ -1,0 +1,298 @@
+// The rhythm pipeline: features -> tempo -> beats -> bars. See rhythm.hpp.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "analyzers/rhythm/bars.hpp"
+#include "analyzers/rhythm/rhythm.hpp"
+#include "analyzers/rhythm/rhythm_internal.hpp"
+
+namespace harmony::rhythm {
+
+using detail::Vec;
+
+namespace {
+
+std::string fmt(const char* f, double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, f, v);
+    return buf;
+}
+
+double log_prior(double bpm) {
+    // Weak log-Gaussian preference for moderate tempi (centre 110 BPM, sigma 1.1 octaves).
+    const double z = std::log2(bpm / 110.0) / 1.1;
+    return -0.5 * z * z;
+}
+
+struct BandEstimate {
+    std::string name;
+    Vec acf;
+    detail::Salience sal;
+    double best_bpm = 0.0;
+    double best_value = 0.0;
+};
+
+double best_in(const detail::Salience& s, double lo, double hi, double* value) {
+    double best = -std::numeric_limits<double>::infinity(), arg = 0.0, val = 0.0;
+    for (size_t i = 0; i < s.bpm.size(); ++i) {
+        if (s.bpm[i] < lo || s.bpm[i] > hi) continue;
+        const double v = std::log(s.value[i] + 1e-4) + log_prior(s.bpm[i]);
+        if (v > best) {
+            best = v;
+            arg = s.bpm[i];
+            val = s.value[i];
+        }
+    }
+    if (value) *value = val;
+    return arg;
+}
+
+struct Relation {
+    double factor;
+    const char* name;
+};
+constexpr Relation kRelations[] = {{0.5, "half"},         {2.0, "double"},
+                                   {1.5, "three-halves"}, {2.0 / 3.0, "two-thirds"},
+                                   {3.0, "triple"},       {1.0 / 3.0, "third"}};
+
+}  // namespace
+
+Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
+    Analysis out;
+    Tempo& tempo = out.tempo;
+    const double lo_bpm = params.min_bpm > 0 ? params.min_bpm : 50.0;
+    const double hi_bpm = params.max_bpm > 0 ? params.max_bpm : 220.0;
+    tempo.range_min_bpm = lo_bpm;
+    tempo.range_max_bpm = hi_bpm;
+    tempo.stable = false;
+    const size_t n = f.frames();
+    const double fr = f.frame_rate_hz();
+    const double duration = static_cast<double>(n) / fr;
+    auto no_tempo = [&](const std::string& why) {
+        tempo.bpm.reset();
+        tempo.no_tempo_reason = why;
+        tempo.confidence = 0.0;
+        tempo.decision = "no tempo: " + why;
+        out.beats.confidence = 0.0;
+        return out;
+    };
+    if (duration < 4.0) return no_tempo("too short (under 4 s)");
+
+    // --- gate: frames far below the loud parts carry no rhythm
+    Vec level(f.level_db().begin(), f.level_db().end());
+    const double loud = detail::percentile(level, 0.95);
+    if (loud < -65.0) return no_tempo("silence");
+    const double gate_db = std::max(-75.0, loud - 50.0);
+    Vec gate(n);
+    size_t active = 0;
+    for (size_t i = 0; i < n; ++i) {
+        gate[i] = level[i] > gate_db ? 1.0 : 0.0;
+        active += level[i] > gate_db ? 1 : 0;
+    }
+    if (static_cast<double>(active) / fr < 4.0) return no_tempo("silence (under 4 s of signal)");
+
+    // --- novelty curves
+    Vec low(f.low_flux().begin(), f.low_flux().end()), mid(f.mid_flux().begin(), f.mid_flux().end()),
+        high(f.high_flux().begin(), f.high_flux().end());
+    Vec all(n);
+    for (size_t i = 0; i < n; ++i) all[i] = low[i] + mid[i] + high[i];
+    const Vec o = detail::novelty(all, gate, fr);
+    const Vec o_low = detail::novelty(low, gate, fr);
+    Vec hm(n);
+    for (size_t i = 0; i < n; ++i) hm[i] = mid[i] + high[i];
+    const Vec o_high = detail::novelty(hm, gate, fr);
+
+    // --- tempogram and per-estimator salience
+    const detail::Tempogram tg = detail::tempogram(o, fr);
+    std::vector<BandEstimate> est(3);
+    est[0].name = "acf_broadband";
+    est[0].acf = tg.global;
+    est[1].name = "acf_low";
+    est[1].acf = detail::tempogram(o_low, fr).global;
+    est[2].name = "acf_mid_high";
+    est[2].acf = detail::tempogram(o_high, fr).global;
+    for (auto& e : est) {
+        e.sal = detail::salience(e.acf, fr);
+        e.best_bpm = best_in(e.sal, lo_bpm, hi_bpm, &e.best_value);
+    }
+    // Combined salience: broadband counts double.
+    detail::Salience comb = est[0].sal;
+    for (size_t i = 0; i < comb.value.size(); ++i)
+        comb.value[i] = (2.0 * est[0].sal.value[i] + est[1].sal.value[i] + est[2].sal.value[i]) / 4.0;
+    double comb_value = 0.0;
+    double t0 = best_in(comb, lo_bpm, hi_bpm, &comb_value);
+    const double periodicity = comb_value;
+    for (const auto& e : est)
+        tempo.estimators.push_back({e.name, fmt("%.2f", e.best_bpm), std::clamp(e.best_value, 0.0, 1.0),
+                                    "comb-filtered autocorrelation peak; salience at x0.5/x2: " +
+                                        fmt("%.3f", detail::salience_at(e.sal, e.best_bpm * 0.5)) + "/" +
+                                        fmt("%.3f", detail::salience_at(e.sal, e.best_bpm * 2.0))});
+    if (t0 <= 0.0 || periodicity < 0.06) return no_tempo("no periodic pulse (beatless or noise)");
+
+    // --- octave resolution: score the chosen tempo against its relatives
+    struct Cand {
+        double bpm, score;
+        std::string rel;
+    };
+    std::vector<Cand> cands;
+    auto cand_score = [&](double bpm) { return std::log(detail::salience_at(comb, bpm) + 1e-4) + log_prior(bpm); };
+    cands.push_back({t0, cand_score(t0), "chosen"});
+    for (const auto& r : kRelations) {
+        const double b = t0 * r.factor;
+        if (b < detail::kMinSearchBpm || b > detail::kMaxSearchBpm) continue;
+        cands.push_back({b, cand_score(b), r.name});
+    }
+    double best_score = -std::numeric_limits<double>::infinity();
+    size_t best = 0;
+    for (size_t i = 0; i < cands.size(); ++i)
+        if (cands[i].bpm >= lo_bpm && cands[i].bpm <= hi_bpm && cands[i].score > best_score) {
+            best_score = cands[i].score;
+            best = i;
+        }
+    double chosen = cands[best].bpm;
+    std::string decision = "combined salience peak " + fmt("%.2f", t0) + " BPM";
+    if (best != 0) decision += "; octave resolution chose the " + cands[best].rel + " (" + fmt("%.2f", chosen) + ")";
+    // probabilities over the relatives (softmax of scores, sharpened)
+    double zsum = 0.0;
+    for (const auto& c : cands) zsum += std::exp(3.0 * (c.score - best_score));
+    double p_chosen = 1.0 / zsum;
+
+    // --- local tempo: per-window best lag within +-12 % of the chosen period
+    const double tau0 = 60.0 * fr / chosen;
+    Vec win_tau(tg.acf.size(), tau0);
+    for (size_t w = 0; w < tg.acf.size(); ++w) {
+        if (tg.weight[w] <= 0.0) continue;
+        double bestv = -1.0, arg = tau0;
+        for (double lag = tau0 / 1.12; lag <= tau0 * 1.12; lag += 0.25) {
+            const double v = detail::comb(tg.acf[w], lag);
+            if (v > bestv) {
+                bestv = v;
+                arg = lag;
+            }
+        }
+        win_tau[w] = arg;
+    }
+    // median smoothing over 5 windows
+    Vec sm = win_tau;
+    for (size_t w = 0; w < win_tau.size(); ++w) {
+        Vec nb;
+        for (size_t j = (w >= 2 ? w - 2 : 0); j <= std::min(win_tau.size() - 1, w + 2); ++j) nb.push_back(win_tau[j]);
+        sm[w] = detail::median(nb);
+    }
+    Vec tau(n, tau0);
+    if (!sm.empty()) {
+        for (size_t i = 0; i < n; ++i) {
+            const double t = static_cast<double>(i) / fr;
+            size_t w = 0;
+            while (w + 1 < tg.centre.size() && tg.centre[w + 1] <= t) ++w;
+            if (t <= tg.centre.front() || w + 1 >= tg.centre.size()) {
+                tau[i] = t <= tg.centre.front() ? sm.front() : sm.back();
+            } else {
+                const double a = (t - tg.centre[w]) / (tg.centre[w + 1] - tg.centre[w]);
+                tau[i] = sm[w] * (1.0 - a) + sm[w + 1] * a;
+            }
+        }
+    }
+
+    // --- beat tracking
+    std::vector<int> bf = detail::track_beats(o, tau, params.tightness);
+    // trim beats outside the active (non-silent) part
+    size_t first_active = 0, last_active = n - 1;
+    while (first_active < n && gate[first_active] <= 0.0) ++first_active;
+    while (last_active > 0 && gate[last_active] <= 0.0) --last_active;
+    std::vector<double> beats;
+    for (int b : bf) {
+        const double bt = static_cast<double>(b);
+        if (bt + 0.5 * tau[static_cast<size_t>(b)] < static_cast<double>(first_active)) continue;
+        if (bt - 0.5 * tau[static_cast<size_t>(b)] > static_cast<double>(last_active)) continue;
+        beats.push_back(bt / fr);
+    }
+    if (beats.size() < 4) return no_tempo("no steady beat found");
+
+    // --- tempo fit over the beat times
+    const detail::LineFit fit = detail::fit_line(beats);
+    Vec ibi;
+    for (size_t i = 1; i < beats.size(); ++i) ibi.push_back(beats[i] - beats[i - 1]);
+    const double med_ibi = detail::median(ibi);
+    // local tempo curve: +-4 beats around each beat, one point per second at most
+    Vec local_bpm(beats.size());
+    for (size_t i = 0; i < beats.size(); ++i) {
+        const size_t a = i >= 4 ? i - 4 : 0;
+        const size_t b = std::min(beats.size() - 1, i + 4);
+        local_bpm[i] = b > a ? 60.0 * static_cast<double>(b - a) / (beats[b] - beats[a]) : 60.0 / med_ibi;
+    }
+    double next_t = -1.0;
+    for (size_t i = 0; i < beats.size(); ++i) {
+        if (beats[i] < next_t) continue;
+        if (std::isfinite(local_bpm[i]) && local_bpm[i] > 0) tempo.curve.push_back({beats[i], local_bpm[i]});
+        next_t = beats[i] + 1.0;
+    }
+    const double fit_bpm = fit.slope > 0 ? 60.0 / fit.slope : 60.0 / med_ibi;
+    Vec dev;
+    for (double b : local_bpm) dev.push_back(std::abs(b / fit_bpm - 1.0));
+    const bool stable = fit.p90_abs_residual < std::max(0.05, 0.12 * med_ibi) && detail::percentile(dev, 0.9) < 0.04;
+    tempo.stable = stable;
+    const double bpm = stable ? fit_bpm : 60.0 / med_ibi;
+    tempo.bpm = bpm;
+    decision += "; beat tracking (dynamic programming, tightness " + fmt("%.0f", params.tightness) + ") found " +
+                std::to_string(beats.size()) + " beats; ";
+    if (stable)
+        decision += "tempo is the least-squares slope over all beats (" + fmt("%.2f", fit_bpm) +
+                    " BPM, 90 % of beats within " + fmt("%.0f", fit.p90_abs_residual * 1000.0) + " ms of the grid)";
+    else
+        decision += "tempo varies: the median inter-beat interval gives " + fmt("%.2f", bpm) + " BPM";
+    tempo.decision = decision;
+    tempo.estimators.push_back({"octave_resolution", fmt("%.2f", chosen), std::clamp(p_chosen, 0.0, 1.0),
+                                best == 0 ? "kept the salience peak" : "moved to the " + cands[best].rel});
+    tempo.estimators.push_back(
+        {"beat_fit", fmt("%.2f", bpm), stable ? 1.0 : 0.5, stable ? "chosen: constant grid" : "chosen: tempo curve"});
+    // alternatives
+    double psum = 0.0;
+    std::vector<TempoAlternative> alts;
+    for (size_t i = 0; i < cands.size(); ++i) {
+        if (i == best) continue;
+        const double p = std::exp(3.0 * (cands[i].score - best_score)) / zsum;
+        const double ratio = cands[i].bpm / chosen;
+        std::string rel = "other";
+        for (const auto& r : kRelations)
+            if (std::abs(ratio / r.factor - 1.0) < 0.01) rel = r.name;
+        alts.push_back({bpm * ratio, std::clamp(p, 0.0, 1.0), rel});
+        psum += p;
+    }
+    std::sort(alts.begin(), alts.end(), [](const auto& a, const auto& b) { return a.probability > b.probability; });
+    tempo.alternatives = alts;
+    tempo.confidence = std::clamp(p_chosen * std::min(1.0, periodicity / 0.25), 0.0, 1.0);
+
+    // --- grid
+    if (stable && params.snap_grid) {
+        // Re-place beats on the fitted grid (the tracker's jitter is removed).
+        for (size_t i = 0; i < beats.size(); ++i) beats[i] = fit.intercept + fit.slope * static_cast<double>(i);
+        while (!beats.empty() && beats.front() < 0.0) beats.erase(beats.begin());
+    }
+    out.beats.times_s = beats;
+    out.beats.grid.constant = stable;
+    out.beats.grid.bpm = bpm;
+    out.beats.grid.first_beat_s = beats.empty() ? 0.0 : beats.front();
+    out.beats.confidence = std::clamp(tempo.confidence * (stable ? 1.0 : 0.8), 0.0, 1.0);
+    out.has_beats = true;
+
+    // --- bars: downbeats and meter
+    BarInput bi{beats, o, o_low, f.chroma(), fr, features::RhythmFeatures::kChromaDecimation, params.meter};
+    BarResult bars = analyze_bars(bi);
+    out.beats.positions = bars.positions;
+    out.downbeats.times_s = bars.downbeats;
+    out.downbeats.confidence = bars.downbeat_confidence;
+    out.beats.grid.first_downbeat_s = bars.downbeats.empty() ? out.beats.grid.first_beat_s : bars.downbeats.front();
+    Meter m;
+    m.label = bars.label;
+    m.numerator = bars.numerator;
+    m.denominator = bars.denominator;
+    m.confidence = bars.confidence;
+    m.candidates = bars.candidates;
+    out.meter = m;
+    return out;
+}
+
+}  // namespace harmony::rhythm

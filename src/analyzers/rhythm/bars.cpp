@@ -1,0 +1,182 @@
+#include "analyzers/rhythm/bars.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace harmony::rhythm {
+
+namespace {
+
+using Vec = std::vector<double>;
+
+double max_in(const Vec& x, double fr, double t0, double t1) {
+    if (x.empty()) return 0.0;
+    const auto n = static_cast<std::ptrdiff_t>(x.size());
+    const auto a = std::clamp<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(std::floor(t0 * fr)), 0, n - 1);
+    const auto b = std::clamp<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(std::ceil(t1 * fr)), 0, n - 1);
+    double m = 0.0;
+    for (auto i = a; i <= b; ++i) m = std::max(m, x[static_cast<size_t>(i)]);
+    return m;
+}
+
+std::array<double, 12> mean_chroma(const BarInput& in, double t0, double t1) {
+    std::array<double, 12> c{};
+    const double cr = in.fr / in.chroma_decimation;
+    const auto n = static_cast<std::ptrdiff_t>(in.chroma.size());
+    if (n == 0) return c;
+    const auto a = std::clamp<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(std::floor(t0 * cr)), 0, n - 1);
+    const auto b = std::clamp<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(std::ceil(t1 * cr)), a + 1, n);
+    for (auto i = a; i < b; ++i)
+        for (size_t k = 0; k < 12; ++k) c[k] += in.chroma[static_cast<size_t>(i)][k];
+    return c;
+}
+
+double cosine_distance(const std::array<double, 12>& a, const std::array<double, 12>& b) {
+    double ab = 0, aa = 0, bb = 0;
+    for (size_t k = 0; k < 12; ++k) {
+        ab += a[k] * b[k];
+        aa += a[k] * a[k];
+        bb += b[k] * b[k];
+    }
+    if (aa <= 0 || bb <= 0) return 0.0;
+    return 1.0 - ab / std::sqrt(aa * bb);
+}
+
+void znorm(Vec& v) {
+    if (v.empty()) return;
+    double m = 0, s = 0;
+    for (double x : v) m += x;
+    m /= static_cast<double>(v.size());
+    for (double x : v) s += (x - m) * (x - m);
+    s = std::sqrt(s / static_cast<double>(v.size()));
+    for (double& x : v) x = s > 1e-12 ? (x - m) / s : 0.0;
+}
+
+std::string label_for(int m, bool compound) {
+    if (compound) {
+        if (m == 2) return "6/8";
+        if (m == 3) return "9/8";
+        if (m == 4) return "12/8";
+    }
+    if (m == 7) return "7/8";
+    return std::to_string(m) + "/4";
+}
+
+struct Forced {
+    int m = 0;
+    bool compound = false;
+};
+
+Forced parse_meter(const std::string& s) {
+    Forced f;
+    const auto slash = s.find('/');
+    if (slash == std::string::npos) return f;
+    const int num = std::atoi(s.substr(0, slash).c_str());
+    const int den = std::atoi(s.substr(slash + 1).c_str());
+    if (num <= 0 || den <= 0) return f;
+    if (den == 8 && num % 3 == 0 && num > 3) {
+        f.m = num / 3;
+        f.compound = true;
+    } else {
+        f.m = num;
+    }
+    return f;
+}
+
+}  // namespace
+
+BarResult analyze_bars(const BarInput& in) {
+    BarResult r;
+    const size_t nb = in.beats.size();
+    r.positions.assign(nb, 1);
+    if (nb < 2) return r;
+    Vec low(nb), all(nb), harm(nb);
+    for (size_t i = 0; i < nb; ++i) {
+        const double b = in.beats[i];
+        const double ibi = i + 1 < nb ? in.beats[i + 1] - b : b - in.beats[i - 1];
+        low[i] = max_in(in.onset_low, in.fr, b - 0.04, b + 0.06);
+        all[i] = max_in(in.onset, in.fr, b - 0.04, b + 0.06);
+        harm[i] = cosine_distance(mean_chroma(in, b - ibi, b), mean_chroma(in, b, b + ibi));
+    }
+    // Subdivision: triplet (1/3, 2/3) against duple (1/2) onsets between beats.
+    double trip = 0.0, dup = 0.0, on = 0.0;
+    for (size_t i = 0; i + 1 < nb; ++i) {
+        const double b = in.beats[i], ibi = in.beats[i + 1] - b;
+        const double v1 = max_in(in.onset, in.fr, b + ibi / 3.0 - 0.015, b + ibi / 3.0 + 0.015);
+        const double v2 = max_in(in.onset, in.fr, b + 2.0 * ibi / 3.0 - 0.015, b + 2.0 * ibi / 3.0 + 0.015);
+        trip += std::sqrt(v1 * v2);
+        dup += max_in(in.onset, in.fr, b + ibi / 2.0 - 0.015, b + ibi / 2.0 + 0.015);
+        on += all[i];
+    }
+    const bool compound_auto = trip > 1.2 * dup && trip > 0.25 * on;
+    znorm(low);
+    znorm(all);
+    znorm(harm);
+    Vec acc(nb);
+    for (size_t i = 0; i < nb; ++i) acc[i] = 1.0 * low[i] + 1.5 * harm[i] + 0.5 * all[i];
+
+    struct MScore {
+        int m;
+        double score;
+        int phase;
+        double margin;
+        double prior;
+    };
+    std::vector<MScore> ms;
+    for (int m : {2, 3, 4, 5, 7}) {
+        if (static_cast<size_t>(2 * m) > nb) continue;
+        Vec s(static_cast<size_t>(m), 0.0);
+        std::vector<int> cnt(static_cast<size_t>(m), 0);
+        for (size_t i = 0; i < nb; ++i) {
+            s[i % static_cast<size_t>(m)] += acc[i];
+            cnt[i % static_cast<size_t>(m)]++;
+        }
+        for (size_t k = 0; k < s.size(); ++k) s[k] /= std::max(1, cnt[k]);
+        const auto best = static_cast<size_t>(std::max_element(s.begin(), s.end()) - s.begin());
+        double second = -std::numeric_limits<double>::infinity();
+        for (size_t k = 0; k < s.size(); ++k)
+            if (k != best) second = std::max(second, s[k]);
+        const double prior = m == 4 ? 0.25 : (m == 3 ? 0.0 : (m == 2 ? -0.5 : -0.4));
+        ms.push_back({m, s[best], static_cast<int>(best), s[best] - second, prior});
+    }
+    if (ms.empty()) return r;
+    const Forced forced = parse_meter(in.forced_meter);
+    size_t pick = 0;
+    double best_total = -std::numeric_limits<double>::infinity();
+    for (size_t k = 0; k < ms.size(); ++k) {
+        const double total = ms[k].score + ms[k].prior;
+        if (forced.m > 0 ? ms[k].m == forced.m : total > best_total) {
+            if (forced.m > 0) {
+                pick = k;
+                break;
+            }
+            best_total = total;
+            pick = k;
+        }
+    }
+    const bool compound = forced.m > 0 ? forced.compound : compound_auto;
+    const int m = ms[pick].m;
+    const int phase = ms[pick].phase;
+    for (size_t i = 0; i < nb; ++i) {
+        const int pos = static_cast<int>((static_cast<std::ptrdiff_t>(i) - phase) % m + m) % m;
+        r.positions[i] = pos + 1;
+        if (pos == 0) r.downbeats.push_back(in.beats[i]);
+    }
+    r.numerator = compound ? 3 * m : m;
+    r.denominator = compound || m == 7 ? 8 : 4;
+    r.label = label_for(m, compound);
+    // candidates: softmax over meters
+    double zsum = 0.0;
+    for (const auto& x : ms) zsum += std::exp(4.0 * (x.score + x.prior - best_total));
+    for (const auto& x : ms)
+        r.candidates.push_back(
+            {label_for(x.m, compound), std::clamp(std::exp(4.0 * (x.score + x.prior - best_total)) / zsum, 0.0, 1.0)});
+    std::sort(r.candidates.begin(), r.candidates.end(),
+              [](const auto& a, const auto& b) { return a.probability > b.probability; });
+    r.confidence = r.candidates.empty() ? 0.0 : r.candidates.front().probability;
+    r.downbeat_confidence = std::clamp(ms[pick].margin / 1.0, 0.0, 1.0);
+    return r;
+}
+
+}  // namespace harmony::rhythm

@@ -1,0 +1,37 @@
+// Bar analysis: given beat times and onset curves, find the meter (beats per bar and the beat's
+// subdivision) and the bar phase (which beats are downbeats).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "harmony/song_map.hpp"
+
+namespace harmony::rhythm {
+
+struct BarInput {
+    const std::vector<double>& beats;  // seconds
+    const std::vector<double>& onset;  // broadband novelty, frame rate fr
+    const std::vector<double>& onset_low;
+    const std::vector<std::array<std::uint8_t, 12>>& chroma;  // one per `chroma_decimation` frames
+    double fr = 100.0;
+    int chroma_decimation = 4;
+    std::string forced_meter = "auto";
+};
+
+struct BarResult {
+    std::vector<int> positions;  // 1-based, one per beat
+    std::vector<double> downbeats;
+    double downbeat_confidence = 0.0;
+    std::string label = "4/4";
+    int numerator = 4;
+    int denominator = 4;
+    double confidence = 0.0;
+    std::vector<MeterCandidate> candidates;
+};
+
+BarResult analyze_bars(const BarInput& in);
+
+}  // namespace harmony::rhythm

@@ -1,0 +1,252 @@
+#include "analyzers/rhythm/rhythm.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <numeric>
+
+#include "analyzers/rhythm/rhythm_internal.hpp"
+
+namespace harmony::rhythm {
+
+using detail::Vec;
+
+std::string Params::key() const {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%.4f/%.4f/%.3f/%d/", min_bpm, max_bpm, tightness, snap_grid ? 1 : 0);
+    return std::string(buf) + meter;
+}
+
+const Analysis& RhythmResultCache::get(const features::RhythmFeatures& features, const Params& params) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string k = params.key();
+    auto it = results_.find(k);
+    if (it == results_.end()) it = results_.emplace(k, analyze(features, params)).first;
+    return it->second;
+}
+
+namespace detail {
+
+double median(Vec v) {
+    if (v.empty()) return 0.0;
+    const size_t m = v.size() / 2;
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(m), v.end());
+    return v[m];
+}
+
+double percentile(Vec v, double q) {
+    if (v.empty()) return 0.0;
+    const auto k = static_cast<size_t>(std::clamp(q, 0.0, 1.0) * static_cast<double>(v.size() - 1));
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+    return v[k];
+}
+
+Vec moving_average(const Vec& x, int half) {
+    const size_t n = x.size();
+    Vec prefix(n + 1, 0.0);
+    for (size_t i = 0; i < n; ++i) prefix[i + 1] = prefix[i] + x[i];
+    Vec out(n);
+    for (size_t i = 0; i < n; ++i) {
+        const size_t lo = i >= static_cast<size_t>(half) ? i - static_cast<size_t>(half) : 0;
+        const size_t hi = std::min(n, i + static_cast<size_t>(half) + 1);
+        out[i] = (prefix[hi] - prefix[lo]) / static_cast<double>(hi - lo);
+    }
+    return out;
+}
+
+Vec novelty(const Vec& raw, const Vec& gate, double fr) {
+    const Vec mean = moving_average(raw, static_cast<int>(std::lround(0.4 * fr)));
+    Vec o(raw.size());
+    for (size_t i = 0; i < raw.size(); ++i) o[i] = gate[i] > 0.0 ? std::max(0.0, raw[i] - mean[i]) : 0.0;
+    return o;
+}
+
+Tempogram tempogram(const Vec& o, double fr) {
+    Tempogram tg;
+    const int n = static_cast<int>(o.size());
+    tg.win = std::min(n, static_cast<int>(std::lround(12.0 * fr)));
+    tg.hop = static_cast<int>(std::lround(2.0 * fr));
+    tg.lmax = std::min(static_cast<int>(std::lround(4.2 * fr)), tg.win * 2 / 3);
+    tg.global.assign(static_cast<size_t>(tg.lmax) + 1, 0.0);
+    if (tg.win < 8 || tg.lmax < 4) return tg;
+    Vec x(static_cast<size_t>(tg.win));
+    double wsum = 0.0;
+    for (int s = 0;; s += tg.hop) {
+        int start = s;
+        if (start + tg.win > n) start = n - tg.win;
+        double mean = 0.0;
+        for (int i = 0; i < tg.win; ++i) mean += o[static_cast<size_t>(start + i)];
+        mean /= tg.win;
+        for (int i = 0; i < tg.win; ++i) x[static_cast<size_t>(i)] = o[static_cast<size_t>(start + i)] - mean;
+        Vec a(static_cast<size_t>(tg.lmax) + 1, 0.0);
+        for (int l = 0; l <= tg.lmax; ++l) {
+            double acc = 0.0;
+            const double* p = x.data();
+            const double* q = x.data() + l;
+            const int m = tg.win - l;
+            for (int i = 0; i < m; ++i) acc += p[i] * q[i];
+            a[static_cast<size_t>(l)] = acc / m;
+        }
+        double w = 0.0;
+        if (a[0] > 1e-12) {
+            const double a0 = a[0];
+            for (auto& v : a) v /= a0;
+            w = 1.0;
+        } else {
+            std::fill(a.begin(), a.end(), 0.0);
+        }
+        for (size_t l = 0; l < a.size(); ++l) tg.global[l] += w * a[l];
+        wsum += w;
+        tg.centre.push_back((start + tg.win / 2.0) / fr);
+        tg.weight.push_back(w);
+        tg.acf.push_back(std::move(a));
+        if (start + tg.win >= n) break;
+    }
+    if (wsum > 0.0)
+        for (auto& v : tg.global) v /= wsum;
+    return tg;
+}
+
+double peak_near(const Vec& a, double lag, double halfwidth) {
+    const int lo = std::max(1, static_cast<int>(std::floor(lag - halfwidth)));
+    const int hi = std::min(static_cast<int>(a.size()) - 1, static_cast<int>(std::ceil(lag + halfwidth)));
+    double best = -1.0;
+    for (int l = lo; l <= hi; ++l) best = std::max(best, a[static_cast<size_t>(l)]);
+    return best;
+}
+
+double comb(const Vec& a, double lag) {
+    double s = 0.0, w = 0.0;
+    static constexpr double kWeights[4] = {1.0, 0.9, 0.7, 0.6};
+    for (int k = 1; k <= 4; ++k) {
+        const double l = lag * k;
+        if (l > static_cast<double>(a.size()) - 2.0) break;
+        s += kWeights[k - 1] * peak_near(a, l, 0.6 + 0.015 * l);
+        w += kWeights[k - 1];
+    }
+    return w > 0.0 ? s / w : 0.0;
+}
+
+Salience salience(const Vec& acf, double fr) {
+    Salience s;
+    for (double bpm = kMinSearchBpm; bpm <= kMaxSearchBpm; bpm *= std::pow(2.0, 1.0 / 96.0)) {
+        const double lag = 60.0 * fr / bpm;
+        if (lag * 1.0 > static_cast<double>(acf.size()) - 2.0) continue;
+        s.bpm.push_back(bpm);
+        s.value.push_back(std::max(0.0, comb(acf, lag)));
+    }
+    return s;
+}
+
+double salience_at(const Salience& s, double bpm) {
+    if (s.bpm.empty()) return 0.0;
+    // nearest grid point with a small neighbourhood max (grid step is ~0.7 %)
+    const auto it = std::lower_bound(s.bpm.begin(), s.bpm.end(), bpm);
+    const auto i = static_cast<std::ptrdiff_t>(it - s.bpm.begin());
+    double best = 0.0;
+    for (std::ptrdiff_t j = i - 2; j <= i + 1; ++j)
+        if (j >= 0 && j < static_cast<std::ptrdiff_t>(s.bpm.size()) &&
+            std::abs(std::log2(s.bpm[static_cast<size_t>(j)] / bpm)) < 0.02)
+            best = std::max(best, s.value[static_cast<size_t>(j)]);
+    return best;
+}
+
+double refine_lag(const Vec& a, double lag) {
+    // parabolic interpolation around the integer maximum near lag
+    const int l0 = static_cast<int>(std::lround(lag));
+    int best = l0;
+    for (int l = l0 - 2; l <= l0 + 2; ++l)
+        if (l >= 1 && l + 1 < static_cast<int>(a.size()) && a[static_cast<size_t>(l)] > a[static_cast<size_t>(best)])
+            best = l;
+    if (best < 1 || best + 1 >= static_cast<int>(a.size())) return lag;
+    const double y0 = a[static_cast<size_t>(best - 1)], y1 = a[static_cast<size_t>(best)],
+                 y2 = a[static_cast<size_t>(best + 1)];
+    const double den = y0 - 2.0 * y1 + y2;
+    if (std::abs(den) < 1e-12) return best;
+    return best + std::clamp(0.5 * (y0 - y2) / den, -0.5, 0.5);
+}
+
+std::vector<int> track_beats(const Vec& o, const Vec& tau, double tightness) {
+    const size_t n = o.size();
+    std::vector<int> beats;
+    if (n < 4) return beats;
+    double sd = 0.0, mean = 0.0;
+    for (double v : o) mean += v;
+    mean /= static_cast<double>(n);
+    for (double v : o) sd += (v - mean) * (v - mean);
+    sd = std::sqrt(sd / static_cast<double>(n));
+    if (sd <= 0.0) return beats;
+    Vec local(n), score(n);
+    for (size_t i = 0; i < n; ++i) local[i] = o[i] / sd;
+    std::vector<int> back(n, -1);
+    const int dmax = static_cast<int>(std::ceil(2.2 * *std::max_element(tau.begin(), tau.end()))) + 2;
+    Vec logd(static_cast<size_t>(dmax) + 1, 0.0);
+    for (int d = 1; d <= dmax; ++d) logd[static_cast<size_t>(d)] = std::log(static_cast<double>(d));
+    for (size_t t = 0; t < n; ++t) {
+        const double tt = tau[t];
+        const double lt = std::log(tt);
+        const int lo = static_cast<int>(std::lround(2.0 * tt));
+        const int hi = std::max(1, static_cast<int>(std::lround(0.5 * tt)));
+        double best = -std::numeric_limits<double>::infinity();
+        int arg = -1;
+        for (int d = hi; d <= lo && d <= static_cast<int>(t); ++d) {
+            const double r = logd[static_cast<size_t>(d)] - lt;
+            const double v = score[t - static_cast<size_t>(d)] - tightness * r * r;
+            if (v > best) {
+                best = v;
+                arg = static_cast<int>(t) - d;
+            }
+        }
+        if (arg >= 0 && best > 0.0) {
+            score[t] = local[t] + best;
+            back[t] = arg;
+        } else {
+            score[t] = local[t];
+        }
+    }
+    // last beat: the last local maximum of the cumulative score above half the median of maxima
+    Vec maxima;
+    for (size_t t = 1; t + 1 < n; ++t)
+        if (score[t] > score[t - 1] && score[t] >= score[t + 1]) maxima.push_back(score[t]);
+    const double thr = 0.5 * median(maxima);
+    int last = -1;
+    for (size_t t = n - 2; t >= 1; --t) {
+        if (score[t] > score[t - 1] && score[t] >= score[t + 1] && score[t] >= thr) {
+            last = static_cast<int>(t);
+            break;
+        }
+    }
+    if (last < 0) return beats;
+    for (int t = last; t >= 0; t = back[static_cast<size_t>(t)]) beats.push_back(t);
+    std::reverse(beats.begin(), beats.end());
+    return beats;
+}
+
+LineFit fit_line(const Vec& t) {
+    LineFit f;
+    const size_t n = t.size();
+    if (n < 2) return f;
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (size_t i = 0; i < n; ++i) {
+        const double x = static_cast<double>(i);
+        sx += x;
+        sy += t[i];
+        sxx += x * x;
+        sxy += x * t[i];
+    }
+    const double dn = static_cast<double>(n);
+    const double den = dn * sxx - sx * sx;
+    if (den <= 0) return f;
+    f.slope = (dn * sxy - sx * sy) / den;
+    f.intercept = (sy - f.slope * sx) / dn;
+    Vec r(n);
+    for (size_t i = 0; i < n; ++i) r[i] = std::abs(t[i] - (f.intercept + f.slope * static_cast<double>(i)));
+    f.p90_abs_residual = percentile(r, 0.9);
+    f.max_abs_residual = *std::max_element(r.begin(), r.end());
+    return f;
+}
+
+}  // namespace detail
+
+}  // namespace harmony::rhythm

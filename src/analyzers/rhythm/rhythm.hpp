@@ -1,0 +1,52 @@
+// Shared rhythm computation behind the `tempo` and `beats` analyzers: onset novelty -> windowed
+// autocorrelation tempogram -> comb-filter tempo salience per band -> octave resolution ->
+// dynamic-programming beat tracking that follows the local tempo -> least-squares tempo fit ->
+// bar phase and meter from beat-synchronous accents (low-band onsets, harmonic change).
+// Computed once per file and per parameter set, cached in the FeatureCache (RhythmResultCache).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "features/feature_cache.hpp"
+#include "features/rhythm_features.hpp"
+#include "harmony/song_map.hpp"
+
+namespace harmony::rhythm {
+
+struct Params {
+    double min_bpm = 0.0;        // DJ range: the answer is folded into [min_bpm, max_bpm] when set
+    double max_bpm = 0.0;        // 0/0: automatic octave choice over the full 50-220 BPM range
+    double tightness = 300.0;    // beat tracker: how strongly inter-beat intervals keep the tempo
+    bool snap_grid = true;       // stable tempo: beats are placed on the fitted constant grid
+    std::string meter = "auto";  // or a forced "4/4", "3/4", ...
+    std::string key() const;
+};
+
+struct Analysis {
+    Tempo tempo;
+    Beats beats;
+    Downbeats downbeats;
+    std::optional<Meter> meter;
+    bool has_beats = false;
+};
+
+Analysis analyze(const features::RhythmFeatures& features, const Params& params);
+
+/// Holds the analysis of the current file so `tempo` and `beats` share one computation.
+class RhythmResultCache : public features::StreamFeature {
+public:
+    struct Config {
+        std::string key() const { return "rhythm-result"; }
+    };
+    RhythmResultCache(features::FeatureCache&, const Config&) {}
+    const Analysis& get(const features::RhythmFeatures& features, const Params& params);
+
+private:
+    std::mutex mu_;
+    std::map<std::string, Analysis> results_;
+};
+
+}  // namespace harmony::rhythm

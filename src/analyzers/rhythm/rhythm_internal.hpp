@@ -1,0 +1,53 @@
+// Building blocks of the rhythm analysis (exposed for unit tests).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace harmony::rhythm::detail {
+
+using Vec = std::vector<double>;
+
+inline constexpr double kMinSearchBpm = 30.0;
+inline constexpr double kMaxSearchBpm = 320.0;
+
+double median(Vec v);
+double percentile(Vec v, double q);
+Vec moving_average(const Vec& x, int half);
+
+/// Half-wave rectified novelty after subtracting a 0.8 s moving average; gated frames are 0.
+Vec novelty(const Vec& raw, const Vec& gate, double fr);
+
+/// Windowed (12 s, hop 2 s), mean-removed, normalised autocorrelation of a novelty curve.
+struct Tempogram {
+    int win = 0, hop = 0, lmax = 0;
+    std::vector<Vec> acf;        // per window, lag 0..lmax, acf[0] == 1 (or all 0 when silent)
+    std::vector<double> centre;  // window centre, seconds
+    std::vector<double> weight;  // 1 for windows with signal, 0 otherwise
+    Vec global;                  // weighted mean over windows
+};
+Tempogram tempogram(const Vec& o, double fr);
+
+double peak_near(const Vec& a, double lag, double halfwidth);
+/// Comb filter over an autocorrelation: weighted mean of the ACF peaks at lag*1..4.
+double comb(const Vec& a, double lag);
+
+struct Salience {
+    Vec bpm;    // log grid, 96 steps per octave
+    Vec value;  // comb salience
+};
+Salience salience(const Vec& acf, double fr);
+double salience_at(const Salience& s, double bpm);
+double refine_lag(const Vec& a, double lag);
+
+/// Ellis (2007) dynamic-programming beat tracker with a per-frame beat period tau (frames).
+std::vector<int> track_beats(const Vec& o, const Vec& tau, double tightness);
+
+struct LineFit {
+    double intercept = 0.0, slope = 0.0;
+    double p90_abs_residual = 0.0, max_abs_residual = 0.0;
+};
+/// Least-squares t[i] = intercept + slope * i.
+LineFit fit_line(const Vec& t);
+
+}  // namespace harmony::rhythm::detail
