@@ -87,6 +87,7 @@ def run_suite(suite, tracks, args, speed_ids):
                 reps = args.repeats if tr["id"] in speed_ids else 1
                 jobs.append((tr, t, info, reps))
     results = []
+    errors = {}
     done = [0]
     t0 = time.time()
 
@@ -99,7 +100,11 @@ def run_suite(suite, tracks, args, speed_ids):
         if done[0] % 20 == 0 or done[0] == len(jobs):
             log("  [%s %d/%d] %.0f s" % (suite, done[0], len(jobs), time.time() - t0))
         if res["status"] != "ok":
-            log("  ! %s on %s: %s" % (t.name, tr["id"], (res["error"] or "")[:200]))
+            errors[t.name] = errors.get(t.name, 0) + 1
+            if errors[t.name] <= 2:
+                log("  ! %s on %s: %s%s" % (t.name, tr["id"], (res["error"] or "")[:200],
+                                            " (further errors of this tool are only counted)"
+                                            if errors[t.name] == 2 else ""))
         return {"suite": suite, "tool": t.name, "track": tr["id"], "set": tr["set"],
                 "format": tr["format"], "duration_s": tr["duration_s"], "speed_sample": tr["id"] in speed_ids,
                 "status": res["status"], "error": res.get("error"), "cached": res.get("cached", False),
@@ -111,6 +116,8 @@ def run_suite(suite, tracks, args, speed_ids):
 
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
         results = list(ex.map(work, jobs))
+    for name, n in errors.items():
+        log("  %s: %d file(s) failed" % (name, n))
     return {"suite": suite, "tools": tool_info, "results": results}
 
 
@@ -121,6 +128,9 @@ def main(argv=None):
         log("bench: %s (../shared/corpus) is absent: no evaluation corpus, nothing to measure. "
             "Skipping the benchmark (exit 0)." % shared)
         return 0
+    if (args.check_baseline or args.update_baseline) and not args.quick:
+        log("bench: --check-baseline / --update-baseline compare the quick set; add --quick")
+        return 2
     if args.repeats is None:
         args.repeats = 1 if args.quick else 3
     out = args.out or os.path.join(paths.BENCH_DIR, "results", "latest" if args.quick else "")

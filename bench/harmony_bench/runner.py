@@ -88,6 +88,8 @@ def run_tool(tool, version, track, repeats, use_cache=True):
             with open(cache) as f:
                 res = json.load(f)
             res["cached"] = True
+            if res.get("estimate") is not None:
+                res["estimate"] = tool.refresh(res["estimate"])
         except (OSError, ValueError):
             res = None
     if res is None:

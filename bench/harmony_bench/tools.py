@@ -58,6 +58,11 @@ class Tool:
     def parse(self, stdout, outfile):
         raise NotImplementedError
 
+    def refresh(self, estimate):
+        """Recomputes derived fields of a cached estimate (so a changed reading of the raw output
+        does not need a re-run)."""
+        return estimate
+
 
 # ---------------------------------------------------------------- Harmony
 def harmony_song_map_rhythm(doc):
@@ -119,8 +124,9 @@ class Aubio(Tool):
     name = "aubio"
     suite = "rhythm"
     provides = ("bpm", "beats")
-    description = ("aubiotrack -i FILE (aubio-tools, default specdiff tempo tracker, own decoder); "
-                   "tempo = mean of 60/IBI over the beats, exactly what `aubio tempo` prints")
+    description = ("aubiotrack -i FILE (aubio-tools, default tempo tracker, aubio's own decoder); "
+                   "tempo = 60 / median IBI of its beats (`aubio tempo` prints the mean of the "
+                   "instantaneous tempi instead, which scores lower: see bench/README.md)")
 
     def available(self):
         return (True, "") if shutil.which("aubiotrack") else (False, "aubiotrack not installed")
@@ -132,14 +138,12 @@ class Aubio(Tool):
         return ["aubiotrack", "-i", audio]
 
     def parse(self, stdout, outfile):
-        import numpy as np
         beats = [float(x) for x in stdout.split()]
-        bpm = None
-        if len(beats) >= 2:
-            d = np.diff(beats)
-            d = d[d > 0]
-            bpm = float(np.mean(60.0 / d)) if len(d) else None
-        return {"bpm": bpm, "beats": beats, "downbeats": None, "meter": None}
+        return self.refresh({"bpm": None, "beats": beats, "downbeats": None, "meter": None})
+
+    def refresh(self, estimate):
+        estimate["bpm"] = _median_ibi_bpm(estimate.get("beats"))
+        return estimate
 
 
 # ---------------------------------------------------------------- Queen Mary DSP
