@@ -1,0 +1,120 @@
+// `harmony analyze FILE...`
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "cli/common.hpp"
+#include "harmony/engine.hpp"
+
+namespace harmony::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct AnalyzeOptions {
+    std::vector<std::string> files;
+    std::string only;
+    std::vector<std::string> params;
+    std::string output;
+    bool compact = false;
+    bool progress = false;
+    bool quiet = false;
+};
+
+int run_analyze(const AnalyzeOptions& o) {
+    AnalysisRequest req;
+    req.only = split_csv(o.only);
+    for (const auto& kv : o.params) {
+        const auto eq = kv.find('=');
+        if (eq == std::string::npos) {
+            print_error(
+                make_error(ErrorCode::kInvalidArgument, "--param expects analyzer.name=value, got '" + kv + "'"));
+            return kExitUsage;
+        }
+        req.params[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    if (auto r = Engine::resolve(req); !r) {
+        print_error(r.error());
+        return kExitUsage;
+    }
+    const bool many = o.files.size() > 1;
+    if (many && !o.output.empty()) {
+        std::error_code ec;
+        fs::create_directories(o.output, ec);
+        if (!fs::is_directory(o.output)) {
+            print_error(
+                make_error(ErrorCode::kInvalidArgument, "with several inputs, -o must be a directory: " + o.output));
+            return kExitUsage;
+        }
+    }
+    const bool tty = isatty(STDERR_FILENO) != 0;
+    int worst = kExitOk;
+    auto note = [&](int code) {
+        if (severity(code) > severity(worst)) worst = code;
+    };
+    for (const auto& path : o.files) {
+        if (global_stop_token().stop_requested()) {
+            note(kExitInterrupted);
+            break;
+        }
+        EngineOptions eo;
+        eo.stop = global_stop_token();
+        if (o.progress)
+            eo.progress = [&](const Progress& p) {
+                if (tty)
+                    std::fprintf(stderr, "\r%-12s %5.1f%%  %s%s", p.stage.c_str(), 100.0 * p.fraction, path.c_str(),
+                                 p.fraction >= 1.0 ? "\n" : "");
+                else
+                    std::fprintf(stderr, "progress %s %s %.3f\n", path.c_str(), p.stage.c_str(), p.fraction);
+            };
+        Engine engine(std::move(eo));
+        auto map = engine.analyze_file(path, req);
+        if (!map) {
+            print_error(map.error());
+            note(exit_code_for(map.error().code));
+            continue;
+        }
+        if (!o.quiet)
+            for (const auto& w : map->audio.warnings)
+                std::fprintf(stderr, "harmony: warning: %s: %s\n", path.c_str(), w.c_str());
+        auto text = to_json(*map, (o.compact || (many && o.output.empty())) ? -1 : 2);
+        if (!text) {
+            print_error(text.error());
+            note(exit_code_for(text.error().code));
+            continue;
+        }
+        if (o.output.empty()) {
+            std::cout << *text << "\n" << std::flush;
+        } else {
+            const std::string dest =
+                many ? (fs::path(o.output) / (fs::path(path).stem().string() + ".json")).string() : o.output;
+            if (auto w = write_text_file(dest, *text + "\n"); !w) {
+                print_error(w.error());
+                note(kExitOutputError);
+                continue;
+            }
+        }
+        note(map->audio.truncated ? kExitPartial : kExitOk);
+    }
+    return worst;
+}
+
+}  // namespace
+
+void add_analyze_command(CLI::App& app, CommandList& commands) {
+    auto o = std::make_shared<AnalyzeOptions>();
+    auto* sub = app.add_subcommand("analyze", "Analyse audio files and print their Song Maps (JSON)");
+    sub->add_option("files", o->files, "Audio files")->required();
+    sub->add_option("--only", o->only, "Comma-separated analyzer ids (default: all); see `harmony analyzers`");
+    sub->add_option("--param,-p", o->params, "Analyzer parameter override, analyzer.name=value (repeatable)");
+    sub->add_option("-o,--output", o->output, "Write to this file (a directory when several inputs are given)");
+    sub->add_flag("--compact", o->compact, "One-line JSON");
+    sub->add_flag("--progress", o->progress, "Progress on stderr");
+    sub->add_flag("--quiet,-q", o->quiet, "No warnings on stderr");
+    commands.push_back({sub, [o] { return run_analyze(*o); }});
+}
+
+}  // namespace harmony::cli

@@ -1,0 +1,39 @@
+// Shared plumbing of the CLI subcommands.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "cli/exit_codes.hpp"
+#include "harmony/error.hpp"
+
+namespace harmony::cli {
+
+/// A subcommand: its CLI11 node and what to run when it was chosen. Each front-end module
+/// (analyze, library, serve, worker, ...) adds its own with an add_*_command function.
+struct Command {
+    CLI::App* sub = nullptr;
+    std::function<int()> run;
+};
+using CommandList = std::vector<Command>;
+
+void add_analyze_command(CLI::App& app, CommandList& commands);
+void add_tool_commands(CLI::App& app, CommandList& commands);  // analyzers, decode, demo, schema
+
+/// Stop token triggered by SIGINT/SIGTERM (after install_signal_watch()).
+std::stop_token global_stop_token();
+void install_signal_watch();
+
+/// "harmony: error: <message> [<code>]" on stderr, one line.
+void print_error(const Error& e);
+
+/// Writes text atomically (temp file + rename).
+Result<void> write_text_file(const std::string& path, const std::string& text);
+
+std::vector<std::string> split_csv(const std::string& s);
+
+}  // namespace harmony::cli
