@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <ostream>
 
 #include "dsp/synth.hpp"
 #include "io/decoder.hpp"
@@ -20,6 +21,8 @@ struct Format {
     const char* ext;
     std::vector<std::string> codec_args;
 };
+
+void PrintTo(const Format& f, std::ostream* os) { *os << f.name; }
 
 const std::vector<Format>& formats() {
     static const std::vector<Format> f = {
