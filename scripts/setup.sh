@@ -8,7 +8,7 @@ set -euo pipefail
 pkgs=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libsoxr-dev
-  libfftw3-dev libebur128-dev libtag1-dev libsqlite3-dev libpq-dev
+  libfftw3-dev libebur128-dev libtag1-dev libsqlite3-dev libxml2-dev libpq-dev
   nlohmann-json3-dev libvalijson-dev libcli11-dev libspdlog-dev libfmt-dev
   libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -3,6 +3,7 @@
 // service (`GET /v1/jobs/{id}/export/{format}`).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,17 @@ std::string_view export_file_extension(ExportFormat format);  // e.g. ".xml"
 /// lack (e.g. MIREX beats without beats) or takes exactly one map.
 Result<std::string> export_song_maps(const std::vector<SongMap>& maps, ExportFormat format,
                                      const ExportOptions& options = {});
+
+/// "standard" ("Am", "F#": ID3 TKEY / rekordbox Tonality spelling), "camelot" ("8A"), "openkey" ("1m").
+Result<KeyNotation> parse_key_notation(std::string_view name);
+
+/// The map's key in a notation; empty when the map has no key (or no key part).
+std::string format_key(const SongMap& map, KeyNotation notation);
+
+/// A 1-10 energy rating for sorting and playlists, derived from integrated loudness, loudness
+/// range and tempo (src/export/README.md gives the formula; it is not Mixed In Key's Energy).
+/// nullopt when the map has no loudness part or is silent.
+std::optional<int> energy_level(const SongMap& map);
 
 /// Parses Song Map JSON (as written by to_json) back into the typed map; validates first.
 Result<SongMap> song_map_from_json(const std::string& json_text);

@@ -1,0 +1,128 @@
+// MIR exports: JAMS 0.3 (formats.md §3.1) and MIREX / mir_eval text files (§3.2): `.beats`
+// (one beat time per line, mir_eval load_events) and `.lab` (start end Harte-label, chords).
+#include <nlohmann/json.hpp>
+
+#include "export/export_internal.hpp"
+#include "harmony/version.hpp"
+
+namespace harmony::exporters {
+
+namespace {
+
+using nlohmann::json;
+
+json annotation(const std::string& ns, double duration, json data, const Provenance& p) {
+    json tools = std::string("Harmony ") + kVersion + " (" + p.analyzer + " v" + std::to_string(p.version) + ")";
+    return {{"namespace", ns},
+            {"annotation_metadata",
+             {{"corpus", ""},
+              {"version", std::to_string(p.version)},
+              {"curator", {{"name", ""}, {"email", ""}}},
+              {"annotator", {{"name", "Harmony"}, {"analyzer", p.analyzer}}},
+              {"annotation_tools", tools},
+              {"annotation_rules", ""},
+              {"validation", ""},
+              {"data_source", "automatic"}}},
+            {"data", std::move(data)},
+            {"time", 0.0},
+            {"duration", duration},
+            {"sandbox", json::object()}};
+}
+
+json obs(double time, double duration, json value, double confidence) {
+    return {{"time", time}, {"duration", duration}, {"value", std::move(value)}, {"confidence", confidence}};
+}
+
+Error one_map_only(const char* format) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      std::string(format) + " export takes exactly one Song Map (one file per track)");
+}
+
+}  // namespace
+
+Result<std::string> render_jams(const std::vector<SongMap>& maps) {
+    if (maps.size() != 1) return one_map_only("JAMS");
+    const SongMap& m = maps[0];
+    const double dur = m.audio.duration_s;
+    json anns = json::array();
+    if (m.tempo && m.tempo->bpm)
+        anns.push_back(annotation("tempo", dur, json::array({obs(0.0, dur, *m.tempo->bpm, m.tempo->confidence)}),
+                                  m.tempo->provenance));
+    if (m.beats && !m.beats->times_s.empty()) {
+        json data = json::array();
+        for (size_t i = 0; i < m.beats->times_s.size(); ++i) {
+            const json pos = i < m.beats->positions.size() ? json(m.beats->positions[i]) : json(nullptr);
+            data.push_back(obs(m.beats->times_s[i], 0.0, pos, m.beats->confidence));
+        }
+        anns.push_back(annotation("beat", dur, std::move(data), m.beats->provenance));
+    }
+    if (m.key) {
+        json data = json::array();
+        if (!m.key->segments.empty()) {
+            for (const auto& s : m.key->segments)
+                data.push_back(obs(s.start_s, s.end_s - s.start_s, s.key.tonic + ":" + s.key.mode, s.confidence));
+        } else if (m.key->key) {
+            data.push_back(obs(0.0, dur, m.key->key->tonic + ":" + m.key->key->mode, m.key->confidence));
+        } else {
+            data.push_back(obs(0.0, dur, "N", m.key->confidence));
+        }
+        anns.push_back(annotation("key_mode", dur, std::move(data), m.key->provenance));
+    }
+    if (m.chords && !m.chords->segments.empty()) {
+        json data = json::array();
+        for (const auto& c : m.chords->segments)
+            data.push_back(obs(c.start_s, c.end_s - c.start_s, c.label, c.confidence));
+        anns.push_back(annotation("chord", dur, std::move(data), m.chords->provenance));
+    }
+    if (m.sections && !m.sections->segments.empty()) {
+        json data = json::array();
+        for (const auto& s : m.sections->segments)
+            data.push_back(obs(s.start_s, s.end_s - s.start_s, s.label, s.confidence));
+        anns.push_back(annotation("segment_open", dur, std::move(data), m.sections->provenance));
+    }
+    if (m.notes && !m.notes->melody.empty()) {
+        json data = json::array();
+        for (const auto& n : m.notes->melody)
+            data.push_back(obs(n.onset_s, n.offset_s - n.onset_s, n.pitch_midi, m.notes->confidence));
+        anns.push_back(annotation("note_midi", dur, std::move(data), m.notes->provenance));
+    }
+    if (m.lyrics && !m.lyrics->lines.empty()) {
+        json data = json::array();
+        for (const auto& l : m.lyrics->lines)
+            data.push_back(obs(l.start_s, l.end_s - l.start_s, l.text, m.lyrics->confidence));
+        anns.push_back(annotation("lyrics", dur, std::move(data), m.lyrics->provenance));
+    }
+    json doc = {{"file_metadata",
+                 {{"title", title_of(m)},
+                  {"artist", ""},
+                  {"release", ""},
+                  {"duration", dur},
+                  {"identifiers", {{"content_hash", m.audio.content_hash}}},
+                  {"jams_version", "0.3.4"}}},
+                {"annotations", std::move(anns)},
+                {"sandbox", {{"harmony", {{"version", kVersion}, {"path", m.audio.path}}}}}};
+    return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+Result<std::string> render_mirex_beats(const std::vector<SongMap>& maps) {
+    if (maps.size() != 1) return one_map_only("MIREX .beats");
+    const SongMap& m = maps[0];
+    if (!m.beats || m.beats->times_s.empty())
+        return make_error(ErrorCode::kInvalidArgument, "the Song Map has no beats: " + m.audio.path);
+    std::string out;
+    for (double t : m.beats->times_s) out += fixed(t, 6) + "\n";
+    return out;
+}
+
+Result<std::string> render_mirex_chords(const std::vector<SongMap>& maps) {
+    if (maps.size() != 1) return one_map_only("MIREX .lab");
+    const SongMap& m = maps[0];
+    if (!m.chords || m.chords->segments.empty())
+        return make_error(ErrorCode::kInvalidArgument, "the Song Map has no chords: " + m.audio.path);
+    std::string out;
+    for (const auto& c : m.chords->segments)
+        out += fixed(c.start_s, 6) + "\t" + fixed(c.end_s, 6) + "\t" + c.label + "\n";
+    return out;
+}
+
+}  // namespace harmony::exporters

@@ -1,0 +1,125 @@
+// rekordbox XML (formats.md §1.1): DJ_PLAYLISTS / PRODUCT / COLLECTION / TRACK with TEMPO beat
+// grid sections (several = a variable-tempo "dynamic" grid) and POSITION_MARK cues at section
+// starts, plus one playlist holding every exported track.
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+
+#include "export/export_internal.hpp"
+#include "export/grid.hpp"
+#include "harmony/version.hpp"
+
+namespace harmony::exporters {
+
+namespace {
+
+std::string today() {
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    return buf;
+}
+
+std::string kind_of(const SongMap& m) {
+    std::string ext = std::filesystem::path(m.audio.path).extension().string();
+    for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (ext == ".mp3") return "MP3 File";
+    if (ext == ".wav" || ext == ".wave") return "WAV File";
+    if (ext == ".aif" || ext == ".aiff" || ext == ".aifc") return "AIFF File";
+    if (ext == ".flac") return "FLAC File";
+    if (ext == ".m4a" || ext == ".mp4" || ext == ".aac" || ext == ".alac") return "M4A File";
+    if (ext.size() > 1) {
+        std::string up = ext.substr(1);
+        for (auto& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        return up + " File";
+    }
+    return "Audio File";
+}
+
+struct Cue {
+    double start_s;
+    std::string name;
+};
+
+std::vector<Cue> cues_of(const SongMap& m) {
+    std::vector<Cue> cues;
+    if (m.sections)
+        for (const auto& s : m.sections->segments) cues.push_back({s.start_s, s.label});
+    if (cues.empty() && m.beats && !m.beats->times_s.empty()) cues.push_back({m.beats->grid.first_downbeat_s, "Start"});
+    return cues;
+}
+
+// Hot-cue colours (rekordbox 6 palette order): A..H.
+constexpr int kHotCueRgb[8][3] = {{40, 226, 20},  {48, 90, 255}, {255, 18, 123}, {255, 127, 0},
+                                  {224, 100, 27}, {0, 184, 255}, {165, 77, 255}, {255, 215, 0}};
+
+}  // namespace
+
+std::string rekordbox_location(const std::string& path) {
+    // "file://localhost" + the absolute path, percent-encoded except unreserved characters, '/'
+    // and ':' (pyrekordbox encode_path: quote(path, safe=":/\\")).
+    std::string abs = absolute_path(path);
+    if (abs.empty() || abs.front() != '/') abs = "/" + abs;
+    static const char* kHex = "0123456789ABCDEF";
+    std::string out = "file://localhost";
+    for (unsigned char c : abs) {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/' || c == ':') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+        }
+    }
+    return out;
+}
+
+Result<std::string> render_rekordbox(const std::vector<SongMap>& maps, const ExportOptions&) {
+    std::string x;
+    x += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+    x += "<DJ_PLAYLISTS Version=\"1.0.0\">\n";
+    x += std::string("  <PRODUCT Name=\"Harmony\" Version=\"") + kVersion + "\" Company=\"Harmony\"/>\n";
+    x += "  <COLLECTION Entries=\"" + std::to_string(maps.size()) + "\">\n";
+    const std::string date = today();
+    for (size_t i = 0; i < maps.size(); ++i) {
+        const SongMap& m = maps[i];
+        const bool has_bpm = m.tempo && m.tempo->bpm;
+        x += "    <TRACK TrackID=\"" + std::to_string(i + 1) + "\" Name=\"" + xml_escape(title_of(m)) +
+             "\" Artist=\"\" Composer=\"\" Album=\"\" Grouping=\"\" Genre=\"\" Kind=\"" + kind_of(m) + "\" Size=\"" +
+             std::to_string(m.audio.file_size_bytes) + "\" TotalTime=\"" +
+             std::to_string(static_cast<long long>(std::floor(m.audio.duration_s))) + "\" DiscNumber=\"0\"" +
+             " TrackNumber=\"0\" Year=\"0\" AverageBpm=\"" + (has_bpm ? fixed(*m.tempo->bpm, 2) : "0.00") +
+             "\" DateAdded=\"" + date + "\" BitRate=\"" + std::to_string(m.audio.bit_rate / 1000) + "\" SampleRate=\"" +
+             std::to_string(m.audio.sample_rate_hz) + "\" Comments=\"\" PlayCount=\"0\"" + " Rating=\"0\" Location=\"" +
+             xml_escape(rekordbox_location(m.audio.path)) + "\" Remixer=\"\" Tonality=\"" +
+             xml_escape(format_key(m, KeyNotation::kStandard)) + "\" Label=\"\" Mix=\"\">\n";
+        const std::string metro = (m.meter && !m.meter->label.empty()) ? m.meter->label : "4/4";
+        for (const auto& g : grid_sections(m))
+            x += "      <TEMPO Inizio=\"" + fixed(g.start_s, 3) + "\" Bpm=\"" + fixed(g.bpm, 2) + "\" Metro=\"" +
+                 xml_escape(metro) + "\" Battito=\"" + std::to_string(g.beat_in_bar) + "\"/>\n";
+        const auto cues = cues_of(m);
+        for (const auto& c : cues)  // memory cues
+            x += "      <POSITION_MARK Name=\"" + xml_escape(c.name) + "\" Type=\"0\" Start=\"" +
+                 fixed(std::max(0.0, c.start_s), 3) + "\" Num=\"-1\"/>\n";
+        for (size_t k = 0; k < cues.size() && k < 8; ++k)  // the same points on hot cues A..H
+            x += "      <POSITION_MARK Name=\"" + xml_escape(cues[k].name) + "\" Type=\"0\" Start=\"" +
+                 fixed(std::max(0.0, cues[k].start_s), 3) + "\" Num=\"" + std::to_string(k) + "\" Red=\"" +
+                 std::to_string(kHotCueRgb[k][0]) + "\" Green=\"" + std::to_string(kHotCueRgb[k][1]) + "\" Blue=\"" +
+                 std::to_string(kHotCueRgb[k][2]) + "\"/>\n";
+        x += "    </TRACK>\n";
+    }
+    x += "  </COLLECTION>\n";
+    x += "  <PLAYLISTS>\n";
+    x += "    <NODE Type=\"0\" Name=\"ROOT\" Count=\"1\">\n";
+    x += "      <NODE Name=\"Harmony\" Type=\"1\" KeyType=\"0\" Entries=\"" + std::to_string(maps.size()) + "\">\n";
+    for (size_t i = 0; i < maps.size(); ++i) x += "        <TRACK Key=\"" + std::to_string(i + 1) + "\"/>\n";
+    x += "      </NODE>\n";
+    x += "    </NODE>\n";
+    x += "  </PLAYLISTS>\n";
+    x += "</DJ_PLAYLISTS>\n";
+    return x;
+}
+
+}  // namespace harmony::exporters

@@ -1,0 +1,86 @@
+// Traktor NML (formats.md §1.2): COLLECTION / ENTRY with LOCATION, INFO (Open Key text), TEMPO,
+// MUSICAL_KEY (pitch class + 12 x minor) and the AutoGrid CUE_V2 (TYPE 4, milliseconds) at the
+// first downbeat; section starts become cue points; one playlist holds every exported track.
+// Traktor keeps a single BPM per track, so a variable-tempo grid is exported as its average.
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+
+#include "export/export_internal.hpp"
+
+namespace harmony::exporters {
+
+namespace {
+
+std::string traktor_date() {
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    return std::to_string(tm.tm_year + 1900) + "/" + std::to_string(tm.tm_mon + 1) + "/" + std::to_string(tm.tm_mday);
+}
+
+// "/home/dj/Music/x.mp3" -> DIR "/:home/:dj/:Music/:", FILE "x.mp3".
+void split_location(const std::string& path, std::string& dir, std::string& file) {
+    const std::filesystem::path p(absolute_path(path));
+    file = p.filename().string();
+    dir = "/:";
+    for (const auto& part : p.parent_path().relative_path()) dir += part.string() + "/:";
+}
+
+}  // namespace
+
+Result<std::string> render_traktor(const std::vector<SongMap>& maps, const ExportOptions&) {
+    const std::string date = traktor_date();
+    std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\" ?>\n";
+    x += "<NML VERSION=\"19\"><HEAD COMPANY=\"www.native-instruments.com\" PROGRAM=\"Traktor\"/><MUSICFOLDERS/>\n";
+    x += "<COLLECTION ENTRIES=\"" + std::to_string(maps.size()) + "\">\n";
+    std::vector<std::string> keys;
+    for (const auto& m : maps) {
+        std::string dir, file;
+        split_location(m.audio.path, dir, file);
+        keys.push_back(dir + file);  // VOLUME is empty on POSIX paths
+        x += "<ENTRY MODIFIED_DATE=\"" + date + "\" MODIFIED_TIME=\"0\" TITLE=\"" + xml_escape(title_of(m)) +
+             "\" ARTIST=\"\">\n";
+        x +=
+            "<LOCATION DIR=\"" + xml_escape(dir) + "\" FILE=\"" + xml_escape(file) + "\" VOLUME=\"\" VOLUMEID=\"\"/>\n";
+        const bool has_key = m.key && m.key->key;
+        x += "<INFO BITRATE=\"" + std::to_string(m.audio.bit_rate) + "\"" +
+             (has_key ? " KEY=\"" + m.key->key->open_key + "\"" : std::string()) + " PLAYTIME=\"" +
+             std::to_string(static_cast<long long>(std::lround(m.audio.duration_s))) + "\" PLAYTIME_FLOAT=\"" +
+             fixed(m.audio.duration_s, 6) + "\" IMPORT_DATE=\"" + date + "\" FILESIZE=\"" +
+             std::to_string(m.audio.file_size_bytes / 1024) + "\"/>\n";
+        if (m.tempo && m.tempo->bpm)
+            x += "<TEMPO BPM=\"" + fixed(*m.tempo->bpm, 6) + "\" BPM_QUALITY=\"" +
+                 fixed(100.0 * m.tempo->confidence, 6) + "\"/>\n";
+        if (has_key)
+            x += "<MUSICAL_KEY VALUE=\"" +
+                 std::to_string(m.key->key->pitch_class + (m.key->key->mode == "minor" ? 12 : 0)) + "\"/>\n";
+        int order = 0;
+        if (m.beats && !m.beats->times_s.empty()) {
+            const double anchor = m.beats->grid.first_downbeat_s;
+            x += "<CUE_V2 NAME=\"AutoGrid\" DISPL_ORDER=\"" + std::to_string(order++) + "\" TYPE=\"4\" START=\"" +
+                 fixed(1000.0 * anchor, 6) + "\" LEN=\"0.000000\" REPEATS=\"-1\" HOTCUE=\"0\">";
+            if (m.tempo && m.tempo->bpm) x += "<GRID BPM=\"" + fixed(*m.tempo->bpm, 6) + "\"/>";
+            x += "</CUE_V2>\n";
+        }
+        if (m.sections) {
+            int hot = 1;  // pad 1 holds the grid marker
+            for (const auto& s : m.sections->segments) {
+                x += "<CUE_V2 NAME=\"" + xml_escape(s.label) + "\" DISPL_ORDER=\"" + std::to_string(order++) +
+                     "\" TYPE=\"0\" START=\"" + fixed(1000.0 * s.start_s, 6) +
+                     "\" LEN=\"0.000000\" REPEATS=\"-1\" HOTCUE=\"" + std::to_string(hot < 8 ? hot : -1) + "\"/>\n";
+                if (hot < 8) ++hot;
+            }
+        }
+        x += "</ENTRY>\n";
+    }
+    x += "</COLLECTION>\n";
+    x += "<PLAYLISTS><NODE TYPE=\"FOLDER\" NAME=\"$ROOT\"><SUBNODES COUNT=\"1\">\n";
+    x += "<NODE TYPE=\"PLAYLIST\" NAME=\"Harmony\"><PLAYLIST ENTRIES=\"" + std::to_string(maps.size()) +
+         "\" TYPE=\"LIST\" UUID=\"harmony\">\n";
+    for (const auto& k : keys) x += "<ENTRY><PRIMARYKEY TYPE=\"TRACK\" KEY=\"" + xml_escape(k) + "\"/></ENTRY>\n";
+    x += "</PLAYLIST></NODE>\n</SUBNODES></NODE></PLAYLISTS>\n</NML>\n";
+    return x;
+}
+
+}  // namespace harmony::exporters

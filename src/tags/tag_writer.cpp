@@ -1,0 +1,405 @@
+// TagLib tag writer (tag_writer.hpp). The edit happens on a copy next to the file, which is then
+// renamed over it: a kill at any moment leaves either the old or the new file, never a half one.
+#include "tags/tag_writer.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <taglib/aifffile.h>
+#include <taglib/flacfile.h>
+#include <taglib/id3v2tag.h>
+#include <taglib/mp4file.h>
+#include <taglib/mp4tag.h>
+#include <taglib/mpegfile.h>
+#include <taglib/opusfile.h>
+#include <taglib/textidentificationframe.h>
+#include <taglib/vorbisfile.h>
+#include <taglib/wavfile.h>
+#include <taglib/xiphcomment.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+namespace harmony::tags {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kMarker = "HARMONY_COMMENT_PREFIX";  // the comment prefix Harmony wrote last
+
+std::string bpm_text(double bpm) {
+    const double r = std::round(bpm * 100.0) / 100.0;
+    char buf[32];
+    if (std::fabs(r - std::round(r)) < 1e-9)
+        std::snprintf(buf, sizeof buf, "%.0f", r);
+    else
+        std::snprintf(buf, sizeof buf, "%.2f", r);
+    std::string s(buf);
+    if (s.find('.') != std::string::npos && s.back() == '0') s.pop_back();
+    return s;
+}
+
+std::string utf8(const TagLib::String& s) {
+    return s.to8Bit(true);
+}
+TagLib::String tl(const std::string& s) {
+    return TagLib::String(s, TagLib::String::UTF8);
+}
+
+// Field access on one tag type, by the format's own field names.
+class Editor {
+public:
+    virtual ~Editor() = default;
+    virtual std::string get(const std::string& field) = 0;
+    virtual void set(const std::string& field, const std::string& value) = 0;
+    virtual bool save() = 0;
+};
+
+class Id3Editor : public Editor {
+public:
+    explicit Id3Editor(TagLib::ID3v2::Tag* tag) : tag_(tag) {}
+    std::string get(const std::string& field) override {
+        if (field == "COMM") return utf8(tag_->comment());
+        if (field.rfind("TXXX:", 0) == 0) {
+            auto* f = TagLib::ID3v2::UserTextIdentificationFrame::find(tag_, tl(field.substr(5)));
+            return (f && f->fieldList().size() > 1) ? utf8(f->fieldList()[1]) : "";
+        }
+        const auto& m = tag_->frameListMap();
+        auto it = m.find(TagLib::ByteVector(field.c_str()));
+        return (it == m.end() || it->second.isEmpty()) ? "" : utf8(it->second.front()->toString());
+    }
+    void set(const std::string& field, const std::string& value) override {
+        if (field == "COMM") {
+            tag_->setComment(tl(value));
+            return;
+        }
+        if (field.rfind("TXXX:", 0) == 0) {
+            const std::string desc = field.substr(5);
+            if (auto* f = TagLib::ID3v2::UserTextIdentificationFrame::find(tag_, tl(desc))) tag_->removeFrame(f);
+            if (value.empty()) return;
+            auto* f = new TagLib::ID3v2::UserTextIdentificationFrame(TagLib::String::UTF8);
+            f->setDescription(tl(desc));
+            f->setText(tl(value));
+            tag_->addFrame(f);
+            return;
+        }
+        tag_->removeFrames(TagLib::ByteVector(field.c_str()));
+        auto* f = new TagLib::ID3v2::TextIdentificationFrame(TagLib::ByteVector(field.c_str()), TagLib::String::UTF8);
+        f->setText(tl(value));
+        tag_->addFrame(f);
+    }
+    TagLib::ID3v2::Version version() const {
+        return tag_->header()->majorVersion() == 3 ? TagLib::ID3v2::v3 : TagLib::ID3v2::v4;
+    }
+
+protected:
+    TagLib::ID3v2::Tag* tag_;
+};
+
+template <typename File>
+class Id3FileEditor : public Id3Editor {
+public:
+    Id3FileEditor(File& file, TagLib::ID3v2::Tag* tag) : Id3Editor(tag), file_(file) {}
+    bool save() override;
+
+private:
+    File& file_;
+};
+template <>
+bool Id3FileEditor<TagLib::MPEG::File>::save() {
+    // Only the ID3v2 tag is written; ID3v1 and APE tags already there stay as they are.
+    return file_.save(TagLib::MPEG::File::ID3v2, TagLib::File::StripNone, version(), TagLib::File::DoNotDuplicate);
+}
+template <>
+bool Id3FileEditor<TagLib::RIFF::WAV::File>::save() {
+    return file_.save(TagLib::RIFF::WAV::File::AllTags, TagLib::File::StripNone, version());
+}
+template <>
+bool Id3FileEditor<TagLib::RIFF::AIFF::File>::save() {
+    return file_.save(version());
+}
+
+class XiphEditor : public Editor {
+public:
+    XiphEditor(TagLib::File& file, TagLib::Ogg::XiphComment* tag) : file_(file), tag_(tag) {}
+    std::string get(const std::string& field) override {
+        const auto& m = tag_->fieldListMap();
+        auto it = m.find(tl(field));
+        return (it == m.end() || it->second.isEmpty()) ? "" : utf8(it->second.front());
+    }
+    void set(const std::string& field, const std::string& value) override {
+        if (value.empty())
+            tag_->removeFields(tl(field));
+        else
+            tag_->addField(tl(field), tl(value), true);
+    }
+    bool save() override { return file_.save(); }
+
+private:
+    TagLib::File& file_;
+    TagLib::Ogg::XiphComment* tag_;
+};
+
+class Mp4Editor : public Editor {
+public:
+    Mp4Editor(TagLib::MP4::File& file, TagLib::MP4::Tag* tag) : file_(file), tag_(tag) {}
+    std::string get(const std::string& field) override {
+        if (!tag_->contains(tl(field))) return "";
+        const auto item = tag_->item(tl(field));
+        if (field == "tmpo") return std::to_string(item.toInt());
+        const auto list = item.toStringList();
+        return list.isEmpty() ? "" : utf8(list.front());
+    }
+    void set(const std::string& field, const std::string& value) override {
+        if (value.empty()) {
+            tag_->removeItem(tl(field));
+            return;
+        }
+        if (field == "tmpo")
+            tag_->setItem(tl(field), TagLib::MP4::Item(std::atoi(value.c_str())));
+        else
+            tag_->setItem(tl(field), TagLib::MP4::Item(TagLib::StringList(tl(value))));
+    }
+    bool save() override { return file_.save(); }
+
+private:
+    TagLib::MP4::File& file_;
+    TagLib::MP4::Tag* tag_;
+};
+
+struct FieldNames {
+    std::string bpm, key, comment, marker;
+};
+
+// The opened file plus its editor; `format` names the tag type for reports.
+struct Opened {
+    std::unique_ptr<TagLib::File> file;
+    std::unique_ptr<Editor> editor;
+    FieldNames names;
+    std::string format;
+};
+
+std::string lower_ext(const std::string& path) {
+    std::string e = fs::path(path).extension().string();
+    std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return std::tolower(c); });
+    return e;
+}
+
+Result<Opened> open_for_tags(const std::string& path) {
+    const std::string ext = lower_ext(path);
+    Opened o;
+    const FieldNames id3{"TBPM", "TKEY", "COMM", std::string("TXXX:") + kMarker};
+    const FieldNames xiph{"BPM", "INITIALKEY", "COMMENT", kMarker};
+    const FieldNames mp4{"tmpo", "----:com.apple.iTunes:initialkey",
+                         "\xC2\xA9"
+                         "cmt",
+                         std::string("----:com.apple.iTunes:") + kMarker};
+    const char* p = path.c_str();
+    if (ext == ".mp3" || ext == ".mp2") {
+        auto f = std::make_unique<TagLib::MPEG::File>(p, false);
+        if (f->isValid()) {
+            auto* tag = f->ID3v2Tag(true);
+            o.editor = std::make_unique<Id3FileEditor<TagLib::MPEG::File>>(*f, tag);
+            o.file = std::move(f);
+            o.names = id3;
+            o.format = "ID3v2 (MP3)";
+        }
+    } else if (ext == ".wav" || ext == ".wave") {
+        auto f = std::make_unique<TagLib::RIFF::WAV::File>(p, false);
+        if (f->isValid()) {
+            o.editor = std::make_unique<Id3FileEditor<TagLib::RIFF::WAV::File>>(*f, f->ID3v2Tag());
+            o.file = std::move(f);
+            o.names = id3;
+            o.format = "ID3v2 (WAV)";
+        }
+    } else if (ext == ".aif" || ext == ".aiff" || ext == ".aifc") {
+        auto f = std::make_unique<TagLib::RIFF::AIFF::File>(p, false);
+        if (f->isValid()) {
+            o.editor = std::make_unique<Id3FileEditor<TagLib::RIFF::AIFF::File>>(*f, f->tag());
+            o.file = std::move(f);
+            o.names = id3;
+            o.format = "ID3v2 (AIFF)";
+        }
+    } else if (ext == ".flac") {
+        auto f = std::make_unique<TagLib::FLAC::File>(p, false);
+        if (f->isValid()) {
+            o.editor = std::make_unique<XiphEditor>(*f, f->xiphComment(true));
+            o.file = std::move(f);
+            o.names = xiph;
+            o.format = "Vorbis comment (FLAC)";
+        }
+    } else if (ext == ".ogg" || ext == ".oga") {
+        auto f = std::make_unique<TagLib::Ogg::Vorbis::File>(p, false);
+        if (f->isValid() && f->tag()) {
+            o.editor = std::make_unique<XiphEditor>(*f, f->tag());
+            o.file = std::move(f);
+            o.names = xiph;
+            o.format = "Vorbis comment (Ogg Vorbis)";
+        }
+    } else if (ext == ".opus") {
+        auto f = std::make_unique<TagLib::Ogg::Opus::File>(p, false);
+        if (f->isValid() && f->tag()) {
+            o.editor = std::make_unique<XiphEditor>(*f, f->tag());
+            o.file = std::move(f);
+            o.names = xiph;
+            o.format = "Vorbis comment (Opus)";
+        }
+    } else if (ext == ".m4a" || ext == ".mp4" || ext == ".m4b" || ext == ".aac" || ext == ".alac") {
+        auto f = std::make_unique<TagLib::MP4::File>(p, false);
+        if (f->isValid() && f->tag()) {
+            o.editor = std::make_unique<Mp4Editor>(*f, f->tag());
+            o.file = std::move(f);
+            o.names = mp4;
+            o.format = "MP4";
+        }
+    } else {
+        return make_error(ErrorCode::kUnsupportedFormat,
+                          "cannot tag this file type (" + (ext.empty() ? std::string("no extension") : ext) +
+                              "; taggable: mp3, wav, aiff, flac, ogg, opus, m4a): " + path);
+    }
+    if (!o.editor)
+        return make_error(ErrorCode::kUnsupportedFormat, "TagLib cannot read the tags of this file: " + path);
+    return o;
+}
+
+bool sync_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY);
+    if (fd < 0) return false;
+    const bool ok = ::fsync(fd) == 0;
+    ::close(fd);
+    return ok;
+}
+
+void sync_dir(const fs::path& dir) {
+    const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        (void)::fsync(fd);
+        ::close(fd);
+    }
+}
+
+std::vector<TagChange> plan(Editor& ed, const FieldNames& names, const SongMap& map, const TagOptions& o) {
+    std::vector<TagChange> changes;
+    auto want = [&](const std::string& field, const std::string& value) {
+        const std::string old = ed.get(field);
+        if (old != value) changes.push_back({field, old, value});
+    };
+    if (map.tempo && map.tempo->bpm) {
+        if (names.bpm == "tmpo")
+            want("tmpo", std::to_string(static_cast<int>(std::lround(*map.tempo->bpm))));
+        else
+            want(names.bpm, bpm_text(*map.tempo->bpm));
+    }
+    const std::string key = format_key(map, o.notation);
+    if (!key.empty()) want(names.key, key);
+    if (!o.comment_template.empty()) {
+        const std::string prefix = expand_comment(o.comment_template, map, o.notation);
+        std::string comment = ed.get(names.comment);
+        const std::string old_prefix = ed.get(names.marker);
+        // Replace the prefix Harmony wrote last (recorded in the marker field), never stack them.
+        if (!old_prefix.empty() && comment.rfind(old_prefix, 0) == 0) {
+            comment.erase(0, old_prefix.size());
+            if (comment.rfind(" - ", 0) == 0) comment.erase(0, 3);
+        }
+        const std::string new_comment = comment.empty() ? prefix : prefix + " - " + comment;
+        want(names.comment, new_comment);
+        want(names.marker, prefix);
+    }
+    return changes;
+}
+
+}  // namespace
+
+std::string expand_comment(const std::string& tmpl, const SongMap& map, KeyNotation notation) {
+    auto value = [&](const std::string& name) -> std::string {
+        if (name == "key") return format_key(map, notation);
+        if (name == "camelot") return format_key(map, KeyNotation::kCamelot);
+        if (name == "openkey") return format_key(map, KeyNotation::kOpenKey);
+        if (name == "bpm") return (map.tempo && map.tempo->bpm) ? bpm_text(*map.tempo->bpm) : "";
+        if (name == "energy") {
+            const auto e = energy_level(map);
+            return e ? std::to_string(*e) : "";
+        }
+        return "{" + name + "}";
+    };
+    std::string out;
+    for (size_t i = 0; i < tmpl.size(); ++i) {
+        if (tmpl[i] == '{') {
+            const size_t close = tmpl.find('}', i);
+            if (close != std::string::npos) {
+                out += value(tmpl.substr(i + 1, close - i - 1));
+                i = close;
+                continue;
+            }
+        }
+        out += tmpl[i];
+    }
+    return out;
+}
+
+Result<TagReport> write_tags(const std::string& path, const SongMap& map, const TagOptions& options) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return make_error(ErrorCode::kFileNotFound, "no such file: " + path);
+    if (!S_ISREG(st.st_mode)) return make_error(ErrorCode::kNotAFile, "not a regular file: " + path);
+    TagReport report;
+    {
+        // Plan on the original, opened read-only.
+        auto opened = open_for_tags(path);
+        if (!opened) return opened.error();
+        report.format = opened->format;
+        report.changes = plan(*opened->editor, opened->names, map, options);
+    }
+    if (options.dry_run || report.changes.empty()) return report;
+
+    const fs::path target(path);
+    const fs::path dir = target.parent_path();
+    if (::access(path.c_str(), W_OK) != 0)
+        return make_error(ErrorCode::kPermissionDenied, "read-only file, tags not written: " + path);
+    if (::access(dir.empty() ? "." : dir.c_str(), W_OK) != 0)
+        return make_error(ErrorCode::kPermissionDenied, "read-only directory, tags not written: " + path);
+
+    // Edit a copy in the same directory (same extension: TagLib picks the format from it), then
+    // rename it over the original (atomic on POSIX).
+    const fs::path tmp_ext = dir / ("." + target.stem().string() + ".harmony-tags-" + std::to_string(::getpid()) +
+                                    target.extension().string());
+    std::error_code ec;
+    fs::copy_file(target, tmp_ext, fs::copy_options::overwrite_existing, ec);
+    if (ec) return make_error(ErrorCode::kIoError, "cannot copy for tagging (" + ec.message() + "): " + path);
+    ::chmod(tmp_ext.c_str(), st.st_mode & 07777);
+    auto remove_tmp = [&] {
+        std::error_code ec2;
+        fs::remove(tmp_ext, ec2);
+    };
+    {
+        auto opened = open_for_tags(tmp_ext.string());
+        if (!opened) {
+            remove_tmp();
+            return opened.error();
+        }
+        for (const auto& c : report.changes) opened->editor->set(c.field, c.new_value);
+        if (!opened->editor->save()) {
+            remove_tmp();
+            return make_error(ErrorCode::kIoError, "TagLib could not save the tags: " + path);
+        }
+    }
+    if (!sync_file(tmp_ext.string())) {
+        remove_tmp();
+        return make_error(ErrorCode::kIoError, "cannot flush the tagged copy: " + path);
+    }
+    fs::rename(tmp_ext, target, ec);
+    if (ec) {
+        remove_tmp();
+        return make_error(ErrorCode::kIoError, "cannot replace the file (" + ec.message() + "): " + path);
+    }
+    sync_dir(dir);
+    report.written = true;
+    return report;
+}
+
+}  // namespace harmony::tags
