@@ -27,7 +27,7 @@ def parse_args(argv):
                     help="timed runs per tool and file (default 1 with --quick, else 3)")
     ap.add_argument("--speed-set", default=None,
                     help="with a full run, files in this set get --repeats runs, the others one run "
-                         "(default: quick); 'all' times every file --repeats times")
+                         "(default: speed, 10 songs); 'all' times every file --repeats times")
     ap.add_argument("--jobs", type=int, default=1,
                     help="files analysed in parallel (default 1: timings are cleanest serial)")
     ap.add_argument("--rerun-peers", action="store_true", help="ignore cached peer results")
@@ -148,7 +148,7 @@ def main(argv=None):
         if args.quick or args.songs or args.set or args.speed_set == "all":
             speed_ids = {t["id"] for t in tracks}
         else:
-            sp = set(corpus.song_list(args.speed_set or "quick"))
+            sp = set(corpus.song_list(args.speed_set or "speed"))
             speed_ids = {t["id"] for t in tracks
                          if t["set"] == "real" or int(t["id"].split("-")[1]) in sp}
         meta["n_corpus"] = sum(t["set"] == "corpus" for t in tracks)

@@ -4,6 +4,7 @@ import math
 import os
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -44,6 +45,11 @@ def tempo_scatter(sd, path):
         ax.set_yscale("log")
         ax.set_xlim(lo, hi)
         ax.set_ylim(lo, hi)
+        ticks = [40, 60, 80, 120, 160, 240]
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))
+            axis.set_major_formatter(matplotlib.ticker.FixedFormatter([str(t) for t in ticks]))
+            axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_title("%s (%d without estimate)" % (name, miss) if miss else name, fontsize=10)
         ax.set_xlabel("true tempo (bpm)")
         ax.set_ylabel("estimated tempo (bpm)")
