@@ -111,7 +111,7 @@ def run_suite(suite, tracks, args, speed_ids):
                 "wall_s": res.get("wall_s"), "cpu_s": res.get("cpu_s"), "rss_mb": res.get("rss_mb"),
                 "n_runs": res.get("n_runs", 0), "runs": res.get("runs", []),
                 "estimate": res.get("estimate"), "scores": sc,
-                "truth_label": report._truth_label(suite, tr["truth"]),
+                "truth_label": report._truth_label(suite, tr["truth"]), "note": tr.get("note"),
                 "truth_bpm": tr["truth"].get("tempo_bpm"), "truth_key": tr["truth"].get("key")}
 
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:

@@ -46,8 +46,8 @@ def _jams(path):
     return out
 
 
-def _clip(cid, path, **truth):
-    return {"id": cid, "path": path, "truth": truth}
+def _clip(cid, path, note=None, **truth):
+    return {"id": cid, "path": path, "truth": truth, "note": note}
 
 
 def _duration(path):
@@ -65,10 +65,10 @@ def load_real_clips(shared):
     ann = os.path.join(ft, "annotations")
     clips = []
 
-    def add(cid, rel, **truth):
+    def add(cid, rel, note=None, **truth):
         p = os.path.join(data, rel)
         if os.path.exists(p):
-            clips.append(_clip(cid, p, **truth))
+            clips.append(_clip(cid, p, note, **truth))
 
     for name, ext, meter in (("hainsworth_001", "flac", None),
                              ("ballroom_Media-105901", "wav", "3/4"),
@@ -89,14 +89,17 @@ def load_real_clips(shared):
     rec = "essentia-audio/recorded/"
     add("essentia_techno_loop", rec + "techno_loop.mp3", tempo_bpm=125.0)
     add("essentia_sax_e_major", rec + "359500__mtg__sax-tenor-e-major.wav",
-        key=key_from_names("E", "major"))
+        key=key_from_names("E", "major"),
+        note="label from the file name only; every peer here reports Eb major, so it may be off")
     add("essentia_sax_d_minor", rec + "359628__mtg__sax-tenor-d-minor.wav",
         key=key_from_names("D", "minor"))
     lib = "librosa-data/audio/"
     add("librosa_trumpet_F_90bpm", lib + "sorohanro_-_solo-trumpet-06.hq.ogg", tempo_bpm=90.0)
     add("librosa_brahms_hungarian5", lib +
         "Hungarian_Dance_number_5_-_Allegro_in_F_sharp_minor_(string_orchestra).hq.ogg",
-        key=key_from_names("F#", "minor"))
+        key=key_from_names("F#", "minor"),
+        note="key from the title; the usual orchestral arrangement is in G minor, which every peer "
+             "here reports")
     for c in clips:
         c["set"] = "real"
         c["format"] = os.path.splitext(c["path"])[1][1:]

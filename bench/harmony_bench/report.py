@@ -133,7 +133,7 @@ def _real_detail(suite, suite_data):
     for tid in tracks:
         rows = {r["tool"]: r for r in res if r["track"] == tid}
         any_r = next(iter(rows.values()))
-        truth = any_r["truth_label"]
+        truth = any_r["truth_label"] + (" (%s)" % any_r["note"] if any_r.get("note") else "")
         cells = []
         for n in names:
             r = rows.get(n)
