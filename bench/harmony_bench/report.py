@@ -149,14 +149,27 @@ def _real_detail(suite, suite_data):
     return lines
 
 
+def _round(x):
+    if isinstance(x, float):
+        return round(x, 4)
+    if isinstance(x, dict):
+        return {k: _round(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_round(v) for v in x]
+    return x
+
+
 def _slim(r):
+    """A result without beat lists (counts instead), per-run timings only for timed files."""
     e = dict(r["estimate"] or {})
     for k in ("beats", "downbeats"):
         if isinstance(e.get(k), list):
             e["n_" + k] = len(e.pop(k))
-    out = {k: v for k, v in r.items() if k not in ("estimate",)}
+    out = {k: v for k, v in r.items() if v is not None and k not in ("estimate", "runs")}
+    if r["speed_sample"]:
+        out["runs"] = r["runs"]
     out["estimate"] = e
-    return out
+    return _round(out)
 
 
 def write_csv(path, suite, results):
@@ -289,7 +302,7 @@ def write_all(data, out, plots=True, log=print):
         else:
             slim["suites"][name] = {"tools": sd["tools"], "results": [_slim(r) for r in sd["results"]]}
     with open(os.path.join(out, "results.json"), "w") as f:
-        json.dump(slim, f, indent=1, sort_keys=True)
+        json.dump(slim, f, separators=(",", ":"), sort_keys=True)
     with open(os.path.join(out, "report.md"), "w") as f:
         f.write(markdown(data, summary, plot_files))
     for suite, agg in summary.items():
