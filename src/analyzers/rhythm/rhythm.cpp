@@ -108,6 +108,27 @@ Tempogram tempogram(const Vec& o, double fr) {
     return tg;
 }
 
+Vec normalized_acf(const Vec& x, int lmax) {
+    const int n = static_cast<int>(x.size());
+    lmax = std::max(0, std::min(lmax, n - 1));
+    Vec a(static_cast<size_t>(lmax) + 1, 0.0);
+    if (n < 2) return a;
+    double mean = 0.0;
+    for (double v : x) mean += v;
+    mean /= n;
+    Vec y(x.size());
+    for (size_t i = 0; i < x.size(); ++i) y[i] = x[i] - mean;
+    for (int l = 0; l <= lmax; ++l) {
+        double acc = 0.0;
+        for (int i = 0; i + l < n; ++i) acc += y[static_cast<size_t>(i)] * y[static_cast<size_t>(i + l)];
+        a[static_cast<size_t>(l)] = acc / (n - l);
+    }
+    if (a[0] <= 1e-12) return Vec(a.size(), 0.0);
+    const double a0 = a[0];
+    for (auto& v : a) v /= a0;
+    return a;
+}
+
 double peak_near(const Vec& a, double lag, double halfwidth) {
     const int lo = std::max(1, static_cast<int>(std::floor(lag - halfwidth)));
     const int hi = std::min(static_cast<int>(a.size()) - 1, static_cast<int>(std::ceil(lag + halfwidth)));

@@ -28,6 +28,9 @@ struct Tempogram {
 };
 Tempogram tempogram(const Vec& o, double fr);
 
+/// Mean-removed autocorrelation normalised to 1 at lag 0 (all zeros for a constant signal).
+Vec normalized_acf(const Vec& x, int lmax);
+
 double peak_near(const Vec& a, double lag, double halfwidth);
 /// Comb filter over an autocorrelation: weighted mean of the ACF peaks at lag*1..4.
 double comb(const Vec& a, double lag);
