@@ -103,12 +103,18 @@ Scores24 learned_scores(const KeyEvidence& e) {
     Scores24 out{};
     const Pc12 zt = key::zscore(e.treble);
     const Pc12 zb = key::zscore(e.bass);
+    double chord_total = 0.0;
+    for (double v : e.chord_hist) chord_total += v;
     for (int t = 0; t < 12; ++t) {
         for (int m = 0; m < 2; ++m) {
             double s = key::model::kBias[m];
             for (int j = 0; j < 12; ++j) {
                 s += key::model::kTreble[m][j] * zt[static_cast<size_t>((t + j) % 12)];
                 s += key::model::kBass[m][j] * zb[static_cast<size_t>((t + j) % 12)];
+                if (chord_total > 0.0) {
+                    s += key::model::kChord[m][j] * e.chord_hist[static_cast<size_t>((t + j) % 12)] / chord_total;
+                    s += key::model::kChord[m][12 + j] * e.chord_hist[static_cast<size_t>(12 + (t + j) % 12)] / chord_total;
+                }
             }
             out[static_cast<size_t>(key::key_index(t, m == 1))] = s;
         }
@@ -142,17 +148,18 @@ Scores24 chord_scores(const KeyEvidence& e) {
 }
 
 Scores24 ensemble_scores(const KeyEvidence& e) {
+    // The trained combination: learned treble/bass profiles + chord-function weights (in
+    // learned_scores) + weighted published-profile correlations.
     Scores24 out = learned_scores(e);
-    const Scores24 ch = chord_scores(e);
     Pc12 mix{};
     const Pc12 nt = normalised(e.treble), nb = normalised(e.bass);
     for (size_t k = 0; k < 12; ++k) mix[k] = nt[k] + key::model::kBassMix * nb[k];
     const auto& profiles = key::key_profiles();
     for (size_t p = 0; p < profiles.size(); ++p) {
+        if (key::model::kProfileWeight[p] == 0.0) continue;
         const Scores24 c = key::correlate(profiles[p], mix);
         for (size_t i = 0; i < 24; ++i) out[i] += key::model::kProfileWeight[p] * c[i];
     }
-    for (size_t i = 0; i < 24; ++i) out[i] += key::model::kChordWeight * ch[i];
     return out;
 }
 
@@ -176,7 +183,7 @@ const AnalyzerInfo& KeyAnalyzer::info() const {
             {"min_segment_s", "shortest key segment reported, seconds", ParamType::kDouble, 16.0, 2.0, 600.0, {}},
             {"change_penalty", "log-probability cost of a key change between 2-second blocks", ParamType::kDouble,
              12.0, 0.0, 1000.0, {}},
-            {"min_tonality", "below this tonality score the answer is 'no key'", ParamType::kDouble, 0.35, 0.0, 1.0,
+            {"min_tonality", "below this tonality score the answer is 'no key'", ParamType::kDouble, 0.4, 0.0, 1.0,
              {}},
         }};
     return info;
@@ -301,9 +308,19 @@ Result<void> KeyAnalyzer::analyze(AnalysisContext& ctx) const {
         const Pc12 nt = normalised(global.treble), nb = normalised(global.bass);
         for (size_t k = 0; k < 12; ++k) mix[k] = nt[k] + key::model::kBassMix * nb[k];
     }
-    const double ks = key::correlate(key::key_profiles()[0], mix)[static_cast<size_t>(d.best)];
-    const double tonality = std::clamp(0.5 * std::max(0.0, ks) / 0.8 + 0.5 * est.confidence, 0.0, 1.0);
-    out.estimators.push_back({"tonality", fmt(tonality), tonality, "profile fit x tuning concentration"});
+    // Chroma contrast (coefficient of variation of the global treble profile: flat for noise and
+    // most drums) and the concentration of the peaks' tuning deviations (pitched, steady partials).
+    double contrast = 0.0;
+    {
+        const Pc12 nt = normalised(global.treble);
+        double var = 0.0;
+        for (double v : nt) var += (v - 1.0 / 12.0) * (v - 1.0 / 12.0);
+        contrast = std::sqrt(var / 12.0) * 12.0;
+    }
+    const double tonality =
+        std::clamp(0.3 * std::min(1.0, contrast / 0.35) + 0.7 * std::min(1.0, est.confidence / 0.3), 0.0, 1.0);
+    out.estimators.push_back({"tonality", fmt(tonality), tonality,
+                              "chroma contrast " + fmt(contrast) + ", tuning concentration " + fmt(est.confidence)});
 
     // 3. Per-estimator breakdown.
     {

@@ -1,0 +1,222 @@
+#!/usr/bin/python3
+"""Trains the key ensemble's parameters (src/analyzers/key/key_model.hpp).
+
+Input: JSON lines from dump_chroma (per-frame tuned treble/bass chroma) for rendered corpus tracks
+whose ground truth sits beside the audio as <track>.json (key.tonic / key.mode). The model is a
+multinomial logistic regression over the 24 keys with weights shared across the 12 tonics: for a
+key (t, mode) the score is
+    w_treble[mode] . rot(z(treble), t) + w_bass[mode] . rot(z(bass), t) + bias[mode]
+    + sum_p w_p * corr(profile_p, mix) + w_chord[mode] . rot(chord_hist, t)
+which is the Krumhansl-Schmuckler correlation generalised to learned, bass-aware profiles plus
+learned chord-function weights. L2 pulls the profile weights towards Krumhansl-Kessler.
+
+Usage: train.py FEATURES.jsonl [--cv 5] [--out key_model.hpp] [--l2 1.0]
+"""
+import argparse, json, sys
+import numpy as np
+from scipy.optimize import minimize
+
+NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+PROFILES = [  # same order as key_profiles.cpp
+    ([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88],
+     [6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17]),
+    ([5.0, 2.0, 3.5, 2.0, 4.5, 4.0, 2.0, 4.5, 2.0, 3.5, 1.5, 4.0],
+     [5.0, 2.0, 3.5, 4.5, 2.0, 4.0, 2.0, 4.5, 3.5, 2.0, 1.5, 4.0]),
+    ([6.6, 2.0, 3.5, 2.3, 4.6, 4.0, 2.5, 5.2, 2.4, 3.7, 2.3, 3.4],
+     [6.5, 2.7, 3.5, 5.4, 2.6, 3.5, 2.5, 5.2, 4.0, 2.7, 4.3, 3.2]),
+    ([1.00, 0.29, 0.50, 0.40, 0.60, 0.56, 0.32, 0.80, 0.31, 0.45, 0.42, 0.39],
+     [1.00, 0.31, 0.44, 0.58, 0.33, 0.49, 0.29, 0.78, 0.43, 0.29, 0.53, 0.32]),
+    ([1.00, 0.00, 0.42, 0.00, 0.53, 0.37, 0.00, 0.77, 0.00, 0.38, 0.21, 0.30],
+     [1.00, 0.00, 0.36, 0.39, 0.00, 0.38, 0.00, 0.74, 0.27, 0.00, 0.42, 0.23]),
+]
+BASS_MIX = 0.5
+
+
+def pc_of(t):
+    p = _PC[t[0]]
+    for ch in t[1:]:
+        p += 1 if ch == "#" else -1
+    return p % 12
+
+
+def z(v):
+    v = np.asarray(v, float)
+    s = v.std()
+    return (v - v.mean()) / s if s > 1e-12 else np.zeros_like(v)
+
+
+def evidence(T, B, E):
+    """Mirror of key_evidence() in key.cpp."""
+    gate = E.max() * 1e-4 if len(E) else 0
+    tre = np.zeros(12); bas = np.zeros(12); ch = np.zeros(24); n = 0
+    for t, b, e in zip(T, B, E):
+        if e <= gate or e <= 0:
+            continue
+        mt, mb = t.max(), b.max()
+        if mt <= 0:
+            continue
+        tre += t / mt
+        both = t / mt
+        if mb > 0:
+            bas += b / mb
+            both = both + 0.5 * b / mb
+        zz = z(both)
+        best, bs = -1, 0.0
+        for r in range(12):
+            for minor in (0, 1):
+                s = zz[r] + zz[(r + (3 if minor else 4)) % 12] + zz[(r + 7) % 12]
+                if s > bs:
+                    bs, best = s, r + 12 * minor
+        if best >= 0:
+            ch[best] += bs
+        n += 1
+    return tre, bas, ch, n
+
+
+def corr(prof, c):
+    M, m, zc = z(prof[0]), z(prof[1]), z(c)
+    out = np.zeros(24)
+    for t in range(12):
+        r = np.roll(zc, -t)
+        out[t] = (M * r).mean()
+        out[12 + t] = (m * r).mean()
+    return out
+
+
+def phi(tre, bas, ch):
+    """(24, D) feature matrix: D = 2*12 treble + 2*12 bass + 2 bias + 5 profiles + 2*24 chord."""
+    zt, zb = z(tre), z(bas)
+    chn = ch / ch.sum() if ch.sum() > 0 else ch
+    mix = (tre / max(tre.sum(), 1e-12)) + BASS_MIX * (bas / max(bas.sum(), 1e-12))
+    pc = np.stack([corr(p, mix) for p in PROFILES], 1)  # 24 x 5
+    F = np.zeros((24, 24 + 24 + 2 + 5 + 48))
+    for t in range(12):
+        for m in (0, 1):
+            k = t + 12 * m
+            F[k, m * 12:(m + 1) * 12] = np.roll(zt, -t)
+            F[k, 24 + m * 12:24 + (m + 1) * 12] = np.roll(zb, -t)
+            F[k, 48 + m] = 1.0
+            F[k, 50:55] = pc[k]
+            rot = np.concatenate([np.roll(chn[:12], -t), np.roll(chn[12:], -t)])
+            F[k, 55 + m * 24:55 + (m + 1) * 24] = rot
+    return F
+
+
+def init_theta():
+    th = np.zeros(24 + 24 + 2 + 5 + 48)
+    th[0:12] = z(PROFILES[0][0]) * 0.5
+    th[12:24] = z(PROFILES[0][1]) * 0.5
+    return th
+
+
+def fit(Fs, ys, l2, mask):
+    th0 = init_theta()
+
+    def f(th):
+        th = th * mask
+        loss, g = 0.0, np.zeros_like(th)
+        for F, y in zip(Fs, ys):
+            s = F @ th
+            s -= s.max()
+            p = np.exp(s); p /= p.sum()
+            loss -= np.log(p[y] + 1e-12)
+            g += F.T @ p - F[y]
+        d = (th - th0 * 0)
+        loss += 0.5 * l2 * (d[:48] @ d[:48]) + 0.5 * l2 * 0.2 * (d[55:] @ d[55:]) + 0.5 * l2 * 0.1 * (d[50:55] @ d[50:55])
+        g[:48] += l2 * d[:48]
+        g[55:] += l2 * 0.2 * d[55:]
+        g[50:55] += l2 * 0.1 * d[50:55]
+        return loss / len(ys), g * mask / len(ys)
+
+    r = minimize(f, th0 * mask, jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    return r.x * mask
+
+
+def mirex(g, e):
+    if g == e:
+        return 1.0
+    gm, em = g // 12, e // 12
+    gt, et = g % 12, e % 12
+    if gm == em and (et - gt) % 12 in (7,):
+        return 0.5
+    if gm != em and ((gm == 0 and et == (gt + 9) % 12) or (gm == 1 and et == (gt + 3) % 12)):
+        return 0.3
+    if gm != em and gt == et:
+        return 0.2
+    return 0.0
+
+
+def load(path):
+    X, y, names = [], [], []
+    for line in open(path):
+        d = json.loads(line)
+        gt = json.load(open(d["file"].rsplit(".", 1)[0] + ".json"))["key"]
+        T, B, E = np.array(d["treble"]), np.array(d["bass"]), np.array(d["total"])
+        tre, bas, ch, n = evidence(T, B, E)
+        X.append(phi(tre, bas, ch))
+        y.append(pc_of(gt["tonic"]) + (12 if gt["mode"] == "minor" else 0))
+        names.append(d["file"])
+    return X, np.array(y), names
+
+
+MASKS = {
+    "treble": lambda D: np.r_[np.ones(24), np.zeros(24), np.ones(2), np.zeros(5), np.zeros(48)],
+    "treble+bass": lambda D: np.r_[np.ones(48), np.ones(2), np.zeros(5), np.zeros(48)],
+    "tb+profiles": lambda D: np.r_[np.ones(48), np.ones(2), np.ones(5), np.zeros(48)],
+    "tb+chords": lambda D: np.r_[np.ones(48), np.ones(2), np.zeros(5), np.ones(48)],
+    "all": lambda D: np.ones(D),
+}
+
+
+def write_header(th, out):
+    def arr(v):
+        return ", ".join("%.6f" % x for x in v)
+    with open(out, "w") as f:
+        f.write("// Parameters of the key ensemble. Generated by tools/train_key/train.py (do not edit by hand).\n")
+        f.write("#pragma once\n\nnamespace harmony::analyzers::key::model {\n\n")
+        f.write("inline constexpr double kTemperature = 1.0;\n")
+        f.write("inline constexpr double kBassMix = %.3f;\n" % BASS_MIX)
+        f.write("inline constexpr double kBias[2] = {%s};\n" % arr(th[48:50]))
+        f.write("inline constexpr double kTreble[2][12] = {\n    {%s},\n    {%s}};\n" % (arr(th[0:12]), arr(th[12:24])))
+        f.write("inline constexpr double kBass[2][12] = {\n    {%s},\n    {%s}};\n" % (arr(th[24:36]), arr(th[36:48])))
+        f.write("inline constexpr double kProfileWeight[5] = {%s};\n" % arr(th[50:55]))
+        f.write("// Chord-function weights: [mode][24] = major triads on relative roots 0..11, then minor triads.\n")
+        f.write("inline constexpr double kChord[2][24] = {\n    {%s},\n    {%s}};\n" % (arr(th[55:79]), arr(th[79:103])))
+        f.write("\n}  // namespace harmony::analyzers::key::model\n")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("features")
+    ap.add_argument("--cv", type=int, default=5)
+    ap.add_argument("--l2", type=float, default=1.0)
+    ap.add_argument("--mask", default="all")
+    ap.add_argument("--out")
+    a = ap.parse_args()
+    X, y, names = load(a.features)
+    D = X[0].shape[1]
+    print("tracks", len(y))
+    # Baselines: each published profile alone.
+    for i, nm in enumerate(["krumhansl", "temperley", "shaath", "edma", "bgate"]):
+        est = [int(np.argmax(F[:, 50 + i])) for F in X]
+        print("%-12s weighted %.3f exact %.3f" % (nm, np.mean([mirex(g, e) for g, e in zip(y, est)]), np.mean(np.array(est) == y)))
+    masks = MASKS if a.mask == "scan" else {a.mask: MASKS[a.mask]}
+    for mname, mk in masks.items():
+        mask = mk(D)
+        folds = np.arange(len(y)) % a.cv
+        est = np.zeros(len(y), int)
+        for k in range(a.cv):
+            tr = folds != k
+            th = fit([X[i] for i in np.where(tr)[0]], y[tr], a.l2, mask)
+            for i in np.where(~tr)[0]:
+                est[i] = int(np.argmax(X[i] @ th))
+        print("CV %-12s l2=%.2f weighted %.3f exact %.3f" % (mname, a.l2, np.mean([mirex(g, e) for g, e in zip(y, est)]), np.mean(est == y)))
+    if a.out:
+        th = fit(X, y, a.l2, MASKS[a.mask](D) if a.mask != "scan" else np.ones(D))
+        write_header(th, a.out)
+        print("wrote", a.out)
+
+
+if __name__ == "__main__":
+    main()
