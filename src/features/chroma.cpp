@@ -14,8 +14,8 @@ constexpr double kTiny = 1e-20;
 
 std::string Chroma::Config::key() const {
     char buf[256];
-    std::snprintf(buf, sizeof buf, "%d/%d/%d/%d/%.3f/%.1f/%.1f/%.1f/%.1f/%.1f", n_fft, hop, bins_per_octave, harmonics,
-                  harmonic_decay, treble_min_hz, treble_max_hz, bass_min_hz, bass_max_hz, peak_floor_db);
+    std::snprintf(buf, sizeof buf, "%d/%d/%d/%d/%.3f/%.1f/%.1f/%.1f/%.1f/%.1f/%.3f", n_fft, hop, bins_per_octave, harmonics,
+                  harmonic_decay, treble_min_hz, treble_max_hz, bass_min_hz, bass_max_hz, peak_floor_db, magnitude_power);
     return buf;
 }
 
@@ -86,15 +86,16 @@ void Chroma::on_frame(std::span<const float> mag) {
                 bin = std::clamp(bin, 0, 99);
                 tuning_hist_[static_cast<size_t>(bin)] += amp;
             }
+            const double vote = cfg_.magnitude_power == 1.0 ? amp : std::pow(amp, cfg_.magnitude_power);
             if (f >= cfg_.treble_min_hz && f <= cfg_.treble_max_hz) {
-                double w = amp;
+                double w = vote;
                 for (int h = 1; h <= cfg_.harmonics; ++h) {
                     if (f / h < 50.0) break;
                     fine_add(frame_treble_, midi - 12.0 * std::log2(static_cast<double>(h)), w);
                     w *= cfg_.harmonic_decay;
                 }
             }
-            if (f >= cfg_.bass_min_hz && f <= cfg_.bass_max_hz) fine_add(frame_bass_, midi, amp);
+            if (f >= cfg_.bass_min_hz && f <= cfg_.bass_max_hz) fine_add(frame_bass_, midi, vote);
         }
     }
     treble_.insert(treble_.end(), frame_treble_.begin(), frame_treble_.end());

@@ -35,6 +35,7 @@ public:
         double bass_min_hz = 30.0;
         double bass_max_hz = 250.0;
         double peak_floor_db = -70.0;   // peaks this far below the frame's maximum are ignored
+        double magnitude_power = 1.0;   // a peak votes with amplitude^power
         std::string key() const;
     };
 

@@ -1,7 +1,7 @@
 // Development tool (not part of the library): decodes files and prints the key analyzer's
 // per-frame tuned 12-bin chroma (treble and bass) as JSON lines, for tools/train_key/train.py.
 // Build: tools/train_key/build_dump.sh (needs build-key/libharmony_core.a).
-// Usage: dump_chroma [--harmonics N] [--decay D] FILE... > features.jsonl
+// Usage: dump_chroma [--harmonics N] [--decay D] [--power P] [--tmin HZ] [--tmax HZ] FILE... > features.jsonl
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--harmonics") && i + 1 < argc) cfg.harmonics = std::atoi(argv[++i]);
         else if (!std::strcmp(argv[i], "--decay") && i + 1 < argc) cfg.harmonic_decay = std::atof(argv[++i]);
+        else if (!std::strcmp(argv[i], "--power") && i + 1 < argc) cfg.magnitude_power = std::atof(argv[++i]);
+        else if (!std::strcmp(argv[i], "--tmin") && i + 1 < argc) cfg.treble_min_hz = std::atof(argv[++i]);
+        else if (!std::strcmp(argv[i], "--tmax") && i + 1 < argc) cfg.treble_max_hz = std::atof(argv[++i]);
         else files.emplace_back(argv[i]);
     }
     const int rate = 22050;
