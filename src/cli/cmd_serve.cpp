@@ -1,0 +1,266 @@
+// `harmony serve` (the HTTP job service) and `harmony worker` (a PostgreSQL queue worker).
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "cli/common.hpp"
+#include "server/http/http_server.hpp"
+#include "server/http/router.hpp"
+#include "server/service.hpp"
+
+namespace harmony::cli {
+
+namespace {
+
+struct ServeArgs {
+    std::string bind = "127.0.0.1";
+    int port = 8717;
+    std::string data_dir;
+    std::string db;
+    int jobs = -1;
+    std::string max_upload = "1G";
+    std::string max_request = "1M";
+    int max_connections = 1024;
+    std::string retention = "7d";
+    std::string token;
+    std::string file_root;
+    std::vector<std::string> cors_origins;
+    int max_attempts = 3;
+    double lease_s = 30.0;
+    std::string port_file;
+    int debug_job_delay_ms = 0;
+    bool quiet = false;
+};
+
+/// "1G", "512M", "64k", "1000" -> bytes.
+std::optional<std::int64_t> parse_size(const std::string& s) {
+    if (s.empty()) return std::nullopt;
+    char* end = nullptr;
+    const double v = std::strtod(s.c_str(), &end);
+    std::string unit(end);
+    double mul = 1;
+    if (unit == "k" || unit == "K" || unit == "KiB")
+        mul = 1024.0;
+    else if (unit == "M" || unit == "MiB")
+        mul = 1024.0 * 1024;
+    else if (unit == "G" || unit == "GiB")
+        mul = 1024.0 * 1024 * 1024;
+    else if (!unit.empty() && unit != "B")
+        return std::nullopt;
+    if (!(v >= 0)) return std::nullopt;
+    return static_cast<std::int64_t>(v * mul);
+}
+
+/// "7d", "12h", "30m", "45s", "250ms", "3600" (seconds) -> milliseconds.
+std::optional<std::int64_t> parse_duration_ms(const std::string& s) {
+    if (s.empty()) return std::nullopt;
+    char* end = nullptr;
+    const double v = std::strtod(s.c_str(), &end);
+    std::string unit(end);
+    double mul = 1000;
+    if (unit == "ms")
+        mul = 1;
+    else if (unit == "m")
+        mul = 60e3;
+    else if (unit == "h")
+        mul = 3600e3;
+    else if (unit == "d")
+        mul = 86400e3;
+    else if (!unit.empty() && unit != "s")
+        return std::nullopt;
+    if (!(v >= 0)) return std::nullopt;
+    return static_cast<std::int64_t>(v * mul);
+}
+
+std::string default_data_dir() {
+    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/harmony";
+    if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.local/share/harmony";
+    return "harmony-data";
+}
+
+server::LogSink stderr_sink(bool quiet, const char* who) {
+    if (quiet) return {};
+    auto mu = std::make_shared<std::mutex>();
+    return [mu, who](const std::string& line) {
+        std::lock_guard lock(*mu);
+        std::fprintf(stderr, "harmony %s: %s\n", who, line.c_str());
+    };
+}
+
+bool is_postgres(const std::string& db) {
+    return db.rfind("postgresql://", 0) == 0 || db.rfind("postgres://", 0) == 0;
+}
+
+Result<std::unique_ptr<server::JobStore>> open_store(const std::string& db, const std::string& data_dir) {
+    if (db.empty()) return server::open_sqlite_store((std::filesystem::path(data_dir) / "jobs.db").string());
+    if (is_postgres(db)) return server::open_postgres_store(db);
+    if (db.rfind("sqlite:", 0) == 0) return server::open_sqlite_store(db.substr(7));
+    return make_error(ErrorCode::kInvalidArgument, "--db takes postgresql://... or sqlite:PATH");
+}
+
+int run_serve(ServeArgs a) {
+    if (a.data_dir.empty()) a.data_dir = default_data_dir();
+    if (a.token.empty())
+        if (const char* t = std::getenv("HARMONY_TOKEN"); t) a.token = t;
+    if (!server::http::is_loopback_address(a.bind) && a.token.empty()) {
+        std::fprintf(stderr,
+                     "harmony: error: binding to %s (beyond loopback) requires --token or HARMONY_TOKEN [usage]\n",
+                     a.bind.c_str());
+        return kExitUsage;
+    }
+    const auto max_upload = parse_size(a.max_upload), max_request = parse_size(a.max_request);
+    const auto retention = parse_duration_ms(a.retention);
+    if (!max_upload || !max_request || !retention) {
+        std::fprintf(stderr, "harmony: error: bad size or duration (e.g. 1G, 512M; 7d, 12h, 30s) [usage]\n");
+        return kExitUsage;
+    }
+    if (!a.file_root.empty() && !std::filesystem::is_directory(a.file_root)) {
+        std::fprintf(stderr, "harmony: error: --file-root %s is not a directory [usage]\n", a.file_root.c_str());
+        return kExitUsage;
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(a.data_dir, ec);
+    auto store = open_store(a.db, a.data_dir);
+    if (!store) {
+        print_error(store.error());
+        return kExitOutputError;
+    }
+    server::ServiceOptions so;
+    so.data_dir = a.data_dir;
+    so.workers = a.jobs >= 0
+                     ? a.jobs
+                     : (is_postgres(a.db) ? 0 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    so.max_attempts = a.max_attempts;
+    so.lease_ms = static_cast<std::int64_t>(a.lease_s * 1000);
+    so.retention_ms = *retention;
+    so.debug_job_delay_ms = a.debug_job_delay_ms;
+    so.log = stderr_sink(a.quiet, "serve");
+    auto svc = server::Service::create(std::move(*store), so);
+    if (!svc) {
+        print_error(svc.error());
+        return kExitOutputError;
+    }
+    (*svc)->start();
+    server::http::Router router(**svc, {a.file_root});
+    server::http::HttpServerOptions ho;
+    ho.bind_address = a.bind;
+    ho.port = a.port;
+    ho.token = a.token;
+    ho.cors_origins = a.cors_origins;
+    ho.max_upload_bytes = *max_upload;
+    ho.max_request_bytes = *max_request;
+    ho.max_connections = a.max_connections;
+    ho.log = so.log;
+    server::http::HttpServer http(router, ho);
+    auto port = http.listen();
+    if (!port) {
+        print_error(port.error());
+        (*svc)->stop();
+        return kExitOutputError;
+    }
+    std::fprintf(stderr, "harmony serve: listening on http://%s:%d (store %s, %d worker thread(s), data %s)\n",
+                 a.bind.c_str(), *port, std::string((*svc)->store_kind()).c_str(), so.workers, a.data_dir.c_str());
+    if (!a.port_file.empty())
+        if (auto r = write_text_file(a.port_file, std::to_string(*port) + "\n"); !r) {
+            print_error(r.error());
+            return kExitOutputError;
+        }
+    http.run(global_stop_token());
+    (*svc)->stop();
+    return kExitOk;
+}
+
+int run_worker(ServeArgs a) {
+    if (!is_postgres(a.db)) {
+        std::fprintf(stderr, "harmony: error: worker needs --db postgresql://... [usage]\n");
+        return kExitUsage;
+    }
+    if (a.data_dir.empty())
+        a.data_dir = (std::filesystem::temp_directory_path() / ("harmony-worker-" + std::to_string(getpid()))).string();
+    auto retention = parse_duration_ms(a.retention);
+    if (!retention) {
+        std::fprintf(stderr, "harmony: error: bad --retention [usage]\n");
+        return kExitUsage;
+    }
+    auto store = open_store(a.db, a.data_dir);
+    if (!store) {
+        print_error(store.error());
+        return kExitOutputError;
+    }
+    server::ServiceOptions so;
+    so.data_dir = a.data_dir;
+    so.workers = a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    so.lease_ms = static_cast<std::int64_t>(a.lease_s * 1000);
+    so.retention_ms = *retention;
+    so.debug_job_delay_ms = a.debug_job_delay_ms;
+    so.log = stderr_sink(a.quiet, "worker");
+    auto svc = server::Service::create(std::move(*store), so);
+    if (!svc) {
+        print_error(svc.error());
+        return kExitOutputError;
+    }
+    (*svc)->start();
+    std::fprintf(stderr, "harmony worker: %d thread(s) taking jobs from PostgreSQL\n", so.workers);
+    while (!global_stop_token().stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    (*svc)->stop();
+    std::error_code ec;
+    std::filesystem::remove_all(a.data_dir, ec);
+    return kExitOk;
+}
+
+}  // namespace
+
+void add_serve_commands(CLI::App& app, CommandList& commands) {
+    auto args = std::make_shared<ServeArgs>();
+    auto* serve = app.add_subcommand("serve", "Run the HTTP job service (see docs/api.md)");
+    serve->add_option("--bind", args->bind, "Address to bind (a token is required beyond loopback)")
+        ->capture_default_str();
+    serve->add_option("--port", args->port, "TCP port (0: any free port)")->capture_default_str();
+    serve->add_option("--data-dir", args->data_dir, "Job store, kept uploads, temp files [~/.local/share/harmony]");
+    serve->add_option("--db", args->db,
+                      "postgresql://... to only enqueue and serve (workers: harmony worker); default SQLite "
+                      "in the data dir");
+    serve->add_option("--jobs,-j", args->jobs, "Analysis threads (default: cores; 0 with --db postgresql)");
+    serve->add_option("--max-upload", args->max_upload, "Upload size limit (413 beyond)")->capture_default_str();
+    serve->add_option("--max-request", args->max_request, "Limit for other request bodies")->capture_default_str();
+    serve->add_option("--max-connections", args->max_connections, "Concurrent connections (503 beyond)")
+        ->capture_default_str();
+    serve->add_option("--retention", args->retention, "Finished jobs and their audio are removed after this")
+        ->capture_default_str();
+    serve->add_option("--token", args->token, "Bearer token required on /v1 (env HARMONY_TOKEN)");
+    serve->add_option("--file-root", args->file_root,
+                      "Allow jobs to name server-side files, confined below this directory (off by default)");
+    serve->add_option("--cors-origin", args->cors_origins, "Browser origin allowed to call the API (repeatable)");
+    serve->add_option("--max-attempts", args->max_attempts, "A job fails after this many attempts")
+        ->capture_default_str();
+    serve->add_option("--lease", args->lease_s, "Worker lease in seconds (heartbeat every lease/3)")
+        ->capture_default_str();
+    serve->add_option("--port-file", args->port_file, "Write the bound port to this file once listening");
+    serve
+        ->add_option("--debug-job-delay-ms", args->debug_job_delay_ms,
+                     "TEST ONLY: each job sleeps this long before analysing")
+        ->group("");
+    serve->add_flag("--quiet,-q", args->quiet, "No log lines on stderr");
+    commands.push_back({serve, [args] { return run_serve(*args); }});
+
+    auto wargs = std::make_shared<ServeArgs>();
+    auto* worker = app.add_subcommand("worker", "Take jobs from a PostgreSQL queue (harmony serve --db ...)");
+    worker->add_option("--db", wargs->db, "postgresql://user@host:port/db")->required();
+    worker->add_option("--jobs,-j", wargs->jobs, "Analysis threads (default: cores)");
+    worker->add_option("--data-dir", wargs->data_dir, "Temp files (default: a fresh dir under /tmp)");
+    worker->add_option("--lease", wargs->lease_s, "Lease in seconds (heartbeat every lease/3)")->capture_default_str();
+    worker->add_option("--retention", wargs->retention, "Also sweep finished jobs older than this")
+        ->capture_default_str();
+    worker
+        ->add_option("--debug-job-delay-ms", wargs->debug_job_delay_ms,
+                     "TEST ONLY: each job sleeps this long before analysing")
+        ->group("");
+    worker->add_flag("--quiet,-q", wargs->quiet, "No log lines on stderr");
+    commands.push_back({worker, [wargs] { return run_worker(*wargs); }});
+}
+
+}  // namespace harmony::cli

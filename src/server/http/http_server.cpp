@@ -1,0 +1,433 @@
+#include "server/http/http_server.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <filesystem>
+#include <limits>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace harmony::server::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+bool is_loopback_address(const std::string& address) {
+    if (address == "localhost") return true;
+    boost::system::error_code ec;
+    const auto a = asio::ip::make_address(address, ec);
+    return !ec && a.is_loopback();
+}
+
+namespace {
+
+constexpr const char* kServerName = "harmony";
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+int hex(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+std::string pct_decode(std::string_view s, bool plus_is_space) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+            out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+            i += 2;
+        } else if (plus_is_space && s[i] == '+') {
+            out += ' ';
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
+void split_target(std::string_view target, HttpRequest& req) {
+    const auto q = target.find('?');
+    req.path = pct_decode(target.substr(0, q), false);
+    if (q == std::string_view::npos) return;
+    std::string_view qs = target.substr(q + 1);
+    while (!qs.empty()) {
+        const auto amp = qs.find('&');
+        const auto item = qs.substr(0, amp);
+        if (!item.empty()) {
+            const auto eq = item.find('=');
+            req.query.emplace(pct_decode(item.substr(0, eq), true),
+                              eq == std::string_view::npos ? std::string() : pct_decode(item.substr(eq + 1), true));
+        }
+        qs = amp == std::string_view::npos ? std::string_view() : qs.substr(amp + 1);
+    }
+}
+
+bool constant_time_equal(const std::string& a, const std::string& b) {
+    if (a.size() != b.size()) return false;
+    unsigned char d = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) d |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return d == 0;
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+    Router& router;
+    HttpServerOptions opt;
+    asio::io_context ioc;
+    tcp::acceptor acceptor{ioc};
+    std::mutex conns_mu;
+    std::set<int> conn_fds;
+    std::atomic<int> active{0};
+    std::atomic<bool> stopping{false};
+
+    Impl(Router& r, HttpServerOptions o) : router(r), opt(std::move(o)) {}
+
+    void log(const std::string& s) const {
+        if (opt.log) opt.log(s);
+    }
+
+    bool origin_allowed(const std::string& origin) const {
+        for (const auto& o : opt.cors_origins)
+            if (o == origin) return true;
+        return false;
+    }
+    bool same_origin(const HttpRequest& req) const {
+        const auto origin = req.header("origin");
+        const auto host = req.header("host");
+        return !host.empty() && (origin == "http://" + host || origin == "https://" + host);
+    }
+
+    void add_cors(const HttpRequest& req, std::vector<std::pair<std::string, std::string>>& headers) const {
+        const auto origin = req.header("origin");
+        if (origin.empty() || !origin_allowed(origin)) return;
+        headers.emplace_back("Access-Control-Allow-Origin", origin);
+        headers.emplace_back("Vary", "Origin");
+        headers.emplace_back("Access-Control-Expose-Headers", "Location, Retry-After");
+    }
+
+    bool authorized(const HttpRequest& req, bool events) const {
+        if (opt.token.empty()) return true;
+        const auto auth = req.header("authorization");
+        if (auth.size() > 7 && lower(auth.substr(0, 7)) == "bearer " && constant_time_equal(auth.substr(7), opt.token))
+            return true;
+        if (events)  // browsers cannot set headers on WebSocket / EventSource requests
+            if (auto it = req.query.find("access_token"); it != req.query.end())
+                return constant_time_equal(it->second, opt.token);
+        return false;
+    }
+
+    bool write_response(tcp::socket& sock, const HttpRequest& req, HttpResponse res, bool keep_alive) {
+        add_cors(req, res.headers);
+        bhttp::response<bhttp::string_body> r{static_cast<bhttp::status>(res.status), 11};
+        r.set(bhttp::field::server, kServerName);
+        if (!res.body.empty() || res.status != 204) r.set(bhttp::field::content_type, res.content_type);
+        r.set(bhttp::field::cache_control, "no-store");
+        r.set("X-Content-Type-Options", "nosniff");
+        for (const auto& [k, v] : res.headers) r.insert(k, v);
+        r.keep_alive(keep_alive);
+        const auto n = res.body.size();
+        if (req.method != "HEAD") r.body() = std::move(res.body);
+        r.content_length(n);
+        beast::error_code ec;
+        bhttp::write(sock, r, ec);
+        return !ec;
+    }
+
+    void session(tcp::socket sock);
+    void stream_events(tcp::socket& sock, bhttp::request<bhttp::empty_body>& head, const HttpRequest& req,
+                       const std::string& kind, const std::string& id);
+};
+
+HttpServer::HttpServer(Router& router, HttpServerOptions options)
+    : impl_(std::make_unique<Impl>(router, std::move(options))) {}
+
+HttpServer::~HttpServer() = default;
+
+Result<int> HttpServer::listen() {
+    boost::system::error_code ec;
+    auto address =
+        asio::ip::make_address(impl_->opt.bind_address == "localhost" ? "127.0.0.1" : impl_->opt.bind_address, ec);
+    if (ec) return make_error(ErrorCode::kInvalidArgument, "bad bind address " + impl_->opt.bind_address);
+    const tcp::endpoint ep(address, static_cast<unsigned short>(impl_->opt.port));
+    auto& a = impl_->acceptor;
+    a.open(ep.protocol(), ec);
+    if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) a.bind(ep, ec);
+    if (!ec) a.listen(1024, ec);
+    if (ec)
+        return make_error(ErrorCode::kIoError, "cannot listen on " + impl_->opt.bind_address + ":" +
+                                                   std::to_string(impl_->opt.port) + ": " + ec.message());
+    return static_cast<int>(a.local_endpoint().port());
+}
+
+void HttpServer::run(std::stop_token stop) {
+    auto& im = *impl_;
+    while (!stop.stop_requested()) {
+        pollfd p{im.acceptor.native_handle(), POLLIN, 0};
+        if (::poll(&p, 1, 200) <= 0) continue;
+        tcp::socket sock(im.ioc);
+        boost::system::error_code ec;
+        im.acceptor.accept(sock, ec);
+        if (ec) continue;
+        if (im.active.load() >= im.opt.max_connections) {
+            static const std::string busy =
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\nRetry-After: "
+                "1\r\nConnection: close\r\nContent-Length: 105\r\n\r\n";
+            static const std::string body =
+                R"({"type":"urn:harmony:problem:too-many-connections","title":"Too many connections","status":503})";
+            const std::string msg = busy.substr(0, busy.find("Content-Length:")) +
+                                    "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+            asio::write(sock, asio::buffer(msg), ec);
+            continue;
+        }
+        ++im.active;
+        std::thread([&im, s = std::move(sock)]() mutable {
+            const int fd = s.native_handle();
+            {
+                std::lock_guard lock(im.conns_mu);
+                im.conn_fds.insert(fd);
+            }
+            im.session(std::move(s));
+            {
+                std::lock_guard lock(im.conns_mu);
+                im.conn_fds.erase(fd);
+            }
+            --im.active;
+        }).detach();
+    }
+    im.stopping = true;
+    boost::system::error_code ec;
+    im.acceptor.close(ec);
+    {
+        std::lock_guard lock(im.conns_mu);
+        for (int fd : im.conn_fds) ::shutdown(fd, SHUT_RDWR);
+    }
+    for (int i = 0; i < 250 && im.active.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+void HttpServer::Impl::session(tcp::socket sock) {
+    timeval tv{opt.idle_timeout_s, 0};
+    ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    beast::flat_buffer buf;
+    beast::error_code ec;
+    while (!stopping) {
+        bhttp::request_parser<bhttp::empty_body> hp;
+        hp.header_limit(32 * 1024);
+        // Checked below, per route. (Not boost::none: Beast 1.74 compares Content-Length > none as true.)
+        hp.body_limit(std::numeric_limits<std::uint64_t>::max());
+        bhttp::read_header(sock, buf, hp, ec);
+        if (ec) {
+            if (ec == bhttp::error::header_limit) {
+                HttpRequest none;
+                write_response(sock, none, problem(431, "headers-too-large", "Request headers too large", ""), false);
+            }
+            break;
+        }
+        auto& h = hp.get();
+        HttpRequest req;
+        req.method = std::string(h.method_string());
+        split_target(std::string_view(h.target().data(), h.target().size()), req);
+        for (const auto& f : h) req.headers[lower(std::string(f.name_string()))] = std::string(f.value());
+        bool keep = h.keep_alive();
+        const auto origin = req.header("origin");
+
+        // CORS: only the UI's origins (and same-origin pages) may call the API from a browser.
+        if (!origin.empty() && !origin_allowed(origin) && !same_origin(req)) {
+            write_response(sock, req,
+                           problem(403, "origin-not-allowed", "Origin not allowed",
+                                   "this origin may not call the API (see --cors-origin)", req.path),
+                           false);
+            break;
+        }
+        if (req.method == "OPTIONS") {
+            HttpResponse res;
+            res.status = 204;
+            res.content_type.clear();
+            if (!origin.empty()) {
+                res.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+                res.headers.emplace_back("Access-Control-Allow-Headers",
+                                         "Authorization, Content-Type, Content-Disposition, Idempotency-Key");
+                res.headers.emplace_back("Access-Control-Max-Age", "600");
+            }
+            res.headers.emplace_back("Allow", "GET, POST, DELETE, OPTIONS");
+            if (!write_response(sock, req, std::move(res), keep && hp.is_done()) || !keep || !hp.is_done()) break;
+            continue;
+        }
+        const auto events = Router::events_target(req.method, req.path);
+        if (req.path != "/health" && req.path != "/ready" && !authorized(req, events.has_value())) {
+            auto res = problem(401, "unauthorized", "Unauthorized", "a bearer token is required", req.path);
+            res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"harmony\"");
+            write_response(sock, req, std::move(res), false);
+            break;
+        }
+        if (events) {
+            stream_events(sock, h, req, events->first, events->second);
+            return;  // the stream owned the connection
+        }
+
+        const auto ct = lower(req.header("content-type"));
+        const bool upload = Router::is_upload_route(req.method, req.path) && ct.rfind("application/json", 0) != 0;
+        const std::int64_t limit = upload ? opt.max_upload_bytes : opt.max_request_bytes;
+        if (const auto cl = hp.content_length(); cl && static_cast<std::int64_t>(*cl) > limit) {
+            write_response(sock, req,
+                           problem(413, "content-too-large", "Content too large",
+                                   "the body exceeds the limit of " + std::to_string(limit) + " bytes", req.path),
+                           false);
+            break;
+        }
+        if (lower(req.header("expect")) == "100-continue") {
+            static const std::string cont = "HTTP/1.1 100 Continue\r\n\r\n";
+            asio::write(sock, asio::buffer(cont), ec);
+            if (ec) break;
+        }
+        bool too_large = false;
+        if (upload) {
+            const auto path = (std::filesystem::path(router.uploads_dir()) / new_id()).string();
+            bhttp::request_parser<bhttp::file_body> fp{std::move(hp)};
+            fp.body_limit(static_cast<std::uint64_t>(limit));
+            fp.get().body().open(path.c_str(), beast::file_mode::write, ec);
+            if (ec) {
+                write_response(sock, req, problem(500, "io_error", "Internal error", "cannot store the upload"), false);
+                break;
+            }
+            bhttp::read(sock, buf, fp, ec);
+            fp.get().body().close();
+            req.body_file = path;
+            if (ec) {
+                std::error_code fe;
+                std::filesystem::remove(path, fe);
+                req.body_file.clear();
+                if (ec != bhttp::error::body_limit) {
+                    log("upload from a client failed: " + ec.message());
+                    break;
+                }
+                too_large = true;
+            }
+        } else {
+            bhttp::request_parser<bhttp::string_body> sp{std::move(hp)};
+            sp.body_limit(static_cast<std::uint64_t>(limit));
+            bhttp::read(sock, buf, sp, ec);
+            if (ec && ec != bhttp::error::body_limit) break;
+            too_large = static_cast<bool>(ec);
+            req.body = std::move(sp.get().body());
+        }
+        if (too_large) {
+            write_response(sock, req,
+                           problem(413, "content-too-large", "Content too large",
+                                   "the body exceeds the limit of " + std::to_string(limit) + " bytes", req.path),
+                           false);
+            break;
+        }
+        auto res = router.handle(req);
+        if (!write_response(sock, req, std::move(res), keep) || !keep) break;
+    }
+    // Lingering close: after an early answer (413, 401, ...) the client may still be sending its
+    // body; reading a little of it lets the client see the answer instead of a reset.
+    beast::error_code ignored;
+    sock.shutdown(tcp::socket::shutdown_send, ignored);
+    timeval linger{1, 0};
+    ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &linger, sizeof linger);
+    char sink[65536];
+    std::size_t drained = 0;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (drained < (64u << 20) && std::chrono::steady_clock::now() < until) {
+        const auto n = sock.read_some(asio::buffer(sink), ignored);
+        if (ignored || n == 0) break;
+        drained += n;
+    }
+}
+
+void HttpServer::Impl::stream_events(tcp::socket& sock, bhttp::request<bhttp::empty_body>& head, const HttpRequest& req,
+                                     const std::string& kind, const std::string& id) {
+    auto snapshot = [&] { return kind == "job" ? router.job_event(id) : router.batch_event(id); };
+    auto first = snapshot();
+    if (!first) {
+        write_response(sock, req,
+                       problem(404, kind + "-not-found", kind == "job" ? "Unknown job" : "Unknown batch",
+                               "no " + kind + " " + id, req.path),
+                       false);
+        return;
+    }
+    const auto period = std::chrono::milliseconds(opt.event_interval_ms);
+    beast::error_code ec;
+    if (websocket::is_upgrade(head)) {
+        websocket::stream<tcp::socket&> ws(sock);
+        ws.set_option(websocket::stream_base::decorator(
+            [](websocket::response_type& r) { r.set(bhttp::field::server, kServerName); }));
+        ws.accept(head, ec);
+        if (ec) return;
+        ws.text(true);
+        std::string last;
+        auto ev = first;
+        for (;;) {
+            if (ev->first != last) {
+                ws.write(asio::buffer(ev->first), ec);
+                if (ec) return;
+                last = ev->first;
+            }
+            if (ev->second || stopping) break;
+            std::this_thread::sleep_for(period);
+            ev = snapshot();
+            if (!ev) break;
+        }
+        ws.close(websocket::close_code::normal, ec);
+        return;
+    }
+    // Server-Sent Events (text/event-stream), one `progress` event per change, then `end`.
+    std::string hdr =
+        "HTTP/1.1 200 OK\r\nServer: harmony\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+        "X-Accel-Buffering: no\r\nConnection: close\r\n";
+    std::vector<std::pair<std::string, std::string>> cors;
+    add_cors(req, cors);
+    for (const auto& [k, v] : cors) hdr += k + ": " + v + "\r\n";
+    hdr += "\r\nretry: 1000\n\n";
+    asio::write(sock, asio::buffer(hdr), ec);
+    if (ec) return;
+    std::string last;
+    auto ev = first;
+    long seq = 0;
+    auto last_write = std::chrono::steady_clock::now();
+    for (;;) {
+        std::string frame;
+        if (ev->first != last) {
+            frame = "id: " + std::to_string(++seq) + "\nevent: " + (ev->second ? "end" : "progress") +
+                    "\ndata: " + ev->first + "\n\n";
+            last = ev->first;
+        } else if (ev->second) {
+            frame = "id: " + std::to_string(++seq) + "\nevent: end\ndata: " + ev->first + "\n\n";
+        } else if (std::chrono::steady_clock::now() - last_write > std::chrono::seconds(15)) {
+            frame = ": keepalive\n\n";
+        }
+        if (!frame.empty()) {
+            asio::write(sock, asio::buffer(frame), ec);
+            if (ec) return;
+            last_write = std::chrono::steady_clock::now();
+        }
+        if (ev->second || stopping) break;
+        std::this_thread::sleep_for(period);
+        ev = snapshot();
+        if (!ev) break;
+    }
+    sock.shutdown(tcp::socket::shutdown_send, ec);
+}
+
+}  // namespace harmony::server::http

@@ -1,0 +1,689 @@
+#include "server/http/router.hpp"
+
+#include <cctype>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "harmony/export.hpp"
+#include "server/http/multipart.hpp"
+
+namespace harmony::server::http {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const std::vector<RouteInfo>& routes() {
+    static const std::vector<RouteInfo> r = {
+        {"GET", "/health"},
+        {"GET", "/ready"},
+        {"GET", "/openapi.json"},
+        {"POST", "/v1/jobs"},
+        {"GET", "/v1/jobs/{id}"},
+        {"DELETE", "/v1/jobs/{id}"},
+        {"GET", "/v1/jobs/{id}/result"},
+        {"GET", "/v1/jobs/{id}/export/{format}"},
+        {"GET", "/v1/jobs/{id}/events"},
+        {"POST", "/v1/batches"},
+        {"GET", "/v1/batches/{id}"},
+        {"GET", "/v1/batches/{id}/events"},
+    };
+    return r;
+}
+
+namespace {
+
+std::vector<std::string> split_path(const std::string& path) {
+    std::vector<std::string> out;
+    std::string cur;
+    for (std::size_t i = 1; i <= path.size(); ++i) {
+        if (i == path.size() || path[i] == '/') {
+            out.push_back(cur);
+            cur.clear();
+        } else {
+            cur += path[i];
+        }
+    }
+    return out;
+}
+
+/// Matches a path against a route pattern; fills the {placeholders} in order.
+bool match(const std::string& pattern, const std::string& path, std::vector<std::string>& args) {
+    const auto p = split_path(pattern), s = split_path(path);
+    if (p.size() != s.size()) return false;
+    std::vector<std::string> a;
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        if (!p[i].empty() && p[i].front() == '{') {
+            if (s[i].empty()) return false;
+            a.push_back(s[i]);
+        } else if (p[i] != s[i]) {
+            return false;
+        }
+    }
+    args = std::move(a);
+    return true;
+}
+
+std::string rfc3339(std::int64_t ms) {
+    if (ms <= 0) return {};
+    const std::time_t t = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[40];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    char out[48];
+    std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
+    return out;
+}
+
+json time_or_null(std::int64_t ms) {
+    return ms > 0 ? json(rfc3339(ms)) : json(nullptr);
+}
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+std::string media_type(const std::string& content_type) {
+    auto mt = lower(content_type.substr(0, content_type.find(';')));
+    while (!mt.empty() && mt.back() == ' ') mt.pop_back();
+    return mt;
+}
+
+bool is_audio_media_type(const std::string& mt) {
+    return mt.rfind("audio/", 0) == 0 || mt.rfind("video/", 0) == 0 || mt == "application/octet-stream" ||
+           mt == "application/ogg";
+}
+
+json error_problem(const JobRecord& j) {
+    if (j.state != JobState::kFailed) return nullptr;
+    const auto code = j.error_code.empty() ? std::string("internal") : j.error_code;
+    return {{"type", "urn:harmony:problem:" + code},
+            {"title", "Analysis failed"},
+            {"status", 422},
+            {"detail", j.error_message},
+            {"code", code}};
+}
+
+std::optional<double> eta_s(const JobRecord& j) {
+    if (j.state != JobState::kRunning || j.started_ms <= 0 || j.progress < 0.02 || j.progress >= 1.0)
+        return std::nullopt;
+    const double elapsed = static_cast<double>(now_ms() - j.started_ms) / 1000.0;
+    return elapsed * (1.0 - j.progress) / j.progress;
+}
+
+json job_json(const JobRecord& j) {
+    const auto req = request_from_json(j.request_json);
+    const std::string self = "/v1/jobs/" + j.id;
+    json links = {{"self", self}, {"events", self + "/events"}};
+    if (j.state == JobState::kSucceeded) {
+        links["result"] = self + "/result";
+        links["export"] = self + "/export/{format}";
+    }
+    const auto eta = eta_s(j);
+    return {{"id", j.id},
+            {"status", job_state_name(j.state)},
+            {"stage", j.stage},
+            {"progress", j.progress},
+            {"eta_s", eta ? json(*eta) : json(nullptr)},
+            {"attempts", j.attempts},
+            {"max_attempts", j.max_attempts},
+            {"cached", j.cached},
+            {"batch_id", j.batch_id.empty() ? json(nullptr) : json(j.batch_id)},
+            {"source", {{"name", j.source_name}, {"content_hash", j.content_hash}, {"bytes", j.audio_bytes}}},
+            {"request", {{"only", req.only}, {"params", req.params}}},
+            {"created_at", time_or_null(j.created_ms)},
+            {"started_at", time_or_null(j.started_ms)},
+            {"finished_at", time_or_null(j.finished_ms)},
+            {"error", error_problem(j)},
+            {"links", links}};
+}
+
+json batch_json(const std::string& id, const std::vector<JobRecord>& jobs) {
+    json counts = {{"queued", 0}, {"running", 0}, {"succeeded", 0}, {"failed", 0}, {"canceled", 0}};
+    double progress = 0.0;
+    json list = json::array();
+    for (const auto& j : jobs) {
+        counts[std::string(job_state_name(j.state))] = counts[std::string(job_state_name(j.state))].get<int>() + 1;
+        progress += is_final(j.state) ? 1.0 : j.progress;
+        list.push_back({{"id", j.id},
+                        {"status", job_state_name(j.state)},
+                        {"stage", j.stage},
+                        {"progress", j.progress},
+                        {"source", {{"name", j.source_name}}},
+                        {"links", {{"self", "/v1/jobs/" + j.id}}}});
+    }
+    const auto n = static_cast<int>(jobs.size());
+    std::string status;
+    if (counts["succeeded"].get<int>() == n)
+        status = "succeeded";
+    else if (counts["queued"].get<int>() == n)
+        status = "queued";
+    else if (counts["queued"].get<int>() + counts["running"].get<int>() > 0)
+        status = "running";
+    else if (counts["canceled"].get<int>() == n)
+        status = "canceled";
+    else
+        status = "failed";  // all finished, at least one not successfully
+    // ETA: the slowest running job's estimate is a fair lower bound; queued work is unknown.
+    json eta = nullptr;
+    for (const auto& j : jobs)
+        if (auto e = eta_s(j); e && (eta.is_null() || *e > eta.get<double>())) eta = *e;
+    return {{"id", id},
+            {"status", status},
+            {"progress", n > 0 ? progress / n : 1.0},
+            {"eta_s", eta},
+            {"counts", counts},
+            {"jobs", list},
+            {"links", {{"self", "/v1/batches/" + id}, {"events", "/v1/batches/" + id + "/events"}}}};
+}
+
+HttpResponse json_response(int status, const json& body) {
+    HttpResponse r;
+    r.status = status;
+    r.body = body.dump();
+    return r;
+}
+
+HttpResponse from_error(const Error& e) {
+    const int status = http_status_for(e.code);
+    return problem(status, std::string(error_code_name(e.code)),
+                   status >= 500 ? "Internal error" : "The request cannot be processed", e.message);
+}
+
+/// Options of an analysis: {"only":[...]|"a,b", "params":{"a.b":value}} from JSON.
+Result<AnalysisRequest> options_from_json(const json& j) {
+    AnalysisRequest r;
+    if (!j.is_object()) return make_error(ErrorCode::kInvalidArgument, "options must be a JSON object");
+    if (j.contains("only")) {
+        const auto& o = j["only"];
+        if (o.is_string()) {
+            std::string cur;
+            for (char c : o.get<std::string>() + ",")
+                if (c == ',') {
+                    if (!cur.empty()) r.only.push_back(cur);
+                    cur.clear();
+                } else if (c != ' ') {
+                    cur += c;
+                }
+        } else if (o.is_array()) {
+            for (const auto& v : o) {
+                if (!v.is_string()) return make_error(ErrorCode::kInvalidArgument, "'only' must list analyzer ids");
+                r.only.push_back(v.get<std::string>());
+            }
+        } else {
+            return make_error(ErrorCode::kInvalidArgument, "'only' must be an array of analyzer ids");
+        }
+    }
+    if (j.contains("params")) {
+        if (!j["params"].is_object()) return make_error(ErrorCode::kInvalidArgument, "'params' must be an object");
+        for (auto it = j["params"].begin(); it != j["params"].end(); ++it)
+            r.params[it.key()] = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
+    }
+    for (auto it = j.begin(); it != j.end(); ++it)
+        if (it.key() != "only" && it.key() != "params" && it.key() != "source")
+            return make_error(ErrorCode::kInvalidArgument, "unknown option '" + it.key() + "'");
+    return r;
+}
+
+/// Options from the query string: only=tempo,key and param=tempo.min_bpm=85 (repeatable).
+Result<AnalysisRequest> options_from_query(const std::multimap<std::string, std::string>& q) {
+    json j = json::object();
+    for (const auto& [k, v] : q) {
+        if (k == "only") {
+            j["only"] = v;
+        } else if (k == "param") {
+            const auto eq = v.find('=');
+            if (eq == std::string::npos || eq == 0)
+                return make_error(ErrorCode::kInvalidArgument, "param must be analyzer.name=value");
+            j["params"][v.substr(0, eq)] = v.substr(eq + 1);
+        } else if (k != "filename" && k != "access_token") {
+            return make_error(ErrorCode::kInvalidArgument, "unknown query parameter '" + k + "'");
+        }
+    }
+    return options_from_json(j);
+}
+
+std::string filename_from_disposition(const std::string& cd) {
+    const auto p = lower(cd).find("filename=");
+    if (p == std::string::npos) return {};
+    std::string v = cd.substr(p + 9);
+    if (!v.empty() && v.front() == '"') {
+        v = v.substr(1);
+        v = v.substr(0, v.find('"'));
+    } else {
+        v = v.substr(0, v.find(';'));
+    }
+    return v;
+}
+
+/// A safe display name for an upload: the base name, printable, at most 255 bytes.
+std::string clean_name(const std::string& name) {
+    std::string base = fs::path(name).filename().string();
+    std::string out;
+    for (unsigned char c : base)
+        if (c >= 0x20 && c != 0x7f) out += static_cast<char>(c);
+    if (out.size() > 255) out.resize(255);
+    return out.empty() ? std::string("upload") : out;
+}
+
+void remove_quietly(const std::string& p) {
+    std::error_code ec;
+    if (!p.empty()) fs::remove(p, ec);
+}
+
+}  // namespace
+
+int http_status_for(ErrorCode code) {
+    switch (code) {
+        case ErrorCode::kInvalidArgument:
+            return 400;
+        case ErrorCode::kFileNotFound:
+            return 404;
+        case ErrorCode::kPermissionDenied:
+            return 403;
+        case ErrorCode::kNotAFile:
+        case ErrorCode::kEmptyFile:
+        case ErrorCode::kUnsupportedFormat:
+        case ErrorCode::kNoAudioStream:
+        case ErrorCode::kNoAudioData:
+        case ErrorCode::kDecodeFailed:
+            return 422;
+        case ErrorCode::kCancelled:
+            return 409;
+        case ErrorCode::kSchemaViolation:
+        case ErrorCode::kIoError:
+        case ErrorCode::kInternal:
+            return 500;
+    }
+    return 500;
+}
+
+HttpResponse problem(int status, const std::string& slug, const std::string& title, const std::string& detail,
+                     const std::string& instance) {
+    json p = {{"type", "urn:harmony:problem:" + slug}, {"title", title}, {"status", status}, {"detail", detail}};
+    if (!instance.empty()) p["instance"] = instance;
+    HttpResponse r;
+    r.status = status;
+    r.content_type = "application/problem+json";
+    r.body = p.dump();
+    return r;
+}
+
+std::optional<std::pair<std::string, std::string>> Router::events_target(const std::string& method,
+                                                                         const std::string& path) {
+    if (method != "GET") return std::nullopt;
+    std::vector<std::string> a;
+    if (match("/v1/jobs/{id}/events", path, a)) return std::make_pair(std::string("job"), a[0]);
+    if (match("/v1/batches/{id}/events", path, a)) return std::make_pair(std::string("batch"), a[0]);
+    return std::nullopt;
+}
+
+bool Router::is_upload_route(const std::string& method, const std::string& path) {
+    return method == "POST" && (path == "/v1/jobs" || path == "/v1/batches");
+}
+
+HttpResponse Router::handle(HttpRequest& req) {
+    struct Cleanup {
+        std::string& f;
+        ~Cleanup() { remove_quietly(f); }
+    } cleanup{req.body_file};  // an upload not taken over by a job is removed
+
+    std::vector<std::string> a;
+    bool path_known = false;
+    std::string allow;
+    for (const auto& r : routes()) {
+        if (!match(r.pattern, req.path, a)) continue;
+        path_known = true;
+        allow += (allow.empty() ? "" : ", ") + std::string(r.method);
+        if (req.method != r.method && !(req.method == "HEAD" && std::string(r.method) == "GET")) continue;
+        const std::string p = r.pattern;
+        if (p == "/health") return health();
+        if (p == "/ready") return ready();
+        if (p == "/openapi.json") {
+            HttpResponse res;
+            res.body = openapi_text();
+            return res;
+        }
+        if (p == "/v1/jobs") return post_job(req);
+        if (p == "/v1/jobs/{id}") return req.method == "DELETE" ? delete_job(a[0]) : get_job(a[0]);
+        if (p == "/v1/jobs/{id}/result") return get_result(a[0]);
+        if (p == "/v1/jobs/{id}/export/{format}") return get_export(a[0], a[1], req);
+        if (p == "/v1/batches") return post_batch(req);
+        if (p == "/v1/batches/{id}") return get_batch(a[0]);
+        // The event streams are served by the socket layer; reaching here means a plain request
+        // without a stream: describe it.
+        return problem(406, "not-acceptable", "Not a stream request",
+                       "use Accept: text/event-stream or a WebSocket upgrade", req.path);
+    }
+    if (path_known) {
+        auto res =
+            problem(405, "method-not-allowed", "Method not allowed", req.method + " is not allowed here", req.path);
+        res.headers.emplace_back("Allow", allow);
+        return res;
+    }
+    return problem(404, "not-found", "Not found", "no such resource", req.path);
+}
+
+HttpResponse Router::health() {
+    json j = {{"status", "ok"}, {"store", std::string(svc_.store_kind())}};
+    if (auto c = svc_.counts()) {
+        j["jobs"] = {{"queued", c->queued},
+                     {"running", c->running},
+                     {"succeeded", c->succeeded},
+                     {"failed", c->failed},
+                     {"canceled", c->canceled}};
+        j["analyses"] = c->analyses;
+    }
+    return json_response(200, j);
+}
+
+HttpResponse Router::ready() {
+    if (!svc_.ready()) return problem(503, "not-ready", "Not ready", "the job store is not reachable");
+    return json_response(200, {{"status", "ready"}});
+}
+
+/// Reads a server-side path, confined to the configured root (symlinks resolved first).
+static Result<std::string> confined_path(const std::string& root, const std::string& requested) {
+    if (root.empty())
+        return make_error(ErrorCode::kPermissionDenied,
+                          "server-side file reads are disabled (start the server with --file-root DIR)");
+    if (requested.empty() || requested.find('\0') != std::string::npos)
+        return make_error(ErrorCode::kInvalidArgument, "source.path is empty");
+    std::error_code ec;
+    const fs::path r = fs::canonical(root, ec);
+    if (ec) return make_error(ErrorCode::kInternal, "the file root is not accessible");
+    fs::path p = fs::path(requested);
+    if (p.is_relative()) p = r / p;
+    const fs::path c = fs::weakly_canonical(p, ec);
+    if (ec) return make_error(ErrorCode::kFileNotFound, "no such file: " + requested);
+    const auto rel = c.lexically_relative(r);
+    if (rel.empty() || *rel.begin() == ".." || rel.is_absolute())
+        return make_error(ErrorCode::kPermissionDenied, "source.path is outside the file root");
+    if (!fs::exists(c, ec)) return make_error(ErrorCode::kFileNotFound, "no such file: " + requested);
+    if (!fs::is_regular_file(c, ec)) return make_error(ErrorCode::kNotAFile, "not a regular file: " + requested);
+    return c.string();
+}
+
+HttpResponse Router::post_job(HttpRequest& req) {
+    const auto mt = media_type(req.header("content-type"));
+    Submission sub;
+    if (mt == "application/json") {
+        const auto j = json::parse(req.body, nullptr, false);
+        if (j.is_discarded() || !j.is_object())
+            return problem(400, "invalid-json", "Invalid JSON", "the body is not a JSON object", req.path);
+        if (!j.contains("source") || !j["source"].is_object() || !j["source"].contains("path") ||
+            !j["source"]["path"].is_string())
+            return problem(400, "invalid_argument", "Invalid request",
+                           "a JSON body needs source.path (uploads go as audio/* or multipart/form-data)", req.path);
+        auto opts = options_from_json(j);
+        if (!opts) return from_error(opts.error());
+        auto path = confined_path(opt_.file_root, j["source"]["path"].get<std::string>());
+        if (!path) return from_error(path.error());
+        sub.audio_file = *path;
+        sub.owned = false;
+        sub.source_name = j["source"]["path"].get<std::string>();
+        sub.request = std::move(*opts);
+    } else if (mt == "multipart/form-data") {
+        auto parts = parse_multipart_file(req.body_file, multipart_boundary(req.header("content-type")),
+                                          req.body_file + ".part");
+        if (!parts) return from_error(parts.error());
+        std::vector<std::string> files;
+        for (const auto& p : *parts)
+            if (!p.file.empty()) files.push_back(p.file);
+        struct Drop {
+            std::vector<std::string>& f;
+            ~Drop() {
+                for (const auto& x : f) remove_quietly(x);
+            }
+        } drop{files};
+        const MultipartPart* file = nullptr;
+        AnalysisRequest opts;
+        for (const auto& p : *parts) {
+            if (p.name == "file" && !p.file.empty()) {
+                if (file != nullptr)
+                    return problem(400, "invalid_argument", "Invalid request",
+                                   "one file per job (use POST /v1/batches for several)", req.path);
+                file = &p;
+            } else if (p.name == "options") {
+                const auto j = json::parse(p.value, nullptr, false);
+                if (j.is_discarded()) return problem(400, "invalid-json", "Invalid JSON", "options", req.path);
+                auto o = options_from_json(j);
+                if (!o) return from_error(o.error());
+                opts = std::move(*o);
+            }
+        }
+        if (file == nullptr)
+            return problem(400, "invalid_argument", "Invalid request", "the form has no 'file' part", req.path);
+        sub.audio_file = file->file;
+        sub.source_name = clean_name(file->filename);
+        sub.request = std::move(opts);
+        files.erase(std::remove(files.begin(), files.end(), file->file), files.end());
+    } else if (is_audio_media_type(mt)) {
+        auto opts = options_from_query(req.query);
+        if (!opts) return from_error(opts.error());
+        sub.audio_file = req.body_file;
+        req.body_file.clear();  // the service takes it over
+        std::string name = req.query.count("filename") ? req.query.find("filename")->second
+                                                       : filename_from_disposition(req.header("content-disposition"));
+        sub.source_name = clean_name(name);
+        sub.request = std::move(*opts);
+    } else {
+        return problem(415, "unsupported-media-type", "Unsupported media type",
+                       "send audio/* or application/octet-stream, multipart/form-data, or application/json", req.path);
+    }
+    if (sub.owned && sub.audio_file.empty())
+        return problem(400, "invalid_argument", "Invalid request", "no audio in the request", req.path);
+    auto job = svc_.submit(std::move(sub));
+    if (!job) return from_error(job.error());
+    auto res = json_response(202, job_json(*job));
+    res.headers.emplace_back("Location", "/v1/jobs/" + job->id);
+    if (!is_final(job->state)) res.headers.emplace_back("Retry-After", "1");
+    return res;
+}
+
+HttpResponse Router::post_batch(HttpRequest& req) {
+    const auto mt = media_type(req.header("content-type"));
+    std::vector<Submission> subs;
+    std::vector<std::string> files;
+    struct Drop {
+        std::vector<std::string>& f;
+        ~Drop() {
+            for (const auto& x : f) remove_quietly(x);
+        }
+    } drop{files};
+    if (mt == "application/json") {
+        const auto j = json::parse(req.body, nullptr, false);
+        if (j.is_discarded() || !j.is_object() || !j.contains("jobs") || !j["jobs"].is_array() || j["jobs"].empty())
+            return problem(400, "invalid_argument", "Invalid request", "expected {\"jobs\":[{\"source\":...}]}",
+                           req.path);
+        for (const auto& item : j["jobs"]) {
+            if (!item.is_object() || !item.contains("source") || !item["source"].is_object() ||
+                !item["source"].contains("path") || !item["source"]["path"].is_string())
+                return problem(400, "invalid_argument", "Invalid request", "every job needs source.path", req.path);
+            auto opts = options_from_json(item);
+            if (!opts) return from_error(opts.error());
+            auto path = confined_path(opt_.file_root, item["source"]["path"].get<std::string>());
+            if (!path) return from_error(path.error());
+            Submission s;
+            s.audio_file = *path;
+            s.owned = false;
+            s.source_name = item["source"]["path"].get<std::string>();
+            s.request = std::move(*opts);
+            subs.push_back(std::move(s));
+        }
+    } else if (mt == "multipart/form-data") {
+        auto parts = parse_multipart_file(req.body_file, multipart_boundary(req.header("content-type")),
+                                          req.body_file + ".part");
+        if (!parts) return from_error(parts.error());
+        AnalysisRequest opts;
+        for (const auto& p : *parts) {
+            if (!p.file.empty()) files.push_back(p.file);
+            if (p.name == "options") {
+                const auto j = json::parse(p.value, nullptr, false);
+                if (j.is_discarded()) return problem(400, "invalid-json", "Invalid JSON", "options", req.path);
+                auto o = options_from_json(j);
+                if (!o) return from_error(o.error());
+                opts = std::move(*o);
+            }
+        }
+        for (const auto& p : *parts)
+            if (!p.file.empty()) {
+                Submission s;
+                s.audio_file = p.file;
+                s.source_name = clean_name(p.filename);
+                s.request = opts;
+                subs.push_back(std::move(s));
+            }
+        if (subs.empty())
+            return problem(400, "invalid_argument", "Invalid request", "the form has no file parts", req.path);
+    } else {
+        return problem(415, "unsupported-media-type", "Unsupported media type",
+                       "send multipart/form-data (one 'file' part per track) or application/json", req.path);
+    }
+    // Validate every request before accepting any job, so a batch is accepted whole or not at all.
+    for (const auto& s : subs)
+        if (auto r = Engine::resolve(s.request); !r) return from_error(r.error());
+    auto batch = svc_.create_batch();
+    if (!batch) return from_error(batch.error());
+    std::vector<JobRecord> jobs;
+    for (auto& s : subs) {
+        s.batch_id = *batch;
+        if (s.owned) files.erase(std::remove(files.begin(), files.end(), s.audio_file), files.end());
+        auto j = svc_.submit(std::move(s));
+        if (!j) return from_error(j.error());
+        jobs.push_back(std::move(*j));
+    }
+    auto res = json_response(202, batch_json(*batch, jobs));
+    res.headers.emplace_back("Location", "/v1/batches/" + *batch);
+    return res;
+}
+
+HttpResponse Router::get_job(const std::string& id) {
+    auto j = svc_.job(id);
+    if (!j) return from_error(j.error());
+    if (!j->has_value()) return problem(404, "job-not-found", "Unknown job", "no job " + id, "/v1/jobs/" + id);
+    return json_response(200, job_json(**j));
+}
+
+HttpResponse Router::delete_job(const std::string& id) {
+    auto j = svc_.cancel(id);
+    if (!j) return from_error(j.error());
+    if (!j->has_value()) return problem(404, "job-not-found", "Unknown job", "no job " + id, "/v1/jobs/" + id);
+    return json_response(200, job_json(**j));
+}
+
+static Result<std::string> result_text(Service& svc, const std::string& id, JobRecord& job, HttpResponse& err) {
+    auto j = svc.job(id);
+    if (!j) return j.error();
+    if (!j->has_value()) {
+        err = problem(404, "job-not-found", "Unknown job", "no job " + id, "/v1/jobs/" + id);
+        return make_error(ErrorCode::kFileNotFound, "");
+    }
+    job = **j;
+    if (job.state != JobState::kSucceeded) {
+        err = problem(409, "job-not-succeeded", "No result",
+                      "the job is " + std::string(job_state_name(job.state)) + "; see its status", "/v1/jobs/" + id);
+        return make_error(ErrorCode::kInvalidArgument, "");
+    }
+    auto text = svc.result_json(job);
+    if (!text) return text.error();
+    if (!text->has_value()) {
+        err = problem(410, "result-gone", "Result removed", "the result was removed by retention", "/v1/jobs/" + id);
+        return make_error(ErrorCode::kFileNotFound, "");
+    }
+    // One stored result may serve several uploads of the same audio: show this job's file name.
+    auto doc = json::parse(**text, nullptr, false);
+    if (doc.is_object() && doc.contains("audio") && doc["audio"].is_object()) doc["audio"]["path"] = job.source_name;
+    return doc.dump(2);
+}
+
+HttpResponse Router::get_result(const std::string& id) {
+    JobRecord job;
+    HttpResponse err;
+    auto text = result_text(svc_, id, job, err);
+    if (!text) return err.status != 200 ? err : from_error(text.error());
+    HttpResponse res;
+    res.body = std::move(*text);
+    return res;
+}
+
+HttpResponse Router::get_export(const std::string& id, const std::string& format, const HttpRequest& req) {
+    auto fmt = parse_export_format(format);
+    if (!fmt) return problem(404, "unknown-export-format", "Unknown export format", fmt.error().message, req.path);
+    ExportOptions eo;
+    if (auto it = req.query.find("key_notation"); it != req.query.end()) {
+        if (it->second == "camelot")
+            eo.key_notation = KeyNotation::kCamelot;
+        else if (it->second == "openkey" || it->second == "open_key")
+            eo.key_notation = KeyNotation::kOpenKey;
+        else if (it->second != "standard")
+            return problem(400, "invalid_argument", "Invalid request", "key_notation: standard|camelot|openkey",
+                           req.path);
+    }
+    JobRecord job;
+    HttpResponse err;
+    auto text = result_text(svc_, id, job, err);
+    if (!text) return err.status != 200 ? err : from_error(text.error());
+    auto map = song_map_from_json(*text);
+    if (!map) return from_error(map.error());
+    auto out = export_song_maps({*map}, *fmt, eo);
+    if (!out) {
+        if (out.error().code == ErrorCode::kInvalidArgument)
+            return problem(422, "export-not-possible", "Export not possible", out.error().message, req.path);
+        return from_error(out.error());
+    }
+    HttpResponse res;
+    res.content_type = std::string(export_content_type(*fmt));
+    res.body = std::move(*out);
+    std::string base = fs::path(job.source_name).stem().string();
+    if (base.empty()) base = job.id;
+    for (auto& c : base)
+        if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '_';
+    res.headers.emplace_back("Content-Disposition",
+                             "attachment; filename=\"" + base + std::string(export_file_extension(*fmt)) + "\"");
+    return res;
+}
+
+HttpResponse Router::get_batch(const std::string& id) {
+    auto b = svc_.batch(id);
+    if (!b) return from_error(b.error());
+    if (!b->has_value()) return problem(404, "batch-not-found", "Unknown batch", "no batch " + id, "/v1/batches/" + id);
+    return json_response(200, batch_json(id, **b));
+}
+
+std::optional<std::pair<std::string, bool>> Router::job_event(const std::string& id) {
+    auto j = svc_.job(id);
+    if (!j || !j->has_value()) return std::nullopt;
+    const auto& r = **j;
+    const auto eta = eta_s(r);
+    json e = {{"type", "progress"},
+              {"job", r.id},
+              {"status", job_state_name(r.state)},
+              {"stage", r.stage},
+              {"progress", r.progress},
+              {"eta_s", eta ? json(*eta) : json(nullptr)}};
+    if (r.state == JobState::kFailed) e["error"] = error_problem(r);
+    return std::make_pair(e.dump(), is_final(r.state));
+}
+
+std::optional<std::pair<std::string, bool>> Router::batch_event(const std::string& id) {
+    auto b = svc_.batch(id);
+    if (!b || !b->has_value()) return std::nullopt;
+    auto j = batch_json(id, **b);
+    bool done = true;
+    for (const auto& r : **b) done = done && is_final(r.state);
+    json e = {{"type", "progress"},        {"batch", id},         {"status", j["status"]},
+              {"progress", j["progress"]}, {"eta_s", j["eta_s"]}, {"counts", j["counts"]}};
+    // The per-job stage of running jobs, so a UI can show what each is doing.
+    json running = json::array();
+    for (const auto& r : **b)
+        if (r.state == JobState::kRunning)
+            running.push_back({{"job", r.id}, {"stage", r.stage}, {"progress", r.progress}});
+    e["running"] = running;
+    return std::make_pair(e.dump(), done);
+}
+
+}  // namespace harmony::server::http

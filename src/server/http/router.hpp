@@ -1,0 +1,87 @@
+// Harmony service — the HTTP edge's routing, independent of the socket library: a parsed request
+// in, a response out. JSON lives here and nowhere deeper. The socket layer (http_server.cpp)
+// handles connections, limits, authentication, CORS and the progress streams.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "server/service.hpp"
+
+namespace harmony::server::http {
+
+struct HttpRequest {
+    std::string method;
+    std::string path;                               // percent-decoded, without the query
+    std::multimap<std::string, std::string> query;  // percent-decoded
+    std::map<std::string, std::string> headers;     // lower-case names
+    std::string body;                               // small bodies
+    std::string body_file;                          // uploads: the body streamed to a file (owned)
+    std::string header(const std::string& name) const {
+        auto it = headers.find(name);
+        return it == headers.end() ? std::string() : it->second;
+    }
+};
+
+struct HttpResponse {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct RouterOptions {
+    std::string file_root;  // non-empty: server-side file reads allowed below this directory
+};
+
+/// One route of the API, as served and as listed in schemas/openapi.json.
+struct RouteInfo {
+    const char* method;
+    const char* pattern;  // OpenAPI path template, e.g. "/v1/jobs/{id}"
+};
+const std::vector<RouteInfo>& routes();
+
+/// RFC 9457 problem JSON.
+HttpResponse problem(int status, const std::string& slug, const std::string& title, const std::string& detail,
+                     const std::string& instance = {});
+int http_status_for(ErrorCode code);
+
+std::string openapi_text();
+
+class Router {
+public:
+    Router(Service& service, RouterOptions options) : svc_(service), opt_(std::move(options)) {}
+    HttpResponse handle(HttpRequest& req);
+
+    /// For the progress streams: the current event (JSON text) and whether it is the last one;
+    /// nullopt when the job or batch is unknown.
+    std::optional<std::pair<std::string, bool>> job_event(const std::string& id);
+    std::optional<std::pair<std::string, bool>> batch_event(const std::string& id);
+
+    /// Which streamed route a request is for: {"job"|"batch", id}, or nullopt.
+    static std::optional<std::pair<std::string, std::string>> events_target(const std::string& method,
+                                                                            const std::string& path);
+    /// True for the routes whose body is an upload (streamed to disk, upload size limit).
+    static bool is_upload_route(const std::string& method, const std::string& path);
+    std::string uploads_dir() const { return svc_.uploads_dir(); }
+
+private:
+    HttpResponse post_job(HttpRequest& req);
+    HttpResponse post_batch(HttpRequest& req);
+    HttpResponse get_job(const std::string& id);
+    HttpResponse get_result(const std::string& id);
+    HttpResponse get_export(const std::string& id, const std::string& format, const HttpRequest& req);
+    HttpResponse delete_job(const std::string& id);
+    HttpResponse get_batch(const std::string& id);
+    HttpResponse health();
+    HttpResponse ready();
+
+    Service& svc_;
+    RouterOptions opt_;
+};
+
+}  // namespace harmony::server::http

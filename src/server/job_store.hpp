@@ -1,0 +1,105 @@
+// Harmony service — the durable job store. Two back ends share one interface: SQLite (WAL) in the
+// data dir for a single `harmony serve`, PostgreSQL for a fleet of `harmony worker` processes.
+// No HTTP and no JSON parsing here: requests and results are opaque text to the store.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harmony/error.hpp"
+
+namespace harmony::server {
+
+enum class JobState { kQueued, kRunning, kSucceeded, kFailed, kCanceled };
+
+std::string_view job_state_name(JobState s) noexcept;
+std::optional<JobState> parse_job_state(std::string_view s) noexcept;
+inline bool is_final(JobState s) noexcept {
+    return s == JobState::kSucceeded || s == JobState::kFailed || s == JobState::kCanceled;
+}
+
+struct JobRecord {
+    std::string id;
+    std::string batch_id;  // empty when not part of a batch
+    JobState state = JobState::kQueued;
+    std::string stage;         // "queued", "decode", analyzer ids, "done"
+    double progress = 0.0;     // 0..1
+    std::string request_json;  // {"only":[...],"params":{...}} (validated at the edge)
+    std::string source_name;   // the upload's file name or the server-side path
+    std::string content_hash;  // "xxh128:..."
+    std::string result_key;    // content hash + analyzer versions + params
+    int attempts = 0;
+    int max_attempts = 3;
+    std::string error_code;  // harmony error code name when failed
+    std::string error_message;
+    std::int64_t created_ms = 0, started_ms = 0, finished_ms = 0;
+    bool cached = false;      // answered from the result store without analysis
+    std::string audio_path;   // SQLite store: the kept upload; PostgreSQL: empty (audio in the db)
+    bool audio_owned = true;  // false for server-side files (never deleted)
+    std::int64_t audio_bytes = 0;
+    std::string worker;  // who holds the lease
+};
+
+/// What a worker gets from claim(): the job and its fencing token (the attempt number).
+struct Claim {
+    JobRecord job;
+    int attempt = 0;
+};
+
+struct StoreCounts {
+    std::int64_t queued = 0, running = 0, succeeded = 0, failed = 0, canceled = 0;
+    std::int64_t analyses = 0;  // analyses completed by workers (not cache hits), ever: exactly-once checks
+};
+
+class JobStore {
+public:
+    virtual ~JobStore() = default;
+    virtual std::string_view kind() const noexcept = 0;  // "sqlite", "postgresql"
+
+    /// Inserts a new job. For the PostgreSQL store `audio_file` (when non-empty and the job owns it)
+    /// is copied into the database so that workers on other machines can read it.
+    virtual Result<void> insert_job(const JobRecord& job, const std::string& audio_file) = 0;
+    virtual Result<void> insert_batch(const std::string& id, std::int64_t created_ms) = 0;
+    virtual Result<bool> batch_exists(const std::string& id) = 0;
+    virtual Result<std::optional<JobRecord>> get_job(const std::string& id) = 0;
+    virtual Result<std::vector<JobRecord>> batch_jobs(const std::string& batch_id) = 0;
+
+    /// Takes the oldest queued job (or one whose lease expired) for `worker`: state running,
+    /// attempts + 1, lease until now + lease_ms. Jobs whose attempts are used up fail instead.
+    virtual Result<std::optional<Claim>> claim(const std::string& worker, std::int64_t lease_ms) = 0;
+    /// Extends the lease and records progress. false: the lease is lost or the job was cancelled.
+    virtual Result<bool> heartbeat(const Claim& c, const std::string& stage, double progress,
+                                   std::int64_t lease_ms) = 0;
+    /// Stores the result and finishes the job, only if the claim still holds (exactly once).
+    virtual Result<bool> complete(const Claim& c, const std::string& result_json, bool analysed) = 0;
+    /// Records a failure: requeued while attempts remain and `retryable`, failed otherwise.
+    virtual Result<bool> fail(const Claim& c, const Error& error, bool retryable) = 0;
+    /// Cancels a queued or running job. Returns the job after the change (nullopt: unknown).
+    virtual Result<std::optional<JobRecord>> cancel(const std::string& id) = 0;
+
+    virtual Result<std::optional<std::string>> find_result(const std::string& result_key) = 0;
+    /// Copies the job's audio out of the database into `dest` (PostgreSQL store only).
+    virtual Result<void> fetch_audio(const std::string& job_id, const std::string& dest) = 0;
+    /// Releases the audio of a finished job (SQLite: returns the file to delete).
+    virtual Result<std::vector<std::string>> release_audio(const std::string& job_id) = 0;
+
+    /// Single-process store at start-up: jobs left running by a crash go back to the queue.
+    virtual Result<int> requeue_running() = 0;
+    /// Removes finished jobs older than the cut-off; returns the audio files to delete.
+    virtual Result<std::vector<std::string>> purge_finished(std::int64_t finished_before_ms) = 0;
+    virtual Result<StoreCounts> counts() = 0;
+    virtual Result<void> ping() = 0;
+};
+
+/// SQLite (WAL) store at `<data_dir>/jobs.db`.
+Result<std::unique_ptr<JobStore>> open_sqlite_store(const std::string& db_path);
+/// PostgreSQL store; `conninfo` is a libpq URI ("postgresql://user@host:port/db").
+Result<std::unique_ptr<JobStore>> open_postgres_store(const std::string& conninfo);
+
+std::int64_t now_ms();
+std::string new_id();  // 32 random hex digits
+
+}  // namespace harmony::server

@@ -1,0 +1,415 @@
+#include "server/service.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "core/hash.hpp"
+
+namespace harmony::server {
+
+namespace fs = std::filesystem;
+
+std::string request_to_json(const AnalysisRequest& r) {
+    nlohmann::json j = {{"only", r.only}, {"params", r.params}};
+    return j.dump();
+}
+
+AnalysisRequest request_from_json(const std::string& text) {
+    AnalysisRequest r;
+    const auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return r;
+    if (j.contains("only")) r.only = j["only"].get<std::vector<std::string>>();
+    if (j.contains("params")) r.params = j["params"].get<std::map<std::string, std::string>>();
+    return r;
+}
+
+namespace {
+
+/// The result-store key: the audio's content hash, every resolved analyzer with its version, and
+/// the parameter overrides. A new analyzer version or other options give a new key.
+std::string result_key(const std::string& content_hash, const std::vector<std::string>& resolved,
+                       const AnalysisRequest& req) {
+    std::string k = content_hash + "|";
+    for (const auto& id : resolved) {
+        int version = 0;
+        for (const auto& a : Engine::analyzers())
+            if (a.id == id) version = a.version;
+        k += id + "@" + std::to_string(version) + ",";
+    }
+    k += "|";
+    for (const auto& [name, value] : req.params) k += name + "=" + value + ";";
+    return "rk:" + core::hash_string(k) + core::hash_string(k + "#");
+}
+
+bool retryable(ErrorCode c) {
+    return c == ErrorCode::kIoError || c == ErrorCode::kInternal;
+}
+
+void remove_quietly(const std::string& path) {
+    std::error_code ec;
+    if (!path.empty()) fs::remove(path, ec);
+}
+
+std::string default_worker_name() {
+    char host[256] = {0};
+    gethostname(host, sizeof host - 1);
+    return std::string(host) + ":" + std::to_string(getpid());
+}
+
+}  // namespace
+
+Service::Service(std::unique_ptr<JobStore> store, ServiceOptions options)
+    : store_(std::move(store)), opt_(std::move(options)) {
+    if (opt_.worker_name.empty()) opt_.worker_name = default_worker_name();
+}
+
+Result<std::unique_ptr<Service>> Service::create(std::unique_ptr<JobStore> store, ServiceOptions options) {
+    std::error_code ec;
+    for (const char* sub : {"uploads", "audio", "tmp"}) {
+        fs::create_directories(fs::path(options.data_dir) / sub, ec);
+        if (ec) return make_error(ErrorCode::kIoError, "cannot create " + options.data_dir + "/" + sub);
+    }
+    return std::unique_ptr<Service>(new Service(std::move(store), std::move(options)));
+}
+
+Service::~Service() {
+    stop();
+}
+
+std::string Service::uploads_dir() const {
+    return (fs::path(opt_.data_dir) / "uploads").string();
+}
+
+void Service::start() {
+    if (started_.exchange(true)) return;
+    // Partial uploads and fetched copies left by a crash belong to no job.
+    std::error_code ec;
+    for (const char* sub : {"uploads", "tmp"})
+        for (const auto& e : fs::directory_iterator(fs::path(opt_.data_dir) / sub, ec)) fs::remove(e.path(), ec);
+    if (store_->kind() == "sqlite") {
+        auto n = store_->requeue_running();
+        if (n && *n > 0) log("requeued " + std::to_string(*n) + " interrupted job(s)");
+    }
+    for (int i = 0; i < opt_.workers; ++i) threads_.emplace_back([this, i](std::stop_token st) { worker_loop(st, i); });
+    threads_.emplace_back([this](std::stop_token st) { sweeper_loop(st); });
+}
+
+void Service::stop() {
+    if (!started_.exchange(false)) return;
+    {
+        std::shared_lock lock(live_mu_);
+        for (auto& [id, l] : live_) l->stop.request_stop();
+    }
+    for (auto& t : threads_) t.request_stop();
+    wake_.notify_all();
+    threads_.clear();  // joins
+}
+
+bool Service::ready() {
+    return started_ && store_->ping().ok();
+}
+
+Result<JobRecord> Service::submit(Submission s) {
+    auto cleanup = [&] {
+        if (s.owned) remove_quietly(s.audio_file);
+    };
+    auto resolved = Engine::resolve(s.request);
+    if (!resolved) {
+        cleanup();
+        return resolved.error();
+    }
+    std::error_code ec;
+    if (!fs::is_regular_file(s.audio_file, ec)) {
+        cleanup();
+        return make_error(ErrorCode::kNotAFile, "not a regular file: " + s.source_name);
+    }
+    const auto size = static_cast<std::int64_t>(fs::file_size(s.audio_file, ec));
+    if (size == 0) {
+        cleanup();
+        return make_error(ErrorCode::kEmptyFile, "the audio is empty");
+    }
+    auto hash = core::hash_file(s.audio_file);
+    if (!hash) {
+        cleanup();
+        return hash.error();
+    }
+    JobRecord j;
+    j.id = new_id();
+    j.batch_id = s.batch_id;
+    j.request_json = request_to_json(s.request);
+    j.source_name = s.source_name;
+    j.content_hash = *hash;
+    j.result_key = result_key(*hash, *resolved, s.request);
+    j.max_attempts = opt_.max_attempts;
+    j.created_ms = now_ms();
+    j.audio_owned = s.owned;
+    j.audio_bytes = size;
+    j.stage = "queued";
+
+    auto cached = store_->find_result(j.result_key);
+    if (!cached) {
+        cleanup();
+        return cached.error();
+    }
+    if (cached->has_value()) {
+        j.state = JobState::kSucceeded;
+        j.stage = "done";
+        j.progress = 1.0;
+        j.cached = true;
+        j.started_ms = j.finished_ms = j.created_ms;
+        cleanup();
+        if (auto r = store_->insert_job(j, ""); !r) return r.error();
+        return j;
+    }
+    std::string audio = s.audio_file;
+    if (s.owned && store_->kind() == "sqlite") {
+        // Kept in the data dir until the job ends (same filesystem: a rename).
+        audio = (fs::path(opt_.data_dir) / "audio" / j.id).string();
+        fs::rename(s.audio_file, audio, ec);
+        if (ec) {
+            cleanup();
+            return make_error(ErrorCode::kIoError, "cannot keep the upload: " + ec.message());
+        }
+        j.audio_path = audio;
+    } else if (!s.owned) {
+        j.audio_path = s.audio_file;
+    }
+    auto r = store_->insert_job(j, audio);
+    if (s.owned && store_->kind() != "sqlite") remove_quietly(s.audio_file);  // now in the database
+    if (!r) {
+        if (s.owned) remove_quietly(audio);
+        return r.error();
+    }
+    wake_.notify_one();
+    return j;
+}
+
+Result<std::string> Service::create_batch() {
+    const auto id = new_id();
+    if (auto r = store_->insert_batch(id, now_ms()); !r) return r.error();
+    return id;
+}
+
+Result<std::optional<JobRecord>> Service::job(const std::string& id) {
+    auto r = store_->get_job(id);
+    if (!r || !r->has_value()) return r;
+    auto& j = **r;
+    if (j.state == JobState::kRunning) {
+        std::shared_lock lock(live_mu_);
+        if (auto it = live_.find(id); it != live_.end()) {
+            j.stage = it->second->stage;
+            j.progress = it->second->progress;
+        }
+    }
+    return r;
+}
+
+Result<std::optional<std::vector<JobRecord>>> Service::batch(const std::string& id) {
+    auto exists = store_->batch_exists(id);
+    if (!exists) return exists.error();
+    if (!*exists) return std::optional<std::vector<JobRecord>>();
+    auto jobs = store_->batch_jobs(id);
+    if (!jobs) return jobs.error();
+    {
+        std::shared_lock lock(live_mu_);
+        for (auto& j : *jobs)
+            if (auto it = live_.find(j.id); j.state == JobState::kRunning && it != live_.end()) {
+                j.stage = it->second->stage;
+                j.progress = it->second->progress;
+            }
+    }
+    return std::optional<std::vector<JobRecord>>(std::move(*jobs));
+}
+
+Result<std::optional<JobRecord>> Service::cancel(const std::string& id) {
+    auto r = store_->cancel(id);
+    if (!r || !r->has_value()) return r;
+    {
+        std::shared_lock lock(live_mu_);
+        if (auto it = live_.find(id); it != live_.end()) it->second->stop.request_stop();
+    }
+    if ((*r)->state == JobState::kCanceled && store_->kind() == "sqlite" && (*r)->state != JobState::kRunning) {
+        // Queued jobs end here; a running one releases its audio when its worker stops.
+        std::shared_lock lock(live_mu_);
+        if (!live_.contains(id))
+            if (auto files = store_->release_audio(id))
+                for (const auto& f : *files) remove_quietly(f);
+    }
+    return r;
+}
+
+Result<std::optional<std::string>> Service::result_json(const JobRecord& job) {
+    return store_->find_result(job.result_key);
+}
+
+void Service::worker_loop(std::stop_token st, int index) {
+    const std::string name = opt_.worker_name + "#" + std::to_string(index);
+    while (!st.stop_requested()) {
+        auto c = store_->claim(name, opt_.lease_ms);
+        if (!c) {
+            log("claim failed: " + c.error().message);
+        } else if (c->has_value()) {
+            run_claim(std::move(**c), st);
+            continue;
+        }
+        std::unique_lock lock(wake_mu_);
+        wake_.wait_for(lock, st, std::chrono::milliseconds(opt_.poll_ms), [] { return false; });
+    }
+}
+
+void Service::run_claim(Claim c, std::stop_token worker_stop) {
+    const auto& id = c.job.id;
+    auto live = std::make_shared<Live>();
+    live->stage = "starting";
+    {
+        std::unique_lock lock(live_mu_);
+        live_[id] = live;
+    }
+    std::stop_callback forward(worker_stop, [live] { live->stop.request_stop(); });
+    std::atomic<bool> lease_lost{false};
+    std::mutex progress_mu;
+    std::string stage = "starting";
+    double fraction = 0.0;
+
+    auto finish = [&](bool job_ended) {
+        {
+            std::unique_lock lock(live_mu_);
+            live_.erase(id);
+        }
+        if (job_ended)
+            if (auto files = store_->release_audio(id))
+                for (const auto& f : *files) remove_quietly(f);
+    };
+
+    // Already answered by another job with the same audio and options?
+    if (auto cached = store_->find_result(c.job.result_key); cached && cached->has_value()) {
+        auto done = store_->complete(c, **cached, false);
+        finish(done && *done);
+        return;
+    }
+
+    std::string audio = c.job.audio_path;
+    std::string temp;
+    if (store_->kind() != "sqlite" && c.job.audio_owned) {
+        temp = (fs::path(opt_.data_dir) / "tmp" / (id + "-" + std::to_string(c.attempt))).string();
+        if (auto r = store_->fetch_audio(id, temp); !r) {
+            remove_quietly(temp);
+            auto f = store_->fail(c, r.error(), true);
+            finish(f && *f && store_->get_job(id).ok());
+            return;
+        }
+        audio = temp;
+    }
+
+    log("job " + id + " attempt " + std::to_string(c.attempt) + " started on " + c.job.worker);
+    std::jthread heartbeat([&](std::stop_token hb_stop) {
+        const auto interval = std::chrono::milliseconds(std::clamp<std::int64_t>(opt_.lease_ms / 3, 50, 1000));
+        std::mutex m;
+        std::condition_variable_any cv;
+        while (!hb_stop.stop_requested()) {
+            {
+                std::unique_lock lock(m);
+                cv.wait_for(lock, hb_stop, interval, [] { return false; });
+            }
+            if (hb_stop.stop_requested()) break;
+            std::string s;
+            double f;
+            {
+                std::lock_guard lock(progress_mu);
+                s = stage;
+                f = fraction;
+            }
+            auto ok = store_->heartbeat(c, s, f, opt_.lease_ms);
+            if (ok && !*ok) {  // cancelled, or the lease went to another worker
+                lease_lost = true;
+                live->stop.request_stop();
+                break;
+            }
+        }
+    });
+
+    auto set_progress = [&](const std::string& s, double f) {
+        {
+            std::lock_guard lock(progress_mu);
+            stage = s;
+            fraction = f;
+        }
+        std::unique_lock lock(live_mu_);
+        live->stage = s;
+        live->progress = f;
+    };
+
+    const auto stop = live->stop.get_token();
+    if (opt_.debug_job_delay_ms > 0) {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(opt_.debug_job_delay_ms);
+        set_progress("debug-delay", 0.0);
+        while (!stop.stop_requested() && std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+
+    EngineOptions eo;
+    eo.stop = stop;
+    eo.progress = [&](const Progress& p) { set_progress(p.stage, p.fraction); };
+    Engine engine(std::move(eo));
+    auto map = stop.stop_requested() ? Result<SongMap>(make_error(ErrorCode::kCancelled, "stopped"))
+                                     : engine.analyze_file(audio, request_from_json(c.job.request_json));
+    heartbeat.request_stop();
+    heartbeat.join();
+    remove_quietly(temp);
+
+    if (stop.stop_requested() && (!map || lease_lost)) {
+        // Cancelled (the store already says so), lease lost (another worker owns the job now), or
+        // shutting down (the job stays running in the store: requeued at start-up or when its lease
+        // expires).
+        auto now = store_->get_job(id);
+        const bool ended = now && now->has_value() && is_final((*now)->state);
+        log("job " + id + " stopped" + (ended ? " (cancelled)" : lease_lost ? " (lease lost)" : " (shutdown)"));
+        finish(ended);
+        return;
+    }
+    if (!map) {
+        auto f = store_->fail(c, map.error(), retryable(map.error().code));
+        log("job " + id + " failed: " + map.error().message);
+        auto now = store_->get_job(id);
+        finish(f && *f && now && now->has_value() && is_final((*now)->state));
+        return;
+    }
+    map->audio.path = c.job.source_name;
+    auto json = to_json(*map);
+    if (!json) {
+        (void)store_->fail(c, json.error(), false);
+        finish(true);
+        return;
+    }
+    auto done = store_->complete(c, *json, true);
+    if (!done) log("job " + id + " could not be completed: " + done.error().message);
+    log("job " + id + (done && *done ? " succeeded" : " finished after its claim was lost"));
+    finish(done && *done);
+}
+
+int Service::purge_now() {
+    auto files = store_->purge_finished(now_ms() - opt_.retention_ms);
+    if (!files) {
+        log("retention sweep failed: " + files.error().message);
+        return 0;
+    }
+    for (const auto& f : *files) remove_quietly(f);
+    return static_cast<int>(files->size());
+}
+
+void Service::sweeper_loop(std::stop_token st) {
+    const auto every = std::chrono::milliseconds(std::clamp<std::int64_t>(opt_.retention_ms / 10, 200, 60000));
+    std::mutex m;
+    std::condition_variable_any cv;
+    while (!st.stop_requested()) {
+        purge_now();
+        std::unique_lock lock(m);
+        cv.wait_for(lock, st, every, [] { return false; });
+    }
+}
+
+}  // namespace harmony::server

@@ -1,0 +1,101 @@
+// Harmony service core: accepts jobs into a durable store, runs them on worker threads through the
+// Engine, answers repeats from the result store, tracks live progress, enforces retention.
+// A library with no HTTP: `harmony serve` puts src/server/http/ in front of it, `harmony worker`
+// runs only its workers against a shared PostgreSQL store.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "harmony/engine.hpp"
+#include "server/job_store.hpp"
+
+namespace harmony::server {
+
+using LogSink = std::function<void(const std::string&)>;
+
+struct ServiceOptions {
+    std::string data_dir;                                // uploads, kept audio, temp files
+    int workers = 0;                                     // analysis threads; 0 = enqueue and serve only
+    int max_attempts = 3;                                // a job fails after this many attempts
+    std::int64_t lease_ms = 30000;                       // a worker that stops heartbeating loses its job
+    std::int64_t retention_ms = 7LL * 24 * 3600 * 1000;  // finished jobs and their audio are removed after
+    std::int64_t poll_ms = 250;                          // how often idle workers look for work in a shared store
+    int debug_job_delay_ms = 0;                          // TEST ONLY: sleep before each analysis (see docs/api.md)
+    std::string worker_name;                             // lease holder prefix (host:pid by default)
+    LogSink log;                                         // one line per event; empty = silent
+};
+
+struct Submission {
+    std::string audio_file;   // the upload (moved into the store) or a server-side file
+    bool owned = true;        // false: a server-side file, never moved or deleted
+    std::string source_name;  // shown in the job and in the Song Map's audio.path
+    AnalysisRequest request;
+    std::string batch_id;
+};
+
+/// Canonical JSON text of a request ({"only":[...],"params":{...}}) and back.
+std::string request_to_json(const AnalysisRequest& r);
+AnalysisRequest request_from_json(const std::string& text);
+
+class Service {
+public:
+    static Result<std::unique_ptr<Service>> create(std::unique_ptr<JobStore> store, ServiceOptions options);
+    ~Service();
+    Service(const Service&) = delete;
+    Service& operator=(const Service&) = delete;
+
+    void start();  // requeues crashed jobs (SQLite), starts workers and the retention sweeper
+    void stop();   // stops workers; interrupted jobs go back to the queue
+
+    /// Validates the request, hashes the audio, answers from the result store when it can,
+    /// otherwise stores the job durably (it is on disk when this returns) and wakes a worker.
+    Result<JobRecord> submit(Submission s);
+    Result<std::string> create_batch();
+    Result<std::optional<JobRecord>> job(const std::string& id);  // with live progress
+    Result<std::optional<std::vector<JobRecord>>> batch(const std::string& id);
+    Result<std::optional<JobRecord>> cancel(const std::string& id);
+    Result<std::optional<std::string>> result_json(const JobRecord& job);
+    Result<StoreCounts> counts() { return store_->counts(); }
+    bool ready();
+    std::string uploads_dir() const;
+    std::string_view store_kind() const { return store_->kind(); }
+    int purge_now();  // one retention sweep; returns jobs' files removed
+
+private:
+    Service(std::unique_ptr<JobStore> store, ServiceOptions options);
+    void worker_loop(std::stop_token st, int index);
+    void run_claim(Claim c, std::stop_token st);
+    void sweeper_loop(std::stop_token st);
+    void log(const std::string& line) const {
+        if (opt_.log) opt_.log(line);
+    }
+
+    struct Live {
+        std::string stage;
+        double progress = 0.0;
+        std::stop_source stop;
+    };
+
+    std::unique_ptr<JobStore> store_;
+    ServiceOptions opt_;
+    std::shared_mutex live_mu_;
+    std::unordered_map<std::string, std::shared_ptr<Live>> live_;
+    std::mutex wake_mu_;
+    std::condition_variable_any wake_;
+    std::vector<std::jthread> threads_;
+    std::atomic<bool> started_{false};
+};
+
+}  // namespace harmony::server

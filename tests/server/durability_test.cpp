@@ -1,0 +1,86 @@
+// Durable jobs: kill -9 the server with jobs queued and running, restart it on the same data dir,
+// every accepted job completes; kept audio is removed when jobs end and after retention.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "server_harness.hpp"
+#include "support/test_support.hpp"
+
+namespace harmony::test {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+std::size_t count_files(const std::string& dir) {
+    std::size_t n = 0;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) n += e.is_regular_file() ? 1 : 0;
+    return n;
+}
+
+TEST(Durability, KillDashNineThenRestartCompletesEveryJob) {
+    TempDir d;
+    const auto data = d.file("data");
+    std::vector<std::string> ids;
+    {
+        // One worker, each job held 1.5 s: when we kill, one job runs and the others wait.
+        Server s(data, {"--jobs", "1", "--debug-job-delay-ms", "1500"});
+        ASSERT_TRUE(s.start()) << s.log();
+        auto c = s.client();
+        for (int i = 0; i < 4; ++i) {
+            auto r = post_audio(c, make_wav_bytes(2.0, 100 + i));
+            ASSERT_TRUE(r);
+            ASSERT_EQ(r->status, 202);
+            ids.push_back(json::parse(r->body)["id"]);
+        }
+        bool running = false;
+        for (int i = 0; i < 200 && !running; ++i) {
+            running = json::parse(c.Get(("/v1/jobs/" + ids[0]).c_str())->body)["status"] == "running";
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        ASSERT_TRUE(running);
+        EXPECT_EQ(count_files(data + "/audio"), 4u);  // uploads kept until their jobs end
+        s.kill9();
+    }
+    Server s(data, {"--jobs", "2"});
+    ASSERT_TRUE(s.start()) << s.log();
+    auto c = s.client();
+    for (const auto& id : ids) {
+        const auto j = wait_job(c, id, 60000);
+        EXPECT_EQ(j["status"], "succeeded") << j.dump();
+    }
+    // The interrupted job ran again (attempt 2); the others ran once.
+    EXPECT_EQ(wait_job(c, ids[0])["attempts"], 2);
+    EXPECT_EQ(wait_job(c, ids[3])["attempts"], 1);
+    const auto h = json::parse(c.Get("/health")->body);
+    EXPECT_EQ(h["jobs"]["succeeded"], 4);
+    EXPECT_EQ(h["analyses"], 4);
+    for (int i = 0; i < 100 && count_files(data + "/audio") > 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(count_files(data + "/audio"), 0u);
+    EXPECT_NE(s.log().find("requeued 1 interrupted job"), std::string::npos) << s.log();
+}
+
+TEST(Durability, RetentionRemovesFinishedJobs) {
+    TempDir d;
+    Server s(d.file("data"), {"--jobs", "1", "--retention", "1s"});
+    ASSERT_TRUE(s.start()) << s.log();
+    auto c = s.client();
+    auto r = post_audio(c, make_wav_bytes(1.0, 200));
+    ASSERT_TRUE(r);
+    const std::string id = json::parse(r->body)["id"];
+    EXPECT_EQ(wait_job(c, id)["status"], "succeeded");
+    int status = 200;
+    for (int i = 0; i < 150 && status == 200; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        status = c.Get(("/v1/jobs/" + id).c_str())->status;
+    }
+    EXPECT_EQ(status, 404);
+}
+
+}  // namespace
+}  // namespace harmony::test
