@@ -1,5 +1,6 @@
 #include "dsp/synth.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 
@@ -130,6 +131,63 @@ DemoTrack make_demo_track(double seconds, double bpm, int rate_hz) {
     if (peak > 0)
         for (float& v : d.samples) v *= 0.89f / peak;
     return d;
+}
+
+RhythmTrack make_rhythm_track(const RhythmSpec& spec) {
+    RhythmTrack r;
+    r.rate_hz = spec.rate_hz;
+    const int rate = spec.rate_hz;
+    r.samples.assign(static_cast<size_t>(spec.seconds * rate), 0.0f);
+    std::uint32_t rng = spec.seed * 2654435761u + 12345u;
+    const double music_s = spec.seconds - spec.lead_silence_s;
+    auto bpm_at = [&](double t) {
+        if (spec.end_bpm <= 0.0 || music_s <= 0.0) return spec.bpm;
+        const double a = std::clamp((t - spec.lead_silence_s) / music_s, 0.0, 1.0);
+        return spec.bpm + (spec.end_bpm - spec.bpm) * a;
+    };
+    auto jitter = [&]() { return spec.timing_jitter_s * static_cast<double>(noise(rng)); };
+    auto when = [&](double at) { return std::max(0.0, at + jitter()); };
+    // I - vi - IV - V in C, one chord per bar (MIDI roots).
+    const int roots[4] = {48, 45, 53, 55};
+    const bool minor_chord[4] = {false, true, false, false};
+    const int m = std::max(1, spec.beats_per_bar);
+    const int sub = spec.compound ? 3 : 2;
+    int index = -spec.pickup_beats;  // beat index relative to the first downbeat
+    for (double t = spec.lead_silence_s; t < spec.seconds - 0.05; ++index) {
+        const double beat = 60.0 / bpm_at(t);
+        const int pos = ((index % m) + m) % m;
+        r.beats.push_back(t);
+        r.positions.push_back(pos + 1);
+        if (pos == 0) r.downbeats.push_back(t);
+        if (spec.clicks) {
+            add_click(r.samples, rate, t, pos == 0 ? 0.9f : 0.45f);
+        } else {
+            const int bar = index >= 0 ? index / m : (index - m + 1) / m;
+            const int c = ((bar % 4) + 4) % 4;
+            if (pos == 0) {
+                const double bar_s = beat * m;
+                for (int n : {0, minor_chord[c] ? 3 : 4, 7})
+                    add_harmonic_note(r.samples, rate, when(t), bar_s, midi_to_hz(roots[c] + 12 + n), 0.05f);
+                add_harmonic_note(r.samples, rate, when(t), bar_s * 0.9, midi_to_hz(roots[c] - 12), 0.12f, 4);
+            }
+            const bool backbeat = m == 3 ? pos != 0 : (m == 2 ? pos == 1 : pos % 2 == 1);
+            if (pos == 0 || (m >= 4 && pos == 2 && m % 2 == 0))
+                add_kick(r.samples, rate, when(t), pos == 0 ? 0.8f : 0.6f);
+            if (backbeat) add_snare(r.samples, rate, when(t), rng, m == 3 ? 0.25f : 0.35f);
+            for (int k = 0; k < sub; ++k) {
+                double frac = static_cast<double>(k) / sub;
+                if (sub == 2 && k == 1) frac = 0.5 + spec.swing / 6.0;
+                add_hihat(r.samples, rate, when(t + frac * beat), rng, k == 0 ? 0.12f : 0.07f);
+            }
+        }
+        t += beat;
+    }
+    r.samples.resize(static_cast<size_t>(spec.seconds * rate));
+    float peak = 0.0f;
+    for (float v : r.samples) peak = std::max(peak, std::abs(v));
+    if (peak > 0)
+        for (float& v : r.samples) v *= 0.89f / peak;
+    return r;
 }
 
 }  // namespace harmony::dsp::synth

@@ -34,4 +34,31 @@ struct DemoTrack {
 /// A 4/4 pop loop: drums, bass and chords (i-VI-III-VII in the given key) at `bpm`.
 DemoTrack make_demo_track(double seconds = 30.0, double bpm = 120.0, int rate_hz = 44100);
 
+/// A metered rhythm track with exact ground truth: drums (kick on the downbeat, snare on the
+/// back-beats, hi-hats on every subdivision) and one chord plus a bass note per bar, or clicks.
+struct RhythmSpec {
+    double bpm = 120.0;    // tempo of the first beat
+    double end_bpm = 0.0;  // > 0: the tempo moves linearly (in time) to this at the end
+    int beats_per_bar = 4;
+    bool compound = false;         // beats divided in three (6/8, 9/8, 12/8 at the dotted-quarter beat)
+    double swing = 0.0;            // 0..1: the off-beat eighth moves from 1/2 to 2/3 of the beat
+    double lead_silence_s = 0.0;   // digital silence before the first beat
+    int pickup_beats = 0;          // beats before the first downbeat (an anacrusis)
+    double seconds = 30.0;         // total length, silence included
+    bool clicks = false;           // clicks only: accented on the downbeat
+    double timing_jitter_s = 0.0;  // humanised timing (uniform +-jitter), not in the ground truth
+    int rate_hz = 22050;
+    std::uint32_t seed = 1;
+};
+
+struct RhythmTrack {
+    std::vector<float> samples;  // mono
+    int rate_hz = 22050;
+    std::vector<double> beats;   // seconds
+    std::vector<int> positions;  // 1-based position in the bar
+    std::vector<double> downbeats;
+};
+
+RhythmTrack make_rhythm_track(const RhythmSpec& spec);
+
 }  // namespace harmony::dsp::synth

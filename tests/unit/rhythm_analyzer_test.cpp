@@ -1,0 +1,345 @@
+// Tempo and beats analyzers on synthetic rhythm tracks with exact ground truth: drums and clicks
+// from 60 to 200 BPM, 3/4, 4/4 and 6/8, swing, a tempo ramp, leading silence, a pickup before the
+// first downbeat, DJ tempo ranges, and the "no tempo" cases (silence, noise).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "analyzers/beats/beats.hpp"
+#include "analyzers/rhythm/rhythm_internal.hpp"
+#include "analyzers/tempo/tempo.hpp"
+#include "dsp/synth.hpp"
+#include "features/feature_cache.hpp"
+
+using namespace harmony;
+namespace synth = harmony::dsp::synth;
+
+namespace {
+
+constexpr int kRate = 22050;
+
+struct RhythmRun {
+    bool ok = false;
+    Tempo tempo;
+    Beats beats;
+    Downbeats downbeats;
+    Meter meter;
+    bool has_meter = false;
+};
+
+RhythmRun analyze(const std::vector<float>& x, const std::map<std::string, std::string>& tempo_params = {},
+                  const std::map<std::string, std::string>& beats_params = {}) {
+    analyzers::TempoAnalyzer ta;
+    analyzers::BeatsAnalyzer ba;
+    auto tp = analyzers::resolve_params(ta.info(), tempo_params);
+    auto bp = analyzers::resolve_params(ba.info(), beats_params);
+    EXPECT_TRUE(tp.ok());
+    EXPECT_TRUE(bp.ok());
+    RhythmRun r;
+    if (!tp.ok() || !bp.ok()) return r;
+    features::FeatureCache cache(kRate);
+    ta.plan(cache, tp.value());
+    ba.plan(cache, bp.value());
+    for (size_t i = 0; i < x.size(); i += 4096)
+        cache.on_mono(std::span<const float>(x.data() + i, std::min<size_t>(4096, x.size() - i)));
+    cache.finish();
+    SongMap song;
+    analyzers::AnalysisContext tctx{cache, tp.value(), song, {}, {}};
+    if (!ta.analyze(tctx).ok() || !song.tempo) return r;
+    song.tempo->provenance.params = tp.value().values();  // as the engine does
+    analyzers::AnalysisContext bctx{cache, bp.value(), song, {}, {}};
+    if (!ba.analyze(bctx).ok() || !song.beats || !song.downbeats) return r;
+    r.ok = true;
+    r.tempo = *song.tempo;
+    r.beats = *song.beats;
+    r.downbeats = *song.downbeats;
+    if (song.meter) {
+        r.meter = *song.meter;
+        r.has_meter = true;
+    }
+    return r;
+}
+
+/// MIREX-style beat F-measure with a +-70 ms window (each reference matched at most once).
+double f_measure(const std::vector<double>& ref, const std::vector<double>& est, double tol = 0.07) {
+    if (ref.empty() || est.empty()) return 0.0;
+    std::vector<bool> used(est.size(), false);
+    size_t hits = 0;
+    for (double r : ref) {
+        for (size_t j = 0; j < est.size(); ++j) {
+            if (!used[j] && std::abs(est[j] - r) <= tol) {
+                used[j] = true;
+                ++hits;
+                break;
+            }
+        }
+    }
+    const double p = static_cast<double>(hits) / static_cast<double>(est.size());
+    const double rc = static_cast<double>(hits) / static_cast<double>(ref.size());
+    return p + rc > 0 ? 2 * p * rc / (p + rc) : 0.0;
+}
+
+std::vector<double> after(const std::vector<double>& v, double t) {
+    std::vector<double> out;
+    for (double x : v)
+        if (x >= t) out.push_back(x);
+    return out;
+}
+
+synth::RhythmTrack drums(double bpm, int beats_per_bar = 4, double seconds = 30.0) {
+    synth::RhythmSpec s;
+    s.bpm = bpm;
+    s.beats_per_bar = beats_per_bar;
+    s.seconds = seconds;
+    s.rate_hz = kRate;
+    return synth::make_rhythm_track(s);
+}
+
+}  // namespace
+
+TEST(RhythmTempo, DrumTracksFrom60To200Bpm) {
+    for (double bpm : {60.0, 72.0, 87.0, 100.0, 116.0, 128.0, 140.0, 155.0, 174.0, 200.0}) {
+        SCOPED_TRACE("bpm " + std::to_string(bpm));
+        const auto t = drums(bpm);
+        const RhythmRun r = analyze(t.samples);
+        ASSERT_TRUE(r.ok);
+        ASSERT_TRUE(r.tempo.bpm.has_value()) << r.tempo.no_tempo_reason;
+        EXPECT_NEAR(*r.tempo.bpm, bpm, 0.01 * bpm);  // Acc1 at 1 %
+        EXPECT_TRUE(r.tempo.stable);
+        EXPECT_TRUE(r.beats.grid.constant);
+        EXPECT_GE(f_measure(after(t.beats, 5.0), after(r.beats.times_s, 5.0)), 0.95);
+        EXPECT_GT(r.tempo.confidence, 0.0);
+        EXPECT_LE(r.tempo.confidence, 1.0);
+    }
+}
+
+TEST(RhythmTempo, BpmIsAFitNotABin) {
+    // 123.45 BPM: a constant grid must come out to 0.05 BPM.
+    const auto t = drums(123.45, 4, 40.0);
+    const RhythmRun r = analyze(t.samples);
+    ASSERT_TRUE(r.ok && r.tempo.bpm);
+    EXPECT_NEAR(*r.tempo.bpm, 123.45, 0.05);
+    EXPECT_NEAR(r.beats.grid.bpm, 123.45, 0.05);
+}
+
+TEST(RhythmTempo, ClickTracksWithinTheirOctaveRange) {
+    // Isochronous clicks carry no metrical level: any octave is defensible. The DJ range picks it.
+    for (double bpm : {60.0, 90.0, 120.0, 150.0, 200.0}) {
+        SCOPED_TRACE("bpm " + std::to_string(bpm));
+        synth::RhythmSpec s;
+        s.bpm = bpm;
+        s.clicks = true;
+        s.rate_hz = kRate;
+        const auto t = synth::make_rhythm_track(s);
+        const double lo = 0.75 * bpm, hi = 1.45 * bpm;
+        const RhythmRun r = analyze(t.samples, {{"min_bpm", std::to_string(lo)}, {"max_bpm", std::to_string(hi)}});
+        ASSERT_TRUE(r.ok && r.tempo.bpm) << r.tempo.no_tempo_reason;
+        EXPECT_NEAR(*r.tempo.bpm, bpm, 0.01 * bpm);
+        EXPECT_GE(f_measure(after(t.beats, 5.0), after(r.beats.times_s, 5.0)), 0.95);
+    }
+}
+
+TEST(RhythmTempo, AlternativesAndBreakdown) {
+    const auto t = drums(100.0);
+    const RhythmRun r = analyze(t.samples);
+    ASSERT_TRUE(r.ok && r.tempo.bpm);
+    bool half = false, dbl = false;
+    for (const auto& a : r.tempo.alternatives) {
+        EXPECT_GE(a.probability, 0.0);
+        EXPECT_LE(a.probability, 1.0);
+        if (a.relation == "half") half = std::abs(a.bpm - 50.0) < 1.0;
+        if (a.relation == "double") dbl = std::abs(a.bpm - 200.0) < 2.0;
+    }
+    EXPECT_TRUE(half);
+    EXPECT_TRUE(dbl);
+    std::vector<std::string> names;
+    for (const auto& e : r.tempo.estimators) names.push_back(e.name);
+    for (const char* n : {"acf_broadband", "acf_low", "acf_mid_high", "octave_resolution", "beat_fit"})
+        EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
+    EXPECT_FALSE(r.tempo.decision.empty());
+    EXPECT_FALSE(r.tempo.curve.empty());
+}
+
+TEST(RhythmTempo, DjRangeFoldsTheAnswer) {
+    const auto t = drums(160.0);
+    const RhythmRun wide = analyze(t.samples);
+    ASSERT_TRUE(wide.ok && wide.tempo.bpm);
+    EXPECT_NEAR(*wide.tempo.bpm, 160.0, 1.6);
+    const RhythmRun folded = analyze(t.samples, {{"min_bpm", "70"}, {"max_bpm", "140"}});
+    ASSERT_TRUE(folded.ok && folded.tempo.bpm);
+    EXPECT_NEAR(*folded.tempo.bpm, 80.0, 0.8);
+    EXPECT_DOUBLE_EQ(folded.tempo.range_min_bpm, 70.0);
+    EXPECT_DOUBLE_EQ(folded.tempo.range_max_bpm, 140.0);
+}
+
+TEST(RhythmTempo, SilenceAndNoiseHaveNoTempo) {
+    const std::vector<float> silence(static_cast<size_t>(20 * kRate), 0.0f);
+    RhythmRun r = analyze(silence);
+    ASSERT_TRUE(r.ok);
+    EXPECT_FALSE(r.tempo.bpm.has_value());
+    EXPECT_FALSE(r.tempo.no_tempo_reason.empty());
+    EXPECT_TRUE(r.beats.times_s.empty());
+
+    std::vector<float> noise(static_cast<size_t>(20 * kRate));
+    std::uint32_t s = 42;
+    for (auto& v : noise) {
+        s = s * 1664525u + 1013904223u;
+        v = 0.3f * (static_cast<float>(s >> 8) / 8388608.0f - 1.0f);
+    }
+    r = analyze(noise);
+    ASSERT_TRUE(r.ok);
+    EXPECT_FALSE(r.tempo.bpm.has_value()) << "got " << r.tempo.bpm.value_or(0);
+    EXPECT_TRUE(r.beats.times_s.empty());
+
+    const std::vector<float> tiny(static_cast<size_t>(kRate), 0.1f);
+    r = analyze(tiny);
+    ASSERT_TRUE(r.ok);
+    EXPECT_FALSE(r.tempo.bpm.has_value());
+}
+
+TEST(RhythmBeats, SwingKeepsTheBeat) {
+    synth::RhythmSpec s;
+    s.bpm = 110.0;
+    s.swing = 1.0;
+    s.rate_hz = kRate;
+    const auto t = synth::make_rhythm_track(s);
+    const RhythmRun r = analyze(t.samples);
+    ASSERT_TRUE(r.ok && r.tempo.bpm);
+    EXPECT_NEAR(*r.tempo.bpm, 110.0, 1.1);
+    EXPECT_GE(f_measure(after(t.beats, 5.0), after(r.beats.times_s, 5.0)), 0.95);
+}
+
+TEST(RhythmBeats, TempoRampIsFollowed) {
+    synth::RhythmSpec s;
+    s.bpm = 90.0;
+    s.end_bpm = 120.0;
+    s.seconds = 40.0;
+    s.rate_hz = kRate;
+    const auto t = synth::make_rhythm_track(s);
+    const RhythmRun r = analyze(t.samples);
+    ASSERT_TRUE(r.ok && r.tempo.bpm);
+    EXPECT_FALSE(r.tempo.stable);
+    EXPECT_FALSE(r.beats.grid.constant);
+    EXPECT_GE(f_measure(after(t.beats, 5.0), after(r.beats.times_s, 5.0)), 0.9);
+    ASSERT_GE(r.tempo.curve.size(), 10u);
+    EXPECT_NEAR(r.tempo.curve.front().bpm, 92.0, 6.0);
+    EXPECT_NEAR(r.tempo.curve.back().bpm, 118.0, 6.0) << [&] {
+        std::string c;
+        for (const auto& p : r.tempo.curve) c += std::to_string(p.time_s) + ":" + std::to_string(p.bpm) + " ";
+        return c + " bpm " + std::to_string(*r.tempo.bpm);
+    }();
+}
+
+TEST(RhythmBeats, LeadingSilenceHasNoBeats) {
+    synth::RhythmSpec s;
+    s.bpm = 96.0;
+    s.lead_silence_s = 6.0;
+    s.seconds = 36.0;
+    s.rate_hz = kRate;
+    const auto t = synth::make_rhythm_track(s);
+    const RhythmRun r = analyze(t.samples);
+    ASSERT_TRUE(r.ok && r.tempo.bpm && !r.beats.times_s.empty());
+    EXPECT_GE(r.beats.times_s.front(), 5.9);
+    EXPECT_NEAR(r.beats.grid.first_beat_s, 6.0, 0.05);
+    EXPECT_GE(f_measure(t.beats, r.beats.times_s), 0.95);
+}
+
+TEST(RhythmBars, DownbeatNotAtTheStart) {
+    for (int pickup : {1, 2, 3}) {
+        SCOPED_TRACE("pickup " + std::to_string(pickup));
+        synth::RhythmSpec s;
+        s.bpm = 104.0;
+        s.pickup_beats = pickup;
+        s.lead_silence_s = 0.7;
+        s.rate_hz = kRate;
+        const auto t = synth::make_rhythm_track(s);
+        const RhythmRun r = analyze(t.samples);
+        ASSERT_TRUE(r.ok && r.has_meter);
+        EXPECT_EQ(r.meter.label, "4/4");
+        EXPECT_GE(f_measure(t.downbeats, r.downbeats.times_s), 0.95);
+        EXPECT_NEAR(r.beats.grid.first_downbeat_s, t.downbeats.front(), 0.05);
+        ASSERT_EQ(r.beats.positions.size(), r.beats.times_s.size());
+    }
+}
+
+TEST(RhythmBars, MeterThreeFourAndFourFour) {
+    for (int m : {3, 4}) {
+        for (double bpm : {84.0, 132.0}) {
+            SCOPED_TRACE("meter " + std::to_string(m) + " bpm " + std::to_string(bpm));
+            const auto t = drums(bpm, m);
+            const RhythmRun r = analyze(t.samples);
+            ASSERT_TRUE(r.ok && r.has_meter && r.tempo.bpm);
+            EXPECT_NEAR(*r.tempo.bpm, bpm, 0.01 * bpm);
+            EXPECT_EQ(r.meter.label, m == 3 ? "3/4" : "4/4");
+            EXPECT_EQ(r.meter.numerator, m);
+            EXPECT_EQ(r.meter.denominator, 4);
+            EXPECT_GE(f_measure(after(t.downbeats, 5.0), after(r.downbeats.times_s, 5.0)), 0.9);
+            double psum = 0.0;
+            for (const auto& c : r.meter.candidates) psum += c.probability;
+            EXPECT_NEAR(psum, 1.0, 1e-6);
+        }
+    }
+}
+
+TEST(RhythmBars, SixEightIsCompound) {
+    synth::RhythmSpec s;
+    s.bpm = 66.0;  // dotted-quarter beat; eighths at 198 per minute
+    s.beats_per_bar = 2;
+    s.compound = true;
+    s.rate_hz = kRate;
+    const auto t = synth::make_rhythm_track(s);
+    const RhythmRun r = analyze(t.samples, {}, {{"meter", "6/8"}});
+    ASSERT_TRUE(r.ok && r.has_meter && r.tempo.bpm);
+    EXPECT_EQ(r.meter.label, "6/8");
+    EXPECT_EQ(r.meter.numerator, 6);
+    EXPECT_EQ(r.meter.denominator, 8);
+    // Automatic meter with the beat level pinned by the tempo range: the subdivision is ternary.
+    const RhythmRun a = analyze(t.samples, {{"min_bpm", "50"}, {"max_bpm", "95"}});
+    ASSERT_TRUE(a.ok && a.has_meter);
+    EXPECT_TRUE(a.meter.label == "6/8" || a.meter.label == "12/8") << a.meter.label;
+}
+
+TEST(RhythmBeats, HumanisedTimingStillGivesAStableGrid) {
+    synth::RhythmSpec s;
+    s.bpm = 97.0;
+    s.timing_jitter_s = 0.012;
+    s.seconds = 40.0;
+    s.rate_hz = kRate;
+    const auto t = synth::make_rhythm_track(s);
+    const RhythmRun r = analyze(t.samples);
+    ASSERT_TRUE(r.ok && r.tempo.bpm);
+    EXPECT_NEAR(*r.tempo.bpm, 97.0, 0.3);
+    EXPECT_TRUE(r.tempo.stable);
+    EXPECT_GE(f_measure(after(t.beats, 5.0), after(r.beats.times_s, 5.0)), 0.95);
+}
+
+TEST(RhythmInternals, LineFitAndBeatTracker) {
+    std::vector<double> t;
+    for (int i = 0; i < 20; ++i) t.push_back(1.5 + 0.5 * i);
+    const auto f = rhythm::detail::fit_line(t);
+    EXPECT_NEAR(f.slope, 0.5, 1e-9);
+    EXPECT_NEAR(f.intercept, 1.5, 1e-9);
+    EXPECT_NEAR(f.max_abs_residual, 0.0, 1e-9);
+
+    // Impulses every 50 frames: the tracker lands on them.
+    std::vector<double> o(1000, 0.0);
+    for (size_t i = 25; i < o.size(); i += 50) o[i] = 1.0;
+    const std::vector<double> tau(o.size(), 50.0);
+    const auto beats = rhythm::detail::track_beats(o, tau, 300.0);
+    ASSERT_GE(beats.size(), 18u);
+    for (int b : beats) EXPECT_EQ((b - 25) % 50, 0) << b;
+}
+
+TEST(RhythmTempo, RangeParamsAreValidated) {
+    analyzers::TempoAnalyzer ta;
+    EXPECT_FALSE(analyzers::resolve_params(ta.info(), {{"min_bpm", "5"}}).ok());
+    EXPECT_TRUE(analyzers::resolve_params(ta.info(), {{"min_bpm", "85"}, {"max_bpm", "170"}}).ok());
+    const auto t = drums(120.0, 4, 10.0);
+    const RhythmRun r = analyze(t.samples, {{"min_bpm", "150"}, {"max_bpm", "100"}});
+    EXPECT_FALSE(r.ok);
+}
