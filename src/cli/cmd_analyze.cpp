@@ -5,6 +5,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/analyze_batch.hpp"
 #include "cli/common.hpp"
 #include "harmony/engine.hpp"
 
@@ -22,6 +23,7 @@ struct AnalyzeOptions {
     bool compact = false;
     bool progress = false;
     bool quiet = false;
+    BatchCliOptions batch;  // directories, --jobs, library, tags, exports (analyze_batch.cpp)
 };
 
 int run_analyze(const AnalyzeOptions& o) {
@@ -40,6 +42,7 @@ int run_analyze(const AnalyzeOptions& o) {
         print_error(r.error());
         return kExitUsage;
     }
+    if (wants_batch(o.files, o.batch)) return run_analyze_batch(o.files, req, o.output, o.quiet, o.batch);
     const bool many = o.files.size() > 1;
     if (many && !o.output.empty()) {
         std::error_code ec;
@@ -107,13 +110,14 @@ int run_analyze(const AnalyzeOptions& o) {
 void add_analyze_command(CLI::App& app, CommandList& commands) {
     auto o = std::make_shared<AnalyzeOptions>();
     auto* sub = app.add_subcommand("analyze", "Analyse audio files and print their Song Maps (JSON)");
-    sub->add_option("files", o->files, "Audio files")->required();
+    sub->add_option("files", o->files, "Audio files or directories")->required();
     sub->add_option("--only", o->only, "Comma-separated analyzer ids (default: all); see `harmony analyzers`");
     sub->add_option("--param,-p", o->params, "Analyzer parameter override, analyzer.name=value (repeatable)");
     sub->add_option("-o,--output", o->output, "Write to this file (a directory when several inputs are given)");
     sub->add_flag("--compact", o->compact, "One-line JSON");
     sub->add_flag("--progress", o->progress, "Progress on stderr");
     sub->add_flag("--quiet,-q", o->quiet, "No warnings on stderr");
+    add_batch_options(sub, o->batch);
     commands.push_back({sub, [o] { return run_analyze(*o); }});
 }
 

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
     CommandList commands;
     add_analyze_command(app, commands);
     add_tool_commands(app, commands);
+    add_library_command(app, commands);
     add_serve_commands(app, commands);
 
     try {

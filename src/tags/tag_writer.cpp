@@ -9,6 +9,7 @@
 #include <taglib/aifffile.h>
 #include <taglib/flacfile.h>
 #include <taglib/id3v2tag.h>
+#include <taglib/infotag.h>
 #include <taglib/mp4file.h>
 #include <taglib/mp4tag.h>
 #include <taglib/mpegfile.h>
@@ -213,6 +214,10 @@ Result<Opened> open_for_tags(const std::string& path) {
     } else if (ext == ".wav" || ext == ".wave") {
         auto f = std::make_unique<TagLib::RIFF::WAV::File>(p, false);
         if (f->isValid()) {
+            // Readers prefer the ID3v2 chunk once there is one: seed a new one with the RIFF INFO
+            // fields (title, artist, ...) so they stay visible; the INFO chunk itself is kept too.
+            if (f->ID3v2Tag()->isEmpty() && f->hasInfoTag() && !f->InfoTag()->isEmpty())
+                TagLib::Tag::duplicate(f->InfoTag(), f->ID3v2Tag(), false);
             o.editor = std::make_unique<Id3FileEditor<TagLib::RIFF::WAV::File>>(*f, f->ID3v2Tag());
             o.file = std::move(f);
             o.names = id3;
@@ -359,7 +364,9 @@ Result<TagReport> write_tags(const std::string& path, const SongMap& map, const 
 
     const fs::path target(path);
     const fs::path dir = target.parent_path();
-    if (::access(path.c_str(), W_OK) != 0)
+    // A file without write permission bits is read-only for us even as root (DJ tools honour the
+    // read-only attribute).
+    if ((st.st_mode & 0222) == 0 || ::access(path.c_str(), W_OK) != 0)
         return make_error(ErrorCode::kPermissionDenied, "read-only file, tags not written: " + path);
     if (::access(dir.empty() ? "." : dir.c_str(), W_OK) != 0)
         return make_error(ErrorCode::kPermissionDenied, "read-only directory, tags not written: " + path);

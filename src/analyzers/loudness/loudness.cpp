@@ -2,6 +2,12 @@
 
 #include <ebur128.h>
 
+extern "C" {
+#include <libavutil/channel_layout.h>
+#include <libavutil/samplefmt.h>
+#include <libswresample/swresample.h>
+}
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -19,6 +25,47 @@ double finite_or(double v, double fallback) {
 }
 }  // namespace
 
+// True peak the way `ffmpeg -af ebur128=peak=true` measures it (the reference the tests hold us
+// to): the signal as doubles, upsampled to 192 kHz by libswresample with its default filter, and
+// the largest absolute sample. (libebur128's own 4x true-peak filter reads up to 0.6 dB lower
+// on clipped masters.)
+class TruePeak {
+public:
+    ~TruePeak() { swr_free(&swr_); }
+    void open(int channels, int rate) {
+        swr_free(&swr_);
+        channels_ = channels;
+        AVChannelLayout layout;
+        av_channel_layout_default(&layout, channels);
+        if (swr_alloc_set_opts2(&swr_, &layout, AV_SAMPLE_FMT_DBL, 192000, &layout, AV_SAMPLE_FMT_DBL, rate, 0,
+                                nullptr) < 0 ||
+            swr_init(swr_) < 0)
+            swr_free(&swr_);
+        av_channel_layout_uninit(&layout);
+    }
+    void add(const float* interleaved, size_t frames) {
+        in_.assign(interleaved, interleaved + frames * static_cast<size_t>(channels_));
+        if (!swr_) {  // no resampler: the sample peak is the best we have
+            for (double v : in_) peak_ = std::max(peak_, std::fabs(v));
+            return;
+        }
+        const int cap = swr_get_out_samples(swr_, static_cast<int>(frames));
+        out_.resize(static_cast<size_t>(std::max(cap, 0)) * static_cast<size_t>(channels_));
+        const auto* src = reinterpret_cast<const uint8_t*>(in_.data());
+        auto* dst = reinterpret_cast<uint8_t*>(out_.data());
+        const int n = swr_convert(swr_, &dst, cap, &src, static_cast<int>(frames));
+        for (size_t i = 0; i < static_cast<size_t>(std::max(n, 0)) * static_cast<size_t>(channels_); ++i)
+            peak_ = std::max(peak_, std::fabs(out_[i]));
+    }
+    double peak() const { return peak_; }
+
+private:
+    SwrContext* swr_ = nullptr;
+    int channels_ = 1;
+    std::vector<double> in_, out_;
+    double peak_ = 0.0;
+};
+
 struct LoudnessMeter::Impl {
     ebur128_state* state = nullptr;
     std::vector<ebur128_state*> retired;  // meters of earlier segments (rate/channel changes)
@@ -26,8 +73,11 @@ struct LoudnessMeter::Impl {
     int rate = 0;
     size_t block = 0;    // 100 ms in frames: momentary/short-term are read at this rate
     size_t pending = 0;  // frames since the last read
+    size_t blocks = 0;   // 100 ms blocks read in this segment
     double max_momentary = -std::numeric_limits<double>::infinity();
     double max_short_term = -std::numeric_limits<double>::infinity();
+    std::vector<double> short_term;  // every 100 ms once 3 s were seen (LRA, as ffmpeg computes it)
+    TruePeak true_peak;
     bool any = false;
 
     ~Impl() {
@@ -37,19 +87,48 @@ struct LoudnessMeter::Impl {
     void open(int ch, int r) {
         if (state) retired.push_back(state);
         state = ebur128_init(static_cast<unsigned>(ch), static_cast<unsigned long>(r),
-                             EBUR128_MODE_I | EBUR128_MODE_LRA | EBUR128_MODE_TRUE_PEAK | EBUR128_MODE_SAMPLE_PEAK |
-                                 EBUR128_MODE_M | EBUR128_MODE_S);
+                             EBUR128_MODE_I | EBUR128_MODE_SAMPLE_PEAK | EBUR128_MODE_M | EBUR128_MODE_S);
         channels = ch;
         rate = r;
         block = static_cast<size_t>(std::max(1, r / 10));
         pending = 0;
+        blocks = 0;
+        true_peak.open(ch, r);
     }
     void read_window() {
         double m = 0.0, s = 0.0;
+        ++blocks;
         if (ebur128_loudness_momentary(state, &m) == EBUR128_SUCCESS && std::isfinite(m))
             max_momentary = std::max(max_momentary, m);
-        if (ebur128_loudness_shortterm(state, &s) == EBUR128_SUCCESS && std::isfinite(s))
+        if (ebur128_loudness_shortterm(state, &s) == EBUR128_SUCCESS && std::isfinite(s)) {
             max_short_term = std::max(max_short_term, s);
+            if (blocks >= 30) short_term.push_back(s);
+        }
+    }
+    // EBU Tech 3342 loudness range over the 10 Hz short-term values: absolute gate -70 LUFS,
+    // relative gate 20 LU below their power mean, then the 10th to 95th percentile (ffmpeg's
+    // rank rule: the value of rank round(p * n)).
+    double loudness_range() const {
+        std::vector<double> kept;
+        double power = 0.0;
+        for (double l : short_term)
+            if (l >= -70.0) {
+                kept.push_back(l);
+                power += std::pow(10.0, (l + 0.691) / 10.0);
+            }
+        if (kept.empty()) return 0.0;
+        const double gate = 10.0 * std::log10(power / static_cast<double>(kept.size())) - 0.691 - 20.0;
+        std::vector<double> v;
+        for (double l : kept)
+            if (l >= gate) v.push_back(l);
+        if (v.empty()) return 0.0;
+        std::sort(v.begin(), v.end());
+        const double n = static_cast<double>(v.size());
+        auto at_rank = [&](double p) {
+            const auto rank = static_cast<size_t>(std::floor(p * n + 0.5));
+            return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
+        };
+        return at_rank(0.95) - at_rank(0.10);
     }
 };
 
@@ -66,6 +145,7 @@ void LoudnessMeter::on_native(std::span<const float> interleaved, int channels, 
     while (frames > 0) {
         const size_t n = std::min(frames, m.block - m.pending);
         ebur128_add_frames_float(m.state, p, n);
+        m.true_peak.add(p, n);
         p += n * static_cast<size_t>(channels);
         frames -= n;
         m.pending += n;
@@ -83,14 +163,14 @@ bool LoudnessMeter::result(Loudness& out) const {
     if (!m.any || !m.state) return false;
     std::vector<ebur128_state*> all = m.retired;
     all.push_back(m.state);
-    double integrated = 0.0, range = 0.0;
+    double integrated = 0.0;
     ebur128_loudness_global_multiple(all.data(), all.size(), &integrated);
-    ebur128_loudness_range_multiple(all.data(), all.size(), &range);
-    double true_peak = 0.0, sample_peak = 0.0;
+    const double range = m.loudness_range();
+    const double true_peak = m.true_peak.peak();
+    double sample_peak = 0.0;
     for (auto* s : all) {
         for (unsigned c = 0; c < s->channels; ++c) {
-            double tp = 0.0, sp = 0.0;
-            if (ebur128_true_peak(s, c, &tp) == EBUR128_SUCCESS) true_peak = std::max(true_peak, tp);
+            double sp = 0.0;
             if (ebur128_sample_peak(s, c, &sp) == EBUR128_SUCCESS) sample_peak = std::max(sample_peak, sp);
         }
     }
@@ -110,7 +190,7 @@ bool LoudnessMeter::result(Loudness& out) const {
 
 const AnalyzerInfo& LoudnessAnalyzer::info() const {
     static const AnalyzerInfo info{"loudness",
-                                   1,
+                                   2,
                                    "EBU R128 integrated loudness, loudness range, true peak, max momentary/short-term, "
                                    "ReplayGain 2.0 (libebur128)",
                                    {},

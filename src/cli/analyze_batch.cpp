@@ -1,0 +1,327 @@
+// `harmony analyze` batch mode (analyze_batch.hpp): progress, summary, library, tags, exports.
+#include "cli/analyze_batch.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <thread>
+
+#include "cli/common.hpp"
+#include "core/hash.hpp"
+#include "harmony/export.hpp"
+#include "library/batch.hpp"
+#include "tags/tag_writer.hpp"
+
+namespace harmony::cli {
+
+namespace fs = std::filesystem;
+
+void add_batch_options(CLI::App* sub, BatchCliOptions& o) {
+    sub->add_flag("--recursive,-r", o.recursive, "Walk directories recursively (batch mode)");
+    sub->add_option("--jobs,-j", o.jobs, "Files analysed in parallel (batch mode; default: CPU cores)")
+        ->check(CLI::Range(1, 256));
+    sub->add_option("--library", o.library,
+                    "Library database (default: $HARMONY_LIBRARY or ~/.local/share/harmony/library.sqlite)");
+    sub->add_flag("--no-cache", o.no_cache, "Re-analyse files the library already holds (results are stored)");
+    sub->add_flag("--no-library", o.no_library, "Batch mode without the library (no cache, nothing stored)");
+    sub->add_flag("--write-tags", o.write_tags, "Write BPM and key into the files' tags (TagLib)");
+    sub->add_flag("--dry-run", o.dry_run, "With --write-tags: show the tag changes, write nothing");
+    sub->add_option("--key-notation", o.key_notation, "Key notation for tags and exports: standard, camelot, openkey")
+        ->capture_default_str();
+    sub->add_option("--comment-prefix", o.comment_prefix,
+                    "With --write-tags: prefix the comment with this template ({key} {camelot} {openkey} {bpm} "
+                    "{energy}), e.g. \"{camelot} - {bpm}\"");
+    sub->add_option("--export", o.export_format,
+                    "Export the batch's results: json, csv, jams, beats, lab, rekordbox, traktor, m3u (to -o FILE or "
+                    "stdout)");
+    sub->add_option("--bpm-tolerance", o.bpm_tolerance_pct, "M3U export: max BPM step between neighbours, percent")
+        ->capture_default_str();
+}
+
+bool wants_batch(const std::vector<std::string>& inputs, const BatchCliOptions& o) {
+    if (o.recursive || o.jobs > 0 || !o.library.empty() || o.no_cache || o.no_library || o.write_tags || o.dry_run ||
+        !o.export_format.empty() || !o.comment_prefix.empty())
+        return true;
+    for (const auto& in : inputs) {
+        std::error_code ec;
+        if (fs::is_directory(in, ec)) return true;
+    }
+    return false;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string duration_text(double s) {
+    if (!std::isfinite(s) || s < 0) return "--";
+    const long t = std::lround(s);
+    char buf[32];
+    if (t >= 3600)
+        std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t / 60) % 60);
+    else
+        std::snprintf(buf, sizeof buf, "%ld:%02ld", t / 60, t % 60);
+    return buf;
+}
+
+const char* status_word(library::FileStatus s) {
+    switch (s) {
+        case library::FileStatus::kAnalyzed:
+            return "analysed";
+        case library::FileStatus::kCached:
+            return "cached";
+        case library::FileStatus::kFailed:
+            return "failed";
+        case library::FileStatus::kCancelled:
+            return "cancelled";
+    }
+    return "?";
+}
+
+// Terminal progress bar (redrawn, throttled) or plain lines when stderr is not a terminal.
+class ProgressView {
+public:
+    ProgressView(bool tty, bool quiet) : tty_(tty), quiet_(quiet) {}
+
+    void clear() {
+        if (tty_ && drawn_) {
+            std::fputs("\r\033[K", stderr);
+            drawn_ = false;
+        }
+    }
+
+    void update(const library::BatchEvent& ev, bool force) {
+        if (quiet_) return;
+        const double rate = ev.elapsed_s > 0 ? static_cast<double>(ev.done) / ev.elapsed_s : 0.0;
+        const double eta = rate > 0 ? static_cast<double>(ev.total - ev.done) / rate : -1.0;
+        if (!tty_) {
+            if (ev.kind != library::BatchEvent::kFinished || ev.outcome == nullptr) return;
+            std::fprintf(stderr, "harmony: [%zu/%zu] %s %s (%.2f s) | %.2f files/s, ETA %s\n", ev.done, ev.total,
+                         status_word(ev.outcome->status), ev.outcome->path.c_str(), ev.outcome->elapsed_s, rate,
+                         duration_text(eta).c_str());
+            return;
+        }
+        const auto now = Clock::now();
+        if (!force && drawn_ && now - last_ < std::chrono::milliseconds(100)) return;
+        last_ = now;
+        constexpr int kWidth = 24;
+        const int fill = ev.total ? static_cast<int>(kWidth * ev.done / ev.total) : kWidth;
+        std::string bar(static_cast<size_t>(fill), '#');
+        bar.resize(kWidth, '.');
+        std::string name = ev.kind == library::BatchEvent::kStarted
+                               ? fs::path(ev.path).filename().string()
+                               : (ev.outcome ? fs::path(ev.outcome->path).filename().string() : "");
+        if (name.size() > 32) name = name.substr(0, 29) + "...";
+        std::fprintf(stderr, "\r\033[K[%s] %zu/%zu  %.1f files/s  ETA %s  (%zu new, %zu cached, %zu failed)  %s",
+                     bar.c_str(), ev.done, ev.total, rate, duration_text(eta).c_str(), ev.analyzed, ev.cached,
+                     ev.failed, name.c_str());
+        std::fflush(stderr);
+        drawn_ = true;
+    }
+
+private:
+    bool tty_;
+    bool quiet_;
+    bool drawn_ = false;
+    Clock::time_point last_{};
+};
+
+std::string json_name(const std::string& path, std::map<std::string, int>& used) {
+    std::string stem = fs::path(path).stem().string();
+    const int n = used[stem]++;
+    return n == 0 ? stem + ".json" : stem + "-" + std::to_string(n + 1) + ".json";
+}
+
+}  // namespace
+
+int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequest& request, const std::string& output,
+                      bool quiet, const BatchCliOptions& o) {
+    auto notation = parse_key_notation(o.key_notation);
+    if (!notation) {
+        print_error(notation.error());
+        return kExitUsage;
+    }
+    std::optional<ExportFormat> format;
+    if (!o.export_format.empty()) {
+        auto f = parse_export_format(o.export_format);
+        if (!f) {
+            print_error(f.error());
+            return kExitUsage;
+        }
+        format = *f;
+    }
+    if (o.dry_run && !o.write_tags) {
+        print_error(make_error(ErrorCode::kInvalidArgument, "--dry-run applies to --write-tags"));
+        return kExitUsage;
+    }
+    if (!format && !output.empty()) {
+        std::error_code ec;
+        fs::create_directories(output, ec);
+        if (!fs::is_directory(output)) {
+            print_error(make_error(ErrorCode::kInvalidArgument, "in batch mode, -o must be a directory: " + output));
+            return kExitUsage;
+        }
+    }
+
+    const auto files = library::collect_inputs(inputs, o.recursive);
+    if (files.empty()) {
+        std::string where;
+        for (const auto& in : inputs) where += (where.empty() ? "" : ", ") + in;
+        print_error(make_error(ErrorCode::kNotAFile, std::string("no audio files in the directory") +
+                                                         (o.recursive ? " tree" : "") + ": " + where +
+                                                         (o.recursive ? "" : " (use --recursive for subdirectories)")));
+        return kExitInputError;
+    }
+
+    std::unique_ptr<library::Library> lib;
+    if (!o.no_library) {
+        auto l = library::Library::open(o.library.empty() ? library::default_library_path() : o.library);
+        if (!l) {
+            print_error(l.error());
+            return kExitOutputError;
+        }
+        lib = std::move(l.value());
+    }
+
+    const bool tty = isatty(STDERR_FILENO) != 0;
+    ProgressView view(tty, quiet);
+    int worst = kExitOk;
+    auto note = [&](int code) {
+        if (severity(code) > severity(worst)) worst = code;
+    };
+    std::map<std::string, size_t> index_of;
+    for (size_t i = 0; i < files.size(); ++i) index_of.emplace(files[i], i);
+    std::vector<std::optional<SongMap>> kept(format ? files.size() : 0);
+    std::map<std::string, int> names_used;
+    std::string cfg;
+    if (lib)
+        if (auto k = library::config_key(request)) cfg = *k;
+    tags::TagOptions topt;
+    topt.notation = *notation;
+    topt.comment_template = o.comment_prefix;
+    topt.dry_run = o.dry_run;
+
+    library::BatchOptions bo;
+    bo.jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    bo.request = request;
+    bo.library = lib.get();
+    bo.use_cache = !o.no_cache;
+    bo.stop = global_stop_token();
+    bo.on_event = [&](const library::BatchEvent& ev) {
+        if (ev.kind == library::BatchEvent::kStarted || ev.outcome == nullptr) {
+            view.update(ev, false);
+            return;
+        }
+        const library::FileOutcome& out = *ev.outcome;
+        if (out.status == library::FileStatus::kFailed && out.error) {
+            view.clear();
+            print_error(*out.error);
+            note(exit_code_for(out.error->code));
+        } else if (out.status == library::FileStatus::kCancelled) {
+            note(kExitInterrupted);
+        } else if (out.map) {
+            const SongMap& map = *out.map;
+            if (!quiet && out.status == library::FileStatus::kAnalyzed)
+                for (const auto& w : map.audio.warnings) {
+                    view.clear();
+                    std::fprintf(stderr, "harmony: warning: %s: %s\n", out.path.c_str(), w.c_str());
+                }
+            note(map.audio.truncated ? kExitPartial : kExitOk);
+            if (!format && !output.empty()) {
+                auto text = to_json(map, 2);
+                const std::string dest = (fs::path(output) / json_name(out.path, names_used)).string();
+                if (!text) {
+                    view.clear();
+                    print_error(text.error());
+                    note(exit_code_for(text.error().code));
+                } else if (auto w = write_text_file(dest, *text + "\n"); !w) {
+                    view.clear();
+                    print_error(w.error());
+                    note(kExitOutputError);
+                }
+            }
+            if (o.write_tags) {
+                auto rep = tags::write_tags(out.path, map, topt);
+                view.clear();
+                if (!rep) {
+                    print_error(rep.error());
+                    note(exit_code_for(rep.error().code));
+                } else {
+                    std::string line;
+                    for (const auto& c : rep->changes)
+                        line +=
+                            (line.empty() ? "" : ", ") + c.field + " '" + c.old_value + "' -> '" + c.new_value + "'";
+                    if (o.dry_run)
+                        std::printf("%s: %s%s\n", out.path.c_str(), line.empty() ? "tags up to date" : line.c_str(),
+                                    " (dry run)");
+                    else if (!quiet)
+                        std::fprintf(stderr, "harmony: tags: %s: %s\n", out.path.c_str(),
+                                     line.empty() ? "up to date" : line.c_str());
+                    if (rep->written && lib && !cfg.empty()) {
+                        // The file's bytes changed (not its audio): store the map under the new hash
+                        // so the next run finds it without analysing again.
+                        if (auto h = core::hash_file(out.path)) {
+                            SongMap m2 = map;
+                            m2.audio.content_hash = *h;
+                            std::error_code ec;
+                            m2.audio.file_size_bytes = static_cast<std::int64_t>(fs::file_size(out.path, ec));
+                            if (auto t = to_json(m2, -1)) (void)lib->record(out.path, m2, *t, cfg);
+                        }
+                    }
+                }
+            }
+            if (format) {
+                auto it = index_of.find(out.path);
+                if (it != index_of.end()) kept[it->second] = map;
+            }
+        }
+        view.update(ev, true);
+    };
+
+    const auto summary = library::run_batch(files, bo);
+    view.clear();
+    if (summary.interrupted) note(kExitInterrupted);
+
+    if (format && !summary.interrupted) {
+        std::vector<SongMap> maps;
+        for (auto& m : kept)
+            if (m) maps.push_back(std::move(*m));
+        ExportOptions eo;
+        eo.key_notation = *notation;
+        eo.playlist_bpm_tolerance_pct = o.bpm_tolerance_pct;
+        if (maps.empty()) {
+            print_error(make_error(ErrorCode::kInvalidArgument, "nothing to export: no file was analysed"));
+        } else if (auto text = export_song_maps(maps, *format, eo); !text) {
+            print_error(text.error());
+            note(text.error().code == ErrorCode::kInvalidArgument ? kExitUsage : exit_code_for(text.error().code));
+        } else if (output.empty()) {
+            std::cout << *text << std::flush;
+        } else if (auto w = write_text_file(output, *text); !w) {
+            print_error(w.error());
+            note(kExitOutputError);
+        }
+    }
+
+    const double hours = summary.elapsed_s / 3600.0;
+    std::fprintf(stderr, "harmony: %zu files in %s: %zu analysed, %zu cached, %zu failed%s%s | %.0f tracks/hour%s%s\n",
+                 summary.total, duration_text(summary.elapsed_s).c_str(), summary.analyzed, summary.cached,
+                 summary.failed, summary.cancelled ? ", " : "",
+                 summary.cancelled ? (std::to_string(summary.cancelled) + " not done (interrupted)").c_str() : "",
+                 hours > 0 ? static_cast<double>(summary.analyzed) / hours : 0.0, lib ? " | library " : "",
+                 lib ? lib->path().c_str() : "");
+    if (!summary.failures.empty()) {
+        std::fprintf(stderr, "harmony: %zu failed:\n", summary.failures.size());
+        for (const auto& f : summary.failures)
+            std::fprintf(stderr, "  %s: %s [%s]\n", f.path.c_str(), f.error ? f.error->message.c_str() : "?",
+                         f.error ? std::string(error_code_name(f.error->code)).c_str() : "internal");
+    }
+    return worst;
+}
+
+}  // namespace harmony::cli

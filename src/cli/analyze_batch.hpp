@@ -1,0 +1,36 @@
+// `harmony analyze` in batch mode: directories, --recursive, --jobs, the library cache,
+// --write-tags, --export. Plain `harmony analyze FILE...` without these keeps the simple path.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+#include "harmony/engine.hpp"
+
+namespace harmony::cli {
+
+struct BatchCliOptions {
+    bool recursive = false;
+    int jobs = 0;  // 0: not given
+    std::string library;
+    bool no_cache = false;
+    bool no_library = false;
+    bool write_tags = false;
+    bool dry_run = false;
+    std::string key_notation = "standard";
+    std::string comment_prefix;  // template; empty = no comment
+    std::string export_format;
+    double bpm_tolerance_pct = 6.0;
+};
+
+void add_batch_options(CLI::App* sub, BatchCliOptions& o);
+
+/// True when the inputs or options ask for batch mode.
+bool wants_batch(const std::vector<std::string>& inputs, const BatchCliOptions& o);
+
+int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequest& request, const std::string& output,
+                      bool quiet, const BatchCliOptions& o);
+
+}  // namespace harmony::cli

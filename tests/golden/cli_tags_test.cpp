@@ -1,0 +1,140 @@
+// --write-tags through the real binary on every taggable format: the tempo and key land in the
+// format's fields (checked through TagLib's unified property map), the tags already there are
+// kept, the decoded audio is bit-identical before and after (ffmpeg's MD5 of the decoded PCM),
+// re-runs are idempotent, --dry-run writes nothing, read-only and untaggable files are reported.
+#include <gtest/gtest.h>
+#include <taglib/fileref.h>
+#include <taglib/mp4file.h>
+#include <taglib/tpropertymap.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "dsp/synth.hpp"
+#include "io/wav_writer.hpp"
+#include "support/test_support.hpp"
+
+using namespace harmony;
+namespace fs = std::filesystem;
+
+namespace {
+
+test::CommandResult harmony_cmd(std::vector<std::string> args, int timeout_s = 120) {
+    args.insert(args.begin(), HARMONY_BIN);
+    return test::run_command(args, timeout_s);
+}
+
+std::string decoded_md5(const std::string& file) {
+    auto r =
+        test::run_command({"ffmpeg", "-nostdin", "-loglevel", "error", "-i", file, "-map", "0:a", "-f", "md5", "-"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+}
+
+std::string prop(const std::string& file, const char* name) {
+    if (std::string(name) == "INITIALKEY" && fs::path(file).extension() == ".m4a") {
+        // TagLib 1.13's MP4 property map has no INITIALKEY: read the iTunes freeform atom.
+        TagLib::MP4::File mp4(file.c_str());
+        const auto* tag = mp4.tag();
+        if (!tag || !tag->contains("----:com.apple.iTunes:initialkey")) return "";
+        const auto list = tag->item("----:com.apple.iTunes:initialkey").toStringList();
+        return list.isEmpty() ? "" : list.front().to8Bit(true);
+    }
+    TagLib::FileRef f(file.c_str());
+    if (f.isNull()) return "<unreadable>";
+    const auto props = f.file()->properties();
+    auto it = props.find(name);
+    return (it == props.end() || it->second.isEmpty()) ? "" : it->second.front().to8Bit(true);
+}
+
+struct Format {
+    const char* ext;
+    std::vector<std::string> codec;
+};
+
+}  // namespace
+
+TEST(CliTags, EveryFormatKeepsAudioAndExistingTags) {
+    if (!test::have_program("ffmpeg")) GTEST_SKIP() << "ffmpeg CLI not installed";
+    test::TempDir dir;
+    const auto d = dsp::synth::make_demo_track(8.0, 124.0);
+    const std::string wav = dir.file("src.wav");
+    ASSERT_TRUE(io::write_wav16(wav, d.samples, 1, d.rate_hz).ok());
+    const std::vector<Format> formats = {
+        {"mp3", {"-c:a", "libmp3lame", "-b:a", "128k"}},
+        {"flac", {"-c:a", "flac"}},
+        {"ogg", {"-c:a", "libvorbis"}},
+        {"opus", {"-c:a", "libopus"}},
+        {"m4a", {"-c:a", "aac"}},
+        {"wav", {"-c:a", "pcm_s16le", "-write_id3v2", "1"}},
+        {"aiff", {"-c:a", "pcm_s16be", "-write_id3v2", "1"}},
+    };
+    const std::string lib = dir.file("library.sqlite");
+    for (const auto& f : formats) {
+        SCOPED_TRACE(f.ext);
+        const std::string file = dir.file(std::string("track.") + f.ext);
+        std::vector<std::string> enc = {"ffmpeg",    "-nostdin",      "-loglevel", "error",          "-y", "-i", wav,
+                                        "-metadata", "title=Keep Me", "-metadata", "artist=Somebody"};
+        enc.insert(enc.end(), f.codec.begin(), f.codec.end());
+        enc.push_back(file);
+        ASSERT_EQ(test::run_command(enc).exit_code, 0);
+        const std::string md5_before = decoded_md5(file);
+        ASSERT_FALSE(md5_before.empty());
+        ASSERT_EQ(prop(file, "TITLE"), "Keep Me");
+
+        // Dry run: reports, writes nothing.
+        const std::string bytes_before = test::read_file(file);
+        auto dry = harmony_cmd({"analyze", file, "--library", lib, "--write-tags", "--dry-run"});
+        ASSERT_EQ(dry.exit_code, 0) << dry.err;
+        EXPECT_NE(dry.out.find("(dry run)"), std::string::npos) << dry.out;
+        EXPECT_EQ(test::read_file(file), bytes_before);
+
+        auto r = harmony_cmd({"analyze", file, "--library", lib, "--write-tags", "--key-notation", "camelot",
+                              "--comment-prefix", "{camelot} - {bpm}"});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_EQ(decoded_md5(file), md5_before) << "the audio changed";
+        const std::string bpm = prop(file, "BPM");
+        const std::string key = prop(file, "INITIALKEY");
+        EXPECT_FALSE(bpm.empty());
+        EXPECT_NEAR(std::stod(bpm.empty() ? "0" : bpm), 124.0, 2.0);
+        EXPECT_TRUE(key.size() >= 2 && (key.back() == 'A' || key.back() == 'B')) << key;
+        EXPECT_EQ(prop(file, "TITLE"), "Keep Me");
+        EXPECT_EQ(prop(file, "ARTIST"), "Somebody");
+        const std::string comment = prop(file, "COMMENT");
+        EXPECT_EQ(comment.rfind(key + " - ", 0), 0u) << comment;
+
+        // Again: the map comes from the library (the file's hash changed with its tags, the new
+        // hash was stored) and the tags are already right; the comment prefix is not stacked.
+        auto again = harmony_cmd({"analyze", file, "--library", lib, "--write-tags", "--key-notation", "camelot",
+                                  "--comment-prefix", "{camelot} - {bpm}"});
+        ASSERT_EQ(again.exit_code, 0) << again.err;
+        EXPECT_NE(again.err.find("0 analysed, 1 cached"), std::string::npos) << again.err;
+        EXPECT_NE(again.err.find("up to date"), std::string::npos) << again.err;
+        EXPECT_EQ(prop(file, "COMMENT"), comment);
+        EXPECT_EQ(decoded_md5(file), md5_before);
+    }
+    // No temporary files left behind.
+    for (const auto& e : fs::directory_iterator(dir.path()))
+        EXPECT_EQ(e.path().filename().string().find(".harmony-tags-"), std::string::npos) << e.path();
+}
+
+TEST(CliTags, ReadOnlyAndUntaggableFilesAreReportedPerFile) {
+    if (!test::have_program("ffmpeg")) GTEST_SKIP() << "ffmpeg CLI not installed";
+    test::TempDir dir;
+    const auto d = dsp::synth::make_demo_track(6.0, 120.0);
+    fs::create_directories(dir.file("in"));
+    ASSERT_TRUE(io::write_wav16(dir.file("in/ro.wav"), d.samples, 1, d.rate_hz).ok());
+    ASSERT_TRUE(io::write_wav16(dir.file("in/ok.wav"), d.samples, 1, d.rate_hz).ok());
+    ASSERT_EQ(test::run_command({"ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", dir.file("in/ok.wav"), "-c:a",
+                                 "pcm_s16le", dir.file("in/x.mka")})
+                  .exit_code,
+              0);
+    fs::permissions(dir.file("in/ro.wav"), fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+    const std::string before = test::read_file(dir.file("in/ro.wav"));
+    auto r = harmony_cmd({"analyze", dir.file("in"), "--library", dir.file("lib.sqlite"), "--write-tags"});
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_NE(r.err.find("read-only file, tags not written: " + dir.file("in/ro.wav")), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("cannot tag this file type (.mka"), std::string::npos) << r.err;
+    EXPECT_EQ(test::read_file(dir.file("in/ro.wav")), before);
+    EXPECT_FALSE(prop(dir.file("in/ok.wav"), "BPM").empty()) << "the other files are still tagged";
+}
