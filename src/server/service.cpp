@@ -280,9 +280,11 @@ void Service::run_claim(Claim c, std::stop_token worker_stop) {
             std::unique_lock lock(live_mu_);
             live_.erase(id);
         }
-        if (job_ended)
-            if (auto files = store_->release_audio(id))
-                for (const auto& f : *files) remove_quietly(f);
+        if (!job_ended) return;
+        // The SQLite store clears the kept upload's path as it completes the job: delete it here.
+        if (store_->kind() == "sqlite" && c.job.audio_owned) remove_quietly(c.job.audio_path);
+        if (auto files = store_->release_audio(id))
+            for (const auto& f : *files) remove_quietly(f);
     };
 
     // Already answered by another job with the same audio and options?
@@ -307,7 +309,11 @@ void Service::run_claim(Claim c, std::stop_token worker_stop) {
 
     log("job " + id + " attempt " + std::to_string(c.attempt) + " started on " + c.job.worker);
     std::jthread heartbeat([&](std::stop_token hb_stop) {
-        const auto interval = std::chrono::milliseconds(std::clamp<std::int64_t>(opt_.lease_ms / 3, 50, 1000));
+        // A shared store needs fresh leases and progress for other machines; the single-process
+        // SQLite store only needs the lease kept (live progress is in memory).
+        const auto interval = std::chrono::milliseconds(store_->kind() == "sqlite"
+                                                            ? std::max<std::int64_t>(opt_.lease_ms / 3, 50)
+                                                            : std::clamp<std::int64_t>(opt_.lease_ms / 3, 50, 1000));
         std::mutex m;
         std::condition_variable_any cv;
         while (!hb_stop.stop_requested()) {

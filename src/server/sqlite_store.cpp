@@ -123,7 +123,7 @@ public:
     std::string_view kind() const noexcept override { return "sqlite"; }
 
     Result<void> insert_job(const JobRecord& j, const std::string&) override {
-        return with_db([&](sqlite3* db) -> Result<void> {
+        return with_write([&](sqlite3* db) -> Result<void> {
             Stmt s(db,
                    "INSERT INTO jobs(id, batch_id, state, stage, progress, request_json, source_name, content_hash, "
                    "result_key, attempts, max_attempts, error_code, error_message, created_ms, started_ms, "
@@ -142,7 +142,7 @@ public:
     }
 
     Result<void> insert_batch(const std::string& id, std::int64_t created_ms) override {
-        return with_db([&](sqlite3* db) -> Result<void> {
+        return with_write([&](sqlite3* db) -> Result<void> {
             Stmt s(db, "INSERT INTO batches(id, created_ms) VALUES(?,?)");
             s.bind(1, id).bind(2, created_ms);
             if (s.step() != SQLITE_DONE) return db_error(db, "insert batch");
@@ -207,7 +207,7 @@ public:
     }
 
     Result<bool> heartbeat(const Claim& c, const std::string& stage, double progress, std::int64_t lease_ms) override {
-        return with_db([&](sqlite3* db) -> Result<bool> {
+        return with_write([&](sqlite3* db) -> Result<bool> {
             Stmt s(db,
                    "UPDATE jobs SET stage=?, progress=?, lease_until_ms=? WHERE id=? AND worker=? AND attempts=? "
                    "AND state='running'");
@@ -223,7 +223,8 @@ public:
             const auto now = now_ms();
             Stmt s(db,
                    "UPDATE jobs SET state='succeeded', stage='done', progress=1, finished_ms=?, error_code='', "
-                   "error_message='' WHERE id=? AND worker=? AND attempts=? AND state='running'");
+                   "error_message='', audio_path=CASE WHEN audio_owned=1 THEN '' ELSE audio_path END WHERE id=? AND "
+                   "worker=? AND attempts=? AND state='running'");
             s.bind(1, now).bind(2, c.job.id).bind(3, c.job.worker).bind(4, c.attempt);
             if (s.step() != SQLITE_DONE) return db_error(db, "complete");
             if (sqlite3_changes(db) != 1) return false;
@@ -241,7 +242,7 @@ public:
     }
 
     Result<bool> fail(const Claim& c, const Error& error, bool retryable) override {
-        return with_db([&](sqlite3* db) -> Result<bool> {
+        return with_write([&](sqlite3* db) -> Result<bool> {
             Stmt s(db,
                    "UPDATE jobs SET state=CASE WHEN ?1 AND attempts<max_attempts THEN 'queued' ELSE 'failed' END, "
                    "stage=CASE WHEN ?1 AND attempts<max_attempts THEN 'queued' ELSE 'failed' END, "
@@ -281,11 +282,12 @@ public:
     }
 
     Result<std::vector<std::string>> release_audio(const std::string& job_id) override {
-        return with_db([&](sqlite3* db) -> Result<std::vector<std::string>> {
+        return with_write([&](sqlite3* db) -> Result<std::vector<std::string>> {
             Stmt s(db, "SELECT audio_path, audio_owned FROM jobs WHERE id=?");
             s.bind(1, job_id);
             std::vector<std::string> out;
             if (s.step() == SQLITE_ROW && s.i64(1) != 0 && !s.text(0).empty()) out.push_back(s.text(0));
+            if (out.empty()) return out;
             Stmt u(db, "UPDATE jobs SET audio_path='' WHERE id=? AND audio_owned=1");
             u.bind(1, job_id);
             if (u.step() != SQLITE_DONE) return db_error(db, "release audio");
@@ -294,7 +296,7 @@ public:
     }
 
     Result<int> requeue_running() override {
-        return with_db([&](sqlite3* db) -> Result<int> {
+        return with_write([&](sqlite3* db) -> Result<int> {
             Stmt s(db, "UPDATE jobs SET state='queued', stage='queued', progress=0, worker='' WHERE state='running'");
             if (s.step() != SQLITE_DONE) return db_error(db, "requeue");
             return sqlite3_changes(db);
@@ -412,9 +414,17 @@ private:
         return r;
     }
 
+    /// Writes queue on a mutex rather than in SQLite's sleeping busy handler (one writer at a
+    /// time either way; readers are not blocked in WAL mode).
+    template <typename F>
+    auto with_write(F&& f) -> decltype(f(static_cast<sqlite3*>(nullptr))) {
+        std::lock_guard lock(write_mu_);
+        return with_db(std::forward<F>(f));
+    }
+
     template <typename F>
     auto in_tx(F&& f) -> decltype(f(static_cast<sqlite3*>(nullptr))) {
-        return with_db([&](sqlite3* db) -> decltype(f(db)) {
+        return with_write([&](sqlite3* db) -> decltype(f(db)) {
             if (sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
                 return db_error(db, "begin");
             auto r = f(db);
@@ -432,7 +442,8 @@ private:
     }
 
     std::string path_;
-    std::mutex mu_;  // guards the pool only (held for a push or a pop)
+    std::mutex mu_;        // guards the pool only (held for a push or a pop)
+    std::mutex write_mu_;  // serialises writers
     std::vector<sqlite3*> pool_;
 };
 

@@ -158,6 +158,14 @@ TEST_F(ApiTest, BatchAndExports) {
     const auto batch = json::parse(r->body);
     ASSERT_EQ(batch["jobs"].size(), 2u);
     EXPECT_EQ(r->get_header_value("Location"), "/v1/batches/" + batch["id"].get<std::string>());
+    std::vector<std::string> msgs;  // batch progress over a WebSocket until the batch ends
+    ASSERT_EQ(
+        websocket_collect(server_->port(), "/v1/batches/" + batch["id"].get<std::string>() + "/events", msgs, 60000),
+        101);
+    ASSERT_FALSE(msgs.empty());
+    const auto last = json::parse(msgs.back());
+    EXPECT_EQ(last["status"], "succeeded");
+    EXPECT_EQ(last["counts"]["succeeded"], 2);
     for (const auto& j : batch["jobs"]) EXPECT_EQ(wait_job(c, j["id"])["status"], "succeeded");
     auto b = c.Get(("/v1/batches/" + batch["id"].get<std::string>()).c_str());
     ASSERT_TRUE(b);
