@@ -37,13 +37,16 @@ wall_of() { awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0;
   cat "$dir/batch.log" >&2; exit 1; }
 /usr/bin/time -v "$BIN" analyze "$CACHE/track001.mp3" --no-library --jobs 1 -q 2>"$dir/one.log" >/dev/null
 
+cpu_of() { awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$1"; }
 wall=$(wall_of "$dir/batch.log")
+cpu=$(cpu_of "$dir/batch.log")
 rss=$(rss_of "$dir/batch.log")
 rss1=$(rss_of "$dir/one.log")
 summary=$(grep -a '^harmony: .* files in' "$dir/batch.log" || true)
-awk -v n="$N" -v j="$JOBS" -v w="$wall" -v r="$rss" -v r1="$rss1" -v cores="$(nproc)" 'BEGIN {
+awk -v n="$N" -v j="$JOBS" -v w="$wall" -v c="$cpu" -v r="$rss" -v r1="$rss1" -v cores="$(nproc)" -v load="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
   printf "batch: %d x 4-min MP3 (192 kb/s stereo), --jobs %d on %d cores: %.1f s wall\n", n, j, cores, w
-  printf "throughput: %.0f tracks/hour (%.2f s per track)\n", n * 3600 / w, w / n
+  printf "throughput: %.0f tracks/hour (%.2f s wall per track; load average %s during the run)\n", n * 3600 / w, w / n, load
+  printf "cpu: %.2f s per track (user+sys) = %.0f tracks/hour per busy core\n", c / n, n * 3600 / c
   printf "peak RSS: %.0f MB for the batch process (%d workers); %.0f MB for one worker alone\n", r / 1024, j, r1 / 1024
 }'
 echo "$summary"
