@@ -147,17 +147,26 @@ def mirex(g, e):
     return 0.0
 
 
+def doubtful(meta):
+    """True when the corpus' own cross-checks question the key label (used to clean training)."""
+    q = meta.get("annotation_quality", {}) or {}
+    prof = q.get("key_vs_profile_estimate") or []
+    return any(p != "same" for p in prof) or q.get("key_vs_structure_dataset", "same") != "same"
+
+
 def load(path):
-    X, y, names = [], [], []
+    X, y, names, doubt = [], [], [], []
     for line in open(path):
         d = json.loads(line)
-        gt = json.load(open(d["file"].rsplit(".", 1)[0] + ".json"))["key"]
+        meta = json.load(open(d["file"].rsplit(".", 1)[0] + ".json"))
+        gt = meta["key"]
+        doubt.append(doubtful(meta))
         T, B, E = np.array(d["treble"]), np.array(d["bass"]), np.array(d["total"])
         tre, bas, ch, n = evidence(T, B, E)
         X.append(phi(tre, bas, ch))
         y.append(pc_of(gt["tonic"]) + (12 if gt["mode"] == "minor" else 0))
         names.append(d["file"])
-    return X, np.array(y), names
+    return X, np.array(y), names, np.array(doubt)
 
 
 MASKS = {
@@ -193,10 +202,12 @@ def main():
     ap.add_argument("--l2", type=float, default=1.0)
     ap.add_argument("--mask", default="all")
     ap.add_argument("--out")
+    ap.add_argument("--clean", action="store_true", help="train only on tracks whose key label passed the corpus cross-checks")
     a = ap.parse_args()
-    X, y, names = load(a.features)
+    X, y, names, doubt = load(a.features)
+    keep = ~doubt if a.clean else np.ones(len(y), bool)
     D = X[0].shape[1]
-    print("tracks", len(y))
+    print("tracks", len(y), "doubtful labels", int(doubt.sum()), "(excluded from training)" if a.clean else "")
     # Baselines: each published profile alone.
     for i, nm in enumerate(["krumhansl", "temperley", "shaath", "edma", "bgate"]):
         est = [int(np.argmax(F[:, 50 + i])) for F in X]
@@ -207,13 +218,16 @@ def main():
         folds = np.arange(len(y)) % a.cv
         est = np.zeros(len(y), int)
         for k in range(a.cv):
-            tr = folds != k
+            tr = (folds != k) & keep
             th = fit([X[i] for i in np.where(tr)[0]], y[tr], a.l2, mask)
             for i in np.where(~tr)[0]:
                 est[i] = int(np.argmax(X[i] @ th))
-        print("CV %-12s l2=%.2f weighted %.3f exact %.3f" % (mname, a.l2, np.mean([mirex(g, e) for g, e in zip(y, est)]), np.mean(est == y)))
+        print("CV %-12s l2=%.2f weighted %.3f exact %.3f | on clean labels: weighted %.3f exact %.3f" % (
+            mname, a.l2, np.mean([mirex(g, e) for g, e in zip(y, est)]), np.mean(est == y),
+            np.mean([mirex(g, e) for g, e, d in zip(y, est, doubt) if not d]), np.mean((est == y)[~doubt])))
     if a.out:
-        th = fit(X, y, a.l2, MASKS[a.mask](D) if a.mask != "scan" else np.ones(D))
+        idx = np.where(keep)[0]
+        th = fit([X[i] for i in idx], y[idx], a.l2, MASKS[a.mask](D) if a.mask != "scan" else np.ones(D))
         write_header(th, a.out)
         print("wrote", a.out)
 

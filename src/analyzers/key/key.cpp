@@ -182,7 +182,7 @@ const AnalyzerInfo& KeyAnalyzer::info() const {
             {"segments", "detect key changes (key segments over time)", ParamType::kBool, true, 0, 0, {}},
             {"min_segment_s", "shortest key segment reported, seconds", ParamType::kDouble, 16.0, 2.0, 600.0, {}},
             {"change_penalty", "log-probability cost of a key change between 2-second blocks", ParamType::kDouble,
-             12.0, 0.0, 1000.0, {}},
+             20.0, 0.0, 1000.0, {}},
             {"min_tonality", "below this tonality score the answer is 'no key'", ParamType::kDouble, 0.4, 0.0, 1.0,
              {}},
         }};
