@@ -77,6 +77,8 @@ public:
     virtual Result<bool> complete(const Claim& c, const std::string& result_json, bool analysed) = 0;
     /// Records a failure: requeued while attempts remain and `retryable`, failed otherwise.
     virtual Result<bool> fail(const Claim& c, const Error& error, bool retryable) = 0;
+    /// Gives a job back to the queue on a clean shutdown (the attempt does not count).
+    virtual Result<bool> release(const Claim& c) = 0;
     /// Cancels a queued or running job. Returns the job after the change (nullopt: unknown).
     virtual Result<std::optional<JobRecord>> cancel(const std::string& id) = 0;
 

@@ -265,6 +265,18 @@ public:
         });
     }
 
+    Result<bool> release(const Claim& cl) override {
+        return with_conn([&](PGconn* c) -> Result<bool> {
+            auto r = run(c,
+                         "UPDATE harmony_jobs SET state='queued', stage='queued', progress=0, worker='', "
+                         "attempts=attempts-1, lease_until=NULL WHERE id=$1 AND worker=$2 AND attempts=$3 AND "
+                         "state='running'",
+                         Params().add(cl.job.id).add(cl.job.worker).add(cl.attempt));
+            if (!r) return r.error();
+            return std::string(PQcmdTuples(r->get())) == "1";
+        });
+    }
+
     Result<std::optional<JobRecord>> cancel(const std::string& id) override {
         return tx([&](PGconn* c) -> Result<std::optional<JobRecord>> {
             // A queued job's audio goes now; a running one's when its worker stops.

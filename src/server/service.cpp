@@ -373,6 +373,7 @@ void Service::run_claim(Claim c, std::stop_token worker_stop) {
         // expires).
         auto now = store_->get_job(id);
         const bool ended = now && now->has_value() && is_final((*now)->state);
+        if (!ended && !lease_lost && worker_stop.stop_requested()) (void)store_->release(c);
         log("job " + id + " stopped" + (ended ? " (cancelled)" : lease_lost ? " (lease lost)" : " (shutdown)"));
         finish(ended);
         return;

@@ -255,6 +255,17 @@ public:
         });
     }
 
+    Result<bool> release(const Claim& c) override {
+        return with_write([&](sqlite3* db) -> Result<bool> {
+            Stmt s(db,
+                   "UPDATE jobs SET state='queued', stage='queued', progress=0, worker='', attempts=attempts-1 "
+                   "WHERE id=? AND worker=? AND attempts=? AND state='running'");
+            s.bind(1, c.job.id).bind(2, c.job.worker).bind(3, c.attempt);
+            if (s.step() != SQLITE_DONE) return db_error(db, "release");
+            return sqlite3_changes(db) == 1;
+        });
+    }
+
     Result<std::optional<JobRecord>> cancel(const std::string& id) override {
         return in_tx([&](sqlite3* db) -> Result<std::optional<JobRecord>> {
             Stmt s(db,

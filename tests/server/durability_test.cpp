@@ -65,6 +65,33 @@ TEST(Durability, KillDashNineThenRestartCompletesEveryJob) {
     EXPECT_NE(s.log().find("requeued 1 interrupted job"), std::string::npos) << s.log();
 }
 
+TEST(Durability, GracefulStopGivesRunningJobsBack) {
+    TempDir d;
+    const auto data = d.file("data");
+    std::string id;
+    {
+        Server s(data, {"--jobs", "1", "--debug-job-delay-ms", "5000"});
+        ASSERT_TRUE(s.start()) << s.log();
+        auto c = s.client();
+        auto r = post_audio(c, make_wav_bytes(1.0, 150));
+        ASSERT_TRUE(r);
+        id = json::parse(r->body)["id"];
+        bool running = false;
+        for (int i = 0; i < 200 && !running; ++i) {
+            running = json::parse(c.Get(("/v1/jobs/" + id).c_str())->body)["status"] == "running";
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        ASSERT_TRUE(running);
+        EXPECT_EQ(s.stop(), 0);  // SIGTERM: exits promptly, the job goes back to the queue
+    }
+    Server s(data, {"--jobs", "1"});
+    ASSERT_TRUE(s.start()) << s.log();
+    auto c = s.client();
+    const auto j = wait_job(c, id, 60000);
+    EXPECT_EQ(j["status"], "succeeded") << j.dump();
+    EXPECT_EQ(j["attempts"], 1);  // the interrupted attempt was given back, not counted
+}
+
 TEST(Durability, RetentionRemovesFinishedJobs) {
     TempDir d;
     Server s(d.file("data"), {"--jobs", "1", "--retention", "1s"});

@@ -54,8 +54,25 @@ std::string multipart_boundary(const std::string& content_type) {
     return header_param(content_type, "boundary");
 }
 
+namespace {
+Result<std::vector<MultipartPart>> parse_into(const std::string& body_path, const std::string& boundary,
+                                              const std::string& out_prefix, std::size_t max_field_bytes,
+                                              std::vector<std::string>& created);
+}  // namespace
+
 Result<std::vector<MultipartPart>> parse_multipart_file(const std::string& body_path, const std::string& boundary,
                                                         const std::string& out_prefix, std::size_t max_field_bytes) {
+    std::vector<std::string> created;
+    auto r = parse_into(body_path, boundary, out_prefix, max_field_bytes, created);
+    if (!r)
+        for (const auto& f : created) std::remove(f.c_str());  // no half-parsed uploads left behind
+    return r;
+}
+
+namespace {
+Result<std::vector<MultipartPart>> parse_into(const std::string& body_path, const std::string& boundary,
+                                              const std::string& out_prefix, std::size_t max_field_bytes,
+                                              std::vector<std::string>& created) {
     if (boundary.empty() || boundary.size() > 200) return bad("no usable boundary");
     const int fd = ::open(body_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return make_error(ErrorCode::kIoError, "cannot read the upload");
@@ -119,6 +136,7 @@ Result<std::vector<MultipartPart>> parse_multipart_file(const std::string& body_
         const auto content = body.substr(cstart, cend - cstart);
         if (!part.filename.empty() || part.name == "file") {
             part.file = out_prefix + "." + std::to_string(n);
+            created.push_back(part.file);
             std::FILE* f = std::fopen(part.file.c_str(), "wb");
             if (f == nullptr) return make_error(ErrorCode::kIoError, "cannot store the upload");
             const bool ok = std::fwrite(content.data(), 1, content.size(), f) == content.size();
@@ -133,5 +151,6 @@ Result<std::vector<MultipartPart>> parse_multipart_file(const std::string& body_
     }
     return parts;
 }
+}  // namespace
 
 }  // namespace harmony::server::http
