@@ -140,6 +140,57 @@ std::string json_name(const std::string& path, std::map<std::string, int>& used)
 
 }  // namespace
 
+static bool per_track_format(ExportFormat f) {
+    return f == ExportFormat::kJams || f == ExportFormat::kMirexBeats || f == ExportFormat::kMirexChords;
+}
+
+int write_export(const std::vector<SongMap>& maps, ExportFormat format, const ExportOptions& options,
+                 const std::string& output) {
+    if (per_track_format(format) && maps.size() > 1) {
+        // One file per track (JAMS, .beats, .lab): -o names a directory.
+        if (output.empty()) {
+            print_error(make_error(ErrorCode::kInvalidArgument, std::string(export_format_name(format)) +
+                                                                    " writes one file per track: give -o DIRECTORY"));
+            return kExitUsage;
+        }
+        std::error_code ec;
+        fs::create_directories(output, ec);
+        if (!fs::is_directory(output)) {
+            print_error(make_error(ErrorCode::kIoError, "cannot create the directory " + output));
+            return kExitOutputError;
+        }
+        int worst = kExitOk;
+        std::map<std::string, int> used;
+        for (const auto& m : maps) {
+            std::string name = json_name(m.audio.path, used);  // "<stem>[-n].json"
+            name = name.substr(0, name.size() - 5) + std::string(export_file_extension(format));
+            auto text = export_song_maps({m}, format, options);
+            if (!text) {
+                print_error(make_error(text.error().code, m.audio.path + ": " + text.error().message));
+                if (severity(kExitInputError) > severity(worst)) worst = kExitInputError;
+                continue;
+            }
+            if (auto w = write_text_file((fs::path(output) / name).string(), *text); !w) {
+                print_error(w.error());
+                worst = kExitOutputError;
+            }
+        }
+        return worst;
+    }
+    auto text = export_song_maps(maps, format, options);
+    if (!text) {
+        print_error(text.error());
+        return text.error().code == ErrorCode::kInvalidArgument ? kExitUsage : exit_code_for(text.error().code);
+    }
+    if (output.empty()) {
+        std::cout << *text << std::flush;
+    } else if (auto w = write_text_file(output, *text); !w) {
+        print_error(w.error());
+        return kExitOutputError;
+    }
+    return kExitOk;
+}
+
 int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequest& request, const std::string& output,
                       bool quiet, const BatchCliOptions& o) {
     auto notation = parse_key_notation(o.key_notation);
@@ -295,17 +346,10 @@ int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequ
         ExportOptions eo;
         eo.key_notation = *notation;
         eo.playlist_bpm_tolerance_pct = o.bpm_tolerance_pct;
-        if (maps.empty()) {
+        if (maps.empty())
             print_error(make_error(ErrorCode::kInvalidArgument, "nothing to export: no file was analysed"));
-        } else if (auto text = export_song_maps(maps, *format, eo); !text) {
-            print_error(text.error());
-            note(text.error().code == ErrorCode::kInvalidArgument ? kExitUsage : exit_code_for(text.error().code));
-        } else if (output.empty()) {
-            std::cout << *text << std::flush;
-        } else if (auto w = write_text_file(output, *text); !w) {
-            print_error(w.error());
-            note(kExitOutputError);
-        }
+        else
+            note(write_export(maps, *format, eo, output));
     }
 
     const double hours = summary.elapsed_s / 3600.0;

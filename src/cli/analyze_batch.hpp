@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "harmony/engine.hpp"
+#include "harmony/export.hpp"
 
 namespace harmony::cli {
 
@@ -29,6 +30,11 @@ void add_batch_options(CLI::App* sub, BatchCliOptions& o);
 
 /// True when the inputs or options ask for batch mode.
 bool wants_batch(const std::vector<std::string>& inputs, const BatchCliOptions& o);
+
+/// Renders and writes an export (stdout when `output` is empty). JAMS, .beats and .lab hold one
+/// track each: several maps go to one file per track in the directory `output`. Returns an exit code.
+int write_export(const std::vector<SongMap>& maps, ExportFormat format, const ExportOptions& options,
+                 const std::string& output);
 
 int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequest& request, const std::string& output,
                       bool quiet, const BatchCliOptions& o);

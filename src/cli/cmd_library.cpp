@@ -1,4 +1,5 @@
 // `harmony library ...` (cmd_library.hpp).
+#include "cli/analyze_batch.hpp"
 #include "cli/common.hpp"
 
 #include <cstdio>
@@ -184,17 +185,7 @@ int run_export(const LibraryOptions& o) {
     ExportOptions eo;
     eo.key_notation = *notation;
     eo.playlist_bpm_tolerance_pct = o.bpm_tolerance_pct;
-    auto text = export_song_maps(maps, *format, eo);
-    if (!text) {
-        print_error(text.error());
-        return kExitUsage;
-    }
-    if (o.output.empty()) {
-        std::cout << *text << std::flush;
-    } else if (auto w = write_text_file(o.output, *text); !w) {
-        print_error(w.error());
-        return kExitOutputError;
-    }
+    if (const int rc = write_export(maps, *format, eo, o.output); rc != kExitOk) return rc;
     std::fprintf(stderr, "harmony: exported %zu tracks (%s)\n", maps.size(),
                  std::string(export_format_name(*format)).c_str());
     return worst;
@@ -239,7 +230,8 @@ void add_library_command(CLI::App& app, CommandList& commands) {
 
     auto* exp = lib->add_subcommand("export", "Export tracks: json, csv, jams, beats, lab, rekordbox, traktor, m3u");
     exp->add_option("format", o->format, "Export format")->required();
-    exp->add_option("-o,--output", o->output, "Output file (default: stdout)");
+    exp->add_option("-o,--output", o->output,
+                    "Output file (default: stdout); a directory for jams/beats/lab of several tracks");
     add_filters(exp, *o);
     exp->add_option("--key-notation", o->notation, "Key notation for CSV and M3U: standard, camelot, openkey");
     exp->add_option("--bpm-tolerance", o->bpm_tolerance_pct, "M3U: max BPM step between neighbours, percent")

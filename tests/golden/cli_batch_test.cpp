@@ -165,6 +165,13 @@ TEST(CliBatch, DirectoryCacheRenameFailuresAndExports) {
     auto m3u = harmony_cmd({"library", "export", "m3u", "--library", lib, "-o", dir.file("set.m3u")});
     EXPECT_EQ(m3u.exit_code, 0) << m3u.err;
     EXPECT_EQ(count(test::read_file(dir.file("set.m3u")), "#EXTINF:"), 3u);
+    // Per-track formats of several tracks: one file each in a directory.
+    auto jams = harmony_cmd({"library", "export", "jams", "--library", lib, "-o", dir.file("jams")});
+    EXPECT_EQ(jams.exit_code, 0) << jams.err;
+    size_t n_jams = 0;
+    for (const auto& e : fs::directory_iterator(dir.file("jams"))) n_jams += e.path().extension() == ".jams";
+    EXPECT_EQ(n_jams, 3u);
+    EXPECT_EQ(harmony_cmd({"analyze", music, "-r", "--library", lib, "--export", "beats"}).exit_code, 2);
     auto stats = harmony_cmd({"library", "stats", "--library", lib, "--json"});
     ASSERT_EQ(stats.exit_code, 0);
     EXPECT_EQ(nlohmann::json::parse(stats.out)["files"], 3);
