@@ -91,13 +91,14 @@ BarResult analyze_bars(const BarInput& in) {
     const size_t nb = in.beats.size();
     r.positions.assign(nb, 1);
     if (nb < 2) return r;
-    Vec low(nb), all(nb), harm(nb);
+    Vec low(nb), all(nb), harm(nb), harm2(nb);
     for (size_t i = 0; i < nb; ++i) {
         const double b = in.beats[i];
         const double ibi = i + 1 < nb ? in.beats[i + 1] - b : b - in.beats[i - 1];
         low[i] = max_in(in.onset_low, in.fr, b - 0.04, b + 0.06);
         all[i] = max_in(in.onset, in.fr, b - 0.04, b + 0.06);
         harm[i] = cosine_distance(mean_chroma(in, b - ibi, b), mean_chroma(in, b, b + ibi));
+        harm2[i] = cosine_distance(mean_chroma(in, b - 2 * ibi, b), mean_chroma(in, b, b + 2 * ibi));
     }
     // Subdivision: triplet (1/3, 2/3) against duple (1/2) onsets between beats.
     double trip = 0.0, dup = 0.0, on = 0.0;
@@ -113,8 +114,11 @@ BarResult analyze_bars(const BarInput& in) {
     znorm(low);
     znorm(all);
     znorm(harm);
+    znorm(harm2);
+    // Accent weights (low-band onset, 1-beat and 2-beat harmonic change, broadband onset), chosen on the dev corpus.
+    constexpr double w[4] = {0.5, 1.0, 0.0, 1.0};
     Vec acc(nb);
-    for (size_t i = 0; i < nb; ++i) acc[i] = 1.0 * low[i] + 1.5 * harm[i] + 0.5 * all[i];
+    for (size_t i = 0; i < nb; ++i) acc[i] = w[0] * low[i] + w[1] * harm[i] + w[2] * all[i] + w[3] * harm2[i];
 
     struct MScore {
         int m;

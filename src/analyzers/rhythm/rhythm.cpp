@@ -62,11 +62,11 @@ Vec novelty(const Vec& raw, const Vec& gate, double fr) {
     return o;
 }
 
-Tempogram tempogram(const Vec& o, double fr) {
+Tempogram tempogram(const Vec& o, double fr, double hop_s) {
     Tempogram tg;
     const int n = static_cast<int>(o.size());
     tg.win = std::min(n, static_cast<int>(std::lround(12.0 * fr)));
-    tg.hop = static_cast<int>(std::lround(2.0 * fr));
+    tg.hop = std::max(1, static_cast<int>(std::lround(hop_s * fr)));
     tg.lmax = std::min(static_cast<int>(std::lround(4.2 * fr)), tg.win * 2 / 3);
     tg.global.assign(static_cast<size_t>(tg.lmax) + 1, 0.0);
     if (tg.win < 8 || tg.lmax < 4) return tg;

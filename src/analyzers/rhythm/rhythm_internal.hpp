@@ -18,7 +18,7 @@ Vec moving_average(const Vec& x, int half);
 /// Half-wave rectified novelty after subtracting a 0.8 s moving average; gated frames are 0.
 Vec novelty(const Vec& raw, const Vec& gate, double fr);
 
-/// Windowed (12 s, hop 2 s), mean-removed, normalised autocorrelation of a novelty curve.
+/// Windowed (12 s, hop hop_s), mean-removed, normalised autocorrelation of a novelty curve.
 struct Tempogram {
     int win = 0, hop = 0, lmax = 0;
     std::vector<Vec> acf;        // per window, lag 0..lmax, acf[0] == 1 (or all 0 when silent)
@@ -26,7 +26,7 @@ struct Tempogram {
     std::vector<double> weight;  // 1 for windows with signal, 0 otherwise
     Vec global;                  // weighted mean over windows
 };
-Tempogram tempogram(const Vec& o, double fr);
+Tempogram tempogram(const Vec& o, double fr, double hop_s = 2.0);
 
 /// Mean-removed autocorrelation normalised to 1 at lag 0 (all zeros for a constant signal).
 Vec normalized_acf(const Vec& x, int lmax);
