@@ -40,7 +40,8 @@ struct JobRecord {
     std::string audio_path;   // SQLite store: the kept upload; PostgreSQL: empty (audio in the db)
     bool audio_owned = true;  // false for server-side files (never deleted)
     std::int64_t audio_bytes = 0;
-    std::string worker;  // who holds the lease
+    std::string worker;           // who holds the lease
+    std::string idempotency_key;  // client's Idempotency-Key (empty: none)
 };
 
 /// What a worker gets from claim(): the job and its fencing token (the attempt number).
@@ -65,6 +66,7 @@ public:
     virtual Result<void> insert_batch(const std::string& id, std::int64_t created_ms) = 0;
     virtual Result<bool> batch_exists(const std::string& id) = 0;
     virtual Result<std::optional<JobRecord>> get_job(const std::string& id) = 0;
+    virtual Result<std::optional<JobRecord>> find_by_idempotency_key(const std::string& key) = 0;
     virtual Result<std::vector<JobRecord>> batch_jobs(const std::string& batch_id) = 0;
 
     /// Takes the oldest queued job (or one whose lease expired) for `worker`: state running,

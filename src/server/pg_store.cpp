@@ -50,7 +50,10 @@ constexpr const char* kSchema =
     "CREATE TABLE IF NOT EXISTS harmony_batches(id TEXT PRIMARY KEY, created_ms BIGINT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS harmony_results(key TEXT PRIMARY KEY, json TEXT NOT NULL, created_ms BIGINT NOT "
     "NULL);"
-    "CREATE TABLE IF NOT EXISTS harmony_counters(name TEXT PRIMARY KEY, value BIGINT NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS harmony_counters(name TEXT PRIMARY KEY, value BIGINT NOT NULL);"
+    "ALTER TABLE harmony_jobs ADD COLUMN IF NOT EXISTS idempotency_key TEXT NOT NULL DEFAULT '';"
+    "CREATE UNIQUE INDEX IF NOT EXISTS harmony_jobs_idempotency ON harmony_jobs(idempotency_key) WHERE "
+    "idempotency_key<>'';";
 
 std::string field(const PGresult* r, int row, const char* name) {
     const int c = PQfnumber(r, name);
@@ -86,6 +89,7 @@ JobRecord row_to_job(const PGresult* r, int row) {
     j.audio_owned = field(r, row, "audio_owned") == "t";
     j.audio_bytes = i64("audio_bytes");
     j.worker = field(r, row, "worker");
+    j.idempotency_key = field(r, row, "idempotency_key");
     return j;
 }
 
@@ -128,11 +132,12 @@ public:
             p.add(j.request_json).add(j.source_name).add(j.content_hash).add(j.result_key).add(j.attempts);
             p.add(j.max_attempts).add(j.error_code).add(j.error_message).add(j.created_ms).add(j.started_ms);
             p.add(j.finished_ms).add(j.cached).add(j.audio_path).add(j.audio_owned).add(j.audio_bytes);
+            p.add(j.idempotency_key);
             auto r = run(c,
                          "INSERT INTO harmony_jobs(id, batch_id, state, stage, progress, request_json, source_name, "
                          "content_hash, result_key, attempts, max_attempts, error_code, error_message, created_ms, "
-                         "started_ms, finished_ms, cached, audio_path, audio_owned, audio_bytes) VALUES($1,$2,$3,$4,"
-                         "$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)",
+                         "started_ms, finished_ms, cached, audio_path, audio_owned, audio_bytes, idempotency_key) "
+                         "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)",
                          p);
             if (!r) return r.error();
             return {};
@@ -159,6 +164,15 @@ public:
     Result<std::optional<JobRecord>> get_job(const std::string& id) override {
         return with_conn([&](PGconn* c) -> Result<std::optional<JobRecord>> {
             auto r = run(c, "SELECT * FROM harmony_jobs WHERE id=$1", Params().add(id));
+            if (!r) return r.error();
+            if (PQntuples(r->get()) == 0) return std::optional<JobRecord>();
+            return std::optional<JobRecord>(row_to_job(r->get(), 0));
+        });
+    }
+
+    Result<std::optional<JobRecord>> find_by_idempotency_key(const std::string& key) override {
+        return with_conn([&](PGconn* c) -> Result<std::optional<JobRecord>> {
+            auto r = run(c, "SELECT * FROM harmony_jobs WHERE idempotency_key=$1", Params().add(key));
             if (!r) return r.error();
             if (PQntuples(r->get()) == 0) return std::optional<JobRecord>();
             return std::optional<JobRecord>(row_to_job(r->get(), 0));

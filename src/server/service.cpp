@@ -117,6 +117,17 @@ Result<JobRecord> Service::submit(Submission s) {
     auto cleanup = [&] {
         if (s.owned) remove_quietly(s.audio_file);
     };
+    if (!s.idempotency_key.empty()) {
+        auto seen = store_->find_by_idempotency_key(s.idempotency_key);
+        if (!seen) {
+            cleanup();
+            return seen.error();
+        }
+        if (seen->has_value()) {
+            cleanup();
+            return **seen;
+        }
+    }
     auto resolved = Engine::resolve(s.request);
     if (!resolved) {
         cleanup();
@@ -140,6 +151,7 @@ Result<JobRecord> Service::submit(Submission s) {
     JobRecord j;
     j.id = new_id();
     j.batch_id = s.batch_id;
+    j.idempotency_key = s.idempotency_key;
     j.request_json = request_to_json(s.request);
     j.source_name = s.source_name;
     j.content_hash = *hash;
@@ -162,7 +174,7 @@ Result<JobRecord> Service::submit(Submission s) {
         j.cached = true;
         j.started_ms = j.finished_ms = j.created_ms;
         cleanup();
-        if (auto r = store_->insert_job(j, ""); !r) return r.error();
+        if (auto r = store_->insert_job(j, ""); !r) return retry_idempotent(j, r.error());
         return j;
     }
     std::string audio = s.audio_file;
@@ -182,10 +194,18 @@ Result<JobRecord> Service::submit(Submission s) {
     if (s.owned && store_->kind() != "sqlite") remove_quietly(s.audio_file);  // now in the database
     if (!r) {
         if (s.owned) remove_quietly(audio);
-        return r.error();
+        return retry_idempotent(j, r.error());
     }
     wake_.notify_one();
     return j;
+}
+
+Result<JobRecord> Service::retry_idempotent(const JobRecord& j, const Error& e) {
+    // Two requests with one Idempotency-Key raced: the unique index let one in; answer with it.
+    if (j.idempotency_key.empty()) return e;
+    auto seen = store_->find_by_idempotency_key(j.idempotency_key);
+    if (seen && seen->has_value()) return **seen;
+    return e;
 }
 
 Result<std::string> Service::create_batch() {

@@ -43,6 +43,7 @@ struct Submission {
     std::string source_name;  // shown in the job and in the Song Map's audio.path
     AnalysisRequest request;
     std::string batch_id;
+    std::string idempotency_key;  // a retried request with the same key gets the same job
 };
 
 /// Canonical JSON text of a request ({"only":[...],"params":{...}}) and back.
@@ -78,6 +79,7 @@ private:
     void worker_loop(std::stop_token st, int index);
     void run_claim(Claim c, std::stop_token st);
     void sweeper_loop(std::stop_token st);
+    Result<JobRecord> retry_idempotent(const JobRecord& j, const Error& e);
     void log(const std::string& line) const {
         if (opt_.log) opt_.log(line);
     }

@@ -15,7 +15,7 @@ namespace {
 constexpr const char* kCols =
     "id, batch_id, state, stage, progress, request_json, source_name, content_hash, result_key, attempts, "
     "max_attempts, error_code, error_message, created_ms, started_ms, finished_ms, cached, audio_path, "
-    "audio_owned, audio_bytes, worker";
+    "audio_owned, audio_bytes, worker, idempotency_key";
 
 Error db_error(sqlite3* db, const std::string& what) {
     return make_error(ErrorCode::kIoError, "job store (sqlite): " + what + ": " + sqlite3_errmsg(db));
@@ -81,6 +81,7 @@ JobRecord row_to_job(const Stmt& s) {
     j.audio_owned = s.i64(18) != 0;
     j.audio_bytes = s.i64(19);
     j.worker = s.text(20);
+    j.idempotency_key = s.text(21);
     return j;
 }
 
@@ -111,7 +112,22 @@ public:
             "CREATE TABLE IF NOT EXISTS results(key TEXT PRIMARY KEY, json TEXT NOT NULL, created_ms INTEGER NOT "
             "NULL);"
             "CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);";
+        // Added after the first release of the schema: add the column to older stores.
+        const char* v2 =
+            "CREATE UNIQUE INDEX IF NOT EXISTS jobs_idempotency ON jobs(idempotency_key) WHERE "
+            "idempotency_key<>'';";
         if (sqlite3_exec(db, schema, nullptr, nullptr, nullptr) != SQLITE_OK) {
+            auto e = db_error(db, "creating the schema");
+            release(db);
+            return e;
+        }
+        {
+            Stmt has(db, "SELECT 1 FROM pragma_table_info('jobs') WHERE name='idempotency_key'");
+            if (has.step() != SQLITE_ROW)
+                sqlite3_exec(db, "ALTER TABLE jobs ADD COLUMN idempotency_key TEXT NOT NULL DEFAULT ''", nullptr,
+                             nullptr, nullptr);
+        }
+        if (sqlite3_exec(db, v2, nullptr, nullptr, nullptr) != SQLITE_OK) {
             auto e = db_error(db, "creating the schema");
             release(db);
             return e;
@@ -127,15 +143,15 @@ public:
             Stmt s(db,
                    "INSERT INTO jobs(id, batch_id, state, stage, progress, request_json, source_name, content_hash, "
                    "result_key, attempts, max_attempts, error_code, error_message, created_ms, started_ms, "
-                   "finished_ms, cached, audio_path, audio_owned, audio_bytes) "
-                   "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                   "finished_ms, cached, audio_path, audio_owned, audio_bytes, idempotency_key) "
+                   "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
             if (!s.ok()) return db_error(db, "insert");
             s.bind(1, j.id).bind(2, j.batch_id).bind(3, std::string(job_state_name(j.state))).bind(4, j.stage);
             s.bind(5, j.progress).bind(6, j.request_json).bind(7, j.source_name).bind(8, j.content_hash);
             s.bind(9, j.result_key).bind(10, j.attempts).bind(11, j.max_attempts).bind(12, j.error_code);
             s.bind(13, j.error_message).bind(14, j.created_ms).bind(15, j.started_ms).bind(16, j.finished_ms);
             s.bind(17, j.cached ? 1 : 0).bind(18, j.audio_path).bind(19, j.audio_owned ? 1 : 0);
-            s.bind(20, j.audio_bytes);
+            s.bind(20, j.audio_bytes).bind(21, j.idempotency_key);
             if (s.step() != SQLITE_DONE) return db_error(db, "insert");
             return {};
         });
@@ -162,6 +178,17 @@ public:
 
     Result<std::optional<JobRecord>> get_job(const std::string& id) override {
         return with_db([&](sqlite3* db) { return get_job_on(db, id); });
+    }
+
+    Result<std::optional<JobRecord>> find_by_idempotency_key(const std::string& key) override {
+        return with_db([&](sqlite3* db) -> Result<std::optional<JobRecord>> {
+            Stmt s(db, (std::string("SELECT ") + kCols + " FROM jobs WHERE idempotency_key=?").c_str());
+            s.bind(1, key);
+            const int rc = s.step();
+            if (rc == SQLITE_DONE) return std::optional<JobRecord>();
+            if (rc != SQLITE_ROW) return db_error(db, "idempotency key");
+            return std::optional<JobRecord>(row_to_job(s));
+        });
     }
 
     Result<std::vector<JobRecord>> batch_jobs(const std::string& batch_id) override {

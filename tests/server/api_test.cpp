@@ -93,6 +93,23 @@ TEST_F(ApiTest, SubmitPollResultThenCacheHit) {
     EXPECT_EQ(wait_job(c, json::parse(other->body)["id"])["status"], "succeeded");
 }
 
+TEST_F(ApiTest, IdempotencyKeyReturnsTheSameJob) {
+    auto c = server_->client();
+    const auto wav = make_wav_bytes(2.0, 5);
+    httplib::Headers h = {{"Idempotency-Key", "retry-me-42"}};
+    auto first = c.Post("/v1/jobs?only=loudness", h, wav, "audio/wav");
+    ASSERT_TRUE(first);
+    ASSERT_EQ(first->status, 202) << first->body;
+    auto second = c.Post("/v1/jobs?only=loudness", h, wav, "audio/wav");
+    ASSERT_TRUE(second);
+    ASSERT_EQ(second->status, 202) << second->body;
+    EXPECT_EQ(json::parse(first->body)["id"], json::parse(second->body)["id"]);
+    auto other = c.Post("/v1/jobs?only=loudness", {{"Idempotency-Key", "another"}}, wav, "audio/wav");
+    ASSERT_TRUE(other);
+    EXPECT_NE(json::parse(other->body)["id"], json::parse(first->body)["id"]);
+    expect_problem(c.Post("/v1/jobs", {{"Idempotency-Key", std::string(300, 'k')}}, wav, "audio/wav"), 400);
+}
+
 TEST_F(ApiTest, MultipartUploadWithOptions) {
     auto c = server_->client();
     httplib::MultipartFormDataItems items = {

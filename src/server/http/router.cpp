@@ -474,6 +474,10 @@ HttpResponse Router::post_job(HttpRequest& req) {
         return problem(415, "unsupported-media-type", "Unsupported media type",
                        "send audio/* or application/octet-stream, multipart/form-data, or application/json", req.path);
     }
+    sub.idempotency_key = req.header("idempotency-key");
+    if (sub.idempotency_key.size() > 255)
+        return problem(400, "invalid_argument", "Invalid request", "Idempotency-Key is longer than 255 bytes",
+                       req.path);
     if (sub.owned && sub.audio_file.empty())
         return problem(400, "invalid_argument", "Invalid request", "no audio in the request", req.path);
     auto job = svc_.submit(std::move(sub));
