@@ -14,8 +14,9 @@ constexpr double kTiny = 1e-20;
 
 std::string Chroma::Config::key() const {
     char buf[256];
-    std::snprintf(buf, sizeof buf, "%d/%d/%d/%d/%.3f/%.1f/%.1f/%.1f/%.1f/%.1f/%.3f", n_fft, hop, bins_per_octave, harmonics,
-                  harmonic_decay, treble_min_hz, treble_max_hz, bass_min_hz, bass_max_hz, peak_floor_db, magnitude_power);
+    std::snprintf(buf, sizeof buf, "%d/%d/%d/%d/%.3f/%.1f/%.1f/%.1f/%.1f/%.1f/%.3f/%d", n_fft, hop, bins_per_octave, harmonics,
+                  harmonic_decay, treble_min_hz, treble_max_hz, bass_min_hz, bass_max_hz, peak_floor_db, magnitude_power,
+                  validate_subharmonics ? 1 : 0);
     return buf;
 }
 
@@ -55,6 +56,7 @@ void Chroma::on_frame(std::span<const float> mag) {
         peak_max = std::max(peak_max, mag[static_cast<size_t>(k)]);
     }
     double tonal = 0.0;
+    peaks_.clear();
     if (peak_max > 1e-7f) {
         const double floor_mag = peak_max * std::pow(10.0, cfg_.peak_floor_db / 20.0);
         auto fine_add = [bpo](std::vector<float>& v, double midi, double w) {
@@ -87,15 +89,28 @@ void Chroma::on_frame(std::span<const float> mag) {
                 tuning_hist_[static_cast<size_t>(bin)] += amp;
             }
             const double vote = cfg_.magnitude_power == 1.0 ? amp : std::pow(amp, cfg_.magnitude_power);
-            if (f >= cfg_.treble_min_hz && f <= cfg_.treble_max_hz) {
-                double w = vote;
+            peaks_.push_back({f, midi, vote});
+        }
+        // Votes. Peaks are in ascending frequency. A peak's sub-harmonic f/h votes only when
+        // validate_subharmonics is off, or when a peak actually sits there (+-40 cents): then the
+        // upper partials reinforce a present fundamental without inventing a fifth below it.
+        for (const auto& pk : peaks_) {
+            if (pk.hz >= cfg_.treble_min_hz && pk.hz <= cfg_.treble_max_hz) {
+                double w = pk.vote;
                 for (int h = 1; h <= cfg_.harmonics; ++h) {
-                    if (f / h < 50.0) break;
-                    fine_add(frame_treble_, midi - 12.0 * std::log2(static_cast<double>(h)), w);
+                    if (pk.hz / h < 50.0) break;
+                    const double target = pk.midi - 12.0 * std::log2(static_cast<double>(h));
+                    bool ok = h == 1 || !cfg_.validate_subharmonics;
+                    if (!ok) {
+                        auto it = std::lower_bound(peaks_.begin(), peaks_.end(), target - 0.4,
+                                                   [](const Peak& q, double v) { return q.midi < v; });
+                        ok = it != peaks_.end() && it->midi <= target + 0.4;
+                    }
+                    if (ok) fine_add(frame_treble_, target, w);
                     w *= cfg_.harmonic_decay;
                 }
             }
-            if (f >= cfg_.bass_min_hz && f <= cfg_.bass_max_hz) fine_add(frame_bass_, midi, vote);
+            if (pk.hz >= cfg_.bass_min_hz && pk.hz <= cfg_.bass_max_hz) fine_add(frame_bass_, pk.midi, pk.vote);
         }
     }
     treble_.insert(treble_.end(), frame_treble_.begin(), frame_treble_.end());

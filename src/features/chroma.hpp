@@ -28,14 +28,15 @@ public:
         int n_fft = 8192;
         int hop = 4096;
         int bins_per_octave = 36;       // fine pitch-class resolution (multiple of 12)
-        int harmonics = 4;              // sub-harmonic votes in the treble profile (1 = none)
-        double harmonic_decay = 0.6;    // weight of the h-th sub-harmonic: decay^(h-1)
+        int harmonics = 6;              // sub-harmonic votes in the treble profile (1 = none)
+        double harmonic_decay = 0.8;    // weight of the h-th sub-harmonic: decay^(h-1)
         double treble_min_hz = 100.0;
         double treble_max_hz = 5000.0;
         double bass_min_hz = 30.0;
         double bass_max_hz = 250.0;
         double peak_floor_db = -70.0;   // peaks this far below the frame's maximum are ignored
         double magnitude_power = 1.0;   // a peak votes with amplitude^power
+        bool validate_subharmonics = true;   // sub-harmonic votes only where a peak exists
         std::string key() const;
     };
 
@@ -75,6 +76,10 @@ private:
     std::vector<float> tonal_;
     std::vector<float> total_;
     std::array<double, 100> tuning_hist_{};  // 1-cent bins over [-50, 50)
+    struct Peak {
+        double hz, midi, vote;
+    };
+    std::vector<Peak> peaks_;           // scratch: the current frame's peaks
     std::vector<float> frame_treble_;
     std::vector<float> frame_bass_;
 };
