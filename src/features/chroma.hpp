@@ -26,7 +26,7 @@ class Chroma : public StreamFeature {
 public:
     struct Config {
         int n_fft = 8192;
-        int hop = 4096;
+        int hop = 8192;
         int bins_per_octave = 36;       // fine pitch-class resolution (multiple of 12)
         int harmonics = 6;              // sub-harmonic votes in the treble profile (1 = none)
         double harmonic_decay = 0.8;    // weight of the h-th sub-harmonic: decay^(h-1)
