@@ -14,9 +14,9 @@ constexpr double kTiny = 1e-20;
 
 std::string Chroma::Config::key() const {
     char buf[256];
-    std::snprintf(buf, sizeof buf, "%d/%d/%d/%d/%.3f/%.1f/%.1f/%.1f/%.1f/%.1f/%.3f/%d", n_fft, hop, bins_per_octave, harmonics,
-                  harmonic_decay, treble_min_hz, treble_max_hz, bass_min_hz, bass_max_hz, peak_floor_db, magnitude_power,
-                  validate_subharmonics ? 1 : 0);
+    std::snprintf(buf, sizeof buf, "%d/%d/%d/%d/%.3f/%.1f/%.1f/%.1f/%.1f/%.1f/%.3f/%d", n_fft, hop, bins_per_octave,
+                  harmonics, harmonic_decay, treble_min_hz, treble_max_hz, bass_min_hz, bass_max_hz, peak_floor_db,
+                  magnitude_power, validate_subharmonics ? 1 : 0);
     return buf;
 }
 
@@ -47,7 +47,8 @@ void Chroma::on_frame(std::span<const float> mag) {
     std::fill(frame_bass_.begin(), frame_bass_.end(), 0.0f);
     const int n = static_cast<int>(mag.size());
     const int lo = std::max(2, static_cast<int>(std::floor(std::min(cfg_.bass_min_hz, cfg_.treble_min_hz) / bin_hz_)));
-    const int hi = std::min(n - 2, static_cast<int>(std::ceil(std::max(cfg_.bass_max_hz, cfg_.treble_max_hz) / bin_hz_)));
+    const int hi =
+        std::min(n - 2, static_cast<int>(std::ceil(std::max(cfg_.bass_max_hz, cfg_.treble_max_hz) / bin_hz_)));
     double total = 0.0;
     float peak_max = 0.0f;
     for (int k = lo; k <= hi; ++k) {
@@ -132,7 +133,9 @@ Chroma::Tuning Chroma::tuning() const {
     // Mode of the circularly smoothed histogram, refined by a local circular mean (+-12 cents).
     std::array<double, 100> smooth{};
     for (int i = 0; i < 100; ++i)
-        for (int d = -4; d <= 4; ++d) smooth[static_cast<size_t>(i)] += (5 - std::abs(d)) * tuning_hist_[static_cast<size_t>((i + d + 100) % 100)];
+        for (int d = -4; d <= 4; ++d)
+            smooth[static_cast<size_t>(i)] +=
+                (5 - std::abs(d)) * tuning_hist_[static_cast<size_t>((i + d + 100) % 100)];
     const int best = static_cast<int>(std::max_element(smooth.begin(), smooth.end()) - smooth.begin());
     double lre = 0.0, lim = 0.0;
     for (int d = -12; d <= 12; ++d) {

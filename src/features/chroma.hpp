@@ -27,23 +27,23 @@ public:
     struct Config {
         int n_fft = 8192;
         int hop = 8192;
-        int bins_per_octave = 36;       // fine pitch-class resolution (multiple of 12)
-        int harmonics = 6;              // sub-harmonic votes in the treble profile (1 = none)
-        double harmonic_decay = 0.8;    // weight of the h-th sub-harmonic: decay^(h-1)
+        int bins_per_octave = 36;     // fine pitch-class resolution (multiple of 12)
+        int harmonics = 6;            // sub-harmonic votes in the treble profile (1 = none)
+        double harmonic_decay = 0.8;  // weight of the h-th sub-harmonic: decay^(h-1)
         double treble_min_hz = 100.0;
         double treble_max_hz = 5000.0;
         double bass_min_hz = 30.0;
         double bass_max_hz = 250.0;
-        double peak_floor_db = -70.0;   // peaks this far below the frame's maximum are ignored
-        double magnitude_power = 1.0;   // a peak votes with amplitude^power
-        bool validate_subharmonics = true;   // sub-harmonic votes only where a peak exists
+        double peak_floor_db = -70.0;       // peaks this far below the frame's maximum are ignored
+        double magnitude_power = 1.0;       // a peak votes with amplitude^power
+        bool validate_subharmonics = true;  // sub-harmonic votes only where a peak exists
         std::string key() const;
     };
 
     struct Tuning {
-        double cents = 0.0;             // deviation of the reference from A4 = 440 Hz, in [-50, 50)
+        double cents = 0.0;  // deviation of the reference from A4 = 440 Hz, in [-50, 50)
         double a4_hz = 440.0;
-        double confidence = 0.0;        // concentration of the peak deviations, 0..1
+        double confidence = 0.0;  // concentration of the peak deviations, 0..1
     };
 
     Chroma(FeatureCache& cache, const Config& cfg);
@@ -71,7 +71,7 @@ private:
     Config cfg_;
     double frame_rate_hz_ = 0.0;
     double bin_hz_ = 0.0;
-    std::vector<float> treble_;          // frames x bins
+    std::vector<float> treble_;  // frames x bins
     std::vector<float> bass_;
     std::vector<float> tonal_;
     std::vector<float> total_;
@@ -79,7 +79,7 @@ private:
     struct Peak {
         double hz, midi, vote;
     };
-    std::vector<Peak> peaks_;           // scratch: the current frame's peaks
+    std::vector<Peak> peaks_;  // scratch: the current frame's peaks
     std::vector<float> frame_treble_;
     std::vector<float> frame_bass_;
 };

@@ -95,8 +95,7 @@ Run analyze(const std::vector<float>& x, std::map<std::string, std::string> over
 std::string label_of(const Key& k) {
     std::string s = k.key ? k.key->label : "no key (" + k.no_key_reason + ")";
     for (const auto& e : k.estimators)
-        if (e.name == "tonality" || e.name == "tuning")
-            s += " " + e.name + "=" + e.value + " " + e.note;
+        if (e.name == "tonality" || e.name == "tuning") s += " " + e.name + "=" + e.value + " " + e.note;
     return s;
 }
 

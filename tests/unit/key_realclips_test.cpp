@@ -59,7 +59,8 @@ TEST(KeyRealClips, SaxScaleInDMinor) {
 }
 
 TEST(KeyRealClips, GuitarTunedTo432Hz) {
-    for (const char* f : {"essentia-audio/recorded/Guitar-A4-432-1.ogg", "essentia-audio/recorded/Guitar-A4-432-2.ogg"}) {
+    for (const char* f :
+         {"essentia-audio/recorded/Guitar-A4-432-1.ogg", "essentia-audio/recorded/Guitar-A4-432-2.ogg"}) {
         const auto k = analyze_file(f);
         if (!k) GTEST_SKIP() << "shared data not available";
         EXPECT_NEAR(k->tuning.a4_hz, 432.0, 2.0) << f;

@@ -17,14 +17,22 @@ int main(int argc, char** argv) {
     features::Chroma::Config cfg;
     std::vector<std::string> files;
     for (int i = 1; i < argc; ++i) {
-        if (!std::strcmp(argv[i], "--harmonics") && i + 1 < argc) cfg.harmonics = std::atoi(argv[++i]);
-        else if (!std::strcmp(argv[i], "--decay") && i + 1 < argc) cfg.harmonic_decay = std::atof(argv[++i]);
-        else if (!std::strcmp(argv[i], "--power") && i + 1 < argc) cfg.magnitude_power = std::atof(argv[++i]);
-        else if (!std::strcmp(argv[i], "--validate")) cfg.validate_subharmonics = true;
-        else if (!std::strcmp(argv[i], "--no-validate")) cfg.validate_subharmonics = false;
-        else if (!std::strcmp(argv[i], "--tmin") && i + 1 < argc) cfg.treble_min_hz = std::atof(argv[++i]);
-        else if (!std::strcmp(argv[i], "--tmax") && i + 1 < argc) cfg.treble_max_hz = std::atof(argv[++i]);
-        else files.emplace_back(argv[i]);
+        if (!std::strcmp(argv[i], "--harmonics") && i + 1 < argc)
+            cfg.harmonics = std::atoi(argv[++i]);
+        else if (!std::strcmp(argv[i], "--decay") && i + 1 < argc)
+            cfg.harmonic_decay = std::atof(argv[++i]);
+        else if (!std::strcmp(argv[i], "--power") && i + 1 < argc)
+            cfg.magnitude_power = std::atof(argv[++i]);
+        else if (!std::strcmp(argv[i], "--validate"))
+            cfg.validate_subharmonics = true;
+        else if (!std::strcmp(argv[i], "--no-validate"))
+            cfg.validate_subharmonics = false;
+        else if (!std::strcmp(argv[i], "--tmin") && i + 1 < argc)
+            cfg.treble_min_hz = std::atof(argv[++i]);
+        else if (!std::strcmp(argv[i], "--tmax") && i + 1 < argc)
+            cfg.treble_max_hz = std::atof(argv[++i]);
+        else
+            files.emplace_back(argv[i]);
     }
     const int rate = 22050;
     for (const auto& f : files) {

@@ -17,12 +17,16 @@ using key::Scores24;
 
 constexpr int kVersion = 1;
 
-features::Chroma::Config chroma_config() { return {}; }
+features::Chroma::Config chroma_config() {
+    return {};
+}
 
 const char* kModeNames[7] = {"ionian", "dorian", "phrygian", "lydian", "mixolydian", "aeolian", "locrian"};
 constexpr int kMajorScale[7] = {0, 2, 4, 5, 7, 9, 11};
 
-double sum12(const Pc12& v) { return std::accumulate(v.begin(), v.end(), 0.0); }
+double sum12(const Pc12& v) {
+    return std::accumulate(v.begin(), v.end(), 0.0);
+}
 
 Pc12 normalised(const Pc12& v) {
     const double s = sum12(v);
@@ -60,9 +64,13 @@ Scores24 softmax(const Scores24& s, double temperature) {
     return p;
 }
 
-int argmax24(const Scores24& s) { return static_cast<int>(std::max_element(s.begin(), s.end()) - s.begin()); }
+int argmax24(const Scores24& s) {
+    return static_cast<int>(std::max_element(s.begin(), s.end()) - s.begin());
+}
 
-KeyName key_name(int index) { return core::make_key_name(key::key_pc(index), key::key_minor(index)); }
+KeyName key_name(int index) {
+    return core::make_key_name(key::key_pc(index), key::key_minor(index));
+}
 
 std::string fmt(double v, int digits = 3) {
     char buf[64];
@@ -113,7 +121,8 @@ Scores24 learned_scores(const KeyEvidence& e) {
                 s += key::model::kBass[m][j] * zb[static_cast<size_t>((t + j) % 12)];
                 if (chord_total > 0.0) {
                     s += key::model::kChord[m][j] * e.chord_hist[static_cast<size_t>((t + j) % 12)] / chord_total;
-                    s += key::model::kChord[m][12 + j] * e.chord_hist[static_cast<size_t>(12 + (t + j) % 12)] / chord_total;
+                    s += key::model::kChord[m][12 + j] * e.chord_hist[static_cast<size_t>(12 + (t + j) % 12)] /
+                         chord_total;
                 }
             }
             out[static_cast<size_t>(key::key_index(t, m == 1))] = s;
@@ -131,8 +140,8 @@ Scores24 chord_scores(const KeyEvidence& e) {
     };
     static const Fn kMajor[] = {{0, false, 1.0}, {7, false, 0.9}, {5, false, 0.8}, {9, true, 0.6},
                                 {2, true, 0.6},  {4, true, 0.4},  {10, false, 0.2}};
-    static const Fn kMinor[] = {{0, true, 1.0},   {7, false, 0.7}, {5, true, 0.7}, {8, false, 0.6},
-                                {3, false, 0.5},  {10, false, 0.5}, {7, true, 0.4}};
+    static const Fn kMinor[] = {{0, true, 1.0},  {7, false, 0.7},  {5, true, 0.7}, {8, false, 0.6},
+                                {3, false, 0.5}, {10, false, 0.5}, {7, true, 0.4}};
     Scores24 out{};
     double total = 0.0;
     for (double v : e.chord_hist) total += v;
@@ -175,16 +184,30 @@ const AnalyzerInfo& KeyAnalyzer::info() const {
         {},
         {"key"},
         {
-            {"method", "which estimator decides the global key", ParamType::kString, std::string("ensemble"), 0, 0,
+            {"method",
+             "which estimator decides the global key",
+             ParamType::kString,
+             std::string("ensemble"),
+             0,
+             0,
              {"ensemble", "learned", "chords", "krumhansl", "temperley", "shaath", "edma", "bgate"}},
-            {"reference_hz", "A4 reference in Hz; 0 = estimate the tuning from the audio", ParamType::kDouble, 0.0,
-             0.0, 500.0, {}},
+            {"reference_hz",
+             "A4 reference in Hz; 0 = estimate the tuning from the audio",
+             ParamType::kDouble,
+             0.0,
+             0.0,
+             500.0,
+             {}},
             {"segments", "detect key changes (key segments over time)", ParamType::kBool, true, 0, 0, {}},
             {"min_segment_s", "shortest key segment reported, seconds", ParamType::kDouble, 16.0, 2.0, 600.0, {}},
-            {"change_penalty", "log-probability cost of a key change between 2-second blocks", ParamType::kDouble,
-             20.0, 0.0, 1000.0, {}},
-            {"min_tonality", "below this tonality score the answer is 'no key'", ParamType::kDouble, 0.4, 0.0, 1.0,
+            {"change_penalty",
+             "log-probability cost of a key change between 2-second blocks",
+             ParamType::kDouble,
+             20.0,
+             0.0,
+             1000.0,
              {}},
+            {"min_tonality", "below this tonality score the answer is 'no key'", ParamType::kDouble, 0.4, 0.0, 1.0, {}},
         }};
     return info;
 }
@@ -231,7 +254,8 @@ std::optional<ModalKey> modal_reading(const Pc12& chroma, int key_index, double 
         for (int d : kMajorScale) fit[static_cast<size_t>(s)] += n[static_cast<size_t>((s + d) % 12)];
     std::array<int, 12> order{};
     std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](int a, int b) { return fit[static_cast<size_t>(a)] > fit[static_cast<size_t>(b)]; });
+    std::sort(order.begin(), order.end(),
+              [&](int a, int b) { return fit[static_cast<size_t>(a)] > fit[static_cast<size_t>(b)]; });
     const int scale = order[0];
     const int tonic = key::key_pc(key_index);
     int degree = -1;
@@ -329,7 +353,8 @@ Result<void> KeyAnalyzer::analyze(AnalysisContext& ctx) const {
         const int lb = argmax24(learned), cb = argmax24(chords);
         out.estimators.push_back({"learned_profile", key_name(lb).label, softmax(learned, 1.0)[static_cast<size_t>(lb)],
                                   method == "learned" ? "chosen" : "ensemble member"});
-        out.estimators.push_back({"chord_functions", key_name(cb).label, std::clamp(chords[static_cast<size_t>(cb)], 0.0, 1.0),
+        out.estimators.push_back({"chord_functions", key_name(cb).label,
+                                  std::clamp(chords[static_cast<size_t>(cb)], 0.0, 1.0),
                                   method == "chords" ? "chosen" : "ensemble member"});
         for (const auto& p : key::key_profiles()) {
             const Scores24 c = key::correlate(p, mix);
@@ -357,9 +382,11 @@ Result<void> KeyAnalyzer::analyze(AnalysisContext& ctx) const {
         std::sort(order.begin(), order.end(),
                   [&](int a, int b) { return d.scores[static_cast<size_t>(a)] > d.scores[static_cast<size_t>(b)]; });
         for (int i = 1; i <= 4; ++i)
-            out.candidates.push_back({key_name(order[static_cast<size_t>(i)]), d.prob[static_cast<size_t>(order[static_cast<size_t>(i)])]});
+            out.candidates.push_back(
+                {key_name(order[static_cast<size_t>(i)]), d.prob[static_cast<size_t>(order[static_cast<size_t>(i)])]});
     }
-    out.estimators.push_back({"ensemble", out.key->label, out.confidence, method == "ensemble" ? "chosen" : "not used"});
+    out.estimators.push_back(
+        {"ensemble", out.key->label, out.confidence, method == "ensemble" ? "chosen" : "not used"});
     if (ctx.progress) ctx.progress(0.6);
 
     // 5. Key segments: Viterbi over 24 keys on ~2 s blocks, local evidence from a sliding window.
@@ -399,8 +426,10 @@ Result<void> KeyAnalyzer::analyze(AnalysisContext& ctx) const {
         };
         std::vector<Run> runs;
         for (size_t b = 0; b < nb; ++b) {
-            if (runs.empty() || runs.back().key != path[b]) runs.push_back({b, b + 1, path[b]});
-            else runs.back().b1 = b + 1;
+            if (runs.empty() || runs.back().key != path[b])
+                runs.push_back({b, b + 1, path[b]});
+            else
+                runs.back().b1 = b + 1;
         }
         const double block_s = static_cast<double>(block) / frames.frame_rate_hz;
         const double min_len = ctx.params.get_double("min_segment_s");
@@ -412,10 +441,14 @@ Result<void> KeyAnalyzer::analyze(AnalysisContext& ctx) const {
                 if (runs[r].b1 - runs[r].b0 < runs[shortest].b1 - runs[shortest].b0) shortest = r;
             if (static_cast<double>(runs[shortest].b1 - runs[shortest].b0) * block_s >= min_len) break;
             size_t into;
-            if (shortest == 0) into = 1;
-            else if (shortest + 1 == runs.size()) into = shortest - 1;
-            else into = (runs[shortest - 1].b1 - runs[shortest - 1].b0 >= runs[shortest + 1].b1 - runs[shortest + 1].b0)
-                            ? shortest - 1 : shortest + 1;
+            if (shortest == 0)
+                into = 1;
+            else if (shortest + 1 == runs.size())
+                into = shortest - 1;
+            else
+                into = (runs[shortest - 1].b1 - runs[shortest - 1].b0 >= runs[shortest + 1].b1 - runs[shortest + 1].b0)
+                           ? shortest - 1
+                           : shortest + 1;
             runs[into].b0 = std::min(runs[into].b0, runs[shortest].b0);
             runs[into].b1 = std::max(runs[into].b1, runs[shortest].b1);
             runs.erase(runs.begin() + static_cast<std::ptrdiff_t>(shortest));
@@ -449,8 +482,8 @@ Result<void> KeyAnalyzer::analyze(AnalysisContext& ctx) const {
         out.segments.clear();
         out.segments.push_back({0.0, duration, *out.key, out.confidence});
     } else {
-        out.estimators.push_back({"key_changes", std::to_string(out.segments.size() - 1) + " change(s)",
-                                  out.confidence, "HMM/Viterbi over 2 s blocks"});
+        out.estimators.push_back({"key_changes", std::to_string(out.segments.size() - 1) + " change(s)", out.confidence,
+                                  "HMM/Viterbi over 2 s blocks"});
     }
     if (ctx.progress) ctx.progress(0.9);
 

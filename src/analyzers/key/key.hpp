@@ -23,10 +23,10 @@ struct KeyFrames {
 
 /// Evidence for a key from one stretch of frames (the whole track, or one window).
 struct KeyEvidence {
-    key::Pc12 treble{};          // frame-normalised, summed
+    key::Pc12 treble{};  // frame-normalised, summed
     key::Pc12 bass{};
     std::array<double, 24> chord_hist{};  // major (0..11) and minor (12..23) triads, weighted
-    double frames = 0.0;         // voiced frames that contributed
+    double frames = 0.0;                  // voiced frames that contributed
 };
 
 KeyEvidence key_evidence(const KeyFrames& f, size_t begin, size_t end);

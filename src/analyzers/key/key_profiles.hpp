@@ -28,8 +28,14 @@ Scores24 correlate(const KeyProfile& p, const Pc12& chroma);
 /// z-score of a 12-vector (0 when flat).
 Pc12 zscore(const Pc12& v);
 
-inline int key_index(int pc, bool minor) { return ((pc % 12) + 12) % 12 + (minor ? 12 : 0); }
-inline int key_pc(int index) { return index % 12; }
-inline bool key_minor(int index) { return index >= 12; }
+inline int key_index(int pc, bool minor) {
+    return ((pc % 12) + 12) % 12 + (minor ? 12 : 0);
+}
+inline int key_pc(int index) {
+    return index % 12;
+}
+inline bool key_minor(int index) {
+    return index >= 12;
+}
 
 }  // namespace harmony::analyzers::key
