@@ -1,8 +1,11 @@
 """bench/run: accuracy and speed of Harmony and its peers, on the same files in the same run."""
 import argparse
 import datetime
+import hashlib
 import os
+import shutil
 import subprocess
+import tempfile
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -142,6 +145,7 @@ def main(argv=None):
             "repeats": args.repeats, "jobs": args.jobs, "host": host_info()}
     t_start = time.time()
     data = {"meta": meta, "suites": {}}
+    frozen = freeze_harmony(meta)
     if suites:
         tracks, set_name = select_tracks(args, shared)
         meta["set"] = set_name
@@ -164,6 +168,8 @@ def main(argv=None):
         log("suite decode:")
         data["suites"]["decode"] = decode_suite.run(args.repeats if not args.quick else 3, log=log)
     meta["elapsed_s"] = time.time() - t_start
+    if frozen:
+        shutil.rmtree(frozen, ignore_errors=True)
     summary = report.write_all(data, out, plots=not args.no_plots, log=log)
     rc = 0
     if args.update_baseline or args.check_baseline:
@@ -174,6 +180,23 @@ def main(argv=None):
             rc = baseline.check(summary, log=log)
     log("bench: done in %.0f s; report %s" % (time.time() - t_start, os.path.join(out, "report.md")))
     return rc
+
+
+def freeze_harmony(meta):
+    """Copies the Harmony binary to a temporary folder and uses that copy for the whole run, so a
+    rebuild during a long run cannot mix two builds in one report. Records its hash and mtime."""
+    src = paths.harmony_bin()
+    if not (os.path.isfile(src) and os.access(src, os.X_OK)):
+        return None
+    d = tempfile.mkdtemp(prefix="hbench-bin-")
+    dst = os.path.join(d, "harmony")
+    shutil.copy2(src, dst)
+    with open(dst, "rb") as f:
+        digest = hashlib.sha1(f.read()).hexdigest()[:12]
+    meta["harmony_binary"] = {"path": src, "sha1": digest, "built": datetime.datetime.fromtimestamp(
+        os.path.getmtime(src), datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    os.environ["HARMONY_BIN"] = dst
+    return d
 
 
 def host_info():

@@ -4,6 +4,7 @@ import json
 import os
 import statistics
 
+from . import paths
 from .keys import label as key_label
 
 RHYTHM_METRICS = [("acc1", "Acc1"), ("acc2", "Acc2"), ("acc1_1pct", "Acc1 ±1%"), ("beat_f", "Beat F"),
@@ -232,6 +233,10 @@ def markdown(data, summary, plots):
          "* commit: `%s`%s (%s)" % (g["commit"], " + uncommitted changes" if g["dirty"] else "", g["describe"]),
          "* date: %s; host: %s, %s CPUs" % (m["date"], m["host"].get("cpu", "?"), m["host"].get("cpus")),
          "* command: `%s` (elapsed %.0f s)" % (m["command"], m.get("elapsed_s", 0))]
+    if m.get("harmony_binary"):
+        hb = m["harmony_binary"]
+        L.append("* Harmony binary: `%s` built %s, sha1 %s (a copy of it served the whole run)" % (
+            os.path.relpath(hb["path"], paths.REPO_DIR), hb["built"], hb["sha1"]))
     if "set" in m:
         L.append("* files: %d corpus tracks (set `%s`, POP909 renders, seed 1) + %d real clips; "
                  "speed: %d files, median of %d runs each (others 1 run); %d file(s) analysed at a time"
