@@ -34,6 +34,9 @@ def parse_args(argv):
     ap.add_argument("--jobs", type=int, default=1,
                     help="files analysed in parallel (default 1: timings are cleanest serial)")
     ap.add_argument("--rerun-peers", action="store_true", help="ignore cached peer results")
+    ap.add_argument("--cached-timings", action="store_true",
+                    help="let timed files reuse cached peer timings too (the default with --quick; "
+                         "a full run re-times every peer on the timed files in the same run)")
     ap.add_argument("--out", default=None,
                     help="report folder (default bench/results/latest with --quick, else bench/results)")
     ap.add_argument("--check-baseline", action="store_true",
@@ -96,7 +99,8 @@ def run_suite(suite, tracks, args, speed_ids):
 
     def work(job):
         tr, t, info, reps = job
-        res = runner.run_tool(t, info["version"], tr, reps, use_cache=not args.rerun_peers)
+        fresh = tr["id"] in speed_ids and not args.cached_timings
+        res = runner.run_tool(t, info["version"], tr, reps, use_cache=not (args.rerun_peers or fresh))
         sc = (scoring.score_rhythm if suite == "rhythm" else scoring.score_key)(
             tr["truth"], res.get("estimate") if res["status"] == "ok" else None, t.provides)
         done[0] += 1
@@ -136,6 +140,8 @@ def main(argv=None):
         return 2
     if args.repeats is None:
         args.repeats = 1 if args.quick else 3
+    if args.quick:
+        args.cached_timings = True
     out = args.out or os.path.join(paths.BENCH_DIR, "results", "latest" if args.quick else "")
     out = os.path.abspath(out)
     os.makedirs(out, exist_ok=True)
