@@ -34,7 +34,7 @@ struct ExportOptions {
 /// "json", "csv", "jams", "beats", "lab", "rekordbox", "traktor", "m3u" (case-insensitive).
 Result<ExportFormat> parse_export_format(std::string_view name);
 std::string_view export_format_name(ExportFormat format);
-std::string_view export_content_type(ExportFormat format);  // e.g. "application/xml"
+std::string_view export_content_type(ExportFormat format);    // e.g. "application/xml"
 std::string_view export_file_extension(ExportFormat format);  // e.g. ".xml"
 
 /// Renders one or more Song Maps. Errors: kInvalidArgument when the format needs a part the maps

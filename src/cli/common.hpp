@@ -22,9 +22,9 @@ struct Command {
 using CommandList = std::vector<Command>;
 
 void add_analyze_command(CLI::App& app, CommandList& commands);
-void add_tool_commands(CLI::App& app, CommandList& commands);  // analyzers, decode, demo, schema
+void add_tool_commands(CLI::App& app, CommandList& commands);    // analyzers, decode, demo, schema
 void add_library_command(CLI::App& app, CommandList& commands);  // library list|export|stats|path
-void add_serve_commands(CLI::App& app, CommandList& commands);  // serve, worker
+void add_serve_commands(CLI::App& app, CommandList& commands);   // serve, worker
 
 /// Stop token triggered by SIGINT/SIGTERM (after install_signal_watch()).
 std::stop_token global_stop_token();

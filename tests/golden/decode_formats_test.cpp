@@ -22,7 +22,9 @@ struct Format {
     std::vector<std::string> codec_args;
 };
 
-void PrintTo(const Format& f, std::ostream* os) { *os << f.name; }
+void PrintTo(const Format& f, std::ostream* os) {
+    *os << f.name;
+}
 
 const std::vector<Format>& formats() {
     static const std::vector<Format> f = {
