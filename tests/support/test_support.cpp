@@ -88,6 +88,15 @@ bool have_program(const std::string& name) {
     return run_command({"sh", "-c", "command -v " + name + " >/dev/null 2>&1"}).exit_code == 0;
 }
 
+std::string shared_data_dir() {
+    if (const char* env = std::getenv("HARMONY_SHARED_DATA")) return env;
+#ifdef HARMONY_SOURCE_DIR
+    return std::string(HARMONY_SOURCE_DIR) + "/../shared/data";
+#else
+    return "../shared/data";
+#endif
+}
+
 void write_file(const std::string& path, const std::string& bytes) {
     std::ofstream f(path, std::ios::binary);
     f << bytes;

@@ -32,6 +32,10 @@ CommandResult run_command(const std::vector<std::string>& argv, int timeout_s = 
 /// True when an executable is on PATH.
 bool have_program(const std::string& name);
 
+/// The real recordings beside the repository (../shared/data), or $HARMONY_SHARED_DATA.
+/// Tests that need them skip when the directory is absent.
+std::string shared_data_dir();
+
 void write_file(const std::string& path, const std::string& bytes);
 std::string read_file(const std::string& path);
 

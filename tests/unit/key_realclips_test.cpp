@@ -8,21 +8,14 @@
 #include "analyzers/key/key.hpp"
 #include "io/decoder.hpp"
 
+#include "support/test_support.hpp"
+
 using namespace harmony;
 
 namespace {
 
-std::string data_dir() {
-    if (const char* env = std::getenv("HARMONY_SHARED_DATA")) return env;
-#ifdef HARMONY_SOURCE_DIR
-    return std::string(HARMONY_SOURCE_DIR) + "/../shared/data";
-#else
-    return "../shared/data";
-#endif
-}
-
 std::optional<Key> analyze_file(const std::string& rel) {
-    const std::string path = data_dir() + "/" + rel;
+    const std::string path = test::shared_data_dir() + "/" + rel;
     if (!std::filesystem::exists(path)) return std::nullopt;
     auto x = io::decode_to_mono(path, 22050);
     if (!x) return std::nullopt;

@@ -13,21 +13,14 @@
 
 #include "harmony/engine.hpp"
 
+#include "support/test_support.hpp"
+
 using namespace harmony;
 
 namespace {
 
-std::string data_dir() {
-    if (const char* env = std::getenv("HARMONY_SHARED_DATA")) return env;
-#ifdef HARMONY_SOURCE_DIR
-    return std::string(HARMONY_SOURCE_DIR) + "/../shared/data";
-#else
-    return "../shared/data";
-#endif
-}
-
 std::optional<SongMap> analyze(const std::string& rel) {
-    const std::string path = data_dir() + "/" + rel;
+    const std::string path = test::shared_data_dir() + "/" + rel;
     if (!std::filesystem::exists(path)) return std::nullopt;
     Engine engine;
     AnalysisRequest req;
@@ -39,7 +32,7 @@ std::optional<SongMap> analyze(const std::string& rel) {
 
 /// Annotation file: one "time [position]" per line; returns beats (and downbeats when positions exist).
 void read_beats(const std::string& rel, std::vector<double>& beats, std::vector<double>& downbeats) {
-    std::ifstream f(data_dir() + "/" + rel);
+    std::ifstream f(test::shared_data_dir() + "/" + rel);
     std::string line;
     while (std::getline(f, line)) {
         std::istringstream ss(line);
