@@ -155,12 +155,15 @@ TEST_F(Postgres, WorkerFleetCompletesEveryJobExactlyOnceWhenAWorkerDies) {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     EXPECT_EQ(json::parse(c.Get(("/v1/jobs/" + ids[0]).c_str())->body)["status"], "queued");
 
-    Child a = start_worker(url, d.file("worker-a.log"), "1500");
-    Child b = start_worker(url, d.file("worker-b.log"), "1500");
+    // Jobs are slow (3 s each) so that one worker alone cannot drain the queue before the second one
+    // has started, even on a loaded machine.
+    Child a = start_worker(url, d.file("worker-a.log"), "3000");
+    Child b = start_worker(url, d.file("worker-b.log"), "3000");
     Child extra;
-    // Wait until both workers hold a job, then kill one of them mid-job.
+    // Wait (up to 30 s) until both workers hold a job, then kill one of them mid-job.
     bool two_running = false;
-    for (int i = 0; i < 400 && !two_running; ++i) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!two_running && std::chrono::steady_clock::now() < deadline) {
         two_running =
             std::stoi(pg_->query("fleet", "SELECT count(*) FROM harmony_jobs WHERE state='running'")[0][0]) >= 2;
         std::this_thread::sleep_for(std::chrono::milliseconds(25));
