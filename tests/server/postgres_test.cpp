@@ -168,7 +168,10 @@ TEST_F(Postgres, WorkerFleetCompletesEveryJobExactlyOnceWhenAWorkerDies) {
             std::stoi(pg_->query("fleet", "SELECT count(*) FROM harmony_jobs WHERE state='running'")[0][0]) >= 2;
         std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
-    ASSERT_TRUE(two_running);
+    ASSERT_TRUE(two_running) << "worker a:\n"
+                             << harmony::test::read_file(d.file("worker-a.log")) << "\nworker b:\n"
+                             << harmony::test::read_file(d.file("worker-b.log")) << "\nserver:\n"
+                             << s.log();
     const auto victim = pg_->query("fleet", "SELECT id FROM harmony_jobs WHERE state='running' AND worker LIKE '%:" +
                                                 std::to_string(a.pid()) + "#%'");
     ASSERT_EQ(victim.size(), 1u);
