@@ -7,10 +7,11 @@ multinomial logistic regression over the 24 keys with weights shared across the 
 key (t, mode) the score is
     w_treble[mode] . rot(z(treble), t) + w_bass[mode] . rot(z(bass), t) + bias[mode]
     + sum_p w_p * corr(profile_p, mix) + w_chord[mode] . rot(chord_hist, t)
+    + w_fn * chord_functions(chord_hist, t, mode)
 which is the Krumhansl-Schmuckler correlation generalised to learned, bass-aware profiles plus
 learned chord-function weights. L2 pulls the profile weights towards Krumhansl-Kessler.
 
-Usage: train.py FEATURES.jsonl [--cv 5] [--out key_model.hpp] [--l2 1.0]
+Usage: train.py FEATURES.jsonl [MORE.jsonl ...] [--cv 5] [--out key_model.hpp] [--l2 1.0]
 """
 import argparse, json, sys
 import numpy as np
@@ -84,13 +85,30 @@ def corr(prof, c):
     return out
 
 
+# Fixed diatonic function weights (relative root, minor triad?, weight): mirror of chord_scores() in key.cpp.
+FN_MAJOR = [(0, 0, 1.0), (7, 0, 0.9), (5, 0, 0.8), (9, 1, 0.6), (2, 1, 0.6), (4, 1, 0.4), (10, 0, 0.2)]
+FN_MINOR = [(0, 1, 1.0), (7, 0, 0.7), (5, 1, 0.7), (8, 0, 0.6), (3, 0, 0.5), (10, 0, 0.5), (7, 1, 0.4)]
+
+
+def chord_functions(ch):
+    """Chord-function estimator scores of the 24 keys (key.cpp chord_scores)."""
+    out = np.zeros(24)
+    tot = ch.sum()
+    if tot <= 0:
+        return out
+    for t in range(12):
+        out[t] = sum(w * ch[(t + r) % 12 + 12 * m] for r, m, w in FN_MAJOR) / tot
+        out[12 + t] = sum(w * ch[(t + r) % 12 + 12 * m] for r, m, w in FN_MINOR) / tot
+    return out
+
+
 def phi(tre, bas, ch):
-    """(24, D) feature matrix: D = 2*12 treble + 2*12 bass + 2 bias + 5 profiles + 2*24 chord."""
+    """(24, D) feature matrix: D = 2*12 treble + 2*12 bass + 2 bias + 5 profiles + 2*24 chord + 1 chord functions."""
     zt, zb = z(tre), z(bas)
     chn = ch / ch.sum() if ch.sum() > 0 else ch
     mix = (tre / max(tre.sum(), 1e-12)) + BASS_MIX * (bas / max(bas.sum(), 1e-12))
     pc = np.stack([corr(p, mix) for p in PROFILES], 1)  # 24 x 5
-    F = np.zeros((24, 24 + 24 + 2 + 5 + 48))
+    F = np.zeros((24, 24 + 24 + 2 + 5 + 48 + 1))
     for t in range(12):
         for m in (0, 1):
             k = t + 12 * m
@@ -100,11 +118,12 @@ def phi(tre, bas, ch):
             F[k, 50:55] = pc[k]
             rot = np.concatenate([np.roll(chn[:12], -t), np.roll(chn[12:], -t)])
             F[k, 55 + m * 24:55 + (m + 1) * 24] = rot
+    F[:, 103] = chord_functions(ch)
     return F
 
 
 def init_theta():
-    th = np.zeros(24 + 24 + 2 + 5 + 48)
+    th = np.zeros(24 + 24 + 2 + 5 + 48 + 1)
     th[0:12] = z(PROFILES[0][0]) * 0.5
     th[12:24] = z(PROFILES[0][1]) * 0.5
     return th
@@ -123,10 +142,12 @@ def fit(Fs, ys, l2, mask):
             loss -= np.log(p[y] + 1e-12)
             g += F.T @ p - F[y]
         d = (th - th0 * 0)
-        loss += 0.5 * l2 * (d[:48] @ d[:48]) + 0.5 * l2 * 0.2 * (d[55:] @ d[55:]) + 0.5 * l2 * 0.1 * (d[50:55] @ d[50:55])
+        loss += (0.5 * l2 * (d[:48] @ d[:48]) + 0.5 * l2 * 0.2 * (d[55:103] @ d[55:103])
+                 + 0.5 * l2 * 0.1 * (d[50:55] @ d[50:55]) + 0.5 * l2 * 0.1 * d[103] ** 2)
         g[:48] += l2 * d[:48]
-        g[55:] += l2 * 0.2 * d[55:]
+        g[55:103] += l2 * 0.2 * d[55:103]
         g[50:55] += l2 * 0.1 * d[50:55]
+        g[103] += l2 * 0.1 * d[103]
         return loss / len(ys), g * mask / len(ys)
 
     r = minimize(f, th0 * mask, jac=True, method="L-BFGS-B", options={"maxiter": 500})
@@ -154,10 +175,15 @@ def doubtful(meta):
     return any(p != "same" for p in prof) or q.get("key_vs_structure_dataset", "same") != "same"
 
 
-def load(path):
+def load(paths):
     X, y, names, doubt = [], [], [], []
-    for line in open(path):
+    seen = set()
+    for line in (ln for p in paths for ln in open(p)):
         d = json.loads(line)
+        song = d["file"].rsplit("/", 1)[-1].split("-")[1]
+        if song in seen:  # one render per song
+            continue
+        seen.add(song)
         meta = json.load(open(d["file"].rsplit(".", 1)[0] + ".json"))
         gt = meta["key"]
         doubt.append(doubtful(meta))
@@ -170,34 +196,46 @@ def load(path):
 
 
 MASKS = {
-    "treble": lambda D: np.r_[np.ones(24), np.zeros(24), np.ones(2), np.zeros(5), np.zeros(48)],
-    "treble+bass": lambda D: np.r_[np.ones(48), np.ones(2), np.zeros(5), np.zeros(48)],
-    "tb+profiles": lambda D: np.r_[np.ones(48), np.ones(2), np.ones(5), np.zeros(48)],
-    "tb+chords": lambda D: np.r_[np.ones(48), np.ones(2), np.zeros(5), np.ones(48)],
+    "treble": lambda D: np.r_[np.ones(24), np.zeros(24), np.ones(2), np.zeros(5), np.zeros(48), 0],
+    "treble+bass": lambda D: np.r_[np.ones(48), np.ones(2), np.zeros(5), np.zeros(48), 0],
+    "tb+profiles": lambda D: np.r_[np.ones(48), np.ones(2), np.ones(5), np.zeros(48), 0],
+    "tb+chords": lambda D: np.r_[np.ones(48), np.ones(2), np.zeros(5), np.ones(48), 0],
+    "v1": lambda D: np.r_[np.ones(48), np.ones(2), np.ones(5), np.ones(48), 0],
     "all": lambda D: np.ones(D),
 }
 
 
-def write_header(th, out):
+def write_header(models, out):
+    """models: [(C++ name, comment, theta)]; each becomes a `Weights` constant."""
     def arr(v):
         return ", ".join("%.6f" % x for x in v)
     with open(out, "w") as f:
-        f.write("// Parameters of the key ensemble. Generated by tools/train_key/train.py (do not edit by hand).\n")
+        f.write("// Parameters of the key models. Generated by tools/train_key/train.py (do not edit by hand).\n")
         f.write("#pragma once\n\nnamespace harmony::analyzers::key::model {\n\n")
         f.write("inline constexpr double kTemperature = 1.0;\n")
-        f.write("inline constexpr double kBassMix = %.3f;\n" % BASS_MIX)
-        f.write("inline constexpr double kBias[2] = {%s};\n" % arr(th[48:50]))
-        f.write("inline constexpr double kTreble[2][12] = {\n    {%s},\n    {%s}};\n" % (arr(th[0:12]), arr(th[12:24])))
-        f.write("inline constexpr double kBass[2][12] = {\n    {%s},\n    {%s}};\n" % (arr(th[24:36]), arr(th[36:48])))
-        f.write("inline constexpr double kProfileWeight[5] = {%s};\n" % arr(th[50:55]))
-        f.write("// Chord-function weights: [mode][24] = major triads on relative roots 0..11, then minor triads.\n")
-        f.write("inline constexpr double kChord[2][24] = {\n    {%s},\n    {%s}};\n" % (arr(th[55:79]), arr(th[79:103])))
-        f.write("\n}  // namespace harmony::analyzers::key::model\n")
+        f.write("inline constexpr double kBassMix = %.3f;\n\n" % BASS_MIX)
+        f.write("/// Weights shared across the 12 tonics; [mode] = 0 major, 1 minor; offsets relative to the tonic.\n")
+        f.write("struct Weights {\n")
+        f.write("    double bias[2];\n    double treble[2][12];  // on the z-scored treble chroma\n")
+        f.write("    double bass[2][12];    // on the z-scored bass chroma\n")
+        f.write("    double chord[2][24];   // chord histogram: major triads on roots 0..11, then minor triads\n")
+        f.write("    double profile[5];     // published-profile correlations (key_profiles order)\n")
+        f.write("    double chord_fn;       // the fixed chord-function estimator (chord_scores)\n};\n\n")
+        for name, comment, th in models:
+            f.write("// %s\n" % comment)
+            f.write("inline constexpr Weights %s{\n" % name)
+            f.write("    {%s},\n" % arr(th[48:50]))
+            f.write("    {{%s}, {%s}},\n" % (arr(th[0:12]), arr(th[12:24])))
+            f.write("    {{%s}, {%s}},\n" % (arr(th[24:36]), arr(th[36:48])))
+            f.write("    {{%s}, {%s}},\n" % (arr(th[55:79]), arr(th[79:103])))
+            f.write("    {%s},\n" % arr(th[50:55]))
+            f.write("    %.6f};\n\n" % th[103])
+        f.write("}  // namespace harmony::analyzers::key::model\n")
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("features")
+    ap.add_argument("features", nargs="+")
     ap.add_argument("--cv", type=int, default=5)
     ap.add_argument("--l2", type=float, default=1.0)
     ap.add_argument("--mask", default="all")
@@ -228,7 +266,12 @@ def main():
     if a.out:
         idx = np.where(keep)[0]
         th = fit([X[i] for i in idx], y[idx], a.l2, MASKS[a.mask](D) if a.mask != "scan" else np.ones(D))
-        write_header(th, a.out)
+        # The breakdown's `learned_profile` (and method=learned) is its own model without the
+        # published profiles and the chord-function estimator.
+        th_l = fit([X[i] for i in idx], y[idx], a.l2, MASKS["tb+chords"](D))
+        write_header([("kEnsemble", "The default decider (method=ensemble): every term.", th),
+                      ("kLearned", "method=learned / the breakdown's learned_profile: learned profiles and chord weights only.",
+                       th_l)], a.out)
         print("wrote", a.out)
 
 

@@ -15,7 +15,7 @@ namespace {
 using key::Pc12;
 using key::Scores24;
 
-constexpr int kVersion = 1;
+constexpr int kVersion = 2;
 
 features::Chroma::Config chroma_config() {
     return {};
@@ -107,7 +107,10 @@ KeyEvidence key_evidence(const KeyFrames& f, size_t begin, size_t end) {
     return e;
 }
 
-Scores24 learned_scores(const KeyEvidence& e) {
+namespace {
+
+/// Linear key scores of a trained weight set (see key_model.hpp).
+Scores24 linear_scores(const KeyEvidence& e, const key::model::Weights& w) {
     Scores24 out{};
     const Pc12 zt = key::zscore(e.treble);
     const Pc12 zb = key::zscore(e.bass);
@@ -115,20 +118,40 @@ Scores24 learned_scores(const KeyEvidence& e) {
     for (double v : e.chord_hist) chord_total += v;
     for (int t = 0; t < 12; ++t) {
         for (int m = 0; m < 2; ++m) {
-            double s = key::model::kBias[m];
+            double s = w.bias[m];
             for (int j = 0; j < 12; ++j) {
-                s += key::model::kTreble[m][j] * zt[static_cast<size_t>((t + j) % 12)];
-                s += key::model::kBass[m][j] * zb[static_cast<size_t>((t + j) % 12)];
-                if (chord_total > 0.0) {
-                    s += key::model::kChord[m][j] * e.chord_hist[static_cast<size_t>((t + j) % 12)] / chord_total;
-                    s += key::model::kChord[m][12 + j] * e.chord_hist[static_cast<size_t>(12 + (t + j) % 12)] /
-                         chord_total;
-                }
+                const auto r = static_cast<size_t>((t + j) % 12);
+                s += w.treble[m][j] * zt[r] + w.bass[m][j] * zb[r];
+                if (chord_total > 0.0)
+                    s += (w.chord[m][j] * e.chord_hist[r] + w.chord[m][12 + j] * e.chord_hist[12 + r]) / chord_total;
             }
             out[static_cast<size_t>(key::key_index(t, m == 1))] = s;
         }
     }
+    bool any_profile = false;
+    for (double p : w.profile) any_profile |= p != 0.0;
+    if (any_profile) {
+        Pc12 mix{};
+        const Pc12 nt = normalised(e.treble), nb = normalised(e.bass);
+        for (size_t k = 0; k < 12; ++k) mix[k] = nt[k] + key::model::kBassMix * nb[k];
+        const auto& profiles = key::key_profiles();
+        for (size_t p = 0; p < profiles.size() && p < 5; ++p) {
+            if (w.profile[p] == 0.0) continue;
+            const Scores24 c = key::correlate(profiles[p], mix);
+            for (size_t i = 0; i < 24; ++i) out[i] += w.profile[p] * c[i];
+        }
+    }
+    if (w.chord_fn != 0.0) {
+        const Scores24 fn = chord_scores(e);
+        for (size_t i = 0; i < 24; ++i) out[i] += w.chord_fn * fn[i];
+    }
     return out;
+}
+
+}  // namespace
+
+Scores24 learned_scores(const KeyEvidence& e) {
+    return linear_scores(e, key::model::kLearned);
 }
 
 Scores24 chord_scores(const KeyEvidence& e) {
@@ -157,19 +180,9 @@ Scores24 chord_scores(const KeyEvidence& e) {
 }
 
 Scores24 ensemble_scores(const KeyEvidence& e) {
-    // The trained combination: learned treble/bass profiles + chord-function weights (in
-    // learned_scores) + weighted published-profile correlations.
-    Scores24 out = learned_scores(e);
-    Pc12 mix{};
-    const Pc12 nt = normalised(e.treble), nb = normalised(e.bass);
-    for (size_t k = 0; k < 12; ++k) mix[k] = nt[k] + key::model::kBassMix * nb[k];
-    const auto& profiles = key::key_profiles();
-    for (size_t p = 0; p < profiles.size(); ++p) {
-        if (key::model::kProfileWeight[p] == 0.0) continue;
-        const Scores24 c = key::correlate(profiles[p], mix);
-        for (size_t i = 0; i < 24; ++i) out[i] += key::model::kProfileWeight[p] * c[i];
-    }
-    return out;
+    // The trained combination: learned treble/bass profiles and chord weights + weighted
+    // published-profile correlations + the fixed chord-function estimator.
+    return linear_scores(e, key::model::kEnsemble);
 }
 
 // ---------------------------------------------------------------------------------------------
