@@ -242,3 +242,45 @@ TEST(KeyAnalyzer, NoiseHasNoKey) {
     ASSERT_TRUE(r.ok);
     EXPECT_FALSE(r.key.key.has_value()) << label_of(r.key);
 }
+
+TEST(KeyAnalyzer, LearnedEstimatorFindsCadenceKeys) {
+    // method=learned (the breakdown's learned_profile) is its own trained model, not the ensemble
+    // minus its profile terms: it must stand on its own.
+    for (const char* method : {"learned", "ensemble"}) {
+        for (int minor = 0; minor < 2; ++minor) {
+            for (int pc : {0, 3, 7, 10}) {
+                std::vector<float> x;
+                render_cadence(x, 0.0, pc, minor != 0, 440.0, Timbre::kPiano, 2);
+                const auto r = analyze(x, {{"method", method}});
+                ASSERT_TRUE(r.ok);
+                ASSERT_TRUE(r.key.key.has_value()) << method;
+                EXPECT_EQ(r.key.key->label, core::make_key_name(pc, minor != 0).label) << method;
+            }
+        }
+    }
+}
+
+TEST(KeyAnalyzer, PopProgressionIsMajorNotRelativeMinor) {
+    // I-V-vi-IV (e.g. C G Am F), the commonest pop loop, with bass on the roots and a melody on
+    // chord tones: the same pitch collection as the relative minor, decided by chord function.
+    for (int pc : {0, 5, 9}) {
+        std::vector<float> x;
+        const int root = 48 + pc;
+        const int prog[4][2] = {{0, 0}, {7, 0}, {9, 1}, {5, 0}};  // offset, minor?
+        for (int rep = 0; rep < 4; ++rep)
+            for (int c = 0; c < 4; ++c) {
+                const double t = (rep * 4 + c) * 1.5;
+                const int base = root + prog[c][0] - (prog[c][0] > 6 ? 12 : 0);
+                const int third = prog[c][1] ? 3 : 4;
+                for (int n : {0, third, 7})
+                    synth::add_harmonic_note(x, kRate, t, 1.5, synth::midi_to_hz(base + 12 + n), 0.12f, 6);
+                synth::add_harmonic_note(x, kRate, t, 1.5, synth::midi_to_hz(base - 12), 0.15f, 6);
+                synth::add_harmonic_note(x, kRate, t, 1.5, synth::midi_to_hz(base + 24 + (c == 0 ? 0 : third)), 0.1f,
+                                         6);
+            }
+        const auto r = analyze(x);
+        ASSERT_TRUE(r.ok);
+        ASSERT_TRUE(r.key.key.has_value());
+        EXPECT_EQ(r.key.key->label, core::make_key_name(pc, false).label) << label_of(r.key);
+    }
+}
