@@ -47,6 +47,9 @@ public:
     virtual const AnalyzerInfo& info() const = 0;
     virtual void plan(features::FeatureCache& /*cache*/, const ParamSet& /*params*/) const {}
     virtual Result<void> analyze(AnalysisContext& ctx) const = 0;
+    /// True when the analyzer can run on segments of a long file whose results the engine merges
+    /// (pipeline/segments.hpp): its features must be mono and its parts mergeable.
+    virtual bool segmentable() const { return false; }
 };
 
 /// The one explicit list of analyzers (registry.cpp), in default run order.

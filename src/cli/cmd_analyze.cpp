@@ -23,6 +23,7 @@ struct AnalyzeOptions {
     bool compact = false;
     bool progress = false;
     bool quiet = false;
+    double segment_s = EngineOptions{}.segment_s;
     BatchCliOptions batch;  // directories, --jobs, library, tags, exports (analyze_batch.cpp)
 };
 
@@ -65,6 +66,7 @@ int run_analyze(const AnalyzeOptions& o) {
         }
         EngineOptions eo;
         eo.stop = global_stop_token();
+        eo.segment_s = o.segment_s;
         if (o.progress)
             eo.progress = [&](const Progress& p) {
                 if (tty)
@@ -117,6 +119,11 @@ void add_analyze_command(CLI::App& app, CommandList& commands) {
     sub->add_flag("--compact", o->compact, "One-line JSON");
     sub->add_flag("--progress", o->progress, "Progress on stderr");
     sub->add_flag("--quiet,-q", o->quiet, "No warnings on stderr");
+    sub->add_option("--segment", o->segment_s,
+                    "Files longer than 1.5x this many seconds are analysed in overlapping segments of this length "
+                    "(bounded memory); 0 = always analyse the whole file at once")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1e9));
     add_batch_options(sub, o->batch);
     commands.push_back({sub, [o] { return run_analyze(*o); }});
 }

@@ -2,13 +2,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <functional>
+#include <optional>
 #include <set>
 
 #include "analyzers/analyzer.hpp"
 #include "core/hash.hpp"
 #include "features/feature_cache.hpp"
 #include "io/decoder.hpp"
+#include "pipeline/segments.hpp"
 
 namespace harmony {
 
@@ -133,14 +136,58 @@ Result<std::vector<std::string>> Engine::resolve(const AnalysisRequest& request)
     return order;
 }
 
+namespace {
+
+/// One selected analyzer with its effective parameters and accumulated run time.
+struct Planned {
+    const analyzers::Analyzer* analyzer = nullptr;
+    analyzers::ParamSet params;
+    bool segmented = false;  // runs once per segment on long files (see pipeline/segments.hpp)
+    double elapsed_s = 0.0;
+};
+
+/// Keeps the last `capacity` mono samples, to replay the overlap into the next segment.
+class TailBuffer {
+public:
+    explicit TailBuffer(size_t capacity) : capacity_(capacity) {}
+    void push(std::span<const float> x) {
+        if (capacity_ == 0) return;
+        if (buf_.empty()) buf_.assign(capacity_, 0.0f);  // allocated only when a file gets that long
+        for (float v : x) {
+            buf_[head_] = v;
+            head_ = (head_ + 1) % buf_.size();
+        }
+        size_ = std::min(buf_.size(), size_ + x.size());
+    }
+    /// Calls f with the stored samples, oldest first (at most two spans).
+    template <class F>
+    void replay(F&& f) const {
+        if (size_ == 0) return;
+        const size_t start = (head_ + buf_.size() - size_) % buf_.size();
+        if (start + size_ <= buf_.size()) {
+            f(std::span<const float>(buf_.data() + start, size_));
+        } else {
+            f(std::span<const float>(buf_.data() + start, buf_.size() - start));
+            f(std::span<const float>(buf_.data(), size_ - (buf_.size() - start)));
+        }
+    }
+    size_t size() const { return size_; }
+
+private:
+    size_t capacity_;
+    std::vector<float> buf_;
+    size_t head_ = 0, size_ = 0;
+};
+
+}  // namespace
+
 Result<SongMap> Engine::analyze_file(const std::string& path, const AnalysisRequest& request) {
     const auto t0 = Clock::now();
     auto order = resolve(request);
     if (!order) return order.error();
 
     // Effective parameters per analyzer.
-    std::vector<const analyzers::Analyzer*> selected;
-    std::vector<analyzers::ParamSet> params;
+    std::vector<Planned> plan;
     for (const auto& id : order.value()) {
         const auto* a = analyzers::find_analyzer(id);
         std::map<std::string, std::string> overrides;
@@ -148,23 +195,127 @@ Result<SongMap> Engine::analyze_file(const std::string& path, const AnalysisRequ
             if (key.rfind(id + ".", 0) == 0) overrides[key.substr(id.size() + 1)] = value;
         auto p = analyzers::resolve_params(a->info(), overrides);
         if (!p) return p.error();
-        selected.push_back(a);
-        params.push_back(std::move(p.value()));
+        plan.push_back({a, std::move(p.value()), false, 0.0});
     }
 
+    // Segmentable analyzers (whose dependencies are segmentable too) get their own feature cache,
+    // which is analysed and replaced every segment_s seconds on long files; the others (loudness:
+    // whole-file statistics) stream through one cache for the whole file.
     const int rate = impl_->options.analysis_rate_hz;
-    features::FeatureCache cache(rate);
-    for (size_t i = 0; i < selected.size(); ++i) selected[i]->plan(cache, params[i]);
+    const double segment_s = impl_->options.segment_s;
+    const double overlap_s = std::clamp(impl_->options.segment_overlap_s, 0.0, 0.5 * segment_s);
+    std::set<std::string> segmented_ids;
+    if (segment_s > 0.0)
+        for (auto& p : plan) {
+            bool ok = p.analyzer->segmentable();
+            for (const auto& dep : p.analyzer->info().depends_on) ok = ok && segmented_ids.count(dep) > 0;
+            p.segmented = ok;
+            if (ok) segmented_ids.insert(p.analyzer->info().id);
+        }
+    auto make_segment_cache = [&] {
+        auto c = std::make_unique<features::FeatureCache>(rate);
+        for (const auto& p : plan)
+            if (p.segmented) p.analyzer->plan(*c, p.params);
+        return c;
+    };
+    auto seg_cache = make_segment_cache();
+    if (seg_cache->needs_native()) {  // native-rate features cannot be replayed: no segmenting
+        for (auto& p : plan) p.segmented = false;
+        segmented_ids.clear();
+        seg_cache = make_segment_cache();
+    }
+    features::FeatureCache whole(rate);
+    for (const auto& p : plan)
+        if (!p.segmented) p.analyzer->plan(whole, p.params);
 
     ThrottledProgress progress(impl_->options.progress);
     progress.report("decode", 0.0, true);
+
+    // Runs the analyzers of one group on a cache into `song`. Only cancellation is an error: an
+    // analyzer that fails is recorded in the warnings and the others go on.
+    auto run_group = [&](bool segmented, features::FeatureCache& cache, SongMap& song,
+                         const std::function<void(const std::string&, double)>& report) -> Result<void> {
+        size_t k = 0, count = 0;
+        for (const auto& p : plan) count += p.segmented == segmented ? 1 : 0;
+        for (auto& p : plan) {
+            if (p.segmented != segmented) continue;
+            if (impl_->options.stop.stop_requested()) return make_error(ErrorCode::kCancelled, "cancelled");
+            const auto& info = p.analyzer->info();
+            const double base = static_cast<double>(k) / static_cast<double>(count), per = 1.0 / count;
+            ++k;
+            report(info.id, base);
+            analyzers::AnalysisContext ctx{cache, p.params, song, impl_->options.stop,
+                                           [&](double f) { report(info.id, base + per * std::clamp(f, 0.0, 1.0)); }};
+            const auto ta = Clock::now();
+            auto r = p.analyzer->analyze(ctx);
+            const double dt = seconds_since(ta);
+            p.elapsed_s += dt;
+            if (!r) {
+                if (r.error().code == ErrorCode::kCancelled) return r.error();
+                // One analyzer failing never loses the others' results: keep going, record why.
+                song.audio.warnings.push_back(info.id + " failed: " + r.error().message);
+                continue;
+            }
+            Provenance prov{info.id, info.version, p.params.values(), dt};
+            for (const auto& part : info.produces) set_provenance(song, part, prov);
+        }
+        return {};
+    };
+
     SongMap song;
     io::SourceInfo source;
+    std::vector<pipeline::SegmentResult> segments;
+    std::optional<Error> segment_error;
+    const auto seg_len = static_cast<std::int64_t>(std::llround(segment_s * rate));
+    const auto overlap_len = static_cast<std::int64_t>(std::llround(overlap_s * rate));
+    TailBuffer tail(segment_s > 0.0 && !segmented_ids.empty() ? static_cast<size_t>(overlap_len) : 0);
+    std::int64_t fed = 0, seg_start = 0;  // mono samples streamed so far; first sample of the segment
+    auto finish_segment = [&](bool last) {
+        seg_cache->finish();
+        pipeline::SegmentResult s;
+        s.start_s = static_cast<double>(seg_start) / rate;
+        s.end_s = static_cast<double>(fed) / rate;
+        s.keep_from_s = segments.empty() ? 0.0 : segments.back().keep_to_s;
+        s.keep_to_s = last ? s.end_s + 1.0 : s.end_s - 0.5 * overlap_s;
+        auto r = run_group(true, *seg_cache, s.map, [](const std::string&, double) {});
+        if (!r) {
+            segment_error = r.error();
+            return;
+        }
+        pipeline::shift_times(s.map, s.start_s);
+        for (const auto& w : s.map.audio.warnings)
+            if (std::find(song.audio.warnings.begin(), song.audio.warnings.end(), w) == song.audio.warnings.end())
+                song.audio.warnings.push_back(w);
+        s.map.audio.warnings.clear();
+        segments.push_back(std::move(s));
+    };
+    auto maybe_cut = [&] {
+        if (segmented_ids.empty() || segment_s <= 0.0 || segment_error) return;
+        const std::int64_t len = fed - seg_start;
+        if (len < seg_len) return;
+        // Do not leave a short tail: when the header says less than half a segment remains, the
+        // current segment runs to the end (up to 1.5 segments).
+        const double remaining = source.duration_estimate_s - static_cast<double>(fed) / rate;
+        if (source.duration_estimate_s > 0 && remaining < 0.5 * segment_s && len < seg_len + seg_len / 2) return;
+        finish_segment(false);
+        seg_cache = make_segment_cache();
+        seg_start = fed - static_cast<std::int64_t>(tail.size());
+        tail.replay([&](std::span<const float> x) { seg_cache->on_mono(x); });
+    };
+
     io::DecodeCallbacks cb;
-    const bool native = cache.needs_native();
     cb.on_open = [&](const io::SourceInfo& s) { source = s; };
-    if (native) cb.on_native = [&](std::span<const float> x, int ch, int r) { cache.on_native(x, ch, r); };
-    cb.on_mono = [&](std::span<const float> x) { cache.on_mono(x); };
+    if (whole.needs_native())
+        cb.on_native = [&](std::span<const float> x, int ch, int r) { whole.on_native(x, ch, r); };
+    cb.on_mono = [&](std::span<const float> x) {
+        whole.on_mono(x);
+        seg_cache->on_mono(x);
+        // The overlap replayed into the next segment: only the last overlap_len samples before a
+        // cut are needed, and a cut never comes before seg_len samples.
+        if (fed + static_cast<std::int64_t>(x.size()) - seg_start > seg_len - overlap_len) tail.push(x);
+        fed += static_cast<std::int64_t>(x.size());
+        maybe_cut();
+    };
     cb.on_position = [&](double s) {
         if (source.duration_estimate_s > 0)
             progress.report("decode", kDecodeShare * std::min(1.0, s / source.duration_estimate_s));
@@ -174,7 +325,8 @@ Result<SongMap> Engine::analyze_file(const std::string& path, const AnalysisRequ
     dopt.stop = impl_->options.stop;
     auto stats = io::decode_file(path, dopt, cb);
     if (!stats) return stats.error();
-    cache.finish();
+    if (segment_error) return *segment_error;
+    whole.finish();
 
     auto hash = core::hash_file(path);
     if (!hash) return hash.error();
@@ -190,28 +342,33 @@ Result<SongMap> Engine::analyze_file(const std::string& path, const AnalysisRequ
     a.content_hash = hash.value();
     a.analysis_rate_hz = rate;
     a.truncated = stats->truncated;
-    a.warnings = stats->warnings;
+    a.warnings.insert(a.warnings.begin(), stats->warnings.begin(), stats->warnings.end());
 
-    const double per = selected.empty() ? 0.0 : (1.0 - kDecodeShare) / static_cast<double>(selected.size());
-    for (size_t i = 0; i < selected.size(); ++i) {
-        if (impl_->options.stop.stop_requested()) return make_error(ErrorCode::kCancelled, "cancelled");
-        const auto& info = selected[i]->info();
-        const double base = kDecodeShare + per * static_cast<double>(i);
-        progress.report(info.id, base, true);
-        analyzers::AnalysisContext ctx{cache, params[i], song, impl_->options.stop, [&](double f) {
-                                           progress.report(info.id, base + per * std::clamp(f, 0.0, 1.0));
-                                       }};
-        const auto ta = Clock::now();
-        auto r = selected[i]->analyze(ctx);
-        if (!r) {
-            if (r.error().code == ErrorCode::kCancelled) return r.error();
-            // One analyzer failing never loses the others' results: keep going, record why.
-            song.audio.warnings.push_back(info.id + " failed: " + r.error().message);
-            continue;
+    // Analyzers after decoding: the segmented group (the last segment, or the whole file when it
+    // was never cut), then the whole-file group.
+    const size_t n_seg = segmented_ids.size(), n_all = plan.size();
+    const double per = n_all == 0 ? 0.0 : (1.0 - kDecodeShare) / static_cast<double>(n_all);
+    auto report_in = [&](double base_share, double share) {
+        return [&, base_share, share](const std::string& id, double f) {
+            progress.report(id, kDecodeShare + base_share + share * std::clamp(f, 0.0, 1.0), f == 0.0);
+        };
+    };
+    if (!segmented_ids.empty()) {
+        if (segments.empty()) {
+            seg_cache->finish();
+            if (auto r = run_group(true, *seg_cache, song, report_in(0.0, per * n_seg)); !r) return r.error();
+        } else {
+            finish_segment(true);
+            if (segment_error) return *segment_error;
+            pipeline::merge_segments(segments, segment_s, overlap_s, song);
+            for (const auto& p : plan) {
+                if (!p.segmented) continue;
+                Provenance prov{p.analyzer->info().id, p.analyzer->info().version, p.params.values(), p.elapsed_s};
+                for (const auto& part : p.analyzer->info().produces) set_provenance(song, part, prov);
+            }
         }
-        Provenance prov{info.id, info.version, params[i].values(), seconds_since(ta)};
-        for (const auto& part : info.produces) set_provenance(song, part, prov);
     }
+    if (auto r = run_group(false, whole, song, report_in(per * n_seg, per * (n_all - n_seg))); !r) return r.error();
     song.elapsed_s = seconds_since(t0);
     progress.report("done", 1.0, true);
     return song;

@@ -42,6 +42,7 @@ public:
     const AnalyzerInfo& info() const override;
     void plan(features::FeatureCache& cache, const ParamSet& params) const override;
     Result<void> analyze(AnalysisContext& ctx) const override;
+    bool segmentable() const override { return true; }
 };
 
 }  // namespace harmony::analyzers

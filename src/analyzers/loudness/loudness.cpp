@@ -10,6 +10,7 @@ extern "C" {
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -66,17 +67,81 @@ private:
     double peak_ = 0.0;
 };
 
+// Loudness values on a fine grid (0.01 LU from -70 to +30 LUFS), each bin holding the count and
+// the summed energy of the values that fell in it: the gated means of BS.1770 and the percentiles
+// of EBU Tech 3342 come out to within 0.01 LU in constant memory, however long the file.
+class LevelHistogram {
+public:
+    static constexpr double kMin = -70.0, kMax = 30.0, kStep = 0.01;
+    LevelHistogram() : count_(bins()), energy_(bins()) {}
+    void add(double lufs) {
+        if (!std::isfinite(lufs) || lufs < kMin) return;  // the absolute gate
+        const auto b = std::min(bins() - 1, static_cast<size_t>((lufs - kMin) / kStep));
+        ++count_[b];
+        energy_[b] += energy(lufs);
+    }
+    /// BS.1770 gated loudness: absolute gate -70 LUFS, relative gate `relative_lu` below the mean.
+    double gated_mean(double relative_lu) const {
+        const double gate = relative_gate(relative_lu);
+        double e = 0.0, n = 0.0;
+        for (size_t b = first_bin(gate); b < bins(); ++b) {
+            e += energy_[b];
+            n += static_cast<double>(count_[b]);
+        }
+        return n > 0 ? loudness(e / n) : -std::numeric_limits<double>::infinity();
+    }
+    /// EBU Tech 3342 loudness range: relative gate 20 LU, 95th minus 10th percentile (ffmpeg's
+    /// rank rule: the value of rank round(p * n)).
+    double range() const {
+        const size_t from = first_bin(relative_gate(20.0));
+        double n = 0.0;
+        for (size_t b = from; b < bins(); ++b) n += static_cast<double>(count_[b]);
+        if (n <= 0) return 0.0;
+        auto at_rank = [&](double p) {
+            const double rank = std::max(1.0, std::floor(p * n + 0.5));
+            double c = 0.0;
+            for (size_t b = from; b < bins(); ++b) {
+                c += static_cast<double>(count_[b]);
+                if (c >= rank) return centre(b);
+            }
+            return centre(bins() - 1);
+        };
+        return at_rank(0.95) - at_rank(0.10);
+    }
+
+private:
+    static size_t bins() { return static_cast<size_t>((kMax - kMin) / kStep); }
+    static double energy(double lufs) { return std::pow(10.0, (lufs + 0.691) / 10.0); }
+    static double loudness(double e) { return 10.0 * std::log10(e) - 0.691; }
+    static double centre(size_t b) { return kMin + (static_cast<double>(b) + 0.5) * kStep; }
+    double relative_gate(double relative_lu) const {
+        double e = 0.0, n = 0.0;
+        for (size_t b = 0; b < bins(); ++b) {
+            e += energy_[b];
+            n += static_cast<double>(count_[b]);
+        }
+        return n > 0 ? loudness(e / n) - relative_lu : kMax;
+    }
+    static size_t first_bin(double gate) {
+        if (gate <= kMin) return 0;
+        return std::min(bins(), static_cast<size_t>(std::ceil((gate - kMin) / kStep - 1e-9)));
+    }
+    std::vector<std::uint64_t> count_;
+    std::vector<double> energy_;
+};
+
 struct LoudnessMeter::Impl {
     ebur128_state* state = nullptr;
     std::vector<ebur128_state*> retired;  // meters of earlier segments (rate/channel changes)
     int channels = 0;
     int rate = 0;
-    size_t block = 0;    // 100 ms in frames: momentary/short-term are read at this rate
+    size_t block = 0;    // 100 ms in frames (libebur128's rounding): the gating-block hop
     size_t pending = 0;  // frames since the last read
     size_t blocks = 0;   // 100 ms blocks read in this segment
     double max_momentary = -std::numeric_limits<double>::infinity();
     double max_short_term = -std::numeric_limits<double>::infinity();
-    std::vector<double> short_term;  // every 100 ms once 3 s were seen (LRA, as ffmpeg computes it)
+    LevelHistogram gating_blocks;  // 400 ms blocks every 100 ms (integrated loudness)
+    LevelHistogram short_term;     // 3 s values every 100 ms once 3 s were seen (LRA, as ffmpeg)
     TruePeak true_peak;
     bool any = false;
 
@@ -86,11 +151,13 @@ struct LoudnessMeter::Impl {
     }
     void open(int ch, int r) {
         if (state) retired.push_back(state);
+        // No EBUR128_MODE_I: libebur128 would keep every gating block (memory growing with the
+        // length); the histograms above hold what the integrated loudness and the range need.
         state = ebur128_init(static_cast<unsigned>(ch), static_cast<unsigned long>(r),
-                             EBUR128_MODE_I | EBUR128_MODE_SAMPLE_PEAK | EBUR128_MODE_M | EBUR128_MODE_S);
+                             EBUR128_MODE_SAMPLE_PEAK | EBUR128_MODE_M | EBUR128_MODE_S);
         channels = ch;
         rate = r;
-        block = static_cast<size_t>(std::max(1, r / 10));
+        block = static_cast<size_t>(std::max(1, (r + 5) / 10));
         pending = 0;
         blocks = 0;
         true_peak.open(ch, r);
@@ -98,37 +165,14 @@ struct LoudnessMeter::Impl {
     void read_window() {
         double m = 0.0, s = 0.0;
         ++blocks;
-        if (ebur128_loudness_momentary(state, &m) == EBUR128_SUCCESS && std::isfinite(m))
+        if (ebur128_loudness_momentary(state, &m) == EBUR128_SUCCESS && std::isfinite(m)) {
             max_momentary = std::max(max_momentary, m);
+            if (blocks >= 4) gating_blocks.add(m);  // a full 400 ms block
+        }
         if (ebur128_loudness_shortterm(state, &s) == EBUR128_SUCCESS && std::isfinite(s)) {
             max_short_term = std::max(max_short_term, s);
-            if (blocks >= 30) short_term.push_back(s);
+            if (blocks >= 30) short_term.add(s);
         }
-    }
-    // EBU Tech 3342 loudness range over the 10 Hz short-term values: absolute gate -70 LUFS,
-    // relative gate 20 LU below their power mean, then the 10th to 95th percentile (ffmpeg's
-    // rank rule: the value of rank round(p * n)).
-    double loudness_range() const {
-        std::vector<double> kept;
-        double power = 0.0;
-        for (double l : short_term)
-            if (l >= -70.0) {
-                kept.push_back(l);
-                power += std::pow(10.0, (l + 0.691) / 10.0);
-            }
-        if (kept.empty()) return 0.0;
-        const double gate = 10.0 * std::log10(power / static_cast<double>(kept.size())) - 0.691 - 20.0;
-        std::vector<double> v;
-        for (double l : kept)
-            if (l >= gate) v.push_back(l);
-        if (v.empty()) return 0.0;
-        std::sort(v.begin(), v.end());
-        const double n = static_cast<double>(v.size());
-        auto at_rank = [&](double p) {
-            const auto rank = static_cast<size_t>(std::floor(p * n + 0.5));
-            return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
-        };
-        return at_rank(0.95) - at_rank(0.10);
     }
 };
 
@@ -163,9 +207,8 @@ bool LoudnessMeter::result(Loudness& out) const {
     if (!m.any || !m.state) return false;
     std::vector<ebur128_state*> all = m.retired;
     all.push_back(m.state);
-    double integrated = 0.0;
-    ebur128_loudness_global_multiple(all.data(), all.size(), &integrated);
-    const double range = m.loudness_range();
+    const double integrated = m.gating_blocks.gated_mean(10.0);
+    const double range = m.short_term.range();
     const double true_peak = m.true_peak.peak();
     double sample_peak = 0.0;
     for (auto* s : all) {
@@ -190,7 +233,7 @@ bool LoudnessMeter::result(Loudness& out) const {
 
 const AnalyzerInfo& LoudnessAnalyzer::info() const {
     static const AnalyzerInfo info{"loudness",
-                                   2,
+                                   3,
                                    "EBU R128 integrated loudness, loudness range, true peak, max momentary/short-term, "
                                    "ReplayGain 2.0 (libebur128)",
                                    {},
