@@ -34,9 +34,10 @@ struct EngineOptions {
     int analysis_rate_hz = 22050;
     ProgressCallback progress;  // throttled to ~60 ms, always ends with fraction 1
     std::stop_token stop;       // cancellation
-    /// Long files: tempo, beats and key are analysed in segments of this length (seconds),
-    /// overlapping by segment_overlap_s, and merged, so memory stays bounded on files of any
-    /// length. Files up to 1.5 segments long are analysed whole. 0 disables segmenting.
+    /// Long files: tempo, beats and key are analysed in equal segments of at most this length
+    /// (seconds; the header's duration decides the cut), overlapping by segment_overlap_s, and
+    /// merged, so memory stays bounded on files of any length. Files up to 1.5 segments long are
+    /// analysed whole. 0 disables segmenting.
     double segment_s = 300.0;
     double segment_overlap_s = 20.0;
 };

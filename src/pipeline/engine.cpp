@@ -266,7 +266,9 @@ Result<SongMap> Engine::analyze_file(const std::string& path, const AnalysisRequ
     io::SourceInfo source;
     std::vector<pipeline::SegmentResult> segments;
     std::optional<Error> segment_error;
-    const auto seg_len = static_cast<std::int64_t>(std::llround(segment_s * rate));
+    // Segment length in samples. When the header gives the duration, the file is cut into equal
+    // segments of at most segment_s, so none is longer than a segment (see on_open below).
+    auto seg_len = static_cast<std::int64_t>(std::llround(segment_s * rate));
     const auto overlap_len = static_cast<std::int64_t>(std::llround(overlap_s * rate));
     TailBuffer tail(segment_s > 0.0 && !segmented_ids.empty() ? static_cast<size_t>(overlap_len) : 0);
     std::int64_t fed = 0, seg_start = 0;  // mono samples streamed so far; first sample of the segment
@@ -296,7 +298,9 @@ Result<SongMap> Engine::analyze_file(const std::string& path, const AnalysisRequ
         // Do not leave a short tail: when the header says less than half a segment remains, the
         // current segment runs to the end (up to 1.5 segments).
         const double remaining = source.duration_estimate_s - static_cast<double>(fed) / rate;
-        if (source.duration_estimate_s > 0 && remaining < 0.5 * segment_s && len < seg_len + seg_len / 2) return;
+        if (source.duration_estimate_s > 0 && remaining < 0.5 * static_cast<double>(seg_len) / rate &&
+            len < seg_len + seg_len / 2)
+            return;
         finish_segment(false);
         seg_cache = make_segment_cache();
         seg_start = fed - static_cast<std::int64_t>(tail.size());
@@ -304,7 +308,14 @@ Result<SongMap> Engine::analyze_file(const std::string& path, const AnalysisRequ
     };
 
     io::DecodeCallbacks cb;
-    cb.on_open = [&](const io::SourceInfo& s) { source = s; };
+    cb.on_open = [&](const io::SourceInfo& s) {
+        source = s;
+        const double d = s.duration_estimate_s;
+        if (segment_s > 0.0 && d > 1.5 * segment_s && segment_s > overlap_s) {
+            const double n = std::ceil((d - overlap_s) / (segment_s - overlap_s));
+            seg_len = static_cast<std::int64_t>(std::llround((d + (n - 1.0) * overlap_s) / n * rate));
+        }
+    };
     if (whole.needs_native())
         cb.on_native = [&](std::span<const float> x, int ch, int r) { whole.on_native(x, ch, r); };
     cb.on_mono = [&](std::span<const float> x) {

@@ -1,0 +1,112 @@
+// Long files (label: slow). A 40-minute file must be analysed in the memory a short song needs:
+// the engine cuts it into segments (src/pipeline/segments.hpp). Each analysis runs in a forked
+// child so its peak RSS (wait4's ru_maxrss) is its own; the whole-file analysis of the same long
+// file is measured too, to show the test can tell the difference.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+
+#include "dsp/synth.hpp"
+#include "harmony/engine.hpp"
+#include "support/test_support.hpp"
+
+using namespace harmony;
+
+namespace {
+
+/// A 16-bit mono WAV made of `repeats` copies of x (written in a stream, never held whole).
+void write_looped_wav(const std::string& path, const std::vector<float>& x, int rate, int repeats) {
+    std::vector<std::int16_t> pcm(x.size());
+    for (size_t i = 0; i < x.size(); ++i)
+        pcm[i] = static_cast<std::int16_t>(std::lround(std::clamp(x[i], -1.0f, 1.0f) * 32767.0f));
+    const auto data_bytes = static_cast<std::uint32_t>(pcm.size() * 2 * static_cast<size_t>(repeats));
+    std::ofstream f(path, std::ios::binary);
+    auto u32 = [&](std::uint32_t v) { f.write(reinterpret_cast<const char*>(&v), 4); };
+    auto u16 = [&](std::uint16_t v) { f.write(reinterpret_cast<const char*>(&v), 2); };
+    f.write("RIFF", 4);
+    u32(36 + data_bytes);
+    f.write("WAVEfmt ", 8);
+    u32(16);
+    u16(1);
+    u16(1);
+    u32(static_cast<std::uint32_t>(rate));
+    u32(static_cast<std::uint32_t>(rate * 2));
+    u16(2);
+    u16(16);
+    f.write("data", 4);
+    u32(data_bytes);
+    for (int r = 0; r < repeats; ++r)
+        f.write(reinterpret_cast<const char*>(pcm.data()), static_cast<std::streamsize>(pcm.size() * 2));
+    ASSERT_TRUE(f.good());
+}
+
+struct ChildRun {
+    long peak_kb = 0;
+    int exit_code = -1;
+};
+
+/// Runs f in a forked child; its exit code and peak resident set size.
+ChildRun in_child(const std::function<int()>& f) {
+    std::fflush(nullptr);
+    const pid_t pid = fork();
+    if (pid == 0) _exit(f());
+    ChildRun r;
+    int status = 0;
+    rusage ru{};
+    if (pid > 0 && wait4(pid, &status, 0, &ru) == pid) {
+        r.peak_kb = ru.ru_maxrss;
+        r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    return r;
+}
+
+ChildRun analyse(const std::string& path, double segment_s) {
+    return in_child([&] {
+        EngineOptions o;
+        o.segment_s = segment_s;
+        Engine engine(o);
+        auto map = engine.analyze_file(path);
+        if (!map || !map->tempo || !map->tempo->bpm || !map->key || !map->key->key || !map->loudness) return 2;
+        if (std::abs(*map->tempo->bpm - 120.0) > 0.12) return 3;
+        auto json = to_json(*map, -1);
+        return json ? 0 : 4;
+    });
+}
+
+}  // namespace
+
+TEST(LongFile, FortyMinutesNeedNoMoreMemoryThanAShortSong) {
+    test::TempDir dir;
+    const int rate = 22050;
+    {
+        dsp::synth::RhythmSpec spec;  // drums, bass and a chord per bar; 120 beats in 60 s loop seamlessly
+        spec.bpm = 120.0;
+        spec.seconds = 60.0;
+        spec.rate_hz = rate;
+        const auto loop = dsp::synth::make_rhythm_track(spec);
+        write_looped_wav(dir.file("short.wav"), loop.samples, rate, 4);  // 4 min
+        write_looped_wav(dir.file("long.wav"), loop.samples, rate, 40);  // 40 min
+    }
+    const double segment_s = EngineOptions{}.segment_s;
+    const ChildRun short_run = analyse(dir.file("short.wav"), segment_s);
+    const ChildRun long_run = analyse(dir.file("long.wav"), segment_s);
+    const ChildRun long_whole = analyse(dir.file("long.wav"), 0.0);
+    std::printf("[ memory ] peak RSS: 4 min %ld MB, 40 min segmented %ld MB, 40 min whole %ld MB\n",
+                short_run.peak_kb / 1024, long_run.peak_kb / 1024, long_whole.peak_kb / 1024);
+    ASSERT_EQ(short_run.exit_code, 0);
+    ASSERT_EQ(long_run.exit_code, 0);
+    ASSERT_EQ(long_whole.exit_code, 0);
+    // Segments are at most 7.5 minutes long (1.5 x 5 min), so the long file's analysis may need a
+    // little more than a 4-minute song's, never more than that plus a fixed margin (12 MB).
+    EXPECT_LE(long_run.peak_kb, short_run.peak_kb + 12 * 1024);
+    // Without segments the same file needs clearly more: the measurement sees the difference.
+    EXPECT_GT(long_whole.peak_kb, long_run.peak_kb + 12 * 1024);
+}
