@@ -106,9 +106,10 @@ DemoTrack make_demo_track(double seconds, double bpm, int rate_hz) {
     d.samples.assign(static_cast<size_t>(seconds * rate_hz), 0.0f);
     std::uint32_t rng = 0x12345678u;
     const double beat = 60.0 / bpm;
-    // A minor: i (Am) - VI (F) - III (C) - VII (G), one chord per bar. MIDI roots.
-    const int roots[4] = {57, 53, 48, 55};
-    const bool minor_chord[4] = {true, false, false, false};
+    // A minor: i (Am) - iv (Dm) - V (E, with the leading tone G#) - i (Am), one chord per bar.
+    // (Am-F-C-G, the earlier loop, is just as much vi-IV-I-V in C major.) MIDI roots.
+    const int roots[4] = {57, 50, 52, 57};
+    const bool minor_chord[4] = {true, true, false, true};
     const int bars = static_cast<int>(seconds / (4 * beat));
     for (int bar = 0; bar < bars; ++bar) {
         const double t0 = bar * 4 * beat;

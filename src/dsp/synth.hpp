@@ -31,7 +31,7 @@ struct DemoTrack {
     bool minor = true;
 };
 
-/// A 4/4 pop loop: drums, bass and chords (i-VI-III-VII in the given key) at `bpm`.
+/// A 4/4 loop in A minor: drums, bass and chords (i-iv-V-i, one per bar) at `bpm`.
 DemoTrack make_demo_track(double seconds = 30.0, double bpm = 120.0, int rate_hz = 44100);
 
 /// A metered rhythm track with exact ground truth: drums (kick on the downbeat, snare on the

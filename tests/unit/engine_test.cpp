@@ -112,3 +112,19 @@ TEST(Engine, SameContentSameHashWhateverTheName) {
     ASSERT_TRUE(a.ok() && b.ok());
     EXPECT_EQ(a->audio.content_hash, b->audio.content_hash);
 }
+
+TEST(Engine, DemoTrackIsFoundAtItsTempoMeterAndKey) {
+    // The quick start analyses this track: its Song Map must be right.
+    test::TempDir dir;
+    const std::string path = write_demo(dir, 30.0);
+    Engine engine;
+    auto map = engine.analyze_file(path);
+    ASSERT_TRUE(map.ok()) << map.error().message;
+    ASSERT_TRUE(map->tempo && map->tempo->bpm);
+    EXPECT_NEAR(*map->tempo->bpm, 120.0, 0.6);
+    ASSERT_TRUE(map->meter);
+    EXPECT_EQ(map->meter->label, "4/4");
+    ASSERT_TRUE(map->key && map->key->key);
+    EXPECT_EQ(map->key->key->label, "A minor");
+    EXPECT_EQ(map->key->key->camelot, "8A");
+}
