@@ -102,6 +102,32 @@ Result<std::unique_ptr<server::JobStore>> open_store(const std::string& db, cons
     return make_error(ErrorCode::kInvalidArgument, "--db takes postgresql://... or sqlite:PATH");
 }
 
+/// Opens the job store, creates the service (serve and worker share every option) and starts it.
+/// Prints the error and returns nullptr when either fails.
+std::unique_ptr<server::Service> start_service(const ServeArgs& a, int workers, std::int64_t retention_ms,
+                                               const char* who) {
+    auto store = open_store(a.db, a.data_dir);
+    if (!store) {
+        print_error(store.error());
+        return nullptr;
+    }
+    server::ServiceOptions so;
+    so.data_dir = a.data_dir;
+    so.workers = workers;
+    so.max_attempts = a.max_attempts;
+    so.lease_ms = static_cast<std::int64_t>(a.lease_s * 1000);
+    so.retention_ms = retention_ms;
+    so.debug_job_delay_ms = a.debug_job_delay_ms;
+    so.log = stderr_sink(a.quiet, who);
+    auto svc = server::Service::create(std::move(*store), so);
+    if (!svc) {
+        print_error(svc.error());
+        return nullptr;
+    }
+    (*svc)->start();
+    return std::move(*svc);
+}
+
 int run_serve(ServeArgs a) {
     if (a.data_dir.empty()) a.data_dir = default_data_dir();
     if (a.token.empty())
@@ -124,28 +150,12 @@ int run_serve(ServeArgs a) {
     }
     std::error_code ec;
     std::filesystem::create_directories(a.data_dir, ec);
-    auto store = open_store(a.db, a.data_dir);
-    if (!store) {
-        print_error(store.error());
-        return kExitOutputError;
-    }
-    server::ServiceOptions so;
-    so.data_dir = a.data_dir;
-    so.workers = a.jobs >= 0
-                     ? a.jobs
-                     : (is_postgres(a.db) ? 0 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
-    so.max_attempts = a.max_attempts;
-    so.lease_ms = static_cast<std::int64_t>(a.lease_s * 1000);
-    so.retention_ms = *retention;
-    so.debug_job_delay_ms = a.debug_job_delay_ms;
-    so.log = stderr_sink(a.quiet, "serve");
-    auto svc = server::Service::create(std::move(*store), so);
-    if (!svc) {
-        print_error(svc.error());
-        return kExitOutputError;
-    }
-    (*svc)->start();
-    server::http::Router router(**svc, {a.file_root});
+    const int workers =
+        a.jobs >= 0 ? a.jobs
+                    : (is_postgres(a.db) ? 0 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    auto svc = start_service(a, workers, *retention, "serve");
+    if (!svc) return kExitOutputError;
+    server::http::Router router(*svc, {a.file_root});
     server::http::HttpServerOptions ho;
     ho.bind_address = a.bind;
     ho.port = a.port;
@@ -154,23 +164,23 @@ int run_serve(ServeArgs a) {
     ho.max_upload_bytes = *max_upload;
     ho.max_request_bytes = *max_request;
     ho.max_connections = a.max_connections;
-    ho.log = so.log;
+    ho.log = stderr_sink(a.quiet, "serve");
     server::http::HttpServer http(router, ho);
     auto port = http.listen();
     if (!port) {
         print_error(port.error());
-        (*svc)->stop();
+        svc->stop();
         return kExitOutputError;
     }
     std::fprintf(stderr, "harmony serve: listening on http://%s:%d (store %s, %d worker thread(s), data %s)\n",
-                 a.bind.c_str(), *port, std::string((*svc)->store_kind()).c_str(), so.workers, a.data_dir.c_str());
+                 a.bind.c_str(), *port, std::string(svc->store_kind()).c_str(), workers, a.data_dir.c_str());
     if (!a.port_file.empty())
         if (auto r = write_text_file(a.port_file, std::to_string(*port) + "\n"); !r) {
             print_error(r.error());
             return kExitOutputError;
         }
     http.run(global_stop_token());
-    (*svc)->stop();
+    svc->stop();
     return kExitOk;
 }
 
@@ -186,27 +196,12 @@ int run_worker(ServeArgs a) {
         std::fprintf(stderr, "harmony: error: bad --retention [usage]\n");
         return kExitUsage;
     }
-    auto store = open_store(a.db, a.data_dir);
-    if (!store) {
-        print_error(store.error());
-        return kExitOutputError;
-    }
-    server::ServiceOptions so;
-    so.data_dir = a.data_dir;
-    so.workers = a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    so.lease_ms = static_cast<std::int64_t>(a.lease_s * 1000);
-    so.retention_ms = *retention;
-    so.debug_job_delay_ms = a.debug_job_delay_ms;
-    so.log = stderr_sink(a.quiet, "worker");
-    auto svc = server::Service::create(std::move(*store), so);
-    if (!svc) {
-        print_error(svc.error());
-        return kExitOutputError;
-    }
-    (*svc)->start();
-    std::fprintf(stderr, "harmony worker: %d thread(s) taking jobs from PostgreSQL\n", so.workers);
+    const int workers = a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    auto svc = start_service(a, workers, *retention, "worker");
+    if (!svc) return kExitOutputError;
+    std::fprintf(stderr, "harmony worker: %d thread(s) taking jobs from PostgreSQL\n", workers);
     while (!global_stop_token().stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    (*svc)->stop();
+    svc->stop();
     std::error_code ec;
     std::filesystem::remove_all(a.data_dir, ec);
     return kExitOk;
