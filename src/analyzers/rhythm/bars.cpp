@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 namespace harmony::rhythm {
@@ -100,6 +101,21 @@ BarResult analyze_bars(const BarInput& in) {
         harm[i] = cosine_distance(mean_chroma(in, b - ibi, b), mean_chroma(in, b, b + ibi));
         harm2[i] = cosine_distance(mean_chroma(in, b - 2 * ibi, b), mean_chroma(in, b, b + 2 * ibi));
     }
+    if (in.debug) {
+        char buf[256];
+        for (size_t i = 0; i < nb; ++i) {
+            const double b = in.beats[i];
+            const double mi = in.onset_mid ? max_in(*in.onset_mid, in.fr, b - 0.04, b + 0.06) : 0.0;
+            const double hi = in.onset_high ? max_in(*in.onset_high, in.fr, b - 0.04, b + 0.06) : 0.0;
+            const double ibi = i + 1 < nb ? in.beats[i + 1] - b : b - in.beats[i - 1];
+            const double h4 = cosine_distance(mean_chroma(in, b - 4 * ibi, b), mean_chroma(in, b, b + 4 * ibi));
+            const double h3 = cosine_distance(mean_chroma(in, b - 3 * ibi, b), mean_chroma(in, b, b + 3 * ibi));
+            const double hh = cosine_distance(mean_chroma(in, b - 0.5 * ibi, b), mean_chroma(in, b, b + 0.5 * ibi));
+            std::snprintf(buf, sizeof buf, "%.3f %.4f %.4f %.4f %.4f %.4f %.4f %.4f %.4f %.4f;", b, low[i], all[i], mi,
+                          hi, harm[i], harm2[i], h4, h3, hh);
+            r.debug += buf;
+        }
+    }
     // Subdivision: triplet (1/3, 2/3) against duple (1/2) onsets between beats.
     double trip = 0.0, dup = 0.0, on = 0.0;
     for (size_t i = 0; i + 1 < nb; ++i) {
@@ -161,7 +177,21 @@ BarResult analyze_bars(const BarInput& in) {
     }
     const bool compound = forced.m > 0 ? forced.compound : compound_auto;
     const int m = ms[pick].m;
-    const int phase = ms[pick].phase;
+    // Bar phase of the chosen meter: its own accent weights (low-band onset, 1-beat and 2-beat
+    // harmonic change), fitted on POP909 songs 201-373 (the meter choice keeps the weights above).
+    constexpr double wp[3] = {1.0, 1.0, 0.4};
+    Vec ph(static_cast<size_t>(m), 0.0);
+    std::vector<int> phc(static_cast<size_t>(m), 0);
+    for (size_t i = 0; i < nb; ++i) {
+        ph[i % static_cast<size_t>(m)] += wp[0] * low[i] + wp[1] * harm[i] + wp[2] * harm2[i];
+        phc[i % static_cast<size_t>(m)]++;
+    }
+    for (size_t k = 0; k < ph.size(); ++k) ph[k] /= std::max(1, phc[k]);
+    const int phase = static_cast<int>(std::max_element(ph.begin(), ph.end()) - ph.begin());
+    double phase_second = -std::numeric_limits<double>::infinity();
+    for (size_t k = 0; k < ph.size(); ++k)
+        if (static_cast<int>(k) != phase) phase_second = std::max(phase_second, ph[k]);
+    const double phase_margin = ph.size() > 1 ? ph[static_cast<size_t>(phase)] - phase_second : 0.0;
     for (size_t i = 0; i < nb; ++i) {
         const int pos = static_cast<int>((static_cast<std::ptrdiff_t>(i) - phase) % m + m) % m;
         r.positions[i] = pos + 1;
@@ -179,7 +209,7 @@ BarResult analyze_bars(const BarInput& in) {
     std::sort(r.candidates.begin(), r.candidates.end(),
               [](const auto& a, const auto& b) { return a.probability > b.probability; });
     r.confidence = r.candidates.empty() ? 0.0 : r.candidates.front().probability;
-    r.downbeat_confidence = std::clamp(ms[pick].margin / 1.0, 0.0, 1.0);
+    r.downbeat_confidence = std::clamp(phase_margin / 1.0, 0.0, 1.0);
     return r;
 }
 

@@ -19,6 +19,9 @@ struct BarInput {
     double fr = 100.0;
     int chroma_decimation = 4;
     std::string forced_meter = "auto";
+    const std::vector<double>* onset_mid = nullptr;   // snare band novelty (optional)
+    const std::vector<double>* onset_high = nullptr;  // hi-hat band novelty (optional)
+    bool debug = false;
 };
 
 struct BarResult {
@@ -30,6 +33,7 @@ struct BarResult {
     int denominator = 4;
     double confidence = 0.0;
     std::vector<MeterCandidate> candidates;
+    std::string debug;  // per-beat accent features when BarInput::debug
 };
 
 BarResult analyze_bars(const BarInput& in);
