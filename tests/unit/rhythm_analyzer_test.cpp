@@ -343,3 +343,18 @@ TEST(RhythmTempo, RangeParamsAreValidated) {
     const RhythmRun r = analyze(t.samples, {{"min_bpm", "150"}, {"max_bpm", "100"}});
     EXPECT_FALSE(r.ok);
 }
+
+TEST(RhythmTempo, TempoIsPreciseWithLooseTiming) {
+    // Loose timing (80 ms jitter): the tempo must come out to 0.5 %, not as an inter-beat interval
+    // rounded to whole 10 ms frames (120.0 or 117.6 here). Whether the grid counts as stable or the
+    // tempo comes from the median of the 8-beat local tempi (version 2), both are that precise.
+    synth::RhythmSpec s;
+    s.bpm = 118.8;
+    s.timing_jitter_s = 0.08;
+    s.seconds = 60.0;
+    s.rate_hz = kRate;
+    const auto t = synth::make_rhythm_track(s);
+    const RhythmRun r = analyze(t.samples);
+    ASSERT_TRUE(r.ok && r.tempo.bpm);
+    EXPECT_NEAR(*r.tempo.bpm, 118.8, 0.6);
+}

@@ -11,7 +11,13 @@ kOctaveWeights) on rendered corpus tracks.
    training tracks and the accuracy on the test tracks. SONGS is a range such as 201-373.
 
    The weights in the C++ source were fitted on POP909 songs 201-373 (renders of seeds 1 and 2),
-   never on the dev set (songs 1-200), which is only the test set here.
+   never on the dev set (songs 1-200), which is only the test set here:
+     /usr/bin/python3 ../shared/corpus/render.py --songs 201-373 --per-song 1 --seed 1 \
+         --out ~/.cache/harmony-bench/corpus-seed1      # (and --seed 2 --out .../train-seed2)
+     (dump both with step 1 into DUMP1, DUMP2, and the dev songs too)
+     fit_octave.py --train DUMP1:~/.cache/harmony-bench/corpus-seed1:201-373 \
+         --train DUMP2:~/.cache/harmony-bench/train-seed2 --test DUMP1:~/.cache/harmony-bench/corpus-seed1:1-200
+   -> 328 training tracks (155 of seed 2), 5-fold 0.863, dev 0.875 (defaults --l2 3 --rare-weight 6).
 
 Model: conditional logit. Each candidate c (salience peak and its x1/2, x2, x3/2, x2/3, x3, x1/3
 relatives inside 50-220 BPM) has a feature vector x_c; P(c) = softmax(w . x_c). The label is the
@@ -25,6 +31,10 @@ Debian python3-numpy and python3-scipy only.
 import argparse, glob, json, os
 import numpy as np
 from scipy.optimize import minimize
+
+
+# Features used: the 59 of kOctaveFeatures (dumps from an earlier build carried a 60th).
+N_FEATURES = 59
 
 
 def parse_songs(spec):
@@ -57,7 +67,7 @@ def load(spec):
         rows = rows[(rows[:, 0] >= 50) & (rows[:, 0] <= 220)]
         lab = [i for i, r in enumerate(rows) if abs(r[0] / g['tempo_bpm'] - 1) < 0.04]
         if lab:
-            data.append((rows[:, 1:], lab[0], g.get('meter') != '4/4'))
+            data.append((rows[:, 1:1 + N_FEATURES], lab[0], g.get('meter') != '4/4'))
     return data
 
 
