@@ -81,12 +81,17 @@ Tempogram tempogram(const Vec& o, double fr, double hop_s) {
         for (int i = 0; i < tg.win; ++i) x[static_cast<size_t>(i)] = o[static_cast<size_t>(start + i)] - mean;
         Vec a(static_cast<size_t>(tg.lmax) + 1, 0.0);
         for (int l = 0; l <= tg.lmax; ++l) {
-            double acc = 0.0;
+            // Four independent partial sums: the products pipeline (a single running sum is one
+            // long dependency chain the compiler may not reorder).
+            double acc[4] = {0.0, 0.0, 0.0, 0.0};
             const double* p = x.data();
             const double* q = x.data() + l;
             const int m = tg.win - l;
-            for (int i = 0; i < m; ++i) acc += p[i] * q[i];
-            a[static_cast<size_t>(l)] = acc / m;
+            int i = 0;
+            for (; i + 4 <= m; i += 4)
+                for (int k = 0; k < 4; ++k) acc[k] += p[i + k] * q[i + k];
+            for (; i < m; ++i) acc[0] += p[i] * q[i];
+            a[static_cast<size_t>(l)] = (acc[0] + acc[1] + acc[2] + acc[3]) / m;
         }
         double w = 0.0;
         if (a[0] > 1e-12) {
