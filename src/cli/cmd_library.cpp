@@ -96,6 +96,22 @@ std::string key_in(const library::TrackRow& r, KeyNotation n) {
     return r.key_label;
 }
 
+/// Opens the library and runs the query; on failure prints the error and returns the exit code.
+int query_rows(const LibraryOptions& o, const library::Query& q, std::vector<library::TrackRow>& rows) {
+    auto lib = open_library(o);
+    if (!lib) {
+        print_error(lib.error());
+        return kExitOutputError;
+    }
+    auto r = (*lib)->list(q);
+    if (!r) {
+        print_error(r.error());
+        return r.error().code == ErrorCode::kInvalidArgument ? kExitUsage : kExitOutputError;
+    }
+    rows = std::move(*r);
+    return kExitOk;
+}
+
 int run_list(const LibraryOptions& o) {
     auto notation = parse_key_notation(o.notation);
     auto q = make_query(o, false);
@@ -103,19 +119,11 @@ int run_list(const LibraryOptions& o) {
         print_error(!notation ? notation.error() : q.error());
         return kExitUsage;
     }
-    auto lib = open_library(o);
-    if (!lib) {
-        print_error(lib.error());
-        return kExitOutputError;
-    }
-    auto rows = (*lib)->list(*q);
-    if (!rows) {
-        print_error(rows.error());
-        return rows.error().code == ErrorCode::kInvalidArgument ? kExitUsage : kExitOutputError;
-    }
+    std::vector<library::TrackRow> rows;
+    if (const int code = query_rows(o, *q, rows); code != kExitOk) return code;
     if (o.json) {
         nlohmann::json a = nlohmann::json::array();
-        for (const auto& r : *rows) {
+        for (const auto& r : rows) {
             nlohmann::json j = {
                 {"path", r.path},
                 {"title", r.title},
@@ -134,7 +142,7 @@ int run_list(const LibraryOptions& o) {
         return kExitOk;
     }
     std::printf("%7s  %-9s  %6s  %6s  %8s  %s\n", "BPM", "KEY", "ENERGY", "LUFS", "TIME", "PATH");
-    for (const auto& r : *rows) {
+    for (const auto& r : rows) {
         char bpm[32] = "-", lufs[32] = "-", energy[16] = "-", time[48];
         if (r.bpm) std::snprintf(bpm, sizeof bpm, "%.2f", *r.bpm);
         if (r.integrated_lufs) std::snprintf(lufs, sizeof lufs, "%.1f", *r.integrated_lufs);
@@ -144,7 +152,7 @@ int run_list(const LibraryOptions& o) {
         std::printf("%7s  %-9s  %6s  %6s  %8s  %s\n", bpm, key_in(r, *notation).c_str(), energy, lufs, time,
                     r.path.c_str());
     }
-    std::fprintf(stderr, "harmony: %zu tracks\n", rows->size());
+    std::fprintf(stderr, "harmony: %zu tracks\n", rows.size());
     return kExitOk;
 }
 
@@ -156,19 +164,11 @@ int run_export(const LibraryOptions& o) {
         print_error(!format ? format.error() : !notation ? notation.error() : q.error());
         return kExitUsage;
     }
-    auto lib = open_library(o);
-    if (!lib) {
-        print_error(lib.error());
-        return kExitOutputError;
-    }
-    auto rows = (*lib)->list(*q);
-    if (!rows) {
-        print_error(rows.error());
-        return rows.error().code == ErrorCode::kInvalidArgument ? kExitUsage : kExitOutputError;
-    }
+    std::vector<library::TrackRow> rows;
+    if (const int code = query_rows(o, *q, rows); code != kExitOk) return code;
     std::vector<SongMap> maps;
     int worst = kExitOk;
-    for (const auto& r : *rows) {
+    for (const auto& r : rows) {
         auto m = song_map_from_json(r.song_map_json);
         if (!m) {
             print_error(make_error(m.error().code, r.path + ": stored Song Map unreadable: " + m.error().message));
