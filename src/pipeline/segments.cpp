@@ -4,8 +4,8 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
-#include <numeric>
-#include <optional>
+
+#include "analyzers/rhythm/rhythm_internal.hpp"
 
 namespace harmony::pipeline {
 
@@ -60,9 +60,7 @@ void append_times(const std::vector<double>& times, const SegmentResult& s, doub
 double median_interval(const std::vector<double>& t) {
     std::vector<double> d;
     for (size_t i = 1; i < t.size(); ++i) d.push_back(t[i] - t[i - 1]);
-    if (d.empty()) return 0.0;
-    std::nth_element(d.begin(), d.begin() + static_cast<std::ptrdiff_t>(d.size() / 2), d.end());
-    return d[d.size() / 2];
+    return rhythm::detail::median(std::move(d));
 }
 
 void merge_tempo(const std::vector<SegmentResult>& segs, const std::string& method, double total, SongMap& out) {
@@ -152,22 +150,9 @@ void merge_beats(const std::vector<SegmentResult>& segs, SongMap& out) {
     // One constant grid for the whole file only if every beat lies on a single straight line.
     b.grid.constant = false;
     if (b.times_s.size() >= 4) {
-        const double n = static_cast<double>(b.times_s.size());
-        double sx = 0, sy = 0, sxx = 0, sxy = 0;
-        for (size_t i = 0; i < b.times_s.size(); ++i) {
-            const double x = static_cast<double>(i);
-            sx += x;
-            sy += b.times_s[i];
-            sxx += x * x;
-            sxy += x * b.times_s[i];
-        }
-        const double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
-        const double icpt = (sy - slope * sx) / n;
-        double worst = 0.0;
-        for (size_t i = 0; i < b.times_s.size(); ++i)
-            worst = std::max(worst, std::abs(b.times_s[i] - (icpt + slope * static_cast<double>(i))));
-        b.grid.constant = all_constant && slope > 0 && worst < 0.03;
-        b.grid.bpm = slope > 0 ? 60.0 / (b.grid.constant ? slope : median_interval(b.times_s)) : 0.0;
+        const auto fit = rhythm::detail::fit_line(b.times_s);
+        b.grid.constant = all_constant && fit.slope > 0 && fit.max_abs_residual < 0.03;
+        b.grid.bpm = fit.slope > 0 ? 60.0 / (b.grid.constant ? fit.slope : median_interval(b.times_s)) : 0.0;
     }
     if (!b.grid.constant && out.tempo && out.tempo->bpm) b.grid.bpm = *out.tempo->bpm;
     b.grid.first_beat_s = b.times_s.empty() ? 0.0 : b.times_s.front();
