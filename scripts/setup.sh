@@ -17,7 +17,7 @@ pkgs=(
 if [[ "${1:-}" == "--bench" ]]; then
   pkgs+=(
     aubio-tools libaubio-dev libqm-dsp-dev
-    python3-numpy python3-scipy python3-matplotlib python3-mir-eval python3-mido
+    python3-numpy python3-scipy python3-matplotlib python3-mir-eval python3-mido python3-sklearn
     fluidsynth fluid-soundfont-gm timgm6mb-soundfont musescore-general-soundfont
     sox libsox-fmt-all lame vorbis-tools time
   )

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Fit the octave-resolution weights of the tempo analyzer (src/analyzers/rhythm/analyze.cpp,
+"""Fit the linear octave-resolution weights of the tempo analyzer (src/analyzers/rhythm/analyze.cpp,
 kOctaveWeights) on rendered corpus tracks.
 
 1. Dump the per-candidate features: run the analyzer with HARMONY_RHYTHM_DEBUG=1 so that the tempo
@@ -33,7 +33,8 @@ import numpy as np
 from scipy.optimize import minimize
 
 
-# Features used: the 59 of kOctaveFeatures (dumps from an earlier build carried a 60th).
+# The linear model reads the first 59 features of a dump (kLinearFeatures in analyze.cpp); dumps
+# carry 63 (the last 4, events per beat, are read by the trees of fit_octave_gbdt.py).
 N_FEATURES = 59
 
 
@@ -47,7 +48,9 @@ def parse_songs(spec):
     return out
 
 
-def load(spec):
+def load(spec, with_meta=False, n_features=N_FEATURES):
+    """Tracks of one DUMP_DIR:CORPUS_DIR[:SONGS] spec: (features, label index, not-4/4), plus a dict
+    with the candidate tempi, song number and file name when with_meta."""
     parts = spec.split(':')
     out_dir, corpus_dir = parts[0], parts[1]
     songs = parse_songs(parts[2] if len(parts) > 2 else None)
@@ -67,7 +70,9 @@ def load(spec):
         rows = rows[(rows[:, 0] >= 50) & (rows[:, 0] <= 220)]
         lab = [i for i, r in enumerate(rows) if abs(r[0] / g['tempo_bpm'] - 1) < 0.04]
         if lab:
-            data.append((rows[:, 1:1 + N_FEATURES], lab[0], g.get('meter') != '4/4'))
+            data.append((rows[:, 1:1 + n_features], lab[0], g.get('meter') != '4/4'))
+            if with_meta:
+                data[-1] = data[-1] + ({'bpm': rows[:, 0], 'song': song, 'name': name},)
     return data
 
 

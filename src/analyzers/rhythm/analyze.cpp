@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "analyzers/rhythm/bars.hpp"
+#include "analyzers/rhythm/octave_model.hpp"
 #include "analyzers/rhythm/rhythm.hpp"
 #include "analyzers/rhythm/rhythm_internal.hpp"
 
@@ -145,6 +146,28 @@ double backbeat(const Vec& o, const Vec& lo, const Vec& mi, double period) {
     return wsum > 0 ? acc / wsum : 0.0;
 }
 
+// Events per second of signal: local maxima (within +-min_gap_s) of a novelty curve above rel times
+// its 95th percentile over the gated frames. Divided by beats per second it says how many notes or
+// chord changes fall in one beat of a candidate tempo, the cue a listener uses to pick the octave.
+double event_rate(const Vec& v, const Vec& gate, size_t step, double rate_hz, double rel, double min_gap_s) {
+    Vec on;
+    for (size_t i = 0; i < v.size(); ++i)
+        if (gate[std::min(gate.size() - 1, i * step)] > 0.0) on.push_back(v[i]);
+    if (on.empty()) return 0.0;
+    const double thr = rel * detail::percentile(on, 0.95);
+    if (thr <= 0.0) return 0.0;
+    const auto gap = static_cast<size_t>(std::max(1.0, std::round(min_gap_s * rate_hz)));
+    size_t count = 0;
+    for (size_t i = 0; i < v.size(); ++i) {
+        if (v[i] <= thr) continue;
+        bool peak = true;
+        for (size_t j = i > gap ? i - gap : 0; j <= std::min(v.size() - 1, i + gap) && peak; ++j)
+            peak = v[j] < v[i] || (v[j] == v[i] && j >= i);
+        count += peak ? 1 : 0;
+    }
+    return static_cast<double>(count) / (static_cast<double>(on.size()) / rate_hz);
+}
+
 // The flux of a 93 ms window peaks ~15 ms before the attack (measured on the dev corpus).
 constexpr double kOnsetLagS = 0.015;
 
@@ -158,7 +181,10 @@ constexpr double kLocalRange = 1.2;
 
 // Lags, in beats of the candidate, at which the autocorrelations are read.
 constexpr double kRelLags[] = {0.25, 1.0 / 3.0, 0.5, 2.0 / 3.0, 1.0, 1.5, 2.0, 3.0, 4.0, 8.0};
-constexpr size_t kOctaveFeatures = 17 + 4 * std::size(kRelLags) + 2;
+constexpr size_t kEventRateFeatures = 4;
+static_assert(17 + 4 * std::size(kRelLags) + 2 + kEventRateFeatures == detail::kOctaveFeatures, "octave feature count");
+// The linear model (below) reads the features before the event rates.
+constexpr size_t kLinearFeatures = detail::kOctaveFeatures - kEventRateFeatures;
 // Conditional-logit weights (tools/train_rhythm/fit_octave.py, L2 3, tracks not in 4/4 weighted 6x),
 // fitted on POP909 songs 201-373 (renders of seeds 1 and 2, 328 tracks), not on the dev set (songs
 // 1-200: 0.875 alone). Features: salience comb/low/high, ACF at the period and half period,
@@ -173,12 +199,14 @@ constexpr double kOctaveWeights[] = {
     -0.92587, 0.59605,  0.71344,  0.18224,  -0.085279, -0.11531,  0.99374,  1.0105,  -0.31152, 3.1443,
     2.2855,   -1.6106,  -0.69594, -0.91637, 0.07337,   0.91792,   1.3938,   -1.1943, -6.8455,
 };
-static_assert(std::size(kOctaveWeights) == kOctaveFeatures, "one weight per octave feature");
-// The corpus has no tempo above 185 BPM, so the model above knows nothing of fast music (without a
+static_assert(std::size(kOctaveWeights) == kLinearFeatures, "one weight per linear feature");
+// The corpus has no tempo above 185 BPM, so the octave model knows nothing of fast music (without a
 // prior it reads Hainsworth 001 at double tempo; with one, 200 BPM drums at half). When it picks a
 // candidate above kTrainedMaxBpm, the version-1 model decides: conditional logit over the first 17
 // features, fitted on the 200 dev tracks (L2 0.3, 5-fold accuracy 0.830).
 constexpr double kTrainedMaxBpm = 185.0;
+// Weight of the tree score (log-odds, octave_model.hpp) added to the linear score.
+constexpr double kTreeWeight = 2.0;
 constexpr size_t kV1Features = 17;
 constexpr double kOctaveWeightsV1[kV1Features] = {0.5793, 0.6234,  1.0391, 0.6519,  0.4178,  -0.2910,
                                                   0.6901, -1.9350, 1.2196, -1.1813, -2.4601, -0.0010,
@@ -303,6 +331,11 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
         if (lag < 1.0 || lag + 2.0 > static_cast<double>(a.size())) return 0.0;
         return detail::peak_near(a, lag, std::max(1.0, 0.02 * lag));
     };
+    // events per second: onsets (broadband at two thresholds, low band) and chord changes
+    const size_t cstep = static_cast<size_t>(features::RhythmFeatures::kChromaDecimation);
+    const std::array<double, kEventRateFeatures> rates{
+        event_rate(o, gate, 1, fr, 0.2, 0.05), event_rate(o, gate, 1, fr, 0.5, 0.05),
+        event_rate(o_low, gate, 1, fr, 0.3, 0.05), event_rate(hnov, gate, cstep, cr, 0.4, 0.2)};
     auto cand_features = [&](double bpm) {
         const double tau = 60.0 * fr / bpm;
         const double tauc = 60.0 * cr / bpm;
@@ -326,7 +359,7 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
                                           backbeat(o, o_low, o_mid, tau),
                                           lb,
                                           lb * lb};
-        std::array<double, kOctaveFeatures> x{};
+        detail::OctaveFeatures x{};
         std::copy(base.begin(), base.end(), x.begin());
         size_t k = base.size();
         for (const Vec* a : std::array<const Vec*, 3>{&tg.global, &est[1].acf, &est[2].acf})
@@ -334,27 +367,40 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
         for (double r : kRelLags) x[k++] = acf_at(hacf_long, r * tauc);
         x[k++] = lb * lb * lb;
         x[k++] = std::max(0.0, std::log2(60.0 / bpm));
+        for (double r : rates) x[k++] = std::log2(r * 60.0 / bpm + 0.05);  // events per beat
         return x;
     };
-    auto cand_score = [&](double bpm, bool v1) {
-        const auto x = cand_features(bpm);
+    auto v1_score = [&](const detail::OctaveFeatures& x) {
         double z = 0.0;
-        if (v1)
-            for (size_t i = 0; i < kV1Features; ++i) z += kOctaveWeightsV1[i] * x[i];
-        else
-            for (size_t i = 0; i < x.size(); ++i) z += kOctaveWeights[i] * x[i];
+        for (size_t i = 0; i < kV1Features; ++i) z += kOctaveWeightsV1[i] * x[i];
         return z;
     };
     std::vector<Cand> cands;
-    cands.push_back({t0, cand_score(t0, false), "chosen"});
+    cands.push_back({t0, 0.0, "chosen"});
     for (const auto& r : kRelations) {
         const double b = t0 * r.factor;
         if (b < detail::kMinSearchBpm || b > detail::kMaxSearchBpm) continue;
-        cands.push_back({b, cand_score(b, false), r.name});
+        cands.push_back({b, 0.0, r.name});
+    }
+    std::vector<double> cand_bpm;
+    std::vector<detail::OctaveFeatures> cand_x;
+    for (const auto& c : cands) {
+        cand_bpm.push_back(c.bpm);
+        cand_x.push_back(cand_features(c.bpm));
+    }
+    // Scores: the linear model (weak tempo prior, trained on relations any music has) plus the trees
+    // (comparisons between relatives; they never see the absolute tempo).
+    const Vec tree = detail::octave_scores(cand_bpm, cand_x);
+    Vec linear(cands.size(), 0.0), blended(cands.size()), v1(cands.size());
+    for (size_t i = 0; i < cands.size(); ++i) {
+        for (size_t f = 0; f < kLinearFeatures; ++f) linear[i] += kOctaveWeights[f] * cand_x[i][f];
+        blended[i] = linear[i] + kTreeWeight * tree[i];
+        v1[i] = v1_score(cand_x[i]);
     }
     double best_score = -std::numeric_limits<double>::infinity();
     size_t best = 0;
-    auto pick_best = [&] {
+    auto pick_best = [&](const Vec& score) {
+        for (size_t i = 0; i < cands.size(); ++i) cands[i].score = score[i];
         best_score = -std::numeric_limits<double>::infinity();
         for (size_t i = 0; i < cands.size(); ++i)
             if (cands[i].bpm >= lo_bpm && cands[i].bpm <= hi_bpm && cands[i].score > best_score) {
@@ -362,20 +408,44 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
                 best = i;
             }
     };
-    pick_best();
-    bool v1_model = false;
-    if (std::isfinite(best_score) && cands[best].bpm > kTrainedMaxBpm) {
-        // outside the training range of the model: the version-1 model decides
-        for (auto& c : cands) c.score = cand_score(c.bpm, true);
-        pick_best();
-        v1_model = true;
+    // Above kTrainedMaxBpm the version-1 model decides. When the linear model (with that rule) finds
+    // a fast tempo, the trees are not asked: they never saw a tempo above 185 BPM as the answer.
+    pick_best(linear);
+    bool v1_model = std::isfinite(best_score) && cands[best].bpm > kTrainedMaxBpm;
+    if (v1_model) pick_best(v1);
+    const bool fast = std::isfinite(best_score) && cands[best].bpm > kTrainedMaxBpm;
+    bool trees = false;
+    if (!fast) {
+        pick_best(blended);
+        trees = true;
+        v1_model = std::isfinite(best_score) && cands[best].bpm > kTrainedMaxBpm;
+        if (v1_model) {
+            pick_best(v1);
+            trees = false;
+        }
     }
     if (!std::isfinite(best_score)) return no_tempo("no tempo candidate inside the tempo range");
+    // what each octave model alone would have chosen (softmax probability over the candidates in range)
+    for (const auto& [name, score] : {std::pair<const char*, const Vec*>{"octave_linear", &linear},
+                                      std::pair<const char*, const Vec*>{"octave_trees", &tree}}) {
+        size_t arg = cands.size();
+        for (size_t i = 0; i < cands.size(); ++i)
+            if (cands[i].bpm >= lo_bpm && cands[i].bpm <= hi_bpm &&
+                (arg == cands.size() || (*score)[i] > (*score)[arg]))
+                arg = i;
+        double z = 0.0;
+        for (size_t i = 0; i < cands.size(); ++i)
+            if (cands[i].bpm >= lo_bpm && cands[i].bpm <= hi_bpm) z += std::exp((*score)[i] - (*score)[arg]);
+        tempo.estimators.push_back({name, fmt("%.2f", cands[arg].bpm), 1.0 / z,
+                                    arg == 0
+                                        ? std::string("alone, this model keeps the salience peak")
+                                        : "alone, this model picks the " + cands[arg].rel + " of the salience peak"});
+    }
     if (std::getenv("HARMONY_RHYTHM_DEBUG")) {
         std::string dump;
-        for (const auto& c : cands) {
-            dump += fmt("%.3f", c.bpm);
-            for (double v : cand_features(c.bpm)) dump += " " + fmt("%.5f", v);
+        for (size_t i = 0; i < cands.size(); ++i) {
+            dump += fmt("%.3f", cands[i].bpm);
+            for (double v : cand_x[i]) dump += " " + fmt("%.5f", v);
             dump += ";";
         }
         tempo.estimators.push_back({"debug", dump, 0.0, ""});
@@ -384,6 +454,7 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
     std::string decision = "combined salience peak " + fmt("%.2f", t0) + " BPM";
     if (best != 0) decision += "; octave resolution chose the " + cands[best].rel + " (" + fmt("%.2f", chosen) + ")";
     if (v1_model) decision += "; fast tempo: octave model 1 decided";
+    if (trees) decision += "; octave model: linear + " + fmt("%.1f", kTreeWeight) + " x trees";
     // probabilities over the relatives (softmax of scores, sharpened)
     double zsum = 0.0;
     for (const auto& c : cands)
