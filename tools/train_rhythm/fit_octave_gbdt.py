@@ -24,6 +24,7 @@ Debian python3-numpy and python3-sklearn only.
 """
 import argparse
 import os
+import re
 import sys
 
 import numpy as np
@@ -80,17 +81,45 @@ def accuracy(m, tracks):
                           for F, lab, _, meta in tracks]))
 
 
-def cross_validate(tracks, a):
-    """k-fold accuracy with the folds split by song (seeds of one song stay together)."""
+def out_of_fold_scores(tracks, a):
+    """Tree scores of every training track from a model that did not see its song (k folds by song,
+    so the seeds of one song stay together)."""
     songs = sorted({t[3]['song'] for t in tracks})
     np.random.RandomState(0).shuffle(songs)
     fold = {s: i % a.cv for i, s in enumerate(songs)}
-    hits = 0.0
+    scores = [None] * len(tracks)
     for k in range(a.cv):
         m = fit([t for t in tracks if fold[t[3]['song']] != k], a)
-        test = [t for t in tracks if fold[t[3]['song']] == k]
-        hits += accuracy(m, test) * len(test)
-    return hits / len(tracks)
+        for i, t in enumerate(tracks):
+            if fold[t[3]['song']] == k:
+                scores[i] = m.decision_function(context(t[0], t[3]['bpm']))
+    return scores
+
+
+def linear_weights():
+    """kOctaveWeights of the analyzer (the linear model the tree score is added to)."""
+    src = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'src', 'analyzers', 'rhythm',
+                            'analyze.cpp')).read()
+    body = re.search(r'kOctaveWeights\[\] = \{(.*?)\};', src, re.S).group(1)
+    return np.array([float(x) for x in body.replace('\n', ' ').split(',') if x.strip()])
+
+
+def temperature(tracks, scores, tree_weight):
+    """The T that makes softmax((linear + tree_weight * trees) / T) over a track's candidates a
+    calibrated probability (least negative log-likelihood of the right candidate), and the accuracy."""
+    w = linear_weights()
+    blended = [t[0][:, :len(w)] @ w + tree_weight * s for t, s in zip(tracks, scores)]
+    labels = [t[1] for t in tracks]
+
+    def nll(T):
+        tot = 0.0
+        for z, lab in zip(blended, labels):
+            z = z / T
+            tot -= z[lab] - z.max() - np.log(np.exp(z - z.max()).sum())
+        return tot
+    Ts = np.exp(np.linspace(np.log(0.3), np.log(10.0), 120))
+    T = float(Ts[int(np.argmin([nll(T) for T in Ts]))])
+    return T, float(np.mean([np.argmax(z) == lab for z, lab in zip(blended, labels)]))
 
 
 def raw_score(nodes_list, baseline, x):
@@ -146,7 +175,9 @@ def main():
     ap.add_argument('--l2', type=float, default=1.0)
     ap.add_argument('--rare-weight', type=float, default=6.0,
                     help='loss weight of tracks not in 4/4 (about 6 %% of the corpus)')
-    ap.add_argument('--cv', type=int, default=0, help='also report k-fold accuracy on the training songs')
+    ap.add_argument('--cv', type=int, default=0,
+                    help='also report k-fold accuracy on the training songs and fit the probability temperature')
+    ap.add_argument('--tree-weight', type=float, default=2.0, help='kTreeWeight of the analyzer')
     ap.add_argument('--write', help='write the C++ tables here')
     ap.add_argument('--save-model', help='also pickle the sklearn model here (for analysis)')
     a = ap.parse_args()
@@ -159,7 +190,11 @@ def main():
     m = fit(train, a)
     print('train tracks %d (%d songs)  train acc %.3f' % (len(train), len(train_songs), accuracy(m, train)))
     if a.cv:
-        print('%d-fold acc (by song) %.3f' % (a.cv, cross_validate(train, a)))
+        oof = out_of_fold_scores(train, a)
+        acc = np.mean([np.argmax(z) == t[1] for z, t in zip(oof, train)])
+        T, acc_blend = temperature(train, oof, a.tree_weight)
+        print('%d-fold acc (by song): trees %.3f, linear + %g x trees %.3f; probability temperature %.2f '
+              '(kOctaveTemperature)' % (a.cv, acc, a.tree_weight, acc_blend, T))
     if test:
         rare = [t for t in test if t[2]]
         print('test tracks %d  test acc %.3f  (not 4/4: %d tracks, acc %.3f)' % (
