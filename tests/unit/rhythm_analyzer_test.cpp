@@ -159,9 +159,17 @@ TEST(RhythmTempo, AlternativesAndBreakdown) {
     EXPECT_TRUE(dbl);
     std::vector<std::string> names;
     for (const auto& e : r.tempo.estimators) names.push_back(e.name);
-    for (const char* n : {"acf_broadband", "acf_low", "acf_mid_high", "octave_resolution", "beat_fit"})
+    for (const char* n :
+         {"acf_broadband", "acf_low", "acf_mid_high", "octave_linear", "octave_trees", "octave_resolution", "beat_fit"})
         EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
-    EXPECT_FALSE(r.tempo.decision.empty());
+    // the chosen candidate's probability and the alternatives' share one softmax
+    double p_total = 0.0;
+    for (const auto& a : r.tempo.alternatives) p_total += a.probability;
+    for (const auto& e : r.tempo.estimators)
+        if (e.name == "octave_resolution") p_total += e.score;
+    EXPECT_LE(p_total, 1.0 + 1e-9);
+    EXPECT_GT(p_total, 0.5);
+    EXPECT_NE(r.tempo.decision.find("octave model"), std::string::npos) << r.tempo.decision;
     EXPECT_FALSE(r.tempo.curve.empty());
 }
 
