@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <sstream>
+#include <string_view>
 
 #include "server/job_store.hpp"
 
@@ -35,6 +36,7 @@ struct Params {
     Params& add(bool v) { return add(std::string(v ? "true" : "false")); }
 };
 
+constexpr int kSchemaAttempts = 3;
 constexpr const char* kSchema =
     "CREATE TABLE IF NOT EXISTS harmony_jobs(seq BIGSERIAL, id TEXT PRIMARY KEY, batch_id TEXT NOT NULL DEFAULT "
     "'', state TEXT NOT NULL, stage TEXT NOT NULL DEFAULT 'queued', progress DOUBLE PRECISION NOT NULL DEFAULT 0, "
@@ -103,9 +105,21 @@ public:
 
     Result<void> init() {
         return with_conn([&](PGconn* c) -> Result<void> {
-            // Several workers may start at once: create the schema under an advisory lock.
+            // Several workers may start at once: create the schema under an advisory lock. Once it
+            // is complete (its last object exists) no DDL runs: ALTER TABLE takes an exclusive lock
+            // and deadlocks with workers already taking jobs. An upgrade that must run it retries
+            // when PostgreSQL picks it as the deadlock victim.
             if (auto r = run(c, "SELECT pg_advisory_lock(717171)", {}); !r) return r.error();
-            auto r = simple(c, kSchema);
+            Result<void> r{};
+            auto done = run(c, "SELECT to_regclass('harmony_jobs_idempotency') IS NOT NULL", {});
+            if (!done) {
+                r = done.error();
+            } else if (PQntuples(done->get()) != 1 || std::string_view(PQgetvalue(done->get(), 0, 0)) != "t") {
+                for (int attempt = 0; attempt < kSchemaAttempts; ++attempt) {
+                    r = simple(c, kSchema);
+                    if (r || r.error().message.find("deadlock") == std::string::npos) break;
+                }
+            }
             (void)run(c, "SELECT pg_advisory_unlock(717171)", {});
             return r;
         });

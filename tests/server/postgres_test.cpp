@@ -11,6 +11,7 @@
 #include <map>
 #include <thread>
 
+#include "server/job_store.hpp"
 #include "server_harness.hpp"
 #include "support/test_support.hpp"
 
@@ -133,6 +134,28 @@ std::string Postgres::why_;
 Child start_worker(const std::string& url, const std::string& log, const std::string& delay_ms) {
     return Child(
         {harmony_bin(), "worker", "--db", url, "--jobs", "1", "--lease", "1.5", "--debug-job-delay-ms", delay_ms}, log);
+}
+
+TEST_F(Postgres, OpeningAnExistingSchemaTakesNoExclusiveLock) {
+    // A worker that starts while others are taking jobs must not run DDL on the existing schema:
+    // ALTER TABLE locks the jobs table exclusively and deadlocked with a worker mid-transaction.
+    ASSERT_TRUE(pg_->create_db("reopen"));
+    const auto url = pg_->url("reopen");
+    {
+        auto first = harmony::server::open_postgres_store(url);
+        ASSERT_TRUE(first) << first.error().message;
+    }
+    PGconn* busy = PQconnectdb(url.c_str());
+    ASSERT_EQ(PQstatus(busy), CONNECTION_OK);
+    PQclear(PQexec(busy, "BEGIN"));
+    PGresult* held = PQexec(busy, "LOCK TABLE harmony_jobs IN ROW EXCLUSIVE MODE");  // as a claiming worker
+    ASSERT_EQ(PQresultStatus(held), PGRES_COMMAND_OK) << PQerrorMessage(busy);
+    PQclear(held);
+    // Any exclusive lock request would now wait; give up after 2 s instead of hanging the test.
+    auto second = harmony::server::open_postgres_store(url + "?options=-c%20lock_timeout%3D2000");
+    EXPECT_TRUE(second) << second.error().message;
+    PQclear(PQexec(busy, "ROLLBACK"));
+    PQfinish(busy);
 }
 
 TEST_F(Postgres, WorkerFleetCompletesEveryJobExactlyOnceWhenAWorkerDies) {
