@@ -145,8 +145,8 @@ def write_inc(m, path, check_x, note):
              'inline constexpr double kOctaveGbdtBaseline = %.17g;' % baseline,
              'inline constexpr OctaveGbdtNode kOctaveGbdtNodes[] = {']
     roots = []
+    base = 0
     for nodes in trees:
-        base = sum(len(t) for t in trees[:len(roots)])
         roots.append(base)
         for n in nodes:
             if n['is_leaf']:
@@ -154,6 +154,7 @@ def write_inc(m, path, check_x, note):
             else:
                 lines.append('    {%d, %.17g, %d, %d, 0.0},' % (n['feature_idx'], n['num_threshold'],
                                                                base + n['left'], base + n['right']))
+        base += len(nodes)
     lines.append('};')
     lines.append('inline constexpr unsigned kOctaveGbdtRoots[] = {' + ', '.join(map(str, roots)) + '};')
     lines.append('// A training candidate and its score, checked by tests/unit/rhythm_octave_test.cpp.')

@@ -377,11 +377,6 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
         for (double r : rates) x[k++] = std::log2(r * 60.0 / bpm + 0.05);  // events per beat
         return x;
     };
-    auto v1_score = [&](const detail::OctaveFeatures& x) {
-        double z = 0.0;
-        for (size_t i = 0; i < kV1Features; ++i) z += kOctaveWeightsV1[i] * x[i];
-        return z;
-    };
     std::vector<Cand> cands;
     cands.push_back({t0, 0.0, "chosen"});
     for (const auto& r : kRelations) {
@@ -402,15 +397,18 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
     for (size_t i = 0; i < cands.size(); ++i) {
         for (size_t f = 0; f < kLinearFeatures; ++f) linear[i] += kOctaveWeights[f] * cand_x[i][f];
         blended[i] = linear[i] + kTreeWeight * tree[i];
-        v1[i] = v1_score(cand_x[i]);
+        v1[i] = 0.0;
+        for (size_t f = 0; f < kV1Features; ++f) v1[i] += kOctaveWeightsV1[f] * cand_x[i][f];
     }
+    // only candidates inside the (DJ) tempo range can be the answer
+    auto in_range = [&](size_t i) { return cands[i].bpm >= lo_bpm && cands[i].bpm <= hi_bpm; };
     double best_score = -std::numeric_limits<double>::infinity();
     size_t best = 0;
     auto pick_best = [&](const Vec& score) {
         for (size_t i = 0; i < cands.size(); ++i) cands[i].score = score[i];
         best_score = -std::numeric_limits<double>::infinity();
         for (size_t i = 0; i < cands.size(); ++i)
-            if (cands[i].bpm >= lo_bpm && cands[i].bpm <= hi_bpm && cands[i].score > best_score) {
+            if (in_range(i) && cands[i].score > best_score) {
                 best_score = cands[i].score;
                 best = i;
             }
@@ -437,12 +435,10 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
                                       std::pair<const char*, const Vec*>{"octave_trees", &tree}}) {
         size_t arg = cands.size();
         for (size_t i = 0; i < cands.size(); ++i)
-            if (cands[i].bpm >= lo_bpm && cands[i].bpm <= hi_bpm &&
-                (arg == cands.size() || (*score)[i] > (*score)[arg]))
-                arg = i;
+            if (in_range(i) && (arg == cands.size() || (*score)[i] > (*score)[arg])) arg = i;
         double z = 0.0;
         for (size_t i = 0; i < cands.size(); ++i)
-            if (cands[i].bpm >= lo_bpm && cands[i].bpm <= hi_bpm) z += std::exp((*score)[i] - (*score)[arg]);
+            if (in_range(i)) z += std::exp((*score)[i] - (*score)[arg]);
         tempo.estimators.push_back({name, fmt("%.2f", cands[arg].bpm), 1.0 / z,
                                     arg == 0
                                         ? std::string("alone, this model keeps the salience peak")
@@ -464,8 +460,8 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
     if (trees) decision += "; octave model: linear + " + fmt("%.1f", kTreeWeight) + " x trees";
     // probabilities over the relatives: softmax of score / kOctaveTemperature
     double zsum = 0.0;
-    for (const auto& c : cands)
-        if (c.bpm >= lo_bpm && c.bpm <= hi_bpm) zsum += std::exp((c.score - best_score) / kOctaveTemperature);
+    for (size_t i = 0; i < cands.size(); ++i)
+        if (in_range(i)) zsum += std::exp((cands[i].score - best_score) / kOctaveTemperature);
     double p_chosen = 1.0 / zsum;
 
     // --- local tempo: per-window best lag within +-20 % of the chosen period
@@ -617,7 +613,7 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
     std::vector<TempoAlternative> alts;
     for (size_t i = 0; i < cands.size(); ++i) {
         if (i == best) continue;
-        if (cands[i].bpm < lo_bpm || cands[i].bpm > hi_bpm) continue;
+        if (!in_range(i)) continue;
         const double p = std::exp((cands[i].score - best_score) / kOctaveTemperature) / zsum;
         const double ratio = cands[i].bpm / chosen;
         std::string rel = "other";
