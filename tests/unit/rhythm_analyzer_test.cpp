@@ -366,3 +366,21 @@ TEST(RhythmTempo, TempoIsPreciseWithLooseTiming) {
     ASSERT_TRUE(r.ok && r.tempo.bpm);
     EXPECT_NEAR(*r.tempo.bpm, 118.8, 0.6);
 }
+
+TEST(RhythmTempo, FastTempoProbabilityIsTheVersion1ModelsOwn) {
+    // Above 185 BPM the version-1 conditional logit decides; its softmax is calibrated as it is, so
+    // the temperature of the blended model (fitted for the trees) must not flatten it.
+    const auto t = drums(200.0);
+    const RhythmRun r = analyze(t.samples);
+    ASSERT_TRUE(r.ok && r.tempo.bpm);
+    ASSERT_NE(r.tempo.decision.find("octave model 1 decided"), std::string::npos) << r.tempo.decision;
+    double p_octave = -1.0;
+    for (const auto& e : r.tempo.estimators)
+        if (e.name == "octave_resolution") p_octave = e.score;
+    double p_alt = 0.0;
+    for (const auto& a : r.tempo.alternatives) p_alt += a.probability;
+    EXPECT_NEAR(p_octave + p_alt, 1.0, 1e-6);  // one softmax over the candidates in range
+    // The version-1 softmax gives 0.47 here (half tempo most of the rest); divided by the blended
+    // model's temperature (3.57) it gave 0.33.
+    EXPECT_GT(p_octave, 0.42);
+}

@@ -458,10 +458,12 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
     if (best != 0) decision += "; octave resolution chose the " + cands[best].rel + " (" + fmt("%.2f", chosen) + ")";
     if (v1_model) decision += "; fast tempo: octave model 1 decided";
     if (trees) decision += "; octave model: linear + " + fmt("%.1f", kTreeWeight) + " x trees";
-    // probabilities over the relatives: softmax of score / kOctaveTemperature
+    // probabilities over the relatives: softmax of score / T. The blended scores are overconfident
+    // (kOctaveTemperature); the version-1 model is a conditional logit, calibrated as it is (T = 1).
+    const double temperature = trees ? kOctaveTemperature : 1.0;
     double zsum = 0.0;
     for (size_t i = 0; i < cands.size(); ++i)
-        if (in_range(i)) zsum += std::exp((cands[i].score - best_score) / kOctaveTemperature);
+        if (in_range(i)) zsum += std::exp((cands[i].score - best_score) / temperature);
     double p_chosen = 1.0 / zsum;
 
     // --- local tempo: per-window best lag within +-20 % of the chosen period
@@ -614,7 +616,7 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
     for (size_t i = 0; i < cands.size(); ++i) {
         if (i == best) continue;
         if (!in_range(i)) continue;
-        const double p = std::exp((cands[i].score - best_score) / kOctaveTemperature) / zsum;
+        const double p = std::exp((cands[i].score - best_score) / temperature) / zsum;
         const double ratio = cands[i].bpm / chosen;
         std::string rel = "other";
         for (const auto& r : kRelations)
