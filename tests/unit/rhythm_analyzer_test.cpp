@@ -91,11 +91,12 @@ std::vector<double> after(const std::vector<double>& v, double t) {
     return out;
 }
 
-synth::RhythmTrack drums(double bpm, int beats_per_bar = 4, double seconds = 30.0) {
+synth::RhythmTrack drums(double bpm, int beats_per_bar = 4, double seconds = 30.0, double timing_jitter_s = 0.0) {
     synth::RhythmSpec s;
     s.bpm = bpm;
     s.beats_per_bar = beats_per_bar;
     s.seconds = seconds;
+    s.timing_jitter_s = timing_jitter_s;
     s.rate_hz = kRate;
     return synth::make_rhythm_track(s);
 }
@@ -313,12 +314,7 @@ TEST(RhythmBars, SixEightIsCompound) {
 }
 
 TEST(RhythmBeats, HumanisedTimingStillGivesAStableGrid) {
-    synth::RhythmSpec s;
-    s.bpm = 97.0;
-    s.timing_jitter_s = 0.012;
-    s.seconds = 40.0;
-    s.rate_hz = kRate;
-    const auto t = synth::make_rhythm_track(s);
+    const auto t = drums(97.0, 4, 40.0, 0.012);
     const RhythmRun r = analyze(t.samples);
     ASSERT_TRUE(r.ok && r.tempo.bpm);
     EXPECT_NEAR(*r.tempo.bpm, 97.0, 0.3);
@@ -356,12 +352,7 @@ TEST(RhythmTempo, TempoIsPreciseWithLooseTiming) {
     // Loose timing (80 ms jitter): the tempo must come out to 0.5 %, not as an inter-beat interval
     // rounded to whole 10 ms frames (120.0 or 117.6 here). Whether the grid counts as stable or the
     // tempo comes from the median of the 8-beat local tempi (version 2), both are that precise.
-    synth::RhythmSpec s;
-    s.bpm = 118.8;
-    s.timing_jitter_s = 0.08;
-    s.seconds = 60.0;
-    s.rate_hz = kRate;
-    const auto t = synth::make_rhythm_track(s);
+    const auto t = drums(118.8, 4, 60.0, 0.08);
     const RhythmRun r = analyze(t.samples);
     ASSERT_TRUE(r.ok && r.tempo.bpm);
     EXPECT_NEAR(*r.tempo.bpm, 118.8, 0.6);
