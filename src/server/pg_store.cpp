@@ -37,6 +37,8 @@ struct Params {
 };
 
 constexpr int kSchemaAttempts = 3;
+// SQLSTATE of "deadlock detected" (the message text depends on the server's lc_messages).
+constexpr std::string_view kDeadlockDetected = "40P01";
 constexpr const char* kSchema =
     "CREATE TABLE IF NOT EXISTS harmony_jobs(seq BIGSERIAL, id TEXT PRIMARY KEY, batch_id TEXT NOT NULL DEFAULT "
     "'', state TEXT NOT NULL, stage TEXT NOT NULL DEFAULT 'queued', progress DOUBLE PRECISION NOT NULL DEFAULT 0, "
@@ -116,8 +118,9 @@ public:
                 r = done.error();
             } else if (PQntuples(done->get()) != 1 || std::string_view(PQgetvalue(done->get(), 0, 0)) != "t") {
                 for (int attempt = 0; attempt < kSchemaAttempts; ++attempt) {
-                    r = simple(c, kSchema);
-                    if (r || r.error().message.find("deadlock") == std::string::npos) break;
+                    std::string sqlstate;
+                    r = simple(c, kSchema, &sqlstate);
+                    if (r || sqlstate != kDeadlockDetected) break;
                 }
             }
             (void)run(c, "SELECT pg_advisory_unlock(717171)", {});
@@ -439,10 +442,17 @@ private:
         return r;
     }
 
-    Result<void> simple(PGconn* c, const char* sql) {
+    // On failure, *sqlstate (when given) receives the error's SQLSTATE (empty when there is none).
+    Result<void> simple(PGconn* c, const char* sql, std::string* sqlstate = nullptr) {
         PgResult r(PQexec(c, sql), &PQclear);
         const auto st = PQresultStatus(r.get());
-        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return pg_error(c, "query");
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+            if (sqlstate) {
+                const char* code = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
+                *sqlstate = code ? code : "";
+            }
+            return pg_error(c, "query");
+        }
         return {};
     }
 

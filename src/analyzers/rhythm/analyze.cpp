@@ -415,16 +415,13 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
     };
     // Above kTrainedMaxBpm the version-1 model decides. When the linear model (with that rule) finds
     // a fast tempo, the trees are not asked: they never saw a tempo above 185 BPM as the answer.
+    auto too_fast = [&] { return std::isfinite(best_score) && cands[best].bpm > kTrainedMaxBpm; };
     pick_best(linear);
-    bool v1_model = std::isfinite(best_score) && cands[best].bpm > kTrainedMaxBpm;
-    if (v1_model) pick_best(v1);
-    const bool fast = std::isfinite(best_score) && cands[best].bpm > kTrainedMaxBpm;
-    bool trees = false;
-    if (!fast) {
+    if (too_fast()) pick_best(v1);
+    bool trees = !too_fast();  // false: the version-1 model decided
+    if (trees) {
         pick_best(blended);
-        trees = true;
-        v1_model = std::isfinite(best_score) && cands[best].bpm > kTrainedMaxBpm;
-        if (v1_model) {
+        if (too_fast()) {
             pick_best(v1);
             trees = false;
         }
@@ -456,8 +453,8 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
     double chosen = cands[best].bpm;
     std::string decision = "combined salience peak " + fmt("%.2f", t0) + " BPM";
     if (best != 0) decision += "; octave resolution chose the " + cands[best].rel + " (" + fmt("%.2f", chosen) + ")";
-    if (v1_model) decision += "; fast tempo: octave model 1 decided";
-    if (trees) decision += "; octave model: linear + " + fmt("%.1f", kTreeWeight) + " x trees";
+    decision += trees ? "; octave model: linear + " + fmt("%.1f", kTreeWeight) + " x trees"
+                      : std::string("; fast tempo: octave model 1 decided");
     // probabilities over the relatives: softmax of score / T. The blended scores are overconfident
     // (kOctaveTemperature); the version-1 model is a conditional logit, calibrated as it is (T = 1).
     const double temperature = trees ? kOctaveTemperature : 1.0;
