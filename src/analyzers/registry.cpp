@@ -1,4 +1,5 @@
-// The one explicit list of analyzers, in default run order. Adding an analyzer = one line here.
+// The one explicit list of analyzers, in default run order. Adding an analyzer = its folder plus
+// one line here.
 #include "analyzers/analyzer.hpp"
 #include "analyzers/beats/beats.hpp"
 #include "analyzers/key/key.hpp"
@@ -7,24 +8,38 @@
 
 namespace harmony::analyzers {
 
-const std::vector<const Analyzer*>& registry() {
-    static const LoudnessAnalyzer loudness;
-    static const TempoAnalyzer tempo;
-    static const BeatsAnalyzer beats;
-    static const KeyAnalyzer key;
-    static const std::vector<const Analyzer*> all = {
-        &loudness,
-        &tempo,
-        &beats,
-        &key,
+namespace {
+std::vector<AnalyzerDef>& storage() {
+    static std::vector<AnalyzerDef> all = {
+        define<LoudnessAnalyzer>(),
+        define<TempoAnalyzer>(),
+        define<BeatsAnalyzer>(),
+        define<KeyAnalyzer>(),
     };
     return all;
 }
+}  // namespace
 
-const Analyzer* find_analyzer(const std::string& id) {
-    for (const auto* a : registry())
-        if (a->info().id == id) return a;
+const std::vector<AnalyzerDef>& registry() {
+    return storage();
+}
+
+const AnalyzerDef* find_analyzer(std::string_view id) {
+    for (const auto& d : registry())
+        if (d.info.id == id) return &d;
     return nullptr;
 }
+
+namespace testing {
+
+ExtraAnalyzers::ExtraAnalyzers(std::vector<AnalyzerDef> defs) : count_(defs.size()) {
+    for (auto& d : defs) storage().push_back(std::move(d));
+}
+
+ExtraAnalyzers::~ExtraAnalyzers() {
+    storage().resize(storage().size() - count_);
+}
+
+}  // namespace testing
 
 }  // namespace harmony::analyzers

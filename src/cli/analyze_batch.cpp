@@ -191,8 +191,9 @@ int write_export(const std::vector<SongMap>& maps, ExportFormat format, const Ex
     return kExitOk;
 }
 
-int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequest& request, const std::string& output,
-                      bool quiet, const BatchCliOptions& o) {
+int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequest& request,
+                      const EngineOptions& engine_options, const std::string& output, bool quiet,
+                      const BatchCliOptions& o) {
     auto notation = parse_key_notation(o.key_notation);
     if (!notation) {
         print_error(notation.error());
@@ -252,7 +253,7 @@ int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequ
     std::map<std::string, int> names_used;
     std::string cfg;
     if (lib)
-        if (auto k = library::config_key(request)) cfg = *k;
+        if (auto k = library::config_key(request, engine_options)) cfg = *k;
     tags::TagOptions topt;
     topt.notation = *notation;
     topt.comment_template = o.comment_prefix;
@@ -261,6 +262,7 @@ int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequ
     library::BatchOptions bo;
     bo.jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     bo.request = request;
+    bo.engine = engine_options;
     bo.library = lib.get();
     bo.use_cache = !o.no_cache;
     bo.stop = global_stop_token();

@@ -36,7 +36,8 @@ bool wants_batch(const std::vector<std::string>& inputs, const BatchCliOptions& 
 int write_export(const std::vector<SongMap>& maps, ExportFormat format, const ExportOptions& options,
                  const std::string& output);
 
-int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequest& request, const std::string& output,
-                      bool quiet, const BatchCliOptions& o);
+int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequest& request,
+                      const EngineOptions& engine_options, const std::string& output, bool quiet,
+                      const BatchCliOptions& o);
 
 }  // namespace harmony::cli

@@ -24,6 +24,7 @@ struct AnalyzeOptions {
     bool progress = false;
     bool quiet = false;
     double segment_s = EngineOptions{}.segment_s;
+    int threads = 0;
     BatchCliOptions batch;  // directories, --jobs, library, tags, exports (analyze_batch.cpp)
 };
 
@@ -43,7 +44,11 @@ int run_analyze(const AnalyzeOptions& o) {
         print_error(r.error());
         return kExitUsage;
     }
-    if (wants_batch(o.files, o.batch)) return run_analyze_batch(o.files, req, o.output, o.quiet, o.batch);
+    EngineOptions engine_options;
+    engine_options.segment_s = o.segment_s;
+    engine_options.threads = o.threads;
+    if (wants_batch(o.files, o.batch))
+        return run_analyze_batch(o.files, req, engine_options, o.output, o.quiet, o.batch);
     const bool many = o.files.size() > 1;
     if (many && !o.output.empty()) {
         std::error_code ec;
@@ -64,9 +69,8 @@ int run_analyze(const AnalyzeOptions& o) {
             note(kExitInterrupted);
             break;
         }
-        EngineOptions eo;
+        EngineOptions eo = engine_options;
         eo.stop = global_stop_token();
-        eo.segment_s = o.segment_s;
         if (o.progress)
             eo.progress = [&](const Progress& p) {
                 if (tty)
@@ -124,6 +128,10 @@ void add_analyze_command(CLI::App& app, CommandList& commands) {
                     "(bounded memory); 0 = always analyse the whole file at once")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 1e9));
+    sub->add_option("--threads", o->threads,
+                    "Threads per file: decoding, features and independent analyzers overlap (default: every core for "
+                    "one file; in batch mode the cores divided between --jobs)")
+        ->check(CLI::Range(0, 256));
     add_batch_options(sub, o->batch);
     commands.push_back({sub, [o] { return run_analyze(*o); }});
 }

@@ -30,4 +30,12 @@ std::string hash_string(const std::string& text) {
     return hex;
 }
 
+std::string hash_bytes(const void* data, std::size_t size) {
+    const XXH128_hash_t h = XXH3_128bits(data, size);
+    char hex[40];
+    std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(h.high64),
+                  static_cast<unsigned long long>(h.low64));
+    return hex;
+}
+
 }  // namespace harmony::core

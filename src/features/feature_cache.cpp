@@ -8,20 +8,25 @@ bool FeatureCache::needs_native() const {
     return false;
 }
 
-void FeatureCache::on_native(std::span<const float> interleaved, int channels, int rate_hz) {
+void FeatureCache::start() {
+    if (streaming_) return;
     streaming_ = true;
-    for (auto& f : features_)
-        if (f->wants_native()) f->on_native(interleaved, channels, rate_hz);
+    for (auto& f : features_) (f->wants_native() ? native_ : mono_).push_back(f.get());
+}
+
+void FeatureCache::on_native(std::span<const float> interleaved, int channels, int rate_hz) {
+    start();
+    for (auto* f : native_) f->on_native(interleaved, channels, rate_hz);
 }
 
 void FeatureCache::on_mono(std::span<const float> mono) {
-    streaming_ = true;
+    start();
     // Features are dispatched in creation order; an Stft fans its frames out to its subscribers.
-    for (auto& f : features_) f->on_mono(mono);
+    for (auto* f : mono_) f->on_mono(mono);
 }
 
 void FeatureCache::finish() {
-    streaming_ = true;
+    start();
     for (auto& f : features_) f->finish();
 }
 

@@ -55,8 +55,17 @@ public:
         auto it = index_.find(std::string(typeid(F).name()) + "|" + cfg.key());
         return it == index_.end() ? nullptr : static_cast<F*>(features_[it->second].get());
     }
+    template <class F>
+    const F* find(const typename F::Config& cfg = {}) const {
+        auto it = index_.find(std::string(typeid(F).name()) + "|" + cfg.key());
+        return it == index_.end() ? nullptr : static_cast<const F*>(features_[it->second].get());
+    }
 
     bool needs_native() const;
+    /// Ends planning: fixes which features receive the source-rate and the mono stream, so the two
+    /// streams can be fed from two threads (each feature sees only its own stream). Called by the
+    /// first on_native/on_mono/finish when the caller did not.
+    void start();
     void on_native(std::span<const float> interleaved, int channels, int rate_hz);
     void on_mono(std::span<const float> mono);
     void finish();
@@ -66,6 +75,7 @@ private:
     int rate_hz_;
     bool streaming_ = false;
     std::vector<std::unique_ptr<StreamFeature>> features_;  // creation order = dispatch order
+    std::vector<StreamFeature*> native_, mono_;             // dispatch lists (start())
     std::map<std::string, size_t> index_;
 };
 

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <memory>
 
-#include <soxr.h>
+#include "io/resampler.hpp"
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -44,9 +44,6 @@ struct FrameCloser {
 struct SwrCloser {
     void operator()(SwrContext* s) const { swr_free(&s); }
 };
-struct SoxrCloser {
-    void operator()(soxr_t s) const { soxr_delete(s); }
-};
 
 /// The library is silent: FFmpeg's own logging would write to stderr.
 void quiet_ffmpeg() {
@@ -56,70 +53,6 @@ void quiet_ffmpeg() {
     }();
     (void)once;
 }
-
-/// Mono mixdown + resampling stage: channel average at the source rate, then libsoxr.
-class MonoResampler {
-public:
-    MonoResampler(int in_rate, int out_rate, std::function<void(std::span<const float>)> sink)
-        : ratio_(static_cast<double>(out_rate) / in_rate), sink_(std::move(sink)) {
-        if (in_rate != out_rate) {
-            soxr_error_t err = nullptr;
-            const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
-            const soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);
-            soxr_.reset(soxr_create(in_rate, out_rate, 1, &err, &io, &q, nullptr));
-            if (err != nullptr) soxr_.reset();
-            failed_ = !soxr_;
-        }
-    }
-    bool failed() const { return failed_; }
-
-    std::int64_t push(const float* interleaved, int frames, int channels) {
-        mono_.resize(static_cast<size_t>(frames));
-        const float scale = 1.0f / static_cast<float>(channels);
-        for (int i = 0; i < frames; ++i) {
-            float s = 0.0f;
-            for (int c = 0; c < channels; ++c) s += interleaved[static_cast<size_t>(i) * channels + c];
-            s *= scale;
-            mono_[static_cast<size_t>(i)] = std::isfinite(s) ? s : 0.0f;
-        }
-        return process(mono_.data(), mono_.size());
-    }
-
-    std::int64_t flush() { return soxr_ ? process(nullptr, 0) : 0; }
-
-private:
-    std::int64_t process(const float* in, size_t n) {
-        if (!soxr_) {
-            if (n > 0) sink_({in, n});
-            return static_cast<std::int64_t>(n);
-        }
-        std::int64_t produced = 0;
-        size_t offset = 0;
-        const bool flushing = (in == nullptr);
-        for (;;) {
-            const size_t remaining = flushing ? 0 : n - offset;
-            out_.resize(static_cast<size_t>(static_cast<double>(remaining) * ratio_) + 256);
-            size_t idone = 0;
-            size_t odone = 0;
-            soxr_process(soxr_.get(), flushing ? nullptr : in + offset, remaining, &idone, out_.data(), out_.size(),
-                         &odone);
-            offset += idone;
-            if (odone > 0) {
-                sink_({out_.data(), odone});
-                produced += static_cast<std::int64_t>(odone);
-            }
-            if (flushing ? odone == 0 : (offset >= n && odone < out_.size())) break;
-        }
-        return produced;
-    }
-
-    double ratio_;
-    std::function<void(std::span<const float>)> sink_;
-    std::unique_ptr<soxr, SoxrCloser> soxr_;
-    std::vector<float> mono_;
-    std::vector<float> out_;
-    bool failed_ = false;
-};
 
 }  // namespace
 
@@ -201,7 +134,7 @@ Result<DecodeStats> decode_file(const std::string& path, const DecodeOptions& op
     auto mono_sink = [&](std::span<const float> s) {
         if (cb.on_mono) cb.on_mono(s);
     };
-    std::unique_ptr<MonoResampler> mono;
+    std::unique_ptr<Resampler> mono;  // channel average at the source rate, then libsoxr
     int mono_rate = 0;
     int mono_channels = 0;
 
@@ -234,18 +167,24 @@ Result<DecodeStats> decode_file(const std::string& path, const DecodeOptions& op
         if (got < 0) return make_error(ErrorCode::kDecodeFailed, "sample conversion failed: " + path);
         if (got == 0) return {};
         if (!mono || rate != mono_rate || channels != mono_channels) {
-            if (mono) stats.mono_samples += mono->flush();
+            if (mono) {
+                const auto before = mono->produced();
+                mono->flush();
+                stats.mono_samples += mono->produced() - before;
+            }
             if (mono_rate != 0 && rate != mono_rate)
                 stats.warnings.push_back("sample rate changes mid-stream (" + std::to_string(mono_rate) + " -> " +
                                          std::to_string(rate) + " Hz)");
-            mono = std::make_unique<MonoResampler>(rate, options.target_rate_hz, mono_sink);
-            if (mono->failed()) return make_error(ErrorCode::kDecodeFailed, "cannot create resampler: " + path);
+            mono = std::make_unique<Resampler>(rate, channels, options.target_rate_hz, 1, mono_sink);
+            if (!mono->ok()) return make_error(ErrorCode::kDecodeFailed, "cannot create resampler: " + path);
             mono_rate = rate;
             mono_channels = channels;
         }
         if (cb.on_native) cb.on_native({native.data(), static_cast<size_t>(got) * channels}, channels, rate);
         stats.native_frames += got;
-        stats.mono_samples += mono->push(native.data(), got, channels);
+        const auto before = mono->produced();
+        mono->push({native.data(), static_cast<size_t>(got) * channels});
+        stats.mono_samples += mono->produced() - before;
         if (cb.on_position) cb.on_position(static_cast<double>(stats.native_frames) / rate);
         return {};
     };
@@ -297,7 +236,11 @@ Result<DecodeStats> decode_file(const std::string& path, const DecodeOptions& op
     }
     avcodec_send_packet(dec.get(), nullptr);
     if (auto d = drain(); !d) return d.error();
-    if (mono) stats.mono_samples += mono->flush();
+    if (mono) {
+        const auto before = mono->produced();
+        mono->flush();
+        stats.mono_samples += mono->produced() - before;
+    }
 
     if (stats.native_frames == 0) {
         if (stats.corrupt_packets > 0)

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 namespace harmony::io {
@@ -20,9 +21,13 @@ void put32(std::FILE* f, std::uint32_t v) {
 }
 }  // namespace
 
-Result<void> write_wav16(const std::string& path, const std::vector<float>& interleaved, int channels, int rate_hz) {
+namespace {
+/// Writes a canonical WAV (PCM 16-bit or IEEE float 32-bit) to a temporary file renamed into place.
+Result<void> write_wav(const std::string& path, const std::vector<float>& interleaved, int channels, int rate_hz,
+                       bool as_float) {
     if (channels < 1 || rate_hz < 1) return make_error(ErrorCode::kInvalidArgument, "bad WAV format");
-    const std::uint64_t data_bytes = interleaved.size() * 2ULL;
+    const std::uint32_t bytes_per_sample = as_float ? 4 : 2;
+    const std::uint64_t data_bytes = interleaved.size() * static_cast<std::uint64_t>(bytes_per_sample);
     if (data_bytes > 0xFFFFFFF0ULL) return make_error(ErrorCode::kInvalidArgument, "too long for a WAV file");
     const std::string tmp = path + ".tmp";
     std::FILE* f = std::fopen(tmp.c_str(), "wb");
@@ -31,17 +36,24 @@ Result<void> write_wav16(const std::string& path, const std::vector<float>& inte
     put32(f, static_cast<std::uint32_t>(36 + data_bytes));
     std::fwrite("WAVEfmt ", 1, 8, f);
     put32(f, 16);
-    put16(f, 1);
+    put16(f, as_float ? 3 : 1);
     put16(f, static_cast<std::uint16_t>(channels));
     put32(f, static_cast<std::uint32_t>(rate_hz));
-    put32(f, static_cast<std::uint32_t>(rate_hz * channels * 2));
-    put16(f, static_cast<std::uint16_t>(channels * 2));
-    put16(f, 16);
+    put32(f, static_cast<std::uint32_t>(rate_hz) * static_cast<std::uint32_t>(channels) * bytes_per_sample);
+    put16(f, static_cast<std::uint16_t>(static_cast<std::uint32_t>(channels) * bytes_per_sample));
+    put16(f, static_cast<std::uint16_t>(8 * bytes_per_sample));
     std::fwrite("data", 1, 4, f);
     put32(f, static_cast<std::uint32_t>(data_bytes));
     for (float s : interleaved) {
-        const float c = std::clamp(std::isfinite(s) ? s : 0.0f, -1.0f, 1.0f);
-        put16(f, static_cast<std::uint16_t>(static_cast<std::int16_t>(std::lrint(c * 32767.0f))));
+        const float c = std::isfinite(s) ? s : 0.0f;
+        if (as_float) {
+            std::uint32_t bits = 0;
+            std::memcpy(&bits, &c, 4);
+            put32(f, bits);
+        } else {
+            const float k = std::clamp(c, -1.0f, 1.0f);
+            put16(f, static_cast<std::uint16_t>(static_cast<std::int16_t>(std::lrint(k * 32767.0f))));
+        }
     }
     const bool ok = std::ferror(f) == 0;
     if (std::fclose(f) != 0 || !ok) {
@@ -55,6 +67,16 @@ Result<void> write_wav16(const std::string& path, const std::vector<float>& inte
         return make_error(ErrorCode::kIoError, "cannot rename into place: " + path);
     }
     return {};
+}
+}  // namespace
+
+Result<void> write_wav16(const std::string& path, const std::vector<float>& interleaved, int channels, int rate_hz) {
+    return write_wav(path, interleaved, channels, rate_hz, false);
+}
+
+Result<void> write_wav_float(const std::string& path, const std::vector<float>& interleaved, int channels,
+                             int rate_hz) {
+    return write_wav(path, interleaved, channels, rate_hz, true);
 }
 
 }  // namespace harmony::io

@@ -85,7 +85,7 @@ BatchSummary run_batch(const std::vector<std::string>& files, const BatchOptions
     const auto t0 = Clock::now();
     std::string cfg;
     if (options.library) {
-        auto k = config_key(options.request);
+        auto k = config_key(options.request, options.engine);
         if (k) cfg = *k;
     }
     std::mutex mu;  // serialises events and the summary
@@ -103,8 +103,13 @@ BatchSummary run_batch(const std::vector<std::string>& files, const BatchOptions
     };
 
     auto worker = [&] {
-        EngineOptions eo;
+        EngineOptions eo = options.engine;
         eo.stop = options.stop;
+        eo.progress = nullptr;
+        if (eo.threads <= 0) {
+            const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+            eo.threads = std::max(1, cores / std::max(1, options.jobs));
+        }
         Engine engine(std::move(eo));
         for (;;) {
             if (options.stop.stop_requested()) return;

@@ -46,6 +46,9 @@ struct BatchEvent {
 struct BatchOptions {
     int jobs = 1;
     AnalysisRequest request;
+    /// Options of every file's Engine (segment settings, analysis rate; stop and progress are set
+    /// by the runner). threads 0: the cores divided between the jobs.
+    EngineOptions engine;
     Library* library = nullptr;  // null: no cache
     bool use_cache = true;       // false: re-analyse even when cached (results still stored)
     std::stop_token stop;

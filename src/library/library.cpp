@@ -73,35 +73,6 @@ bool stat_file(const std::string& path, std::int64_t& size, std::int64_t& mtime_
     return true;
 }
 
-std::string param_text(const ParamValue& v) {
-    return std::visit(
-        [](const auto& x) -> std::string {
-            using T = std::decay_t<decltype(x)>;
-            if constexpr (std::is_same_v<T, bool>)
-                return x ? "true" : "false";
-            else if constexpr (std::is_same_v<T, std::string>)
-                return x;
-            else {
-                char buf[40];
-                std::snprintf(buf, sizeof buf, "%.17g", static_cast<double>(x));
-                return buf;
-            }
-        },
-        v);
-}
-
-// An override as text, numbers normalised so "85" and "85.0" give the same key.
-std::string override_text(const ParamSpec& spec, const std::string& raw) {
-    if (spec.type == ParamType::kDouble || spec.type == ParamType::kInt) {
-        char* end = nullptr;
-        const double d = std::strtod(raw.c_str(), &end);
-        if (end != raw.c_str() && *end == '\0') return param_text(ParamValue{d});
-    }
-    if (spec.type == ParamType::kBool)
-        return (raw == "1" || raw == "true" || raw == "yes" || raw == "on") ? "true" : "false";
-    return raw;
-}
-
 // RAII statement.
 class Stmt {
 public:
@@ -144,25 +115,12 @@ std::string default_library_path() {
     return (base / "harmony" / "library.sqlite").string();
 }
 
-Result<std::string> config_key(const AnalysisRequest& request, int analysis_rate_hz) {
-    auto ids = Engine::resolve(request);
-    if (!ids) return ids.error();
-    std::string canon = std::string("schema=") + kSongMapSchemaVersion + ";rate=" + std::to_string(analysis_rate_hz);
-    for (const auto& id : *ids) {
-        for (const auto& info : Engine::analyzers()) {
-            if (info.id != id) continue;
-            canon += ";" + id + "@" + std::to_string(info.version) + "{";
-            for (const auto& spec : info.params) {
-                auto it = request.params.find(id + "." + spec.name);
-                canon +=
-                    spec.name + "=" +
-                    (it != request.params.end() ? override_text(spec, it->second) : param_text(spec.default_value)) +
-                    ",";
-            }
-            canon += "}";
-        }
-    }
-    return core::hash_string(canon);
+Result<std::string> config_key(const AnalysisRequest& request, const EngineOptions& options) {
+    EngineOptions o;
+    o.analysis_rate_hz = options.analysis_rate_hz;
+    o.segment_s = options.segment_s;
+    o.segment_overlap_s = options.segment_overlap_s;
+    return Engine(o).cache_key(request);
 }
 
 std::string normalise_camelot(const std::string& text) {

@@ -21,10 +21,10 @@ namespace harmony::library {
 /// ~/.local/share/harmony/library.sqlite.
 std::string default_library_path();
 
-/// The cache key of an analysis configuration: schema version, the resolved analyzers with their
-/// versions and effective parameters (defaults merged with the request's overrides), the analysis
-/// rate. Two requests that give the same Song Map content have the same key.
-Result<std::string> config_key(const AnalysisRequest& request, int analysis_rate_hz = 22050);
+/// The cache key of an analysis configuration (Engine::cache_key): schema version, the resolved
+/// analyzers with their versions, effective parameters and model hashes, the analysis rate and
+/// the segment settings. Two requests that give the same Song Map content have the same key.
+Result<std::string> config_key(const AnalysisRequest& request, const EngineOptions& options = {});
 
 /// One track as the library lists it (a file path and its latest analysis).
 struct TrackRow {

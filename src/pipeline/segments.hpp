@@ -2,8 +2,8 @@
 // length (a 10-hour DJ mix or recording needs no more than a 12-minute song). The engine streams
 // the audio once; every `segment_s` seconds it runs the segmentable analyzers (tempo, beats, key)
 // on the current segment's features, keeps their Song Map parts and starts the next segment with
-// the last `overlap_s` seconds replayed. This file holds the pure part: shifting a segment's times
-// to the file's time line and merging the segments' parts into one Song Map.
+// the last `overlap_s` seconds replayed. Each analyzer merges its own parts (its merge(), next to
+// its code); this file holds what the merges share.
 //
 // Each segment keeps its results inside its own window: from the middle of the overlap with the
 // previous segment to the middle of the overlap with the next, so every instant belongs to
@@ -11,6 +11,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harmony/song_map.hpp"
@@ -25,14 +26,38 @@ struct SegmentResult {
     SongMap map;  // segmentable parts only, times already shifted to file time
 };
 
-/// Adds offset_s to every time in the map's parts (beats, downbeats, tempo curve, key segments, ...).
-void shift_times(SongMap& map, double offset_s);
-
 /// "1:02:03" or "4:05".
 std::string clock_label(double seconds);
 
-/// Merges the segments' tempo, beats, downbeats, meter and key into out (which already holds the
-/// audio info). segment_s / overlap_s are only used to describe the method in the decisions.
-void merge_segments(const std::vector<SegmentResult>& segments, double segment_s, double overlap_s, SongMap& out);
+/// The sentence the merged decisions quote: "long file (1:00:00): analysed in 13 segments of ...".
+std::string describe_segments(const std::vector<SegmentResult>& segments, double segment_s, double overlap_s);
+
+/// Seconds of the file whose results come from this segment.
+double kept(const SegmentResult& s);
+/// "segment 4:40-9:20".
+std::string window_name(const SegmentResult& s);
+/// True when t lies in the segment's window.
+bool inside(const SegmentResult& s, double t);
+/// Weighted median of (value, weight) pairs.
+double weighted_median(std::vector<std::pair<double, double>> v);
+/// Median of successive differences.
+double median_interval(const std::vector<double>& t);
+/// printf-style number formatting for decisions ("%.2f").
+std::string fmt(const char* format, double v);
+
+/// Appends times inside the segment's window, dropping one that falls closer than min_gap_s to
+/// the last kept time (the same beat seen by two segments near the cut); extra(i) is called for
+/// every kept index.
+template <class Extra>
+void append_times(const std::vector<double>& times, const SegmentResult& s, double min_gap_s, std::vector<double>& out,
+                  Extra&& extra) {
+    for (size_t i = 0; i < times.size(); ++i) {
+        const double t = times[i];
+        if (!inside(s, t)) continue;
+        if (!out.empty() && t - out.back() < min_gap_s) continue;
+        out.push_back(t);
+        extra(i);
+    }
+}
 
 }  // namespace harmony::pipeline

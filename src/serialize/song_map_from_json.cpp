@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "harmony/export.hpp"
+#include "pipeline/parts.hpp"
+#include "serialize/part_json.hpp"
 #include "serialize/song_map_json.hpp"
 
 namespace harmony {
@@ -195,6 +197,88 @@ std::vector<Note> notes_from(const json& part, const char* name) {
     return out;
 }
 
+}  // namespace
+
+}  // namespace harmony
+
+namespace harmony::serialize {
+
+using nlohmann::json;
+
+void part_from_json(const json& j, Tempo& v) {
+    v = tempo_from(j);
+}
+void part_from_json(const json& j, Beats& v) {
+    v = beats_from(j);
+}
+void part_from_json(const json& j, Downbeats& d) {
+    get_to(j, "times_s", d.times_s);
+    get_to(j, "confidence", d.confidence);
+    d.provenance = prov_of(j);
+}
+void part_from_json(const json& j, Meter& x) {
+    get_to(j, "label", x.label);
+    get_to(j, "numerator", x.numerator);
+    get_to(j, "denominator", x.denominator);
+    get_to(j, "confidence", x.confidence);
+    if (auto c = j.find("candidates"); c != j.end() && c->is_array())
+        for (const auto& e : *c) {
+            MeterCandidate mc;
+            get_to(e, "label", mc.label);
+            get_to(e, "probability", mc.probability);
+            x.candidates.push_back(std::move(mc));
+        }
+    x.provenance = prov_of(j);
+}
+void part_from_json(const json& j, Key& v) {
+    v = key_from(j);
+}
+void part_from_json(const json& j, Loudness& v) {
+    v = loudness_from(j);
+}
+void part_from_json(const json& j, Chords& c) {
+    c.segments = segments_from<ChordSegment>(j, "segments");
+    get_to(j, "confidence", c.confidence);
+    c.provenance = prov_of(j);
+}
+void part_from_json(const json& j, Sections& s) {
+    s.segments = segments_from<Section>(j, "segments");
+    get_to(j, "confidence", s.confidence);
+    s.provenance = prov_of(j);
+}
+void part_from_json(const json& j, Notes& n) {
+    n.melody = notes_from(j, "melody");
+    n.bass = notes_from(j, "bass");
+    get_to(j, "confidence", n.confidence);
+    n.provenance = prov_of(j);
+}
+void part_from_json(const json& j, Lyrics& l) {
+    get_to(j, "language", l.language);
+    if (auto li = j.find("lines"); li != j.end() && li->is_array())
+        for (const auto& r : *li)
+            if (r.is_array() && r.size() >= 3)
+                l.lines.push_back({r[0].get<double>(), r[1].get<double>(), r[2].get<std::string>()});
+    get_to(j, "confidence", l.confidence);
+    l.provenance = prov_of(j);
+}
+void part_from_json(const json& j, Stems& s) {
+    if (auto si = j.find("stems"); si != j.end() && si->is_array())
+        for (const auto& e : *si) {
+            Stem x;
+            get_to(e, "name", x.name);
+            get_to(e, "uri", x.uri);
+            s.stems.push_back(std::move(x));
+        }
+    get_to(j, "confidence", s.confidence);
+    s.provenance = prov_of(j);
+}
+
+}  // namespace harmony::serialize
+
+namespace harmony {
+
+namespace {
+
 SongMap map_from(const json& j) {
     SongMap m;
     const json& a = j.at("audio");
@@ -210,79 +294,8 @@ SongMap map_from(const json& j) {
     get_to(a, "analysis_rate_hz", m.audio.analysis_rate_hz);
     get_to(a, "truncated", m.audio.truncated);
     get_to(a, "warnings", m.audio.warnings);
-    if (auto it = j.find("tempo"); it != j.end() && it->is_object()) m.tempo = tempo_from(*it);
-    if (auto it = j.find("beats"); it != j.end() && it->is_object()) m.beats = beats_from(*it);
-    if (auto it = j.find("downbeats"); it != j.end() && it->is_object()) {
-        Downbeats d;
-        get_to(*it, "times_s", d.times_s);
-        get_to(*it, "confidence", d.confidence);
-        d.provenance = prov_of(*it);
-        m.downbeats = std::move(d);
-    }
-    if (auto it = j.find("meter"); it != j.end() && it->is_object()) {
-        Meter x;
-        get_to(*it, "label", x.label);
-        get_to(*it, "numerator", x.numerator);
-        get_to(*it, "denominator", x.denominator);
-        get_to(*it, "confidence", x.confidence);
-        if (auto c = it->find("candidates"); c != it->end() && c->is_array())
-            for (const auto& e : *c) {
-                MeterCandidate mc;
-                get_to(e, "label", mc.label);
-                get_to(e, "probability", mc.probability);
-                x.candidates.push_back(std::move(mc));
-            }
-        x.provenance = prov_of(*it);
-        m.meter = std::move(x);
-    }
-    if (auto it = j.find("key"); it != j.end() && it->is_object()) m.key = key_from(*it);
-    if (auto it = j.find("loudness"); it != j.end() && it->is_object()) m.loudness = loudness_from(*it);
-    if (auto it = j.find("chords"); it != j.end() && it->is_object()) {
-        Chords c;
-        c.segments = segments_from<ChordSegment>(*it, "segments");
-        get_to(*it, "confidence", c.confidence);
-        c.provenance = prov_of(*it);
-        m.chords = std::move(c);
-    }
-    if (auto it = j.find("sections"); it != j.end() && it->is_object()) {
-        Sections s;
-        s.segments = segments_from<Section>(*it, "segments");
-        get_to(*it, "confidence", s.confidence);
-        s.provenance = prov_of(*it);
-        m.sections = std::move(s);
-    }
-    if (auto it = j.find("notes"); it != j.end() && it->is_object()) {
-        Notes n;
-        n.melody = notes_from(*it, "melody");
-        n.bass = notes_from(*it, "bass");
-        get_to(*it, "confidence", n.confidence);
-        n.provenance = prov_of(*it);
-        m.notes = std::move(n);
-    }
-    if (auto it = j.find("lyrics"); it != j.end() && it->is_object()) {
-        Lyrics l;
-        get_to(*it, "language", l.language);
-        if (auto li = it->find("lines"); li != it->end() && li->is_array())
-            for (const auto& r : *li)
-                if (r.is_array() && r.size() >= 3)
-                    l.lines.push_back({r[0].get<double>(), r[1].get<double>(), r[2].get<std::string>()});
-        get_to(*it, "confidence", l.confidence);
-        l.provenance = prov_of(*it);
-        m.lyrics = std::move(l);
-    }
-    if (auto it = j.find("stems"); it != j.end() && it->is_object()) {
-        Stems s;
-        if (auto si = it->find("stems"); si != it->end() && si->is_array())
-            for (const auto& e : *si) {
-                Stem x;
-                get_to(e, "name", x.name);
-                get_to(e, "uri", x.uri);
-                s.stems.push_back(std::move(x));
-            }
-        get_to(*it, "confidence", s.confidence);
-        s.provenance = prov_of(*it);
-        m.stems = std::move(s);
-    }
+    for (const auto& t : pipeline::parts())
+        if (auto it = j.find(std::string(t.name)); it != j.end() && it->is_object()) t.from_json(*it, m);
     get_to(j, "elapsed_s", m.elapsed_s);
     return m;
 }

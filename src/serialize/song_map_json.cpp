@@ -2,6 +2,8 @@
 
 #include "harmony/engine.hpp"
 #include "harmony/version.hpp"
+#include "pipeline/parts.hpp"
+#include "serialize/part_json.hpp"
 
 namespace harmony::serialize {
 
@@ -116,6 +118,57 @@ json notes_json(const std::vector<Note>& notes) {
 
 }  // namespace
 
+json part_to_json(const Tempo& v) {
+    return tempo_json(v);
+}
+json part_to_json(const Beats& v) {
+    return beats_json(v);
+}
+json part_to_json(const Downbeats& v) {
+    return {{"times_s", v.times_s}, {"confidence", v.confidence}, {"provenance", prov_json(v.provenance)}};
+}
+json part_to_json(const Meter& v) {
+    json c = json::array();
+    for (const auto& x : v.candidates) c.push_back({{"label", x.label}, {"probability", x.probability}});
+    return {{"label", v.label},           {"numerator", v.numerator}, {"denominator", v.denominator},
+            {"confidence", v.confidence}, {"candidates", c},          {"provenance", prov_json(v.provenance)}};
+}
+json part_to_json(const Key& v) {
+    return key_json(v);
+}
+json part_to_json(const Loudness& v) {
+    return loudness_json(v);
+}
+json part_to_json(const Chords& v) {
+    json s = json::array();
+    for (const auto& c : v.segments) s.push_back({c.start_s, c.end_s, c.label, c.confidence});
+    return {{"segments", s}, {"confidence", v.confidence}, {"provenance", prov_json(v.provenance)}};
+}
+json part_to_json(const Sections& v) {
+    json s = json::array();
+    for (const auto& c : v.segments) s.push_back({c.start_s, c.end_s, c.label, c.confidence});
+    return {{"segments", s}, {"confidence", v.confidence}, {"provenance", prov_json(v.provenance)}};
+}
+json part_to_json(const Notes& v) {
+    return {{"melody", notes_json(v.melody)},
+            {"bass", notes_json(v.bass)},
+            {"confidence", v.confidence},
+            {"provenance", prov_json(v.provenance)}};
+}
+json part_to_json(const Lyrics& v) {
+    json lines = json::array();
+    for (const auto& l : v.lines) lines.push_back({l.start_s, l.end_s, l.text});
+    return {{"language", v.language},
+            {"lines", lines},
+            {"confidence", v.confidence},
+            {"provenance", prov_json(v.provenance)}};
+}
+json part_to_json(const Stems& v) {
+    json s = json::array();
+    for (const auto& x : v.stems) s.push_back({{"name", x.name}, {"uri", x.uri}});
+    return {{"stems", s}, {"confidence", v.confidence}, {"provenance", prov_json(v.provenance)}};
+}
+
 json to_json_value(const SongMap& m) {
     json j;
     j["schema_version"] = kSongMapSchemaVersion;
@@ -133,55 +186,8 @@ json to_json_value(const SongMap& m) {
                   {"analysis_rate_hz", a.analysis_rate_hz},
                   {"truncated", a.truncated},
                   {"warnings", a.warnings}};
-    if (m.tempo) j["tempo"] = tempo_json(*m.tempo);
-    if (m.beats) j["beats"] = beats_json(*m.beats);
-    if (m.downbeats)
-        j["downbeats"] = {{"times_s", m.downbeats->times_s},
-                          {"confidence", m.downbeats->confidence},
-                          {"provenance", prov_json(m.downbeats->provenance)}};
-    if (m.meter) {
-        json c = json::array();
-        for (const auto& x : m.meter->candidates) c.push_back({{"label", x.label}, {"probability", x.probability}});
-        j["meter"] = {{"label", m.meter->label},
-                      {"numerator", m.meter->numerator},
-                      {"denominator", m.meter->denominator},
-                      {"confidence", m.meter->confidence},
-                      {"candidates", c},
-                      {"provenance", prov_json(m.meter->provenance)}};
-    }
-    if (m.key) j["key"] = key_json(*m.key);
-    if (m.loudness) j["loudness"] = loudness_json(*m.loudness);
-    if (m.chords) {
-        json s = json::array();
-        for (const auto& c : m.chords->segments) s.push_back({c.start_s, c.end_s, c.label, c.confidence});
-        j["chords"] = {
-            {"segments", s}, {"confidence", m.chords->confidence}, {"provenance", prov_json(m.chords->provenance)}};
-    }
-    if (m.sections) {
-        json s = json::array();
-        for (const auto& c : m.sections->segments) s.push_back({c.start_s, c.end_s, c.label, c.confidence});
-        j["sections"] = {
-            {"segments", s}, {"confidence", m.sections->confidence}, {"provenance", prov_json(m.sections->provenance)}};
-    }
-    if (m.notes)
-        j["notes"] = {{"melody", notes_json(m.notes->melody)},
-                      {"bass", notes_json(m.notes->bass)},
-                      {"confidence", m.notes->confidence},
-                      {"provenance", prov_json(m.notes->provenance)}};
-    if (m.lyrics) {
-        json lines = json::array();
-        for (const auto& l : m.lyrics->lines) lines.push_back({l.start_s, l.end_s, l.text});
-        j["lyrics"] = {{"language", m.lyrics->language},
-                       {"lines", lines},
-                       {"confidence", m.lyrics->confidence},
-                       {"provenance", prov_json(m.lyrics->provenance)}};
-    }
-    if (m.stems) {
-        json s = json::array();
-        for (const auto& x : m.stems->stems) s.push_back({{"name", x.name}, {"uri", x.uri}});
-        j["stems"] = {
-            {"stems", s}, {"confidence", m.stems->confidence}, {"provenance", prov_json(m.stems->provenance)}};
-    }
+    for (const auto& t : pipeline::parts())
+        if (t.present(m)) j[std::string(t.name)] = t.to_json(m);
     j["elapsed_s"] = m.elapsed_s;
     return j;
 }

@@ -29,19 +29,11 @@ AnalysisRequest request_from_json(const std::string& text) {
 
 namespace {
 
-/// The result-store key: the audio's content hash, every resolved analyzer with its version, and
-/// the parameter overrides. A new analyzer version or other options give a new key.
-std::string result_key(const std::string& content_hash, const std::vector<std::string>& resolved,
-                       const AnalysisRequest& req) {
-    std::string k = content_hash + "|";
-    for (const auto& id : resolved) {
-        int version = 0;
-        for (const auto& a : Engine::analyzers())
-            if (a.id == id) version = a.version;
-        k += id + "@" + std::to_string(version) + ",";
-    }
-    k += "|";
-    for (const auto& [name, value] : req.params) k += name + "=" + value + ";";
+/// The result-store key: the audio's content hash and the engine's cache key of the request (every
+/// resolved analyzer with its version, effective parameters and model hash, the analysis rate and
+/// segment settings). A new analyzer version or other options give a new key.
+std::string result_key(const std::string& content_hash, const std::string& config_key) {
+    const std::string k = content_hash + "|" + config_key;
     return "rk:" + core::hash_string(k) + core::hash_string(k + "#");
 }
 
@@ -155,7 +147,12 @@ Result<JobRecord> Service::submit(Submission s) {
     j.request_json = request_to_json(s.request);
     j.source_name = s.source_name;
     j.content_hash = *hash;
-    j.result_key = result_key(*hash, *resolved, s.request);
+    auto config = Engine().cache_key(s.request);
+    if (!config) {
+        cleanup();
+        return config.error();
+    }
+    j.result_key = result_key(*hash, *config);
     j.max_attempts = opt_.max_attempts;
     j.created_ms = now_ms();
     j.audio_owned = s.owned;
@@ -379,6 +376,8 @@ void Service::run_claim(Claim c, std::stop_token worker_stop) {
 
     EngineOptions eo;
     eo.stop = stop;
+    // The workers share the cores: each analysis gets its share.
+    eo.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / std::max(1, opt_.workers));
     eo.progress = [&](const Progress& p) { set_progress(p.stage, p.fraction); };
     Engine engine(std::move(eo));
     auto map = stop.stop_requested() ? Result<SongMap>(make_error(ErrorCode::kCancelled, "stopped"))

@@ -12,6 +12,7 @@
 #include "core/key_notation.hpp"
 #include "dsp/synth.hpp"
 #include "features/feature_cache.hpp"
+#include "harmony/engine.hpp"
 
 using namespace harmony;
 namespace synth = harmony::dsp::synth;
@@ -76,19 +77,15 @@ struct Run {
 };
 
 Run analyze(const std::vector<float>& x, std::map<std::string, std::string> overrides = {}) {
-    analyzers::KeyAnalyzer a;
-    auto params = analyzers::resolve_params(a.info(), overrides);
-    EXPECT_TRUE(params.ok());
-    features::FeatureCache cache(kRate);
-    a.plan(cache, params.value());
-    for (size_t i = 0; i < x.size(); i += 4096)
-        cache.on_mono(std::span<const float>(x.data() + i, std::min<size_t>(4096, x.size() - i)));
-    cache.finish();
-    SongMap song;
-    analyzers::AnalysisContext ctx{cache, params.value(), song, {}, {}};
+    AnalysisRequest req;
+    req.only = {"key"};
+    for (const auto& [k, v] : overrides) req.params["key." + k] = v;
+    Engine engine;
+    auto song = engine.analyze_pcm(x, 1, kRate, req);
+    EXPECT_TRUE(song.ok()) << (song.ok() ? "" : song.error().message);
     Run r;
-    r.ok = a.analyze(ctx).ok() && song.key.has_value();
-    if (r.ok) r.key = *song.key;
+    r.ok = song.ok() && song->key.has_value();
+    if (r.ok) r.key = *song->key;
     return r;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "analyzers/key/key.hpp"
+#include "harmony/engine.hpp"
 #include "io/decoder.hpp"
 
 #include "support/test_support.hpp"
@@ -19,19 +20,12 @@ std::optional<Key> analyze_file(const std::string& rel) {
     if (!std::filesystem::exists(path)) return std::nullopt;
     auto x = io::decode_to_mono(path, 22050);
     if (!x) return std::nullopt;
-    analyzers::KeyAnalyzer a;
-    auto params = analyzers::resolve_params(a.info(), {});
-    if (!params) return std::nullopt;
-    features::FeatureCache cache(22050);
-    a.plan(cache, params.value());
-    const auto& s = x.value();
-    for (size_t i = 0; i < s.size(); i += 8192)
-        cache.on_mono(std::span<const float>(s.data() + i, std::min<size_t>(8192, s.size() - i)));
-    cache.finish();
-    SongMap song;
-    analyzers::AnalysisContext ctx{cache, params.value(), song, {}, {}};
-    if (!a.analyze(ctx).ok() || !song.key) return std::nullopt;
-    return song.key;
+    AnalysisRequest req;
+    req.only = {"key"};
+    Engine engine;
+    auto song = engine.analyze_pcm(x.value(), 1, 22050, req);
+    if (!song || !song->key) return std::nullopt;
+    return song->key;
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "analyzers/tempo/tempo.hpp"
 #include "dsp/synth.hpp"
 #include "features/feature_cache.hpp"
+#include "harmony/engine.hpp"
 
 using namespace harmony;
 namespace synth = harmony::dsp::synth;
@@ -34,32 +35,21 @@ struct RhythmRun {
 
 RhythmRun analyze(const std::vector<float>& x, const std::map<std::string, std::string>& tempo_params = {},
                   const std::map<std::string, std::string>& beats_params = {}) {
-    analyzers::TempoAnalyzer ta;
-    analyzers::BeatsAnalyzer ba;
-    auto tp = analyzers::resolve_params(ta.info(), tempo_params);
-    auto bp = analyzers::resolve_params(ba.info(), beats_params);
-    EXPECT_TRUE(tp.ok());
-    EXPECT_TRUE(bp.ok());
+    AnalysisRequest req;
+    req.only = {"tempo", "beats"};
+    for (const auto& [k, v] : tempo_params) req.params["tempo." + k] = v;
+    for (const auto& [k, v] : beats_params) req.params["beats." + k] = v;
+    Engine engine;
+    auto song = engine.analyze_pcm(x, 1, kRate, req);
+    EXPECT_TRUE(song.ok()) << (song.ok() ? "" : song.error().message);
     RhythmRun r;
-    if (!tp.ok() || !bp.ok()) return r;
-    features::FeatureCache cache(kRate);
-    ta.plan(cache, tp.value());
-    ba.plan(cache, bp.value());
-    for (size_t i = 0; i < x.size(); i += 4096)
-        cache.on_mono(std::span<const float>(x.data() + i, std::min<size_t>(4096, x.size() - i)));
-    cache.finish();
-    SongMap song;
-    analyzers::AnalysisContext tctx{cache, tp.value(), song, {}, {}};
-    if (!ta.analyze(tctx).ok() || !song.tempo) return r;
-    song.tempo->provenance.params = tp.value().values();  // as the engine does
-    analyzers::AnalysisContext bctx{cache, bp.value(), song, {}, {}};
-    if (!ba.analyze(bctx).ok() || !song.beats || !song.downbeats) return r;
+    if (!song.ok() || !song->tempo || !song->beats || !song->downbeats) return r;
     r.ok = true;
-    r.tempo = *song.tempo;
-    r.beats = *song.beats;
-    r.downbeats = *song.downbeats;
-    if (song.meter) {
-        r.meter = *song.meter;
+    r.tempo = *song->tempo;
+    r.beats = *song->beats;
+    r.downbeats = *song->downbeats;
+    if (song->meter) {
+        r.meter = *song->meter;
         r.has_meter = true;
     }
     return r;
@@ -340,12 +330,21 @@ TEST(RhythmInternals, LineFitAndBeatTracker) {
 }
 
 TEST(RhythmTempo, RangeParamsAreValidated) {
-    analyzers::TempoAnalyzer ta;
-    EXPECT_FALSE(analyzers::resolve_params(ta.info(), {{"min_bpm", "5"}}).ok());
-    EXPECT_TRUE(analyzers::resolve_params(ta.info(), {{"min_bpm", "85"}, {"max_bpm", "170"}}).ok());
+    const auto& info = analyzers::TempoAnalyzer::describe();
+    EXPECT_FALSE(analyzers::resolve_params(info, {{"min_bpm", "5"}}).ok());
+    EXPECT_TRUE(analyzers::resolve_params(info, {{"min_bpm", "85"}, {"max_bpm", "170"}}).ok());
+    // An inverted range is a usage error of the whole request, found before any audio is read.
+    AnalysisRequest req;
+    req.params = {{"tempo.min_bpm", "150"}, {"tempo.max_bpm", "100"}};
+    auto r = Engine::resolve(req);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(r.error().message.find("tempo.max_bpm"), std::string::npos) << r.error().message;
     const auto t = drums(120.0, 4, 10.0);
-    const RhythmRun r = analyze(t.samples, {{"min_bpm", "150"}, {"max_bpm", "100"}});
-    EXPECT_FALSE(r.ok);
+    Engine engine;
+    auto song = engine.analyze_pcm(t.samples, 1, kRate, req);
+    ASSERT_FALSE(song.ok());
+    EXPECT_EQ(song.error().code, ErrorCode::kInvalidArgument);
 }
 
 TEST(RhythmTempo, TempoIsPreciseWithLooseTiming) {

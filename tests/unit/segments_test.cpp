@@ -8,6 +8,8 @@
 #include "dsp/synth.hpp"
 #include "harmony/engine.hpp"
 #include "io/wav_writer.hpp"
+#include "pipeline/merge.hpp"
+#include "pipeline/parts.hpp"
 #include "pipeline/segments.hpp"
 #include "support/test_support.hpp"
 

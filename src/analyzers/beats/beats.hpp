@@ -4,14 +4,27 @@
 
 namespace harmony::analyzers {
 
-/// Beat times and bar positions, the beat grid, downbeats and meter. Shares the rhythm
-/// computation of the `tempo` analyzer (run first) and uses its tempo range and tracker settings.
+/// Beat times and bar positions, the beat grid, downbeats and meter. Reads the rhythm
+/// computation of the `tempo` analyzer (its typed artifact: tempo range and tracker settings
+/// included) and decodes the bars again only when a meter is forced.
 class BeatsAnalyzer : public Analyzer {
 public:
-    const AnalyzerInfo& info() const override;
-    void plan(features::FeatureCache& cache, const ParamSet& params) const override;
-    Result<void> analyze(AnalysisContext& ctx) const override;
+    struct Config {
+        std::string meter = "auto";
+    };
+    static const AnalyzerInfo& describe();
+    static Result<Config> configure(const ParamSet& params);
+    explicit BeatsAnalyzer(Config config) : cfg_(std::move(config)) {}
+
+    void plan(features::FeatureCache& cache) const override;
+    Result<void> analyze(Context& ctx) const override;
     bool segmentable() const override { return true; }
+    /// Beats stitched at the overlaps, downbeats likewise, the meter held longest.
+    void merge(const std::vector<pipeline::SegmentResult>& segments, const MergeInfo& info,
+               SongMap& out) const override;
+
+private:
+    Config cfg_;
 };
 
 }  // namespace harmony::analyzers

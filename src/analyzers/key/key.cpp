@@ -188,7 +188,7 @@ Scores24 ensemble_scores(const KeyEvidence& e) {
 // ---------------------------------------------------------------------------------------------
 // Analyzer
 
-const AnalyzerInfo& KeyAnalyzer::info() const {
+const AnalyzerInfo& KeyAnalyzer::describe() {
     static const AnalyzerInfo info{
         "key",
         kVersion,
@@ -225,7 +225,24 @@ const AnalyzerInfo& KeyAnalyzer::info() const {
     return info;
 }
 
-void KeyAnalyzer::plan(features::FeatureCache& cache, const ParamSet&) const {
+Result<KeyAnalyzer::Config> KeyAnalyzer::configure(const ParamSet& p) {
+    Config c;
+    c.method = p.get_string("method");
+    c.reference_hz = p.get_double("reference_hz");
+    c.segments = p.get_bool("segments");
+    c.min_segment_s = p.get_double("min_segment_s");
+    c.change_penalty = p.get_double("change_penalty");
+    c.min_tonality = p.get_double("min_tonality");
+    // A given reference must be a plausible A4: within a semitone and a half of 440 Hz (Baroque
+    // 415 Hz and the 466 Hz of some early music included); anything else is a typo.
+    if (c.reference_hz != 0.0 && (c.reference_hz < 400.0 || c.reference_hz > 480.0))
+        return make_error(ErrorCode::kInvalidArgument,
+                          "key.reference_hz must be 0 (estimate the tuning) or an A4 between 400 and 480 Hz, got " +
+                              fmt(c.reference_hz, 2));
+    return c;
+}
+
+void KeyAnalyzer::plan(features::FeatureCache& cache) const {
     cache.get<features::Chroma>(chroma_config());
 }
 
@@ -290,11 +307,11 @@ std::optional<ModalKey> modal_reading(const Pc12& chroma, int key_index, double 
 
 }  // namespace
 
-Result<void> KeyAnalyzer::analyze(AnalysisContext& ctx) const {
-    auto* chroma = ctx.features.find<features::Chroma>(chroma_config());
+Result<void> KeyAnalyzer::analyze(Context& ctx) const {
+    const auto* chroma = ctx.features.find<features::Chroma>(chroma_config());
     if (chroma == nullptr) return make_error(ErrorCode::kInternal, "key chroma was not planned");
-    const std::string method = ctx.params.get_string("method");
-    const double reference_hz = ctx.params.get_double("reference_hz");
+    const std::string& method = cfg_.method;
+    const double reference_hz = cfg_.reference_hz;
 
     Key out;
     // 1. Tuning first: every later step folds the fine chroma with it.
@@ -323,7 +340,8 @@ Result<void> KeyAnalyzer::analyze(AnalysisContext& ctx) const {
         frames.energy[i] = chroma->total_energy(static_cast<std::int64_t>(i));
         energy_sum += frames.energy[i];
     }
-    if (ctx.progress) ctx.progress(0.3);
+    if (ctx.cancelled()) return make_error(ErrorCode::kCancelled, "cancelled");
+    ctx.report(0.3);
     out.tuning.confidence = std::clamp(out.tuning.confidence, 0.0, 1.0);
     out.estimators.push_back({"tuning", fmt(out.tuning.a4_hz, 2) + " Hz (" + fmt(out.tuning.cents, 1) + " cents)",
                               out.tuning.confidence, reference_hz > 0.0 ? "given" : "peak-deviation histogram"});
@@ -333,7 +351,7 @@ Result<void> KeyAnalyzer::analyze(AnalysisContext& ctx) const {
     if (n == 0 || mean_energy < 1e-9) {
         out.no_key_reason = "silence";
         out.confidence = 0.0;
-        ctx.song.key = std::move(out);
+        ctx.out.key = std::move(out);
         return {};
     }
     const KeyEvidence global = key_evidence(frames, 0, n);
@@ -377,11 +395,11 @@ Result<void> KeyAnalyzer::analyze(AnalysisContext& ctx) const {
         }
     }
 
-    if (tonality < ctx.params.get_double("min_tonality") || global.frames < 3) {
+    if (tonality < cfg_.min_tonality || global.frames < 3) {
         out.no_key_reason = global.frames < 3 ? "too little pitched audio" : "no tonal centre (percussive or atonal)";
         out.confidence = 0.0;
         out.estimators.push_back({"ensemble", "no key", tonality, "below min_tonality"});
-        ctx.song.key = std::move(out);
+        ctx.out.key = std::move(out);
         return {};
     }
 
@@ -400,11 +418,12 @@ Result<void> KeyAnalyzer::analyze(AnalysisContext& ctx) const {
     }
     out.estimators.push_back(
         {"ensemble", out.key->label, out.confidence, method == "ensemble" ? "chosen" : "not used"});
-    if (ctx.progress) ctx.progress(0.6);
+    if (ctx.cancelled()) return make_error(ErrorCode::kCancelled, "cancelled");
+    ctx.report(0.6);
 
     // 5. Key segments: Viterbi over 24 keys on ~2 s blocks, local evidence from a sliding window.
     const double duration = static_cast<double>(n) / frames.frame_rate_hz;
-    if (ctx.params.get_bool("segments") && duration > 2.0 * ctx.params.get_double("min_segment_s")) {
+    if (cfg_.segments && duration > 2.0 * cfg_.min_segment_s) {
         const size_t block = std::max<size_t>(1, static_cast<size_t>(std::lround(2.0 * frames.frame_rate_hz)));
         const size_t nb = (n + block - 1) / block;
         const size_t half = 6;  // blocks each side: ~26 s window
@@ -415,7 +434,7 @@ Result<void> KeyAnalyzer::analyze(AnalysisContext& ctx) const {
             const Decision local = decide(key_evidence(frames, lo, hi), method);
             for (size_t k = 0; k < 24; ++k) loglik[b][k] = std::log(std::max(local.prob[k], 1e-12));
         }
-        const double penalty = ctx.params.get_double("change_penalty");
+        const double penalty = cfg_.change_penalty;
         std::vector<std::array<int, 24>> back(nb);
         Scores24 acc = loglik[0];
         for (size_t b = 1; b < nb; ++b) {
@@ -445,7 +464,7 @@ Result<void> KeyAnalyzer::analyze(AnalysisContext& ctx) const {
                 runs.back().b1 = b + 1;
         }
         const double block_s = static_cast<double>(block) / frames.frame_rate_hz;
-        const double min_len = ctx.params.get_double("min_segment_s");
+        const double min_len = cfg_.min_segment_s;
         bool merged = true;
         while (merged && runs.size() > 1) {
             merged = false;
@@ -498,12 +517,119 @@ Result<void> KeyAnalyzer::analyze(AnalysisContext& ctx) const {
         out.estimators.push_back({"key_changes", std::to_string(out.segments.size() - 1) + " change(s)", out.confidence,
                                   "HMM/Viterbi over 2 s blocks"});
     }
-    if (ctx.progress) ctx.progress(0.9);
+    if (ctx.cancelled()) return make_error(ErrorCode::kCancelled, "cancelled");
+    ctx.report(0.9);
 
     // 6. Church mode beside the major/minor answer.
     out.modal = modal_reading(mix, d.best, out.confidence);
-    ctx.song.key = std::move(out);
+    ctx.out.key = std::move(out);
     return {};
+}
+
+void KeyAnalyzer::merge(const std::vector<pipeline::SegmentResult>& segs, const MergeInfo& info, SongMap& out) const {
+    using namespace pipeline;
+    const std::string& method = info.method;
+    const double total = info.total_kept_s;
+    const Key* first = nullptr;
+    std::map<std::string, double> weight, conf, dur;
+    std::map<std::string, const KeyName*> names;
+    double keyed = 0.0, tuning_w = 0.0, tuning_conf = 0.0;
+    double cs = 0.0, cc = 0.0;  // circular mean of the tuning offsets (cents wrap at +-50)
+    std::map<std::string, double> modal_weight;
+    std::map<std::string, const ModalKey*> modal_example;
+    Key k;
+    for (const auto& s : segs) {
+        if (!s.map.key) continue;
+        const Key& sk = *s.map.key;
+        if (!first) first = &sk;
+        const double w = kept(s);
+        k.estimators.push_back(
+            {window_name(s), sk.key ? sk.key->label : "no key", sk.confidence, sk.key ? "" : sk.no_key_reason});
+        const double tw = w * std::max(1e-3, sk.tuning.confidence);
+        const double ang = 2.0 * M_PI * sk.tuning.cents / 100.0;
+        cs += tw * std::sin(ang);
+        cc += tw * std::cos(ang);
+        tuning_w += tw;
+        tuning_conf += w * sk.tuning.confidence;
+        if (!sk.key) continue;
+        keyed += w;
+        weight[sk.key->label] += w * std::max(0.05, sk.confidence);
+        conf[sk.key->label] += w * sk.confidence;
+        dur[sk.key->label] += w;
+        if (!names.count(sk.key->label)) names[sk.key->label] = &*sk.key;
+        if (sk.modal) {
+            modal_weight[sk.modal->label] += w * std::max(0.05, sk.modal->confidence);
+            if (!modal_example.count(sk.modal->label)) modal_example[sk.modal->label] = &*sk.modal;
+        }
+        for (const auto& seg : sk.segments) {
+            KeySegment c = seg;
+            c.start_s = std::max(c.start_s, s.keep_from_s);
+            c.end_s = std::min(c.end_s, s.keep_to_s);
+            if (c.end_s <= c.start_s) continue;
+            if (!k.segments.empty() && k.segments.back().key.label == c.key.label &&
+                std::abs(k.segments.back().end_s - c.start_s) < 1e-6) {
+                auto& last = k.segments.back();
+                const double a = last.end_s - last.start_s, b = c.end_s - c.start_s;
+                last.confidence = (last.confidence * a + c.confidence * b) / (a + b);
+                last.end_s = c.end_s;
+            } else {
+                k.segments.push_back(c);
+            }
+        }
+    }
+    if (!first) return;
+    if (tuning_w > 0) {
+        k.tuning.cents = std::atan2(cs, cc) * 100.0 / (2.0 * M_PI);
+        k.tuning.a4_hz = 440.0 * std::pow(2.0, k.tuning.cents / 1200.0);
+        k.tuning.confidence = total > 0 ? std::clamp(tuning_conf / total, 0.0, 1.0) : 0.0;
+    }
+    k.estimators.push_back(
+        {"tuning", pipeline::fmt("%.2f", k.tuning.a4_hz) + " Hz (" + pipeline::fmt("%.1f", k.tuning.cents) + " cents)",
+         k.tuning.confidence, "duration- and confidence-weighted circular mean of the segments"});
+    if (total <= 0 || keyed < 0.25 * total) {
+        k.key.reset();
+        k.no_key_reason = first->no_key_reason.empty() ? "no key in most of the file" : first->no_key_reason;
+        k.confidence = 0.0;
+        k.segments.clear();
+        k.estimators.push_back({"segment_vote", "no key", 0.0,
+                                "key found in " + pipeline::fmt("%.0f", total > 0 ? 100.0 * keyed / total : 0.0) +
+                                    " % of the audio (needs 25 %)"});
+        out.key = std::move(k);
+        return;
+    }
+    double wsum = 0.0;
+    for (const auto& [label, w] : weight) wsum += w;
+    const std::string best = std::max_element(weight.begin(), weight.end(), [](const auto& a, const auto& b) {
+                                 return a.second < b.second;
+                             })->first;
+    k.key = *names[best];
+    const double share = weight[best] / wsum;
+    k.confidence = std::clamp(conf[best] / dur[best] * share * keyed / total, 0.0, 1.0);
+    for (const auto& [label, w] : weight)
+        if (label != best) k.candidates.push_back({*names[label], w / wsum});
+    std::sort(k.candidates.begin(), k.candidates.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
+    if (k.candidates.size() > 5) k.candidates.resize(5);
+    for (const auto& s : segs)
+        if (s.map.key && s.map.key->key && s.map.key->key->label == best) {
+            k.compatible_camelot = s.map.key->compatible_camelot;
+            break;
+        }
+    if (!modal_weight.empty()) {
+        const auto mb = std::max_element(modal_weight.begin(), modal_weight.end(), [](const auto& a, const auto& b) {
+                            return a.second < b.second;
+                        })->first;
+        ModalKey mk = *modal_example[mb];
+        double mt = 0.0;
+        for (const auto& [label, w] : modal_weight) mt += w;
+        mk.confidence = std::clamp(mk.confidence * modal_weight[mb] / mt, 0.0, 1.0);
+        k.modal = mk;
+    }
+    k.estimators.push_back({"segment_vote", best, std::clamp(share, 0.0, 1.0),
+                            "chosen: the key held longest (weighted by confidence) across the segments"});
+    k.estimators.push_back({"key_changes",
+                            std::to_string(k.segments.empty() ? 0 : k.segments.size() - 1) + " change(s)", k.confidence,
+                            method});
+    out.key = std::move(k);
 }
 
 }  // namespace harmony::analyzers

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <string>
 #include <vector>
 
 #include "analyzers/analyzer.hpp"
@@ -39,10 +40,29 @@ key::Scores24 ensemble_scores(const KeyEvidence& e);
 
 class KeyAnalyzer : public Analyzer {
 public:
-    const AnalyzerInfo& info() const override;
-    void plan(features::FeatureCache& cache, const ParamSet& params) const override;
-    Result<void> analyze(AnalysisContext& ctx) const override;
+    struct Config {
+        std::string method = "ensemble";
+        double reference_hz = 0.0;  // 0: estimate the tuning
+        bool segments = true;
+        double min_segment_s = 16.0;
+        double change_penalty = 20.0;
+        double min_tonality = 0.4;
+    };
+    static const AnalyzerInfo& describe();
+    /// Cross-field rule: a given reference_hz is a plausible A4 (400-480 Hz).
+    static Result<Config> configure(const ParamSet& params);
+    explicit KeyAnalyzer(Config config) : cfg_(std::move(config)) {}
+
+    void plan(features::FeatureCache& cache) const override;
+    Result<void> analyze(Context& ctx) const override;
     bool segmentable() const override { return true; }
+    /// The key held longest across the segments (weighted by confidence), key changes stitched,
+    /// tuning as a circular mean.
+    void merge(const std::vector<pipeline::SegmentResult>& segments, const MergeInfo& info,
+               SongMap& out) const override;
+
+private:
+    Config cfg_;
 };
 
 }  // namespace harmony::analyzers

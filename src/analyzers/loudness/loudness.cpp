@@ -234,7 +234,7 @@ bool LoudnessMeter::result(Loudness& out) const {
     return true;
 }
 
-const AnalyzerInfo& LoudnessAnalyzer::info() const {
+const AnalyzerInfo& LoudnessAnalyzer::describe() {
     static const AnalyzerInfo info{"loudness",
                                    3,
                                    "EBU R128 integrated loudness, loudness range, true peak, max momentary/short-term, "
@@ -245,16 +245,16 @@ const AnalyzerInfo& LoudnessAnalyzer::info() const {
     return info;
 }
 
-void LoudnessAnalyzer::plan(features::FeatureCache& cache, const ParamSet&) const {
+void LoudnessAnalyzer::plan(features::FeatureCache& cache) const {
     cache.get<LoudnessMeter>();
 }
 
-Result<void> LoudnessAnalyzer::analyze(AnalysisContext& ctx) const {
-    auto* meter = ctx.features.find<LoudnessMeter>();
+Result<void> LoudnessAnalyzer::analyze(Context& ctx) const {
+    const auto* meter = ctx.features.find<LoudnessMeter>();
     if (meter == nullptr) return make_error(ErrorCode::kInternal, "loudness meter was not planned");
     Loudness l;
     if (!meter->result(l)) return make_error(ErrorCode::kNoAudioData, "no audio reached the loudness meter");
-    ctx.song.loudness = std::move(l);
+    ctx.out.loudness = std::move(l);
     return {};
 }
 

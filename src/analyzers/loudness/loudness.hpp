@@ -26,11 +26,16 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+/// Whole-file statistics (not segmentable: its meter keeps bounded histograms instead).
 class LoudnessAnalyzer : public Analyzer {
 public:
-    const AnalyzerInfo& info() const override;
-    void plan(features::FeatureCache& cache, const ParamSet& params) const override;
-    Result<void> analyze(AnalysisContext& ctx) const override;
+    struct Config {};
+    static const AnalyzerInfo& describe();
+    static Result<Config> configure(const ParamSet&) { return Config{}; }
+    explicit LoudnessAnalyzer(Config) {}
+
+    void plan(features::FeatureCache& cache) const override;
+    Result<void> analyze(Context& ctx) const override;
 };
 
 }  // namespace harmony::analyzers

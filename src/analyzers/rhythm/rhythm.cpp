@@ -18,14 +18,6 @@ std::string Params::key() const {
     return std::string(buf) + meter;
 }
 
-const Analysis& RhythmResultCache::get(const features::RhythmFeatures& features, const Params& params) {
-    std::lock_guard<std::mutex> lock(mu_);
-    const std::string k = params.key();
-    auto it = results_.find(k);
-    if (it == results_.end()) it = results_.emplace(k, analyze(features, params)).first;
-    return it->second;
-}
-
 namespace detail {
 
 double median(Vec v) {

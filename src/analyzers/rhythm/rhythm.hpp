@@ -2,11 +2,9 @@
 // autocorrelation tempogram -> comb-filter tempo salience per band -> octave resolution ->
 // dynamic-programming beat tracking that follows the local tempo -> least-squares tempo fit ->
 // bar phase and meter from beat-synchronous accents (low-band onsets, harmonic change).
-// Computed once per file and per parameter set, cached in the FeatureCache (RhythmResultCache).
+// Computed once per file by the tempo analyzer, which hands it to beats as a typed artifact.
 #pragma once
 
-#include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -34,19 +32,5 @@ struct Analysis {
 };
 
 Analysis analyze(const features::RhythmFeatures& features, const Params& params);
-
-/// Holds the analysis of the current file so `tempo` and `beats` share one computation.
-class RhythmResultCache : public features::StreamFeature {
-public:
-    struct Config {
-        std::string key() const { return "rhythm-result"; }
-    };
-    RhythmResultCache(features::FeatureCache&, const Config&) {}
-    const Analysis& get(const features::RhythmFeatures& features, const Params& params);
-
-private:
-    std::mutex mu_;
-    std::map<std::string, Analysis> results_;
-};
 
 }  // namespace harmony::rhythm
