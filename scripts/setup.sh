@@ -10,7 +10,7 @@ pkgs=(
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libsoxr-dev
   libfftw3-dev libebur128-dev libtag1-dev libsqlite3-dev libxml2-dev libpq-dev
   nlohmann-json3-dev libvalijson-dev libcli11-dev libspdlog-dev libfmt-dev
-  libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev libxxhash-dev libboost-dev postgresql
+  libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev libxxhash-dev libboost-dev libeigen3-dev postgresql
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format ffmpeg python3 python3-jsonschema
 )

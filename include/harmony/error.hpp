@@ -22,6 +22,7 @@ enum class ErrorCode {
     kCancelled,          // the caller's stop token was triggered
     kSchemaViolation,    // a Song Map failed validation against the published schema
     kIoError,            // writing output failed
+    kModelInvalid,       // a learned model's weight file failed its checks (hash, names, shapes, dtype)
     kInternal,           // a bug: please report it
 };
 

@@ -35,6 +35,7 @@ inline int exit_code_for(ErrorCode code) {
             return kExitSchema;
         case ErrorCode::kIoError:
             return kExitOutputError;
+        case ErrorCode::kModelInvalid:  // a shipped model failed its checks: a broken installation
         case ErrorCode::kInternal:
             return kExitInternal;
     }

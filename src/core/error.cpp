@@ -28,6 +28,8 @@ std::string_view error_code_name(ErrorCode code) noexcept {
             return "schema_violation";
         case ErrorCode::kIoError:
             return "io_error";
+        case ErrorCode::kModelInvalid:
+            return "model_invalid";
         case ErrorCode::kInternal:
             return "internal";
     }

@@ -295,6 +295,7 @@ int http_status_for(ErrorCode code) {
             return 409;
         case ErrorCode::kSchemaViolation:
         case ErrorCode::kIoError:
+        case ErrorCode::kModelInvalid:
         case ErrorCode::kInternal:
             return 500;
     }
