@@ -257,19 +257,20 @@ def _load_results(path):
 def split_comparison(data):
     """The dev and test splits side by side (corpus files only): dev from this run or the committed
     bench/results/results.json, test from this run or bench/results/test/results.json, and dev
-    restricted to the test split's songs (same compositions, other renders). Only for runs over a
-    whole split's set."""
+    restricted to the songs of the test results (same compositions, other renders). For a test-split
+    run (all of it or a subset) and for a dev run over the whole dev set."""
     from . import corpus
     m = data["meta"]
     split = m.get("split", "dev")
-    if m.get("set") != corpus.SPLITS.get(split, {}).get("set"):
+    if split != "test" and m.get("set") != corpus.SPLITS["dev"]["set"]:
         return []
     here = {"meta": m, "suites": data["suites"]}
     dev = here if split == "dev" else _load_results(os.path.join(paths.BENCH_DIR, "results", "results.json"))
     test = here if split == "test" else _load_results(os.path.join(paths.BENCH_DIR, "results", "test", "results.json"))
     if not dev or not test:
         return []
-    test_songs = set(corpus.song_list(corpus.SPLITS["test"]["set"]))
+    test_songs = {_song(r["track"]) for sd in test["suites"].values() for r in sd.get("results", [])
+                  if r.get("set") == "corpus"}
     dseed, tseed = corpus.SPLITS["dev"]["seed"], corpus.SPLITS["test"]["seed"]
 
     def origin(d):
