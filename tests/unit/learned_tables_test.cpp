@@ -104,9 +104,13 @@ void expect_fields(const std::map<std::string, std::string>& f, const std::strin
         const auto it = f.find(name);
         EXPECT_TRUE(it != f.end() && !it->second.empty()) << what << ": no '" << name << "' field";
     }
-    if (f.count("date")) EXPECT_TRUE(std::regex_search(f.at("date"), std::regex("^\\d{4}-\\d{2}-\\d{2}"))) << what;
+    if (f.count("date")) {
+        EXPECT_TRUE(std::regex_search(f.at("date"), std::regex("^\\d{4}-\\d{2}-\\d{2}"))) << what;
+    }
     // The training data names its corpus renders by seed (or says it is something else explicitly).
-    if (f.count("data")) EXPECT_NE(f.at("data").find("--seed"), std::string::npos) << what << ": " << f.at("data");
+    if (f.count("data")) {
+        EXPECT_NE(f.at("data").find("--seed"), std::string::npos) << what << ": " << f.at("data");
+    }
     // The script is a file of the repository, unless the record says plainly that none was committed.
     if (f.count("script") && f.at("script").rfind("none", 0) != 0) {
         const std::string script = f.at("script").substr(0, f.at("script").find(' '));
@@ -195,7 +199,9 @@ TEST(LearnedTables, EveryGeneratedFileUnderSrcHasProvenance) {
         const std::string rel = fs::relative(e.path(), source_dir()).string();
         const Table t = read_table(rel);
         EXPECT_TRUE(t.has_block) << rel << ": generated, but without a provenance block";
-        if (t.has_block && t.fields.count("body sha256")) EXPECT_EQ(sha256(t.body), t.fields.at("body sha256")) << rel;
+        if (t.has_block && t.fields.count("body sha256")) {
+            EXPECT_EQ(sha256(t.body), t.fields.at("body sha256")) << rel;
+        }
     }
     EXPECT_GE(found, 2);
 }
