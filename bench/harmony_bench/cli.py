@@ -18,10 +18,13 @@ SUITES = ("rhythm", "key")
 def parse_args(argv):
     ap = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     ap.add_argument("--suite", choices=("rhythm", "key", "decode", "all"), default="all")
+    ap.add_argument("--split", choices=tuple(corpus.SPLITS), default="dev",
+                    help="dev (songs 1-200, seed 1: tune on this) or test (frozen, seed 101: reported beside "
+                         "dev, never tuned on; no real clips, no speed repeats, no baseline)")
     ap.add_argument("--quick", action="store_true",
                     help="the CI subset: bench/sets/quick.txt (30 songs) + the labelled real clips")
     ap.add_argument("--set", default=None,
-                    help="song set from bench/sets/ (default: quick with --quick, else dev)")
+                    help="song set from bench/sets/ (default: quick with --quick, else the split's set)")
     ap.add_argument("--songs", default=None, help="explicit song ids, e.g. 1-20 or 3,7 (overrides --set)")
     ap.add_argument("--no-real", action="store_true", help="skip the real clips of ../shared/data")
     ap.add_argument("--tools", default=None,
@@ -38,7 +41,8 @@ def parse_args(argv):
                     help="let timed files reuse cached peer timings too (the default with --quick; "
                          "a full run re-times every peer on the timed files in the same run)")
     ap.add_argument("--out", default=None,
-                    help="report folder (default bench/results/latest with --quick, else bench/results)")
+                    help="report folder (default bench/results/latest with --quick, bench/results/test with "
+                         "--split test, else bench/results)")
     ap.add_argument("--check-baseline", action="store_true",
                     help="exit 1 if Harmony is below bench/baseline/quick.json by more than its margin")
     ap.add_argument("--update-baseline", action="store_true",
@@ -60,14 +64,17 @@ def git_info():
 
 
 def select_tracks(args, shared):
+    split = corpus.SPLITS[args.split]
     if args.songs:
         songs, set_name = corpus.parse_songs(args.songs), "songs " + args.songs
     else:
-        set_name = args.set or ("quick" if args.quick else "dev")
+        set_name = args.set or ("quick" if args.quick else split["set"])
         songs = corpus.song_list(set_name)
-    if not corpus.ensure_rendered(songs, shared, jobs=min(args.jobs, 2) if args.jobs > 1 else 2, log=log):
+    seed = split["seed"]
+    if not corpus.ensure_rendered(songs, shared, jobs=min(args.jobs, 2) if args.jobs > 1 else 2, seed=seed,
+                                  log=log):
         log("warning: some renders are missing; they are left out")
-    tracks = corpus.load_corpus_tracks(songs)
+    tracks = corpus.load_corpus_tracks(songs, seed=seed)
     if not args.no_real:
         tracks += realclips.load_real_clips(shared)
     return tracks, set_name
@@ -138,24 +145,34 @@ def main(argv=None):
     if (args.check_baseline or args.update_baseline) and not args.quick:
         log("bench: --check-baseline / --update-baseline compare the quick set; add --quick")
         return 2
+    if args.split != "dev":
+        if args.quick or args.check_baseline or args.update_baseline:
+            log("bench: the %s split is reported, never tuned on or gated: no --quick, --check-baseline or "
+                "--update-baseline with it" % args.split)
+            return 2
+        args.no_real = True  # the real clips are not part of a split; the dev report has them
     if args.repeats is None:
         args.repeats = 1 if args.quick else 3
     if args.quick:
         args.cached_timings = True
-    out = args.out or os.path.join(paths.BENCH_DIR, "results", "latest" if args.quick else "")
+    out = args.out or os.path.join(paths.BENCH_DIR, "results",
+                                   "latest" if args.quick else ("" if args.split == "dev" else args.split))
     out = os.path.abspath(out)
     os.makedirs(out, exist_ok=True)
     suites = SUITES if args.suite == "all" else ((args.suite,) if args.suite != "decode" else ())
     meta = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "git": git_info(), "command": "bench/run " + " ".join(argv if argv is not None else sys.argv[1:]),
-            "repeats": args.repeats, "jobs": args.jobs, "host": host_info()}
+            "repeats": args.repeats, "jobs": args.jobs, "host": host_info(),
+            "split": args.split, "seed": corpus.SPLITS[args.split]["seed"]}
     t_start = time.time()
     data = {"meta": meta, "suites": {}}
     frozen = freeze_harmony(meta)
     if suites:
         tracks, set_name = select_tracks(args, shared)
         meta["set"] = set_name
-        if args.quick or args.songs or args.set or args.speed_set == "all":
+        if args.split != "dev" and not args.speed_set:
+            speed_ids = set()  # speed is measured on the dev split; here every file runs once
+        elif args.quick or args.songs or args.set or args.speed_set == "all":
             speed_ids = {t["id"] for t in tracks}
         else:
             sp = set(corpus.song_list(args.speed_set or "speed"))
@@ -169,7 +186,7 @@ def main(argv=None):
         for s in suites:
             log("suite %s:" % s)
             data["suites"][s] = run_suite(s, tracks, args, speed_ids)
-    if args.suite in ("decode", "all"):
+    if args.suite in ("decode", "all") and args.split == "dev":
         from . import decode_suite
         log("suite decode:")
         data["suites"]["decode"] = decode_suite.run(args.repeats if not args.quick else 3, log=log)

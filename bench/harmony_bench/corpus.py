@@ -9,6 +9,12 @@ from . import paths
 from .keys import key_from_names
 
 SEED = 1
+# The benchmark's splits: which song set and which render seed. Dev is what every setting is tuned
+# on; test is frozen, reported beside dev and never tuned on (bench/README.md, "Splits").
+SPLITS = {
+    "dev": {"set": "dev", "seed": 1},
+    "test": {"set": "test", "seed": 101},
+}
 AUDIO_EXTS = (".wav", ".flac", ".mp3", ".ogg")
 
 

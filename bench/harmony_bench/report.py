@@ -25,30 +25,41 @@ def _fmt(x, nd=3):
 
 def aggregate(suite_data):
     suite = suite_data["suite"]
-    metrics = RHYTHM_METRICS if suite == "rhythm" else KEY_METRICS
     out = {"accuracy": {}, "speed": {}}
     res = suite_data["results"]
     for set_name, _ in SETS:
-        acc = {}
-        for info in suite_data["tools"]:
-            rows = [r for r in res if r["tool"] == info["name"] and r["set"] == set_name]
-            if not rows:
-                continue
-            a = {"n": len(rows), "errors": sum(r["status"] != "ok" for r in rows)}
-            for m, _ in metrics:
-                vals = [r["scores"][m] for r in rows if m in r["scores"]]
-                a[m] = _mean(vals)
-                a["n_" + m] = len(vals)
-            if suite == "rhythm":
-                a["tempo_missing"] = sum(bool(r["scores"].get("tempo_missing")) for r in rows)
-                a["beats_missing"] = sum(bool(r["scores"].get("beats_missing")) for r in rows)
-            else:
-                cats = [r["scores"].get("key_category") for r in rows if "key_category" in r["scores"]]
-                for c in KEY_CATS:
-                    a["cat_" + c] = cats.count(c) / len(cats) if cats else None
-                a["key_missing"] = cats.count("missing")
-            acc[info["name"]] = a
-        out["accuracy"][set_name] = acc
+        out["accuracy"][set_name] = accuracy(suite, suite_data["tools"],
+                                             [r for r in res if r["set"] == set_name])
+    _speed(out, res)
+    return out
+
+
+def accuracy(suite, tools_info, res):
+    """Mean scores per tool over the result rows res (one set of files)."""
+    metrics = RHYTHM_METRICS if suite == "rhythm" else KEY_METRICS
+    acc = {}
+    for info in tools_info:
+        rows = [r for r in res if r["tool"] == info["name"]]
+        if not rows:
+            continue
+        a = {"n": len(rows), "errors": sum(r["status"] != "ok" for r in rows)}
+        for m, _ in metrics:
+            vals = [r["scores"][m] for r in rows if m in r["scores"]]
+            a[m] = _mean(vals)
+            a["n_" + m] = len(vals)
+        if suite == "rhythm":
+            a["tempo_missing"] = sum(bool(r["scores"].get("tempo_missing")) for r in rows)
+            a["beats_missing"] = sum(bool(r["scores"].get("beats_missing")) for r in rows)
+        else:
+            cats = [r["scores"].get("key_category") for r in rows if "key_category" in r["scores"]]
+            for c in KEY_CATS:
+                a["cat_" + c] = cats.count(c) / len(cats) if cats else None
+            a["key_missing"] = cats.count("missing")
+        acc[info["name"]] = a
+    return acc
+
+
+def _speed(out, res):
     # Speed over the timed files, per tool; ratios over the files both tools analysed.
     timed = [r for r in res if r["speed_sample"] and r["status"] == "ok" and r["wall_s"]]
     by_tool = {}
@@ -226,6 +237,77 @@ def _decode_lines(dec):
     return lines
 
 
+SPLIT_COLS = {"rhythm": [("acc1", "Acc1"), ("acc2", "Acc2"), ("acc1_1pct", "Acc1 ±1%"), ("beat_f", "Beat F"),
+                         ("downbeat_f", "Downbeat F"), ("meter_acc", "Meter acc.")],
+              "key": [("key_weighted", "MIREX weighted"), ("key_exact", "Exact")]}
+
+
+def _song(track_id):
+    return int(track_id.split("-")[1])
+
+
+def _load_results(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def split_comparison(data):
+    """The dev and test splits side by side (corpus files only): dev from this run or the committed
+    bench/results/results.json, test from this run or bench/results/test/results.json, and dev
+    restricted to the songs of the test results (same compositions, other renders). For a test-split
+    run (all of it or a subset) and for a dev run over the whole dev set."""
+    from . import corpus
+    m = data["meta"]
+    split = m.get("split", "dev")
+    if split != "test" and m.get("set") != corpus.SPLITS["dev"]["set"]:
+        return []
+    here = {"meta": m, "suites": data["suites"]}
+    dev = here if split == "dev" else _load_results(os.path.join(paths.BENCH_DIR, "results", "results.json"))
+    test = here if split == "test" else _load_results(os.path.join(paths.BENCH_DIR, "results", "test", "results.json"))
+    if not dev or not test:
+        return []
+    test_songs = {_song(r["track"]) for sd in test["suites"].values() for r in sd.get("results", [])
+                  if r.get("set") == "corpus"}
+    dseed, tseed = corpus.SPLITS["dev"]["seed"], corpus.SPLITS["test"]["seed"]
+
+    def origin(d):
+        g = d["meta"]["git"]
+        return "this run" if d is here else "`%s`, commit %s" % (
+            "results/results.json" if d is dev else "results/test/results.json", g["commit"][:7])
+
+    rows = [("dev: songs 1–200, seed %d (tuned on)" % dseed, dev, lambda r: True),
+            ("dev, only the test songs (%d), seed %d" % (len(test_songs), dseed), dev,
+             lambda r: _song(r["track"]) in test_songs),
+            ("**test**: %d songs, seed %d (reported, never tuned on)" % (len(test_songs), tseed), test,
+             lambda r: True)]
+    L = ["## Dev and test splits", "",
+         "The test split (`sets/test.txt`, seed %d) is frozen: it is reported here, beside the dev split, and "
+         "no setting is ever chosen by its score (bench/README.md, *Splits*). Its songs are among the dev "
+         "songs (the corpus has no unused song), rendered with another seed: other instruments, tempo scale, "
+         "transposition, drums, excerpt and format. Sources: dev from %s; test from %s." % (
+             tseed, origin(dev), origin(test)), ""]
+    for suite in ("rhythm", "key"):
+        if suite not in dev["suites"] or suite not in test["suites"]:
+            continue
+        cols = SPLIT_COLS[suite]
+        L += ["### %s" % ("Rhythm" if suite == "rhythm" else "Key"), "",
+              "| tool | split | files | " + " | ".join(h for _, h in cols) + " |",
+              "|---" * (3 + len(cols)) + "|"]
+        tools_info = test["suites"][suite]["tools"]
+        for info in tools_info:
+            for label, d, keep in rows:
+                res = [r for r in d["suites"][suite]["results"] if r["set"] == "corpus" and keep(r)]
+                a = accuracy(suite, [info], res).get(info["name"])
+                if a:
+                    L.append("| %s | %s | %d | %s |" % (info["name"], label, a["n"],
+                                                        " | ".join(_fmt(a.get(c)) for c, _ in cols)))
+        L.append("")
+    return L
+
+
 def markdown(data, summary, plots):
     m = data["meta"]
     g = m["git"]
@@ -238,10 +320,15 @@ def markdown(data, summary, plots):
         L.append("* Harmony binary: `%s` built %s, sha1 %s (a copy of it served the whole run)" % (
             os.path.relpath(hb["path"], paths.REPO_DIR), hb["built"], hb["sha1"]))
     if "set" in m:
-        L.append("* files: %d corpus tracks (set `%s`, POP909 renders, seed 1) + %d real clips; "
+        L.append("* files: %d corpus tracks (split `%s`, set `%s`, POP909 renders, seed %d) + %d real clips; "
                  "speed: %d files, median of %d runs each (others 1 run); %d file(s) analysed at a time"
-                 % (m["n_corpus"], m["set"], m["n_real"], m["n_speed"], m["repeats"], m["jobs"]))
+                 % (m["n_corpus"], m.get("split", "dev"), m["set"], m.get("seed", 1), m["n_real"], m["n_speed"],
+                    m["repeats"], m["jobs"]))
+        if m.get("split", "dev") != "dev":
+            L.append("* **%s split: reported, never tuned on.** Speed and the real clips are measured in the dev "
+                     "report (`bench/results/report.md`)." % m["split"])
     L.append("")
+    L += split_comparison(data)
     for suite in ("rhythm", "key"):
         sd = data["suites"].get(suite)
         if not sd:

@@ -96,7 +96,9 @@ TEST(CliTags, EveryFormatKeepsAudioAndExistingTags) {
         const std::string bpm = prop(file, "BPM");
         const std::string key = prop(file, "INITIALKEY");
         EXPECT_FALSE(bpm.empty());
-        EXPECT_NEAR(std::stod(bpm.empty() ? "0" : bpm), 124.0, 2.0);
+        // Bound (was 2.0, no stated reason): the demo is synthesised at exactly 124 BPM, so the bench's
+        // Acc1 1 % tolerance (1.24) plus the MP4 tmpo atom's rounding to an integer (0.5).
+        EXPECT_NEAR(std::stod(bpm.empty() ? "0" : bpm), 124.0, 124.0 * 0.01 + 0.5);
         EXPECT_TRUE(key.size() >= 2 && (key.back() == 'A' || key.back() == 'B')) << key;
         EXPECT_EQ(prop(file, "TITLE"), "Keep Me");
         EXPECT_EQ(prop(file, "ARTIST"), "Somebody");

@@ -1,4 +1,5 @@
-// Key analyzer on real recordings from ../shared/data (skipped when the data is absent).
+// Key analyzer on real recordings from ../shared/data. A test skips only when its clip is absent; with
+// the clip present, any engine failure (decode, parameters, analysis, no key in the map) fails it.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -8,48 +9,73 @@
 #include "analyzers/key/key.hpp"
 #include "harmony/engine.hpp"
 #include "io/decoder.hpp"
-
 #include "support/test_support.hpp"
 
 using namespace harmony;
 
 namespace {
 
-std::optional<Key> analyze_file(const std::string& rel) {
+struct Clip {
+    bool present = false;  // the file exists in ../shared/data
+    std::string error;     // set when the engine failed on it
+    Key key;
+};
+
+Clip analyze_file(const std::string& rel) {
+    Clip c;
     const std::string path = test::shared_data_dir() + "/" + rel;
-    if (!std::filesystem::exists(path)) return std::nullopt;
+    if (!std::filesystem::exists(path)) return c;
+    c.present = true;
     auto x = io::decode_to_mono(path, 22050);
-    if (!x) return std::nullopt;
+    if (!x) {
+        c.error = "decode failed: " + x.error().message;
+        return c;
+    }
     AnalysisRequest req;
     req.only = {"key"};
     Engine engine;
     auto song = engine.analyze_pcm(x.value(), 1, 22050, req);
-    if (!song || !song->key) return std::nullopt;
-    return song->key;
+    if (!song) {
+        c.error = "analysis failed: " + song.error().message;
+        return c;
+    }
+    if (!song->key) {
+        std::string w;
+        for (const auto& s : song->audio.warnings) w += " " + s;
+        c.error = "the Song Map has no key" + w;
+        return c;
+    }
+    c.key = *song->key;
+    return c;
 }
+
+// Skips when the clip is absent; fails (never skips) when it is present and the engine failed.
+#define ANALYZE_CLIP(var, rel)                                                        \
+    const Clip var = analyze_file(rel);                                               \
+    if (!var.present) GTEST_SKIP() << "../shared/data not available (" << rel << ")"; \
+    ASSERT_TRUE(var.error.empty()) << rel << ": " << var.error
 
 }  // namespace
 
 TEST(KeyRealClips, GuitarSetIsEbMajor) {
-    const auto k = analyze_file("guitarset1/audio/00_BN1-129-Eb_comp_mic.wav");
-    if (!k) GTEST_SKIP() << "shared data not available";
-    ASSERT_TRUE(k->key.has_value());
-    EXPECT_EQ(k->key->label, "Eb major");
-    EXPECT_EQ(k->key->camelot, "5B");
+    ANALYZE_CLIP(c, "guitarset1/audio/00_BN1-129-Eb_comp_mic.wav");
+    ASSERT_TRUE(c.key.key.has_value());
+    EXPECT_EQ(c.key.key->label, "Eb major");  // the GuitarSet annotation
+    EXPECT_EQ(c.key.key->camelot, "5B");
 }
 
 TEST(KeyRealClips, SaxScaleInDMinor) {
-    const auto k = analyze_file("essentia-audio/recorded/359628__mtg__sax-tenor-d-minor.wav");
-    if (!k) GTEST_SKIP() << "shared data not available";
-    ASSERT_TRUE(k->key.has_value());
-    EXPECT_EQ(k->key->label, "D minor");
+    ANALYZE_CLIP(c, "essentia-audio/recorded/359628__mtg__sax-tenor-d-minor.wav");
+    ASSERT_TRUE(c.key.key.has_value());
+    EXPECT_EQ(c.key.key->label, "D minor");  // the file name
 }
 
 TEST(KeyRealClips, GuitarTunedTo432Hz) {
     for (const char* f :
          {"essentia-audio/recorded/Guitar-A4-432-1.ogg", "essentia-audio/recorded/Guitar-A4-432-2.ogg"}) {
-        const auto k = analyze_file(f);
-        if (!k) GTEST_SKIP() << "shared data not available";
-        EXPECT_NEAR(k->tuning.a4_hz, 432.0, 2.0) << f;
+        ANALYZE_CLIP(c, f);
+        // Bound (was 2 Hz, no stated reason): the claim is "tuned to 432 Hz, not to the standard 440".
+        // Within 4 Hz of 432 (below the 436 Hz midpoint) a reading is nearer 432 than 440.
+        EXPECT_NEAR(c.key.tuning.a4_hz, 432.0, 4.0) << f;
     }
 }

@@ -1,7 +1,10 @@
-// Golden regression of the tempo and beats analyzers on real recordings from ../shared/data
-// (skipped when the data is absent). Tolerances leave room for small changes, not for regressions.
+// Golden regression of the tempo and beats analyzers on real recordings from ../shared/data. A test
+// skips only when its clip is absent; with the clip present, an engine error fails it. Every bound
+// states its principle next to it (a metric's tolerance, a peer's score, the metric's granularity),
+// never "a little under today's value".
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -19,20 +22,37 @@ using namespace harmony;
 
 namespace {
 
-std::optional<SongMap> analyze(const std::string& rel) {
-    const std::string path = test::shared_data_dir() + "/" + rel;
-    if (!std::filesystem::exists(path)) return std::nullopt;
+std::string clip_path(const std::string& rel) {
+    return test::shared_data_dir() + "/" + rel;
+}
+
+Result<SongMap> analyze(const std::string& rel) {
     Engine engine;
     AnalysisRequest req;
     req.only = {"tempo", "beats"};
-    auto r = engine.analyze_file(path, req);
-    if (!r) return std::nullopt;
-    return r.value();
+    return engine.analyze_file(clip_path(rel), req);
+}
+
+// Skips when the clip is absent; fails (never skips) when it is present and the engine failed.
+#define ANALYZE_CLIP(var, rel)                                                                                    \
+    if (!std::filesystem::exists(clip_path(rel))) GTEST_SKIP() << "../shared/data not available (" << rel << ")"; \
+    const auto var##_result = analyze(rel);                                                                       \
+    ASSERT_TRUE(var##_result.ok()) << rel << ": " << var##_result.error().message;                                \
+    const SongMap* var = &var##_result.value()
+
+// Tempo bound for every clip: the benchmark's "Acc1 1 %" tolerance (mir_eval.tempo.detection with
+// tol 0.01), the stricter of its two tempo scores. Every label here is more precise than that.
+constexpr double kTempoTolerance = 0.01;
+
+/// Reference events the F-measure counts (those at or after 5 s).
+double scored(const std::vector<double>& ref) {
+    return static_cast<double>(std::count_if(ref.begin(), ref.end(), [](double t) { return t >= 5.0; }));
 }
 
 /// Annotation file: one "time [position]" per line; returns beats (and downbeats when positions exist).
 void read_beats(const std::string& rel, std::vector<double>& beats, std::vector<double>& downbeats) {
-    std::ifstream f(test::shared_data_dir() + "/" + rel);
+    std::ifstream f(clip_path(rel));
+    ASSERT_TRUE(f.good()) << rel << ": annotation missing beside its clip";
     std::string line;
     while (std::getline(f, line)) {
         std::istringstream ss(line);
@@ -61,41 +81,50 @@ double f_measure(std::vector<double> ref, std::vector<double> est) {
     return p + rc > 0 ? 2 * p * rc / (p + rc) : 0.0;
 }
 
+// Best peer beat F-measures on the clips, from the committed dev report (bench/results/rhythm_tracks.csv,
+// commit 49bd080: qm-dsp and Essentia; aubio is lower on both).
+constexpr double kBallroomBestPeerBeatF = 0.9167;
+constexpr double kHainsworthBestPeerBeatF = 1.0;
+
 }  // namespace
 
 TEST(RhythmRealClips, BallroomWaltz) {
-    const auto s = analyze("fulltracks/audio/ballroom_Media-105901.wav");
-    if (!s) GTEST_SKIP() << "shared data not available";
+    ANALYZE_CLIP(s, "fulltracks/audio/ballroom_Media-105901.wav");
     ASSERT_TRUE(s->tempo && s->tempo->bpm && s->beats && s->downbeats && s->meter);
-    EXPECT_NEAR(*s->tempo->bpm, 84.0, 84.0 * 0.02);
+    EXPECT_NEAR(*s->tempo->bpm, 84.0, 84.0 * kTempoTolerance);  // .bpm label 84
     EXPECT_EQ(s->meter->label, "3/4");
     std::vector<double> ref, down;
     read_beats("fulltracks/annotations/ballroom_Media-105901.beats", ref, down);
-    EXPECT_GE(f_measure(ref, s->beats->times_s), 0.93);       // 0.971 at version 1
-    EXPECT_GE(f_measure(down, s->downbeats->times_s), 0.85);  // 0.957 at version 1
+    ASSERT_GE(down.size(), 4u);
+    // Beats: at least the best peer's F on this clip, less one beat (1/N of F, the metric's granularity).
+    EXPECT_GE(f_measure(ref, s->beats->times_s), kBallroomBestPeerBeatF - 1.0 / scored(ref));
+    // Downbeats: no peer reads 3/4 (qm-dsp assumes 4 beats a bar and scores 0.19), so the bound is
+    // the metric's granularity: at most one of the scored downbeats missed or extra. A wrong bar
+    // phase scores near 0, the right one near the beat F.
+    EXPECT_GE(f_measure(down, s->downbeats->times_s), 1.0 - 1.0 / scored(down));
 }
 
 TEST(RhythmRealClips, Hainsworth001) {
-    const auto s = analyze("fulltracks/audio/hainsworth_001.flac");
-    if (!s) GTEST_SKIP() << "shared data not available";
+    ANALYZE_CLIP(s, "fulltracks/audio/hainsworth_001.flac");
     ASSERT_TRUE(s->tempo && s->tempo->bpm && s->beats);
-    EXPECT_NEAR(*s->tempo->bpm, 100.16, 100.16 * 0.01);
+    EXPECT_NEAR(*s->tempo->bpm, 100.16, 100.16 * kTempoTolerance);  // .bpm label 100.16
     std::vector<double> ref, down;
     read_beats("fulltracks/annotations/hainsworth_001.beats", ref, down);
-    EXPECT_GE(f_measure(ref, s->beats->times_s), 0.95);  // 0.994 at version 1
+    ASSERT_GE(ref.size(), 4u);
+    // At least the best peer's F on this clip (qm-dsp and Essentia: 1.0), less one beat (1/N of F).
+    EXPECT_GE(f_measure(ref, s->beats->times_s), kHainsworthBestPeerBeatF - 1.0 / scored(ref));
 }
 
 TEST(RhythmRealClips, TechnoLoopIs125) {
-    const auto s = analyze("essentia-audio/recorded/techno_loop.mp3");
-    if (!s) GTEST_SKIP() << "shared data not available";
+    ANALYZE_CLIP(s, "essentia-audio/recorded/techno_loop.mp3");
     ASSERT_TRUE(s->tempo && s->tempo->bpm);
-    EXPECT_NEAR(*s->tempo->bpm, 125.0, 0.25);
+    // Was 0.25 BPM, just over today's 0.23 BPM error; now the bench's 1 % like every other clip.
+    EXPECT_NEAR(*s->tempo->bpm, 125.0, 125.0 * kTempoTolerance);
     EXPECT_TRUE(s->tempo->stable);
 }
 
 TEST(RhythmRealClips, GuitarSetComping129) {
-    const auto s = analyze("guitarset1/audio/00_BN1-129-Eb_comp_mic.wav");
-    if (!s) GTEST_SKIP() << "shared data not available";
+    ANALYZE_CLIP(s, "guitarset1/audio/00_BN1-129-Eb_comp_mic.wav");
     ASSERT_TRUE(s->tempo && s->tempo->bpm);
-    EXPECT_NEAR(*s->tempo->bpm, 129.0, 129.0 * 0.02);
+    EXPECT_NEAR(*s->tempo->bpm, 129.0, 129.0 * kTempoTolerance);  // JAMS tempo 129
 }

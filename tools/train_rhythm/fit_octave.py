@@ -18,6 +18,9 @@ kOctaveWeights) on rendered corpus tracks.
      fit_octave.py --train DUMP1:~/.cache/harmony-bench/corpus-seed1:201-373 \
          --train DUMP2:~/.cache/harmony-bench/train-seed2 --test DUMP1:~/.cache/harmony-bench/corpus-seed1:1-200
    -> 328 training tracks (155 of seed 2), 5-fold 0.863, dev 0.875 (defaults --l2 3 --rare-weight 6).
+   With --manifest src/analyzers/rhythm/learned_constants.provenance the weights' provenance (script,
+   command, data, seeds, library versions, date, SHA-256 of the weights) is recorded there too; paste
+   the printed weights into kOctaveWeights and tests/unit/learned_tables_test.cpp checks they match.
 
 Model: conditional logit. Each candidate c (salience peak and its x1/2, x2, x3/2, x2/3, x3, x1/3
 relatives inside 50-220 BPM) has a feature vector x_c; P(c) = softmax(w . x_c). The label is the
@@ -28,7 +31,7 @@ standardised features; the printed weights are divided by the feature scale, so 
 the raw features (the per-track offset from the mean cancels in the softmax).
 Debian python3-numpy and python3-scipy only.
 """
-import argparse, glob, json, os
+import argparse, glob, json, os, sys
 import numpy as np
 from scipy.optimize import minimize
 
@@ -101,6 +104,8 @@ def main():
     ap.add_argument('--l2', type=float, default=3.0)
     ap.add_argument('--rare-weight', type=float, default=6.0,
                     help='loss weight of tracks not in 4/4 (about 6 %% of the corpus)')
+    ap.add_argument('--manifest', help='record the weights (kOctaveWeights) and how they were made in this '
+                                       'manifest (src/analyzers/rhythm/learned_constants.provenance)')
     a = ap.parse_args()
     train = [x for s in a.train for x in load(s)]
     test = [x for s in a.test for x in load(s)]
@@ -123,7 +128,19 @@ def main():
         rare = [x for x in ztest if x[2]]
         print('test tracks %d  test acc %.3f  (not 4/4: %d tracks, acc %.3f)' % (
             len(test), accuracy(w, ztest), len(rare), accuracy(w, rare) if rare else float('nan')))
-    print('weights {' + ', '.join('%.5g' % v for v in w / sd) + '}')
+    values = '{' + ', '.join('%.5g' % v for v in w / sd) + '}'
+    print('weights ' + values)
+    if a.manifest:
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+        import provenance  # tools/provenance.py
+        names = [t[3]['name'] for s in a.train for t in load(s, with_meta=True)]
+        provenance.update_manifest(a.manifest, 'kOctaveWeights', 'src/analyzers/rhythm/analyze.cpp', [
+            ('script', provenance.script_path()), ('command', provenance.command()),
+            ('data', provenance.describe_renders(names)),
+            ('random seed', 'none in the fit (L-BFGS-B from zeros); 0 for the CV shuffle (np.random.seed)'),
+            ('libraries', provenance.libraries('numpy', 'scipy')), ('date', provenance.today()),
+            ('reproduce', 'deterministic: the same dumps give the same printed weights; hours (renders + dumps)')],
+            values)
 
 
 if __name__ == '__main__':
