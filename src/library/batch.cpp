@@ -126,32 +126,43 @@ BatchSummary run_batch(const std::vector<std::string>& files, const BatchOptions
             const auto f0 = Clock::now();
             FileOutcome out;
             out.path = path;
-            if (options.library && options.use_cache && !cfg.empty()) {
-                if (auto m = cached_map(*options.library, path, cfg)) {
-                    out.map = std::move(m);
-                    out.status = FileStatus::kCached;
-                }
-            }
-            if (!out.map) {
-                auto map = engine.analyze_file(path, options.request);
-                if (!map) {
-                    out.error = map.error();
-                    out.status =
-                        map.error().code == ErrorCode::kCancelled ? FileStatus::kCancelled : FileStatus::kFailed;
-                } else {
-                    out.status = FileStatus::kAnalyzed;
-                    if (options.library && !cfg.empty()) {
-                        auto text = to_json(*map, -1);
-                        if (!text) {
-                            out.error = text.error();
-                            out.status = FileStatus::kFailed;
-                        } else if (auto r = options.library->record(path, *map, *text, cfg); !r) {
-                            out.error = r.error();
-                            out.status = FileStatus::kFailed;
-                        }
+            // Exception barrier: nothing one file does may stop the batch.
+            try {
+                if (options.library && options.use_cache && !cfg.empty()) {
+                    if (auto m = cached_map(*options.library, path, cfg)) {
+                        out.map = std::move(m);
+                        out.status = FileStatus::kCached;
                     }
-                    out.map = std::move(map.value());
                 }
+                if (!out.map) {
+                    auto map = engine.analyze_file(path, options.request);
+                    if (!map) {
+                        out.error = map.error();
+                        out.status =
+                            map.error().code == ErrorCode::kCancelled ? FileStatus::kCancelled : FileStatus::kFailed;
+                    } else {
+                        out.status = FileStatus::kAnalyzed;
+                        if (options.library && !cfg.empty()) {
+                            auto text = to_json(*map, -1);
+                            if (!text) {
+                                out.error = text.error();
+                                out.status = FileStatus::kFailed;
+                            } else if (auto r = options.library->record(path, *map, *text, cfg); !r) {
+                                out.error = r.error();
+                                out.status = FileStatus::kFailed;
+                            }
+                        }
+                        out.map = std::move(map.value());
+                    }
+                }
+            } catch (const std::exception& e) {
+                out.map.reset();
+                out.error = make_error(ErrorCode::kInternal, std::string("unexpected exception: ") + e.what());
+                out.status = FileStatus::kFailed;
+            } catch (...) {
+                out.map.reset();
+                out.error = make_error(ErrorCode::kInternal, "unexpected exception");
+                out.status = FileStatus::kFailed;
             }
             out.elapsed_s = seconds_since(f0);
             std::lock_guard lock(mu);

@@ -270,7 +270,16 @@ void Service::worker_loop(std::stop_token st, int index) {
         if (!c) {
             log("claim failed: " + c.error().message);
         } else if (c->has_value()) {
-            run_claim(std::move(**c), st);
+            // Exception barrier: a job that throws is logged and keeps its lease until it expires
+            // (then it is retried up to max_attempts); the worker goes on.
+            const std::string job = (*c)->job.id;
+            try {
+                run_claim(std::move(**c), st);
+            } catch (const std::exception& e) {
+                log("job " + job + ": unexpected exception: " + e.what());
+            } catch (...) {
+                log("job " + job + ": unexpected exception");
+            }
             continue;
         }
         std::unique_lock lock(wake_mu_);
