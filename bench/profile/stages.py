@@ -28,8 +28,8 @@ STAGES = [
     ("loudness: ebur128 meter (filter, M/S, histograms)", [(r"^ebur128_add_frames_float$", None),
                                                           (r"^ebur128_loudness_(momentary|shortterm)$", None)]),
     # Before: libswresample to 192 kHz called from the meter, and the max-abs loop over its output;
-    # after: the Annex 2 FIR, inlined into the meter's own code (its self cost).
-    ("true peak", [(r"^swr_convert$", r"TruePeak|LoudnessMeter"),
+    # after: the Annex 2 FIR, inlined into the meter's own code (its self cost), and its buffer fills.
+    ("true peak", [(r"^swr_convert$", r"TruePeak|LoudnessMeter"), (r"^__mem(set|cpy)", r"TruePeak|LoudnessMeter"),
                    (r"TruePeak::add|LoudnessMeter::on_native", "self")]),
     ("tempo / beats / downbeats / meter", [(r"TempoAnalyzer::analyze", None), (r"BeatsAnalyzer::analyze", None)]),
     ("key", [(r"KeyAnalyzer::analyze", None)]),
