@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to a passing test suite:
 #   installs the dependencies (apt), builds with -Wall -Wextra -Werror, runs every CTest test
-#   (labels: unit, golden, server, accuracy, slow), runs the unit tests again under
+#   (labels: unit, golden, server, accuracy, slow), installs to a temporary prefix and builds
+#   examples/minimal against it (scripts/check_install.sh), runs the unit tests again under
 #   AddressSanitizer + UndefinedBehaviorSanitizer, and checks formatting with clang-format.
 #   usage: scripts/test.sh [--fast]   (--fast: skip the sanitizer build and the format check)
 set -euo pipefail
@@ -18,6 +19,9 @@ cmake --build build -j "$jobs"
 
 echo "== tests"
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 900
+
+echo "== install + examples/minimal against the installed library"
+scripts/check_install.sh build
 
 if ((fast == 0)); then
   echo "== unit tests under ASan + UBSan"

@@ -2,12 +2,6 @@
 
 #include <ebur128.h>
 
-extern "C" {
-#include <libavutil/channel_layout.h>
-#include <libavutil/samplefmt.h>
-#include <libswresample/swresample.h>
-}
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -26,47 +20,66 @@ double finite_or(double v, double fallback) {
 }
 }  // namespace
 
-// True peak the way `ffmpeg -af ebur128=peak=true` measures it (the reference the tests hold us
-// to): the signal upsampled to 192 kHz by libswresample with its default filter (in float, which
-// reads the same to 1e-6 dB and runs twice as fast as double), and
-// the largest absolute sample. (libebur128's own 4x true-peak filter reads up to 0.6 dB lower
-// on clipped masters.)
+// True peak per ITU-R BS.1770-4 Annex 2: the signal oversampled 4x by the Annex's 48-tap
+// polyphase interpolation filter (its Table 1: 4 phases of 12 taps), the largest absolute value of
+// the interpolated and the original samples. From 96 kHz the phases 0 and 2 (2x) suffice and from
+// 192 kHz none (the samples are as dense as 4 x 48 kHz). In float, one channel at a time over
+// contiguous blocks, so the 12-tap loops vectorise: about 3x cheaper than libebur128's own
+// true-peak mode (a scalar 49-tap interpolator) and than upsampling to 192 kHz with libswresample
+// as ffmpeg does (src/analyzers/loudness/README.md has the figures).
 class TruePeak {
 public:
-    ~TruePeak() { swr_free(&swr_); }
     void open(int channels, int rate) {
-        swr_free(&swr_);
-        channels_ = channels;
-        AVChannelLayout layout;
-        av_channel_layout_default(&layout, channels);
-        if (swr_alloc_set_opts2(&swr_, &layout, AV_SAMPLE_FMT_FLT, 192000, &layout, AV_SAMPLE_FMT_FLT, rate, 0,
-                                nullptr) < 0 ||
-            swr_init(swr_) < 0)
-            swr_free(&swr_);
-        av_channel_layout_uninit(&layout);
+        channels_ = static_cast<size_t>(std::max(channels, 1));
+        step_ = rate < 96000 ? 1 : rate < 192000 ? 2 : kPhases;
+        history_.assign(channels_, std::vector<float>(kTaps - 1, 0.0f));
     }
     void add(const float* interleaved, size_t frames) {
-        if (!swr_) {  // no resampler: the sample peak is the best we have
-            for (size_t i = 0; i < frames * static_cast<size_t>(channels_); ++i)
-                peak_ = std::max(peak_, static_cast<double>(std::fabs(interleaved[i])));
-            return;
+        const size_t channels = channels_;
+        y_.resize(frames);
+        for (size_t c = 0; c < channels; ++c) {
+            auto& history = history_[c];  // kTaps - 1 samples of history, then this block
+            history.resize(kTaps - 1 + frames);
+            // Restrict-qualified local pointers: with the vectors used directly this ran 2.5x
+            // slower (0.44 vs 0.18 CPU-s for 240 s of stereo).
+            float* __restrict x = history.data();
+            float* __restrict y = y_.data();
+            float peak = 0.0f;
+            for (size_t i = 0; i < frames; ++i) {
+                x[kTaps - 1 + i] = interleaved[i * channels + c];
+                peak = std::max(peak, std::fabs(x[kTaps - 1 + i]));
+            }
+            for (size_t p = 0; step_ < kPhases && p < kPhases; p += step_) {
+                std::fill(y, y + frames, 0.0f);
+                for (size_t k = 0; k < kTaps; ++k) {
+                    const float h = kFilter[p][k];
+                    const float* __restrict in = x + (kTaps - 1 - k);
+                    for (size_t i = 0; i < frames; ++i) y[i] += h * in[i];
+                }
+                for (size_t i = 0; i < frames; ++i) peak = std::max(peak, std::fabs(y[i]));
+            }
+            peak_ = std::max(peak_, static_cast<double>(peak));
+            std::copy(x + frames, x + frames + (kTaps - 1), x);  // the history of the next block
+            history.resize(kTaps - 1);
         }
-        const int cap = swr_get_out_samples(swr_, static_cast<int>(frames));
-        out_.resize(static_cast<size_t>(std::max(cap, 0)) * static_cast<size_t>(channels_));
-        const auto* src = reinterpret_cast<const uint8_t*>(interleaved);
-        auto* dst = reinterpret_cast<uint8_t*>(out_.data());
-        const int n = swr_convert(swr_, &dst, cap, &src, static_cast<int>(frames));
-        float m = 0.0f;
-        for (size_t i = 0; i < static_cast<size_t>(std::max(n, 0)) * static_cast<size_t>(channels_); ++i)
-            m = std::max(m, std::fabs(out_[i]));
-        peak_ = std::max(peak_, static_cast<double>(m));
     }
     double peak() const { return peak_; }
 
 private:
-    SwrContext* swr_ = nullptr;
-    int channels_ = 1;
-    std::vector<float> out_;
+    static constexpr size_t kPhases = 4, kTaps = 12;
+    static constexpr float kFilter[kPhases][kTaps] = {
+        {0.0017089843750f, 0.0109863281250f, -0.0196533203125f, 0.0332031250000f, -0.0594482421875f, 0.1373291015625f,
+         0.9721679687500f, -0.1022949218750f, 0.0476074218750f, -0.0266113281250f, 0.0148925781250f, -0.0083007812500f},
+        {-0.0291748046875f, 0.0292968750000f, -0.0517578125000f, 0.0891113281250f, -0.1665039062500f, 0.4650878906250f,
+         0.7797851562500f, -0.2003173828125f, 0.1015625000000f, -0.0582275390625f, 0.0330810546875f, -0.0189208984375f},
+        {-0.0189208984375f, 0.0330810546875f, -0.0582275390625f, 0.1015625000000f, -0.2003173828125f, 0.7797851562500f,
+         0.4650878906250f, -0.1665039062500f, 0.0891113281250f, -0.0517578125000f, 0.0292968750000f, -0.0291748046875f},
+        {-0.0083007812500f, 0.0148925781250f, -0.0266113281250f, 0.0476074218750f, -0.1022949218750f, 0.9721679687500f,
+         0.1373291015625f, -0.0594482421875f, 0.0332031250000f, -0.0196533203125f, 0.0109863281250f, 0.0017089843750f},
+    };
+    size_t channels_ = 1, step_ = 1;
+    std::vector<std::vector<float>> history_;
+    std::vector<float> y_;
     double peak_ = 0.0;
 };
 
@@ -145,7 +158,7 @@ struct LoudnessMeter::Impl {
     double max_short_term = -std::numeric_limits<double>::infinity();
     LevelHistogram gating_blocks;  // 400 ms blocks every 100 ms (integrated loudness)
     LevelHistogram short_term;     // 3 s values every 100 ms once 3 s were seen (LRA, as ffmpeg)
-    TruePeak true_peak;
+    TruePeak true_peak;            // over the whole file, across rate/channel changes
     bool any = false;
 
     ~Impl() {
@@ -212,7 +225,7 @@ bool LoudnessMeter::result(Loudness& out) const {
     all.push_back(m.state);
     const double integrated = m.gating_blocks.gated_mean(10.0);
     const double range = m.short_term.range();
-    const double true_peak = m.true_peak.peak();
+    const double true_peak = m.true_peak.peak();  // never below the sample peak
     double sample_peak = 0.0;
     for (auto* s : all) {
         for (unsigned c = 0; c < s->channels; ++c) {
@@ -236,7 +249,7 @@ bool LoudnessMeter::result(Loudness& out) const {
 
 const AnalyzerInfo& LoudnessAnalyzer::describe() {
     static const AnalyzerInfo info{"loudness",
-                                   3,
+                                   4,
                                    "EBU R128 integrated loudness, loudness range, true peak, max momentary/short-term, "
                                    "ReplayGain 2.0 (libebur128)",
                                    {},
