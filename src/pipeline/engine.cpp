@@ -6,6 +6,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdint>
 #include <cstring>
 #include <deque>
 #include <functional>
@@ -195,25 +196,53 @@ private:
 /// An audio block in flight: interleaved samples and their layout.
 struct Block {
     std::vector<float> samples;
+    std::vector<std::uint32_t> parts;  // the decoder's block sizes, kept: segment cuts fall on them
     int channels = 1;
     int rate_hz = 0;
+    /// Calls f with each of the decoder's blocks in turn.
+    template <class F>
+    void each(F&& f) const {
+        size_t at = 0;
+        for (auto n : parts) {
+            f(std::span<const float>(samples.data() + at, n));
+            at += n;
+        }
+    }
 };
 
 /// A bounded queue of audio blocks between the decoding thread and one consumer thread.
 class BlockQueue {
 public:
     explicit BlockQueue(size_t max_floats) : max_floats_(max_floats) {}
-    /// Blocks while full; false once aborted.
+    /// Adds a decoder block. Blocks of one layout are gathered into chunks of about 32 k samples
+    /// before they are handed over (one wake-up per chunk, not per MP3 frame); blocks while the
+    /// queue is full; false once aborted.
     bool push(std::span<const float> x, int channels = 1, int rate_hz = 0) {
+        if (!pending_.parts.empty() && (channels != pending_.channels || rate_hz != pending_.rate_hz))
+            if (!flush()) return false;
+        if (pending_.parts.empty()) {
+            pending_.channels = channels;
+            pending_.rate_hz = rate_hz;
+            pending_.samples.reserve(kChunk + x.size());
+        }
+        pending_.samples.insert(pending_.samples.end(), x.begin(), x.end());
+        pending_.parts.push_back(static_cast<std::uint32_t>(x.size()));
+        return pending_.samples.size() < kChunk || flush();
+    }
+    /// Hands the gathered chunk over (producer side).
+    bool flush() {
+        if (pending_.parts.empty()) return true;
         std::unique_lock lock(mu_);
         not_full_.wait(lock, [&] { return aborted_ || queued_ < max_floats_; });
         if (aborted_) return false;
-        q_.push_back(Block{std::vector<float>(x.begin(), x.end()), channels, rate_hz});
-        queued_ += x.size();
+        queued_ += pending_.samples.size();
+        q_.push_back(std::move(pending_));
+        pending_ = Block{};
         not_empty_.notify_one();
         return true;
     }
     void close() {
+        flush();
         std::lock_guard lock(mu_);
         closed_ = true;
         not_empty_.notify_all();
@@ -237,6 +266,8 @@ public:
     }
 
 private:
+    static constexpr size_t kChunk = size_t{1} << 15;
+    Block pending_;  // producer only
     size_t max_floats_;
     std::mutex mu_;
     std::condition_variable not_full_, not_empty_;
@@ -568,11 +599,12 @@ Result<SongMap> Run::execute(const Source& source) {
     std::vector<std::jthread> consumers;
     if (pipelined) {
         consumers.emplace_back([&] {
-            while (auto b = mono_q.pop()) on_mono(b->samples);
+            while (auto b = mono_q.pop()) b->each([&](std::span<const float> x) { on_mono(x); });
         });
         if (wants_native_)
             consumers.emplace_back([&] {
-                while (auto b = native_q.pop()) on_native(b->samples, b->channels, b->rate_hz);
+                while (auto b = native_q.pop())
+                    b->each([&](std::span<const float> x) { on_native(x, b->channels, b->rate_hz); });
             });
     }
     auto stop_consumers = [&](bool abort) {

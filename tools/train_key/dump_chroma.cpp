@@ -1,6 +1,6 @@
 // Development tool (not part of the library): decodes files and prints the key analyzer's
 // per-frame tuned 12-bin chroma (treble and bass) as JSON lines, for tools/train_key/train.py.
-// Build: tools/train_key/build_dump.sh (needs build-key/libharmony_core.a).
+// Build: tools/train_key/build_dump.sh (needs build-key/libharmony.a).
 // Usage: dump_chroma [--harmonics N] [--decay D] [--power P] [--tmin HZ] [--tmax HZ] FILE... > features.jsonl
 #include <cstdio>
 #include <cstdlib>

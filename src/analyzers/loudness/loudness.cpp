@@ -3,8 +3,10 @@
 #include <ebur128.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -18,6 +20,26 @@ double to_db(double linear) {
 double finite_or(double v, double fallback) {
     return std::isfinite(v) ? v : fallback;
 }
+}  // namespace
+
+namespace {
+/// Largest |x| over a block. Non-negative floats order like their bit patterns, so the reduction
+/// runs on integers, which GCC vectorises (a float max reduction it does not, for NaN's sake); a
+/// NaN in the input (no decoder delivers one) reads as larger than any number and is dropped by the
+/// caller's isfinite check.
+float max_abs(const float* __restrict x, size_t n) {
+    std::uint32_t m = 0;
+    for (size_t i = 0; i < n; ++i) {
+        std::uint32_t b;
+        std::memcpy(&b, x + i, sizeof b);
+        b &= 0x7fffffffu;
+        m = b > m ? b : m;
+    }
+    float out;
+    std::memcpy(&out, &m, sizeof out);
+    return std::isfinite(out) ? out : 0.0f;
+}
+
 }  // namespace
 
 // True peak per ITU-R BS.1770-4 Annex 2: the signal oversampled 4x by the Annex's 48-tap
@@ -44,11 +66,8 @@ public:
             // slower (0.44 vs 0.18 CPU-s for 240 s of stereo).
             float* __restrict x = history.data();
             float* __restrict y = y_.data();
-            float peak = 0.0f;
-            for (size_t i = 0; i < frames; ++i) {
-                x[kTaps - 1 + i] = interleaved[i * channels + c];
-                peak = std::max(peak, std::fabs(x[kTaps - 1 + i]));
-            }
+            for (size_t i = 0; i < frames; ++i) x[kTaps - 1 + i] = interleaved[i * channels + c];
+            float peak = max_abs(x + kTaps - 1, frames);
             for (size_t p = 0; step_ < kPhases && p < kPhases; p += step_) {
                 std::fill(y, y + frames, 0.0f);
                 for (size_t k = 0; k < kTaps; ++k) {
@@ -56,7 +75,7 @@ public:
                     const float* __restrict in = x + (kTaps - 1 - k);
                     for (size_t i = 0; i < frames; ++i) y[i] += h * in[i];
                 }
-                for (size_t i = 0; i < frames; ++i) peak = std::max(peak, std::fabs(y[i]));
+                peak = std::max(peak, max_abs(y, frames));
             }
             peak_ = std::max(peak_, static_cast<double>(peak));
             std::copy(x + frames, x + frames + (kTaps - 1), x);  // the history of the next block
@@ -165,29 +184,55 @@ struct LoudnessMeter::Impl {
         if (state) ebur128_destroy(&state);
         for (auto* s : retired) ebur128_destroy(&s);
     }
+    // The energies (channel-weighted mean squares) of the last 30 blocks of 100 ms: the momentary
+    // (400 ms) and short-term (3 s) loudness are means of 4 and 30 of them — the same sums
+    // libebur128's own momentary/short-term reads make, without re-summing 3 s of samples every
+    // 100 ms (which was a third of a full analysis's instructions). Zeros before the first blocks
+    // match libebur128's zero-initialised window.
+    std::array<double, 30> block_energy{};
+    size_t head = 0;
+
     void open(int ch, int r) {
         if (state) retired.push_back(state);
         // No EBUR128_MODE_I: libebur128 would keep every gating block (memory growing with the
         // length); the histograms above hold what the integrated loudness and the range need.
+        // MODE_M keeps a 400 ms window, enough for the 100 ms block reads.
         state = ebur128_init(static_cast<unsigned>(ch), static_cast<unsigned long>(r),
-                             EBUR128_MODE_SAMPLE_PEAK | EBUR128_MODE_M | EBUR128_MODE_S);
+                             EBUR128_MODE_SAMPLE_PEAK | EBUR128_MODE_M);
         channels = ch;
         rate = r;
         block = static_cast<size_t>(std::max(1, (r + 5) / 10));
         pending = 0;
         blocks = 0;
+        block_energy.fill(0.0);
+        head = 0;
         true_peak.open(ch, r);
     }
+    static double to_lufs(double energy) {
+        return energy > 0.0 ? 10.0 * std::log10(energy) - 0.691 : -std::numeric_limits<double>::infinity();
+    }
     void read_window() {
-        double m = 0.0, s = 0.0;
+        double l = 0.0;
+        double e = 0.0;
+        if (ebur128_loudness_window(state, 100, &l) == EBUR128_SUCCESS && std::isfinite(l))
+            e = std::pow(10.0, (l + 0.691) / 10.0);
+        block_energy[head] = e;
+        head = (head + 1) % block_energy.size();
         ++blocks;
-        if (ebur128_loudness_momentary(state, &m) == EBUR128_SUCCESS && std::isfinite(m)) {
+        double sum4 = 0.0, sum30 = 0.0;
+        for (size_t k = 0; k < block_energy.size(); ++k) {
+            const double v = block_energy[(head + block_energy.size() - 1 - k) % block_energy.size()];
+            if (k < 4) sum4 += v;
+            sum30 += v;
+        }
+        const double m = to_lufs(sum4 / 4.0), st = to_lufs(sum30 / 30.0);
+        if (std::isfinite(m)) {
             max_momentary = std::max(max_momentary, m);
             if (blocks >= 4) gating_blocks.add(m);  // a full 400 ms block
         }
-        if (ebur128_loudness_shortterm(state, &s) == EBUR128_SUCCESS && std::isfinite(s)) {
-            max_short_term = std::max(max_short_term, s);
-            if (blocks >= 30) short_term.add(s);
+        if (std::isfinite(st)) {
+            max_short_term = std::max(max_short_term, st);
+            if (blocks >= 30) short_term.add(st);
         }
     }
 };
