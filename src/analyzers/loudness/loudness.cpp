@@ -40,6 +40,25 @@ float max_abs(const float* __restrict x, size_t n) {
     return std::isfinite(out) ? out : 0.0f;
 }
 
+/// Largest |y| of one polyphase branch of the interpolator over a block: y[i] = sum_k h[k] x[i+11-k]
+/// (x holds 11 samples of history before the block). The 12 taps accumulate in registers and the
+/// outer loop vectorises (no store and reload of y per tap); AVX2 where the CPU has it.
+[[gnu::target_clones("avx2", "default")]] float interpolated_peak(const float* __restrict h,
+                                                                    const float* __restrict x, size_t frames) {
+    std::uint32_t m = 0;
+    for (size_t i = 0; i < frames; ++i) {
+        float acc = 0.0f;
+        for (size_t k = 0; k < 12; ++k) acc += h[k] * x[i + 11 - k];
+        std::uint32_t b;
+        std::memcpy(&b, &acc, sizeof b);
+        b &= 0x7fffffffu;
+        m = b > m ? b : m;
+    }
+    float out;
+    std::memcpy(&out, &m, sizeof out);
+    return std::isfinite(out) ? out : 0.0f;
+}
+
 }  // namespace
 
 // True peak per ITU-R BS.1770-4 Annex 2: the signal oversampled 4x by the Annex's 48-tap
@@ -58,25 +77,16 @@ public:
     }
     void add(const float* interleaved, size_t frames) {
         const size_t channels = channels_;
-        y_.resize(frames);
         for (size_t c = 0; c < channels; ++c) {
             auto& history = history_[c];  // kTaps - 1 samples of history, then this block
             history.resize(kTaps - 1 + frames);
             // Restrict-qualified local pointers: with the vectors used directly this ran 2.5x
             // slower (0.44 vs 0.18 CPU-s for 240 s of stereo).
             float* __restrict x = history.data();
-            float* __restrict y = y_.data();
             for (size_t i = 0; i < frames; ++i) x[kTaps - 1 + i] = interleaved[i * channels + c];
             float peak = max_abs(x + kTaps - 1, frames);
-            for (size_t p = 0; step_ < kPhases && p < kPhases; p += step_) {
-                std::fill(y, y + frames, 0.0f);
-                for (size_t k = 0; k < kTaps; ++k) {
-                    const float h = kFilter[p][k];
-                    const float* __restrict in = x + (kTaps - 1 - k);
-                    for (size_t i = 0; i < frames; ++i) y[i] += h * in[i];
-                }
-                peak = std::max(peak, max_abs(y, frames));
-            }
+            for (size_t p = 0; step_ < kPhases && p < kPhases; p += step_)
+                peak = std::max(peak, interpolated_peak(kFilter[p], x, frames));
             peak_ = std::max(peak_, static_cast<double>(peak));
             std::copy(x + frames, x + frames + (kTaps - 1), x);  // the history of the next block
             history.resize(kTaps - 1);
@@ -98,7 +108,6 @@ private:
     };
     size_t channels_ = 1, step_ = 1;
     std::vector<std::vector<float>> history_;
-    std::vector<float> y_;
     double peak_ = 0.0;
 };
 
