@@ -42,7 +42,7 @@ echo "median: $median CPU-s"
 # Valgrind 3.19 stops on RDTSCP, which libhwy (loaded by libavcodec via libjxl) runs at start-up.
 libs=$out/libs
 mkdir -p "$libs"
-hwy=$(ldconfig -p | awk '/libhwy\.so\.1 /{print $NF; exit}')
+hwy=$(ldconfig -p | awk '/libhwy\.so\.1 / && !found {print $NF; found = 1}')  # no early exit: SIGPIPE
 [[ -n $hwy && ! -f $libs/libhwy.so.1 ]] && python3 bench/profile/patch_rdtscp.py "$hwy" "$libs/libhwy.so.1"
 
 echo "== callgrind (several minutes)"
