@@ -43,8 +43,8 @@ float max_abs(const float* __restrict x, size_t n) {
 /// Largest |y| of one polyphase branch of the interpolator over a block: y[i] = sum_k h[k] x[i+11-k]
 /// (x holds 11 samples of history before the block). The 12 taps accumulate in registers and the
 /// outer loop vectorises (no store and reload of y per tap); AVX2 where the CPU has it.
-[[gnu::target_clones("avx2", "default")]] float interpolated_peak(const float* __restrict h,
-                                                                    const float* __restrict x, size_t frames) {
+[[gnu::target_clones("avx2", "default")]] float interpolated_peak(const float* __restrict h, const float* __restrict x,
+                                                                  size_t frames) {
     std::uint32_t m = 0;
     for (size_t i = 0; i < frames; ++i) {
         float acc = 0.0f;
