@@ -7,7 +7,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdint>
-#include <cstring>
 #include <deque>
 #include <functional>
 #include <mutex>
