@@ -8,7 +8,7 @@ include(CMakePackageConfigHelpers)
 # the pkg_check_modules() calls in the top CMakeLists.txt; the installed package recreates the
 # same imported targets from it, and harmony.pc requires the same modules.
 set(HARMONY_PKG_DEPS
-  "FFMPEG:libavformat libavcodec libavutil libswresample" "SOXR:soxr" "FFTW3F:fftw3f" "EBUR128:libebur128"
+  "FFMPEG:libavformat libavcodec libavutil libswresample" "SOXR:soxr" "FFTW3F:fftw3f"
   "XXHASH:libxxhash" "SQLITE3:sqlite3" "TAGLIB:taglib")
 set(HARMONY_CONFIG_PKG_DEPS "")
 set(HARMONY_PC_REQUIRES "")
