@@ -75,8 +75,15 @@ StreamingStft::StreamingStft(int n_fft, int hop, Window window, FrameSink sink)
       mag_(static_cast<size_t>(n_fft / 2 + 1)) {}
 
 void StreamingStft::push(std::span<const float> samples) {
-    buf_.insert(buf_.end(), samples.begin(), samples.end());
-    emit_frames();
+    // In pieces of a few hops, so the buffer holds about one window plus a piece however large
+    // the block (a long file's segment starts with its 20 s of overlap in one block: 3.4 MB of
+    // buffer before).
+    const size_t piece = static_cast<size_t>(std::max(n_fft_, 8 * hop_));
+    for (size_t at = 0; at < samples.size(); at += piece) {
+        const auto part = samples.subspan(at, std::min(piece, samples.size() - at));
+        buf_.insert(buf_.end(), part.begin(), part.end());
+        emit_frames();
+    }
 }
 
 void StreamingStft::finish() {
