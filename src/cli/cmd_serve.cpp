@@ -29,6 +29,7 @@ struct ServeArgs {
     std::string token;
     std::string file_root;
     std::vector<std::string> cors_origins;
+    std::vector<std::string> allowed_hosts;
     int max_attempts = 3;
     double lease_s = 30.0;
     std::string port_file;
@@ -161,6 +162,7 @@ int run_serve(ServeArgs a) {
     ho.port = a.port;
     ho.token = a.token;
     ho.cors_origins = a.cors_origins;
+    ho.allowed_hosts = a.allowed_hosts;
     ho.max_upload_bytes = *max_upload;
     ho.max_request_bytes = *max_request;
     ho.max_connections = a.max_connections;
@@ -230,6 +232,9 @@ void add_serve_commands(CLI::App& app, CommandList& commands) {
     serve->add_option("--file-root", args->file_root,
                       "Allow jobs to name server-side files, confined below this directory (off by default)");
     serve->add_option("--cors-origin", args->cors_origins, "Browser origin allowed to call the API (repeatable)");
+    serve->add_option("--allowed-host", args->allowed_hosts,
+                      "Host name the server answers for (repeatable; '*': any). Default: loopback names when bound "
+                      "to loopback (DNS-rebinding protection), any beyond");
     serve->add_option("--max-attempts", args->max_attempts, "A job fails after this many attempts")
         ->capture_default_str();
     serve->add_option("--lease", args->lease_s, "Worker lease in seconds (heartbeat every lease/3)")

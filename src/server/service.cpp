@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 
 std::string request_to_json(const AnalysisRequest& r) {
     nlohmann::json j = {{"only", r.only}, {"params", r.params}};
-    return j.dump();
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 AnalysisRequest request_from_json(const std::string& text) {

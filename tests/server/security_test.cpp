@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "server/http/http_server.hpp"
 #include "server_harness.hpp"
 #include "support/test_support.hpp"
 
@@ -116,6 +117,76 @@ TEST(Security, CorsOnlyForTheUiOrigin) {
     EXPECT_EQ(websocket_collect(s.port(), "/v1/jobs/x/events", msgs, 5000, "http://evil.example"), 403);
     // No Origin (curl, scripts): no CORS headers.
     EXPECT_TRUE(c.Get("/health")->get_header_value("Access-Control-Allow-Origin").empty());
+}
+
+// Issue 19.1: invalid UTF-8 in a path, a query or a file name aborted the whole process
+// (nlohmann type_error.316) before the token check; a stored job with such a name did so again on
+// every status read. Targets that are not UTF-8 are refused with 400; file names are stored with
+// U+FFFD in place of the bad bytes; the server keeps serving.
+TEST(Security, InvalidUtf8IsRefusedNotFatal) {
+    TempDir d;
+    Server s(d.file("data"));
+    ASSERT_TRUE(s.start()) << s.log();
+    auto c = s.client();
+    for (const char* target : {"/%FF", "/v1/jobs/%FF", "/v1/jobs/%FF/result", "/v1/jobs?only=%FF"}) {
+        auto r = c.Get(target);
+        ASSERT_TRUE(r) << target << ": no answer (server down?)\n" << s.log();
+        EXPECT_EQ(r->status, 400) << target;
+        EXPECT_EQ(json::parse(r->body)["type"], "urn:harmony:problem:invalid-request-target");
+    }
+    auto q = post_audio(c, make_wav_bytes(1.0, 305), "?filename=%C3%28.wav");
+    ASSERT_TRUE(q) << s.log();
+    EXPECT_EQ(q->status, 400);
+    // A multipart file name is not part of the target: kept, with U+FFFD for the bad bytes.
+    httplib::MultipartFormDataItems items = {{"file", make_wav_bytes(1.0, 306), "bad\xff\xfe name.wav", "audio/wav"}};
+    auto m = c.Post("/v1/jobs", items);
+    ASSERT_TRUE(m) << s.log();
+    ASSERT_EQ(m->status, 202) << m->body;
+    const std::string id = json::parse(m->body)["id"];
+    EXPECT_EQ(json::parse(m->body)["source"]["name"], "bad\xef\xbf\xbd\xef\xbf\xbd name.wav");
+    const auto done = wait_job(c, id);
+    EXPECT_EQ(done["status"], "succeeded") << done.dump();
+    s.stop();  // the stored record reads back after a restart
+    ASSERT_TRUE(s.start()) << s.log();
+    auto c2 = s.client();
+    auto st = c2.Get(("/v1/jobs/" + id).c_str());
+    ASSERT_TRUE(st) << s.log();
+    EXPECT_EQ(st->status, 200);
+    EXPECT_EQ(c2.Get("/health")->status, 200);
+}
+
+// Issue 19.3 (DNS rebinding): a page on a foreign name that resolves to 127.0.0.1 sends its own
+// name as Host and as Origin, which looked same-origin, so it could submit jobs and read results.
+// On loopback only loopback names are served unless --allowed-host adds others.
+TEST(Security, ForeignHostIsRefusedOnLoopback) {
+    TempDir d;
+    Server s(d.file("data"));
+    ASSERT_TRUE(s.start()) << s.log();
+    auto c = s.client();
+    const std::string port = std::to_string(s.port());
+    const httplib::Headers evil = {{"Host", "evil.example:" + port}, {"Origin", "http://evil.example:" + port}};
+    auto submit = c.Post("/v1/jobs", evil, make_wav_bytes(1.0, 307), "audio/wav");
+    ASSERT_TRUE(submit);
+    EXPECT_EQ(submit->status, 421) << submit->body;
+    auto read = c.Get("/v1/jobs/x", evil);
+    ASSERT_TRUE(read);
+    EXPECT_EQ(read->status, 421);
+    for (const std::string& host :
+         {"localhost:" + port, "127.0.0.1:" + port, "[::1]:" + port, std::string("localhost")}) {
+        auto ok = c.Get("/health", {{"Host", host}});
+        ASSERT_TRUE(ok);
+        EXPECT_EQ(ok->status, 200) << host;
+    }
+    EXPECT_EQ(server::http::host_allowed("music.lan:8717", {"music.lan"}, "127.0.0.1"), true);
+    EXPECT_EQ(server::http::host_allowed("evil.example", {"music.lan"}, "127.0.0.1"), false);
+    EXPECT_EQ(server::http::host_allowed("anything", {"*"}, "127.0.0.1"), true);
+    EXPECT_EQ(server::http::host_allowed("server.example", {}, "0.0.0.0"), true);
+
+    Server named(d.file("data2"), {"--allowed-host", "music.lan"});
+    ASSERT_TRUE(named.start()) << named.log();
+    auto n = named.client();
+    EXPECT_EQ(n.Get("/health", {{"Host", "music.lan:" + std::to_string(named.port())}})->status, 200);
+    EXPECT_EQ(n.Get("/health", {{"Host", "evil.example"}})->status, 421);
 }
 
 }  // namespace

@@ -16,6 +16,8 @@
 #include <set>
 #include <thread>
 
+#include "core/utf8.hpp"
+
 namespace harmony::server::http {
 
 namespace asio = boost::asio;
@@ -29,6 +31,28 @@ bool is_loopback_address(const std::string& address) {
     boost::system::error_code ec;
     const auto a = asio::ip::make_address(address, ec);
     return !ec && a.is_loopback();
+}
+
+std::string host_name(const std::string& host_header) {
+    std::string h = host_header;
+    if (!h.empty() && h.front() == '[') {  // [v6]:port
+        const auto close = h.find(']');
+        return close == std::string::npos ? h : h.substr(1, close - 1);
+    }
+    const auto colon = h.find(':');
+    if (colon != std::string::npos && h.find(':', colon + 1) == std::string::npos) h.resize(colon);
+    if (!h.empty() && h.back() == '.') h.pop_back();  // "localhost." is "localhost"
+    for (auto& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return h;
+}
+
+bool host_allowed(const std::string& host_header, const std::vector<std::string>& allowed,
+                  const std::string& bind_address) {
+    const std::string name = host_name(host_header);
+    if (allowed.empty()) return !is_loopback_address(bind_address) || (!name.empty() && is_loopback_address(name));
+    for (const auto& a : allowed)
+        if (a == "*" || host_name(a) == name) return true;
+    return false;
 }
 
 namespace {
@@ -205,7 +229,11 @@ void HttpServer::run(std::stop_token stop) {
                 std::lock_guard lock(im.conns_mu);
                 im.conn_fds.insert(fd);
             }
-            im.session(std::move(s));
+            try {
+                im.session(std::move(s));
+            } catch (const std::exception& e) {  // a connection's failure never ends the process
+                im.log(std::string("connection closed after an internal error: ") + e.what());
+            }
             {
                 std::lock_guard lock(im.conns_mu);
                 im.conn_fds.erase(fd);
@@ -249,6 +277,26 @@ void HttpServer::Impl::session(tcp::socket sock) {
         for (const auto& f : h) req.headers[lower(std::string(f.name_string()))] = std::string(f.value());
         bool keep = h.keep_alive();
         const auto origin = req.header("origin");
+        // DNS rebinding: a foreign page whose name resolves to this loopback server sends its own
+        // name as Host (and Origin, which then looks same-origin): only the allowed names pass.
+        if (!host_allowed(req.header("host"), opt.allowed_hosts, opt.bind_address)) {
+            write_response(sock, req,
+                           problem(421, "host-not-allowed", "Misdirected request",
+                                   "this server does not answer for that Host (see --allowed-host)"),
+                           false);
+            break;
+        }
+        // Paths, query parameters and file names end up in JSON (problems, job records): text that
+        // is not UTF-8 is refused here, before anything else reads it.
+        bool utf8 = core::is_valid_utf8(req.path);
+        for (const auto& [k, v] : req.query) utf8 = utf8 && core::is_valid_utf8(k) && core::is_valid_utf8(v);
+        if (!utf8) {
+            write_response(sock, req,
+                           problem(400, "invalid-request-target", "Bad request",
+                                   "the request target is not valid UTF-8 once percent-decoded"),
+                           false);
+            break;
+        }
 
         // CORS: only the UI's origins (and same-origin pages) may call the API from a browser.
         if (!origin.empty() && !origin_allowed(origin) && !same_origin(req)) {
@@ -337,7 +385,15 @@ void HttpServer::Impl::session(tcp::socket sock) {
                            false);
             break;
         }
-        auto res = router.handle(req);
+        HttpResponse res;
+        try {
+            res = router.handle(req);
+        } catch (const std::exception& e) {  // a bug must cost one request, never the server
+            log(std::string("internal error answering ") + req.method + " " + core::to_valid_utf8(req.path) + ": " +
+                e.what());
+            res = problem(500, "internal", "Internal error", "the request could not be processed");
+            keep = false;
+        }
         if (!write_response(sock, req, std::move(res), keep) || !keep) break;
     }
     // Lingering close: after an early answer (413, 401, ...) the client may still be sending its

@@ -16,9 +16,12 @@ namespace harmony::server::http {
 
 struct HttpServerOptions {
     std::string bind_address = "127.0.0.1";
-    int port = 8717;                             // 0: any free port
-    std::string token;                           // bearer token; required beyond loopback
-    std::vector<std::string> cors_origins;       // origins allowed to call the API from a browser
+    int port = 8717;                        // 0: any free port
+    std::string token;                      // bearer token; required beyond loopback
+    std::vector<std::string> cors_origins;  // origins allowed to call the API from a browser
+    // Host header names served (port ignored; "*": any). Empty: loopback names only when bound to
+    // loopback (a foreign name there is DNS rebinding), any name beyond loopback.
+    std::vector<std::string> allowed_hosts;
     std::int64_t max_upload_bytes = 1LL << 30;   // audio uploads (413 beyond)
     std::int64_t max_request_bytes = 1LL << 20;  // other request bodies (413 beyond)
     int max_connections = 1024;                  // 503 beyond
@@ -29,6 +32,13 @@ struct HttpServerOptions {
 
 /// True for 127.0.0.0/8, ::1 and "localhost".
 bool is_loopback_address(const std::string& address);
+
+/// The name of a Host header value without its port ("[::1]:80" -> "::1", "a.b:8717" -> "a.b").
+std::string host_name(const std::string& host_header);
+
+/// Whether a request with this Host header may be served (see HttpServerOptions::allowed_hosts).
+bool host_allowed(const std::string& host_header, const std::vector<std::string>& allowed,
+                  const std::string& bind_address);
 
 class HttpServer {
 public:

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "core/utf8.hpp"
 #include "harmony/export.hpp"
 #include "server/http/multipart.hpp"
 
@@ -183,7 +184,7 @@ json batch_json(const std::string& id, const std::vector<JobRecord>& jobs) {
 HttpResponse json_response(int status, const json& body) {
     HttpResponse r;
     r.status = status;
-    r.body = body.dump();
+    r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
     return r;
 }
 
@@ -265,7 +266,12 @@ std::string clean_name(const std::string& name) {
     std::string out;
     for (unsigned char c : base)
         if (c >= 0x20 && c != 0x7f) out += static_cast<char>(c);
-    if (out.size() > 255) out.resize(255);
+    out = core::to_valid_utf8(out);  // stored, listed and written as JSON: never invalid UTF-8
+    if (out.size() > 255) {          // at most 255 bytes, cut before a character's first byte
+        size_t cut = 255;
+        while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xc0) == 0x80) --cut;
+        out.resize(cut);
+    }
     return out.empty() ? std::string("upload") : out;
 }
 
@@ -309,7 +315,7 @@ HttpResponse problem(int status, const std::string& slug, const std::string& tit
     HttpResponse r;
     r.status = status;
     r.content_type = "application/problem+json";
-    r.body = p.dump();
+    r.body = p.dump(-1, ' ', false, json::error_handler_t::replace);
     return r;
 }
 
@@ -671,7 +677,7 @@ std::optional<std::pair<std::string, bool>> Router::job_event(const std::string&
               {"progress", r.progress},
               {"eta_s", eta ? json(*eta) : json(nullptr)}};
     if (r.state == JobState::kFailed) e["error"] = error_problem(r);
-    return std::make_pair(e.dump(), is_final(r.state));
+    return std::make_pair(e.dump(-1, ' ', false, json::error_handler_t::replace), is_final(r.state));
 }
 
 std::optional<std::pair<std::string, bool>> Router::batch_event(const std::string& id) {
@@ -688,7 +694,7 @@ std::optional<std::pair<std::string, bool>> Router::batch_event(const std::strin
         if (r.state == JobState::kRunning)
             running.push_back({{"job", r.id}, {"stage", r.stage}, {"progress", r.progress}});
     e["running"] = running;
-    return std::make_pair(e.dump(), done);
+    return std::make_pair(e.dump(-1, ' ', false, json::error_handler_t::replace), done);
 }
 
 }  // namespace harmony::server::http
