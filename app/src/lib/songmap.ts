@@ -12,6 +12,14 @@ export interface Provenance {
   version?: number | string;
   elapsed_s?: number;
 }
+export interface KeyName {
+  tonic: string;
+  pitch_class: number;
+  mode: 'major' | 'minor';
+  label: string;
+  camelot: string;
+  open_key: string;
+}
 export interface SongMap {
   schema_version?: string | number;
   harmony_version?: string;
@@ -49,7 +57,7 @@ export interface SongMap {
   downbeats?: { times_s: number[]; confidence?: number };
   meter?: { label: string; numerator?: number; denominator?: number; confidence?: number; candidates?: { label: string; probability: number }[] };
   key?: {
-    key?: string | null;
+    key?: KeyName | null;
     tonic?: string;
     mode?: string;
     label?: string;
@@ -57,10 +65,10 @@ export interface SongMap {
     open_key?: string;
     no_key_reason?: string;
     confidence?: number;
-    candidates?: { key: string; score: number }[];
+    candidates?: { key: KeyName; score: number }[];
     compatible_camelot?: string[];
     tuning?: { a4_hz: number; cents: number; confidence?: number };
-    segments?: { start_s: number; end_s: number; key: string; confidence?: number }[];
+    segments?: { start_s: number; end_s: number; key: KeyName; confidence?: number }[];
     modal?: { tonic: string; mode: string; label: string; confidence: number } | null;
     estimators?: Vote[];
     provenance?: Provenance;

@@ -84,8 +84,8 @@ export function TrackView({ id }: { id: string }) {
   const beats = useMemo(() => map?.beats?.times_s ?? [], [map]);
   const downbeats = useMemo(() => map?.downbeats?.times_s ?? [], [map]);
   const keySegments = useMemo(
-    () => (map?.key?.segments && map.key.segments.length > 1 ? map.key.segments.map((s) => ({ start_s: s.start_s, end_s: s.end_s, label: s.key })) : []),
-    [map],
+    () => (map?.key?.segments && map.key.segments.length > 1 ? map.key.segments.map((s) => ({ start_s: s.start_s, end_s: s.end_s, label: keyIn(settings.notation, s.key.camelot, s.key.label) })) : []),
+    [map, settings.notation],
   );
 
   useEffect(() => {
@@ -237,7 +237,7 @@ export function TrackView({ id }: { id: string }) {
           />
           {t?.range_bpm && t.range_bpm.length === 2 && (
             <p className="small muted">
-              range {formatBpm(t.range_bpm[0])}–{formatBpm(t.range_bpm[1])} BPM
+              tempo range {formatBpm(t.range_bpm[0])}–{formatBpm(t.range_bpm[1])} BPM
             </p>
           )}
           {t?.alternatives && t.alternatives.length > 0 && (
@@ -269,18 +269,22 @@ export function TrackView({ id }: { id: string }) {
                   {k.tuning.cents.toFixed(0)} ct)
                 </p>
               )}
-              {k?.modal && <p className="small muted">mode: {k.modal.label}</p>}
+              {k?.modal && (
+                <p className="small muted">
+                  church mode: {k.modal.label} ({formatPercent(k.modal.confidence)})
+                </p>
+              )}
             </div>
             <CamelotWheel camelot={k?.camelot} notation={settings.notation} />
           </div>
           {k?.candidates && k.candidates.length > 1 && (
             <p className="small muted">
-              runners-up: {k.candidates.slice(1, 4).map((c) => `${keyIn(settings.notation, null, c.key)} (${c.score.toFixed(2)})`).join(', ')}
+              runners-up: {k.candidates.slice(1, 4).map((c) => `${keyIn(settings.notation, c.key.camelot, c.key.label)} (${c.score.toFixed(2)})`).join(', ')}
             </p>
           )}
           {k?.segments && k.segments.length > 1 && (
             <p className="small">
-              key changes: {k.segments.map((s) => `${formatTime(s.start_s)} ${s.key}`).join(' → ')}
+              key changes: {k.segments.map((s) => `${formatTime(s.start_s)} ${keyIn(settings.notation, s.key.camelot, s.key.label)}`).join(' → ')}
             </p>
           )}
         </div>
