@@ -175,6 +175,15 @@ try {
   assert.ok(Math.abs(seekTo - 5 - back) < 0.3, `ArrowLeft seeks 5 s back: ${seekTo} -> ${back}`);
   step(`played to ${playedTo} s, clicked to ${seekTo} s, arrow to ${back} s`);
 
+  // The spectrogram (computed in the page from the decoded audio, loaded on demand).
+  await page.click('::-p-text(Spectrogram)');
+  await page.waitForFunction(() => {
+    const c = document.querySelector('.spectrogram');
+    const canvases = [...(c?.querySelectorAll('canvas') ?? []), ...(c?.firstElementChild?.shadowRoot?.querySelectorAll('canvas') ?? [])];
+    return canvases.some((x) => x.width > 0) || (c?.getBoundingClientRect().height ?? 0) > 50;
+  }, { timeout: 20000 });
+  step('spectrogram drawn');
+
   // Export rekordbox XML and parse it.
   await page.select('select[aria-label="Export format"]', 'rekordbox');
   await page.click('.exports button');

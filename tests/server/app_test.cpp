@@ -145,7 +145,12 @@ TEST_F(AppTest, ExportSeveralJobsInOneFile) {
     auto bad = post_audio(c, "this is not audio at all", "?filename=bad.wav", "application/octet-stream");
     ASSERT_TRUE(bad);
     const std::string bad_id = json::parse(bad->body)["id"];
-    ASSERT_EQ(wait_job(c, bad_id)["status"], "failed");
+    const auto failed = wait_job(c, bad_id);
+    ASSERT_EQ(failed["status"], "failed");
+    // The error names the upload, not where the server keeps it.
+    const std::string detail = failed["error"]["detail"];
+    EXPECT_NE(detail.find("bad.wav"), std::string::npos) << detail;
+    EXPECT_EQ(detail.find(server_->data_dir()), std::string::npos) << detail;
     EXPECT_EQ(status("/v1/exports/csv", json{{"jobs", {ids[0], bad_id}}}.dump()), 409);
 }
 
