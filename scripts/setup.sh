@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package Harmony needs to build, run and test.
 # Idempotent: when everything is present it does nothing (no apt-get call).
-#   scripts/setup.sh          build + runtime + test dependencies
+#   scripts/setup.sh          build + runtime + test dependencies (the web app: node, npm, chromium
+#                             for its browser tests, and `npm ci` of app/package-lock.json)
 #   scripts/setup.sh --bench  also the benchmark's peers and corpus renderer
 set -euo pipefail
 
@@ -13,7 +14,10 @@ pkgs=(
   libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev libxxhash-dev libboost-dev libeigen3-dev postgresql
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format ffmpeg python3 python3-jsonschema
+  chromium
 )
+# The web app (app/) is built with node and npm; use the machine's own when present.
+command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 if [[ "${1:-}" == "--bench" ]]; then
   pkgs+=(
     aubio-tools libaubio-dev libqm-dsp-dev
@@ -21,8 +25,6 @@ if [[ "${1:-}" == "--bench" ]]; then
     fluidsynth fluid-soundfont-gm timgm6mb-soundfont musescore-general-soundfont
     sox libsox-fmt-all lame vorbis-tools time
   )
-  # essentia.js comes from npm; use the machine's node/npm when present.
-  command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi
 
 missing=()
@@ -33,10 +35,19 @@ for p in "${pkgs[@]}"; do
 done
 if ((${#missing[@]} == 0)); then
   echo "setup: all ${#pkgs[@]} packages present"
-  exit 0
+else
+  if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
+  echo "setup: installing ${#missing[@]} packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
-echo "setup: installing ${#missing[@]} packages: ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# The web app's packages, exactly as locked (again only when the lock file changed).
+app="$(dirname "$0")/../app"
+if [[ -f "$app/package-lock.json" ]] &&
+   ! cmp -s "$app/package-lock.json" "$app/node_modules/.package-lock.json.installed" 2>/dev/null; then
+  echo "setup: npm ci (app/)"
+  (cd "$app" && npm ci --no-audit --no-fund --loglevel=error &&
+    cp package-lock.json node_modules/.package-lock.json.installed)
+fi

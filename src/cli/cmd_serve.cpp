@@ -1,9 +1,16 @@
-// `harmony serve` (the HTTP job service) and `harmony worker` (a PostgreSQL queue worker).
+// `harmony serve` (the HTTP job service), `harmony worker` (a PostgreSQL queue worker) and
+// `harmony app` (the web app: a loopback server if none is running, then the default browser).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -129,7 +136,7 @@ std::unique_ptr<server::Service> start_service(const ServeArgs& a, int workers, 
     return std::move(*svc);
 }
 
-int run_serve(ServeArgs a) {
+int run_serve(ServeArgs a, const std::function<void(int)>& on_listening = {}) {
     if (a.data_dir.empty()) a.data_dir = default_data_dir();
     if (a.token.empty())
         if (const char* t = std::getenv("HARMONY_TOKEN"); t) a.token = t;
@@ -181,9 +188,73 @@ int run_serve(ServeArgs a) {
             print_error(r.error());
             return kExitOutputError;
         }
+    if (on_listening) on_listening(*port);
     http.run(global_stop_token());
     svc->stop();
     return kExitOk;
+}
+
+/// True when a Harmony service answers GET /health on 127.0.0.1:port (within ~1 s).
+bool harmony_answers(int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return false;
+    timeval tv{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    std::string reply;
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) {
+        const std::string req = "GET /health HTTP/1.0\r\nHost: 127.0.0.1:" + std::to_string(port) + "\r\n\r\n";
+        if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
+            char buf[2048];
+            for (ssize_t n; reply.size() < 8192 && (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
+                reply.append(buf, static_cast<std::size_t>(n));
+        }
+    }
+    ::close(fd);
+    return reply.rfind("HTTP/1.", 0) == 0 && reply.find(" 200 ") != std::string::npos &&
+           reply.find("\"store\"") != std::string::npos;
+}
+
+/// Opens `url` with xdg-open when a graphical session is present; false when it cannot.
+bool open_browser(const std::string& url) {
+    const char* display = std::getenv("DISPLAY");
+    const char* wayland = std::getenv("WAYLAND_DISPLAY");
+    if ((!display || !*display) && (!wayland || !*wayland)) return false;
+    pid_t pid = 0;
+    const char* argv[] = {"xdg-open", url.c_str(), nullptr};
+    if (::posix_spawnp(&pid, "xdg-open", nullptr, nullptr, const_cast<char* const*>(argv), environ) != 0) return false;
+    int status = 0;
+    if (::waitpid(pid, &status, 0) < 0) return false;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+struct AppArgs {
+    ServeArgs serve;
+    bool no_browser = false;
+};
+
+int run_app(AppArgs a) {
+    const std::string fragment = a.serve.token.empty() ? std::string() : "#token=" + a.serve.token;
+    auto show = [&](int port) {
+        const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/" + fragment;
+        const bool opened = !a.no_browser && open_browser(url);
+        std::fprintf(stdout, "%s\n", url.c_str());
+        std::fflush(stdout);
+        if (!opened && !a.no_browser)
+            std::fprintf(stderr, "harmony app: no browser could be opened; open the URL above\n");
+    };
+    if (a.serve.port != 0 && harmony_answers(a.serve.port)) {
+        std::fprintf(stderr, "harmony app: using the service already running on port %d\n", a.serve.port);
+        show(a.serve.port);
+        return kExitOk;
+    }
+    a.serve.bind = "127.0.0.1";
+    std::fprintf(stderr, "harmony app: starting the service on loopback (Ctrl-C stops it)\n");
+    return run_serve(a.serve, show);
 }
 
 int run_worker(ServeArgs a) {
@@ -261,6 +332,19 @@ void add_serve_commands(CLI::App& app, CommandList& commands) {
         ->group("");
     worker->add_flag("--quiet,-q", wargs->quiet, "No log lines on stderr");
     commands.push_back({worker, [wargs] { return run_worker(*wargs); }});
+
+    auto aargs = std::make_shared<AppArgs>();
+    auto* appc = app.add_subcommand(
+        "app", "Open the web app: starts the service on loopback unless one runs on --port, then the browser");
+    appc->add_option("--port", aargs->serve.port, "TCP port of the service (0: a new server on any free port)")
+        ->capture_default_str();
+    appc->add_option("--data-dir", aargs->serve.data_dir, "Job store of a started service [~/.local/share/harmony]");
+    appc->add_option("--jobs,-j", aargs->serve.jobs, "Analysis threads of a started service (default: cores)");
+    appc->add_option("--token", aargs->serve.token, "Bearer token of the service (passed to the page in the URL)");
+    appc->add_option("--port-file", aargs->serve.port_file, "Write the bound port to this file once listening");
+    appc->add_flag("--no-browser", aargs->no_browser, "Only print the URL");
+    appc->add_flag("--quiet,-q", aargs->serve.quiet, "No log lines on stderr");
+    commands.push_back({appc, [aargs] { return run_app(*aargs); }});
 }
 
 }  // namespace harmony::cli

@@ -407,7 +407,12 @@ void Service::run_claim(Claim c, std::stop_token worker_stop) {
         return;
     }
     if (!map) {
-        auto f = store_->fail(c, map.error(), retryable(map.error().code));
+        // The client knows its file by its name, not by where the server keeps it.
+        Error err = map.error();
+        for (std::size_t p = 0; !audio.empty() && (p = err.message.find(audio, p)) != std::string::npos;
+             p += c.job.source_name.size())
+            err.message.replace(p, audio.size(), c.job.source_name);
+        auto f = store_->fail(c, err, retryable(err.code));
         log("job " + id + " failed: " + map.error().message);
         auto now = store_->get_job(id);
         finish(f && *f && now && now->has_value() && is_final((*now)->state));

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "core/utf8.hpp"
+#include "server/http/app_assets.hpp"
 
 namespace harmony::server::http {
 
@@ -163,7 +164,9 @@ struct HttpServer::Impl {
         bhttp::response<bhttp::string_body> r{static_cast<bhttp::status>(res.status), 11};
         r.set(bhttp::field::server, kServerName);
         if (!res.body.empty() || res.status != 204) r.set(bhttp::field::content_type, res.content_type);
-        r.set(bhttp::field::cache_control, "no-store");
+        bool cache_set = false;
+        for (const auto& h : res.headers) cache_set = cache_set || lower(h.first) == "cache-control";
+        if (!cache_set) r.set(bhttp::field::cache_control, "no-store");
         r.set("X-Content-Type-Options", "nosniff");
         for (const auto& [k, v] : res.headers) r.insert(k, v);
         r.keep_alive(keep_alive);
@@ -321,7 +324,9 @@ void HttpServer::Impl::session(tcp::socket sock) {
             continue;
         }
         const auto events = Router::events_target(req.method, req.path);
-        if (req.path != "/health" && req.path != "/ready" && !authorized(req, events.has_value())) {
+        // The app's files are public (the page asks for the token before calling the API).
+        const bool app_file = (req.method == "GET" || req.method == "HEAD") && find_app_asset(req.path).has_value();
+        if (req.path != "/health" && req.path != "/ready" && !app_file && !authorized(req, events.has_value())) {
             auto res = problem(401, "unauthorized", "Unauthorized", "a bearer token is required", req.path);
             res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"harmony\"");
             write_response(sock, req, std::move(res), false);

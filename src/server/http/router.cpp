@@ -8,6 +8,7 @@
 
 #include "core/utf8.hpp"
 #include "harmony/export.hpp"
+#include "server/http/app_assets.hpp"
 #include "server/http/multipart.hpp"
 
 namespace harmony::server::http {
@@ -26,6 +27,7 @@ const std::vector<RouteInfo>& routes() {
         {"GET", "/v1/jobs/{id}/result"},
         {"GET", "/v1/jobs/{id}/export/{format}"},
         {"GET", "/v1/jobs/{id}/events"},
+        {"POST", "/v1/exports/{format}"},
         {"POST", "/v1/batches"},
         {"GET", "/v1/batches/{id}"},
         {"GET", "/v1/batches/{id}/events"},
@@ -338,6 +340,21 @@ HttpResponse Router::handle(HttpRequest& req) {
         ~Cleanup() { remove_quietly(f); }
     } cleanup{req.body_file};  // an upload not taken over by a job is removed
 
+    // The web app's files (same origin as the API; public: they hold no data).
+    if (req.method == "GET" || req.method == "HEAD")
+        if (auto asset = find_app_asset(req.path)) {
+            HttpResponse res;
+            res.content_type = asset->content_type;
+            res.body = std::string(asset->data);
+            res.headers.emplace_back("Cache-Control", asset->cache_control);
+            if (asset->html) {
+                res.headers.emplace_back("Content-Security-Policy", std::string(app_content_security_policy()));
+                res.headers.emplace_back("X-Frame-Options", "DENY");
+                res.headers.emplace_back("Referrer-Policy", "no-referrer");
+            }
+            return res;
+        }
+
     std::vector<std::string> a;
     bool path_known = false;
     std::string allow;
@@ -358,6 +375,7 @@ HttpResponse Router::handle(HttpRequest& req) {
         if (p == "/v1/jobs/{id}") return req.method == "DELETE" ? delete_job(a[0]) : get_job(a[0]);
         if (p == "/v1/jobs/{id}/result") return get_result(a[0]);
         if (p == "/v1/jobs/{id}/export/{format}") return get_export(a[0], a[1], req);
+        if (p == "/v1/exports/{format}") return post_exports(a[0], req);
         if (p == "/v1/batches") return post_batch(req);
         if (p == "/v1/batches/{id}") return get_batch(a[0]);
         // The event streams are served by the socket layer; reaching here means a plain request
@@ -621,41 +639,82 @@ HttpResponse Router::get_result(const std::string& id) {
     return res;
 }
 
-HttpResponse Router::get_export(const std::string& id, const std::string& format, const HttpRequest& req) {
-    auto fmt = parse_export_format(format);
-    if (!fmt) return problem(404, "unknown-export-format", "Unknown export format", fmt.error().message, req.path);
-    ExportOptions eo;
+/// The ?key_notation= of an export; false (and a 400 in `err`) when it is not one of the three.
+static bool export_options(const HttpRequest& req, ExportOptions& eo, HttpResponse& err) {
     if (auto it = req.query.find("key_notation"); it != req.query.end()) {
         if (it->second == "camelot")
             eo.key_notation = KeyNotation::kCamelot;
         else if (it->second == "openkey" || it->second == "open_key")
             eo.key_notation = KeyNotation::kOpenKey;
-        else if (it->second != "standard")
-            return problem(400, "invalid_argument", "Invalid request", "key_notation: standard|camelot|openkey",
-                           req.path);
+        else if (it->second != "standard") {
+            err =
+                problem(400, "invalid_argument", "Invalid request", "key_notation: standard|camelot|openkey", req.path);
+            return false;
+        }
     }
-    JobRecord job;
-    HttpResponse err;
-    auto text = result_text(svc_, id, job, err);
-    if (!text) return err.status != 200 ? err : from_error(text.error());
-    auto map = song_map_from_json(*text);
-    if (!map) return from_error(map.error());
-    auto out = export_song_maps({*map}, *fmt, eo);
+    return true;
+}
+
+/// The export of `maps` as a download named `base` + the format's extension.
+static HttpResponse export_response(const std::vector<SongMap>& maps, ExportFormat fmt, const ExportOptions& eo,
+                                    std::string base, const HttpRequest& req) {
+    auto out = export_song_maps(maps, fmt, eo);
     if (!out) {
         if (out.error().code == ErrorCode::kInvalidArgument)
             return problem(422, "export-not-possible", "Export not possible", out.error().message, req.path);
         return from_error(out.error());
     }
     HttpResponse res;
-    res.content_type = std::string(export_content_type(*fmt));
+    res.content_type = std::string(export_content_type(fmt));
     res.body = std::move(*out);
-    std::string base = fs::path(job.source_name).stem().string();
-    if (base.empty()) base = job.id;
     for (auto& c : base)
         if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '_';
     res.headers.emplace_back("Content-Disposition",
-                             "attachment; filename=\"" + base + std::string(export_file_extension(*fmt)) + "\"");
+                             "attachment; filename=\"" + base + std::string(export_file_extension(fmt)) + "\"");
     return res;
+}
+
+HttpResponse Router::get_export(const std::string& id, const std::string& format, const HttpRequest& req) {
+    auto fmt = parse_export_format(format);
+    if (!fmt) return problem(404, "unknown-export-format", "Unknown export format", fmt.error().message, req.path);
+    ExportOptions eo;
+    HttpResponse err;
+    if (!export_options(req, eo, err)) return err;
+    JobRecord job;
+    auto text = result_text(svc_, id, job, err);
+    if (!text) return err.status != 200 ? err : from_error(text.error());
+    auto map = song_map_from_json(*text);
+    if (!map) return from_error(map.error());
+    std::string base = fs::path(job.source_name).stem().string();
+    return export_response({*map}, *fmt, eo, base.empty() ? job.id : base, req);
+}
+
+HttpResponse Router::post_exports(const std::string& format, const HttpRequest& req) {
+    auto fmt = parse_export_format(format);
+    if (!fmt) return problem(404, "unknown-export-format", "Unknown export format", fmt.error().message, req.path);
+    ExportOptions eo;
+    HttpResponse err;
+    if (!export_options(req, eo, err)) return err;
+    if (media_type(req.header("content-type")) != "application/json")
+        return problem(415, "unsupported-media-type", "Unsupported media type", "send {\"jobs\":[id, ...]} as JSON",
+                       req.path);
+    const auto body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object() || !body.contains("jobs") || !body["jobs"].is_array() ||
+        body["jobs"].empty() || body["jobs"].size() > 10000 || body.size() != 1)
+        return problem(400, "invalid_argument", "Invalid request", "expected {\"jobs\":[id, ...]} (1 to 10000 ids)",
+                       req.path);
+    std::vector<SongMap> maps;
+    for (const auto& id : body["jobs"]) {
+        if (!id.is_string())
+            return problem(400, "invalid_argument", "Invalid request", "job ids are strings", req.path);
+        JobRecord job;
+        auto text = result_text(svc_, id.get<std::string>(), job, err);
+        if (!text) return err.status != 200 ? err : from_error(text.error());
+        auto map = song_map_from_json(*text);
+        if (!map) return from_error(map.error());
+        maps.push_back(std::move(*map));
+    }
+    return export_response(maps, *fmt, eo, maps.size() == 1 ? "harmony-export" : "harmony-collection", req);
 }
 
 HttpResponse Router::get_batch(const std::string& id) {

@@ -75,6 +75,7 @@ private:
     HttpResponse get_job(const std::string& id);
     HttpResponse get_result(const std::string& id);
     HttpResponse get_export(const std::string& id, const std::string& format, const HttpRequest& req);
+    HttpResponse post_exports(const std::string& format, const HttpRequest& req);
     HttpResponse delete_job(const std::string& id);
     HttpResponse get_batch(const std::string& id);
     HttpResponse health();

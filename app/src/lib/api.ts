@@ -1,0 +1,153 @@
+// The job API of `harmony serve` (docs/api.md), from the same origin. A token (servers beyond
+// loopback) arrives once in the URL fragment (#token=…, as `harmony app --token` opens it) and is
+// kept for the session; it goes in the Authorization header, and as ?access_token= on WebSockets.
+
+const TOKEN_KEY = 'harmony.token';
+
+export function initToken(): void {
+  const m = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
+  if (m && m[1]) {
+    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]));
+    history.replaceState(null, '', window.location.pathname + window.location.search + '#/analyse');
+  }
+}
+
+function token(): string | null {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function api(path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  const t = token();
+  if (t) headers.set('Authorization', `Bearer ${t}`);
+  const res = await fetch(path, { ...init, headers });
+  if (!res.ok) {
+    let code = `http_${res.status}`;
+    let detail = res.statusText;
+    try {
+      const p = (await res.json()) as { type?: string; detail?: string; title?: string };
+      code = p.type?.replace('urn:harmony:problem:', '') ?? code;
+      detail = p.detail || p.title || detail;
+    } catch {
+      /* not a problem document */
+    }
+    throw new ApiError(res.status, code, detail);
+  }
+  return res;
+}
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
+
+export interface Problem {
+  code?: string;
+  detail?: string;
+  title?: string;
+}
+
+export interface Job {
+  id: string;
+  status: JobStatus;
+  stage: string;
+  progress: number;
+  eta_s: number | null;
+  cached?: boolean;
+  error: Problem | null;
+}
+
+export interface ProgressEvent {
+  type: 'progress';
+  job: string;
+  status: JobStatus;
+  stage: string;
+  progress: number;
+  eta_s: number | null;
+  error?: Problem;
+}
+
+export interface AnalysisOptions {
+  only: string[];
+  params: Record<string, string>;
+}
+
+export async function submitJob(file: Blob, name: string, opts: AnalysisOptions, idempotencyKey: string): Promise<Job> {
+  const q = new URLSearchParams({ filename: name });
+  if (opts.only.length > 0) q.set('only', opts.only.join(','));
+  for (const [k, v] of Object.entries(opts.params)) q.append('param', `${k}=${v}`);
+  const type = file.type && /^(audio|video)\//.test(file.type) ? file.type : 'application/octet-stream';
+  const res = await api(`/v1/jobs?${q.toString()}`, {
+    method: 'POST',
+    body: file,
+    headers: { 'Content-Type': type, 'Idempotency-Key': idempotencyKey },
+  });
+  return (await res.json()) as Job;
+}
+
+export async function getJob(id: string): Promise<Job> {
+  return (await (await api(`/v1/jobs/${encodeURIComponent(id)}`)).json()) as Job;
+}
+
+export async function cancelJob(id: string): Promise<Job> {
+  return (await (await api(`/v1/jobs/${encodeURIComponent(id)}`, { method: 'DELETE' })).json()) as Job;
+}
+
+export async function getResult<T>(id: string): Promise<T> {
+  return (await (await api(`/v1/jobs/${encodeURIComponent(id)}/result`)).json()) as T;
+}
+
+export function eventsUrl(id: string): string {
+  const proto = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const t = token();
+  return `${proto}//${window.location.host}/v1/jobs/${encodeURIComponent(id)}/events${t ? `?access_token=${encodeURIComponent(t)}` : ''}`;
+}
+
+export const EXPORT_FORMATS = [
+  { id: 'rekordbox', label: 'rekordbox XML' },
+  { id: 'traktor', label: 'Traktor NML' },
+  { id: 'm3u', label: 'M3U' },
+  { id: 'csv', label: 'CSV' },
+  { id: 'jams', label: 'JAMS' },
+  { id: 'json', label: 'Song Map JSON' },
+] as const;
+
+function filenameOf(res: Response, fallback: string): string {
+  const cd = res.headers.get('Content-Disposition') ?? '';
+  const m = /filename="([^"]+)"/.exec(cd);
+  return m?.[1] ?? fallback;
+}
+
+export function saveBlob(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+/** Downloads one job's export (the server's exporters), with the chosen key notation. */
+export async function downloadExport(id: string, format: string, keyNotation: string): Promise<void> {
+  const res = await api(`/v1/jobs/${encodeURIComponent(id)}/export/${format}?key_notation=${keyNotation}`);
+  saveBlob(await res.blob(), filenameOf(res, `${id}.${format}`));
+}
+
+/** Several jobs in one file (POST /v1/exports/{format}; the server orders M3U harmonically). */
+export async function downloadMultiExport(ids: string[], format: string, keyNotation: string): Promise<void> {
+  const res = await api(`/v1/exports/${format}?key_notation=${keyNotation}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ jobs: ids }),
+  });
+  saveBlob(await res.blob(), filenameOf(res, `harmony.${format}`));
+}
