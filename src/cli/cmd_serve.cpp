@@ -1,8 +1,10 @@
 // `harmony serve` (the HTTP job service), `harmony worker` (a PostgreSQL queue worker) and
 // `harmony app` (the web app: a loopback server if none is running, then the default browser).
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -257,13 +259,69 @@ int run_app(AppArgs a) {
     return run_serve(a.serve, show);
 }
 
+/// A worker's private directory `<base>/worker-<host>-<pid>`, locked (flock) while it lives.
+class WorkerDir {
+public:
+    static Result<WorkerDir> open(const std::string& base) {
+        namespace fs = std::filesystem;
+        std::error_code ec;
+        fs::create_directories(base, ec);
+        if (ec) return make_error(ErrorCode::kIoError, "cannot create --data-dir " + base + ": " + ec.message());
+        char host[256] = {0};
+        if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "host");
+        const std::string prefix = std::string("worker-") + host + "-";
+        for (const auto& e : fs::directory_iterator(base, ec)) {  // directories of dead workers
+            const auto name = e.path().filename().string();
+            if (name.rfind(prefix, 0) != 0 || !e.is_directory()) continue;
+            const int fd = ::open((e.path() / "lock").c_str(), O_RDWR | O_CLOEXEC);
+            if (fd < 0) continue;
+            if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+                std::error_code rm;
+                fs::remove_all(e.path(), rm);
+            }
+            ::close(fd);
+        }
+        WorkerDir w;
+        w.path_ = (fs::path(base) / (prefix + std::to_string(getpid()))).string();
+        fs::create_directories(w.path_, ec);
+        if (ec) return make_error(ErrorCode::kIoError, "cannot create " + w.path_ + ": " + ec.message());
+        w.fd_ = ::open((fs::path(w.path_) / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (w.fd_ < 0 || ::flock(w.fd_, LOCK_EX | LOCK_NB) != 0)
+            return make_error(ErrorCode::kIoError, "cannot lock " + w.path_);
+        return w;
+    }
+    const std::string& path() const { return path_; }
+    void remove() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+    }
+
+private:
+    std::string path_;
+    int fd_ = -1;
+};
+
 int run_worker(ServeArgs a) {
     if (!is_postgres(a.db)) {
         std::fprintf(stderr, "harmony: error: worker needs --db postgresql://... [usage]\n");
         return kExitUsage;
     }
-    if (a.data_dir.empty())
-        a.data_dir = (std::filesystem::temp_directory_path() / ("harmony-worker-" + std::to_string(getpid()))).string();
+    // The worker keeps only temporary audio copies, in a directory of its own below --data-dir
+    // (or below a fresh temp dir), held by an flock while it runs: on exit it removes that
+    // directory and nothing else of --data-dir; on start it removes the directories of workers
+    // that died (killed, their lock released) with the copies they left behind.
+    const bool own_base = a.data_dir.empty();
+    const std::string base =
+        own_base ? (std::filesystem::temp_directory_path() / ("harmony-worker-" + std::to_string(getpid()))).string()
+                 : a.data_dir;
+    auto workdir = WorkerDir::open(base);
+    if (!workdir) {
+        std::fprintf(stderr, "harmony: error: %s\n", workdir.error().message.c_str());
+        return kExitOutputError;
+    }
+    a.data_dir = workdir->path();
     auto retention = parse_duration_ms(a.retention);
     if (!retention) {
         std::fprintf(stderr, "harmony: error: bad --retention [usage]\n");
@@ -275,8 +333,11 @@ int run_worker(ServeArgs a) {
     std::fprintf(stderr, "harmony worker: %d thread(s) taking jobs from PostgreSQL\n", workers);
     while (!global_stop_token().stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     svc->stop();
-    std::error_code ec;
-    std::filesystem::remove_all(a.data_dir, ec);
+    workdir->remove();
+    if (own_base) {
+        std::error_code ec;
+        std::filesystem::remove(base, ec);  // only if empty: it was made for this worker
+    }
     return kExitOk;
 }
 

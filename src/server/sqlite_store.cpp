@@ -334,7 +334,16 @@ public:
     }
 
     Result<int> requeue_running() override {
-        return with_write([&](sqlite3* db) -> Result<int> {
+        return in_tx([&](sqlite3* db) -> Result<int> {
+            // A job that was running in each of its attempts when the server died may be what
+            // kills it: once its attempts are used up it fails instead of restart-looping the
+            // server (each claim counted an attempt, so a crash costs one).
+            Stmt f(db,
+                   "UPDATE jobs SET state='failed', stage='failed', finished_ms=?, worker='', error_code='internal', "
+                   "error_message='the server stopped while the job ran, in each of its ' || attempts || "
+                   "' attempts' WHERE state='running' AND attempts>=max_attempts");
+            f.bind(1, now_ms());
+            if (f.step() != SQLITE_DONE) return db_error(db, "requeue");
             Stmt s(db, "UPDATE jobs SET state='queued', stage='queued', progress=0, worker='' WHERE state='running'");
             if (s.step() != SQLITE_DONE) return db_error(db, "requeue");
             return sqlite3_changes(db);

@@ -65,6 +65,42 @@ TEST(Durability, KillDashNineThenRestartCompletesEveryJob) {
     EXPECT_NE(s.log().find("requeued 1 interrupted job"), std::string::npos) << s.log();
 }
 
+// Issue 19.5: a job that is running each time the server is killed (a file that crashes it) was
+// requeued on every restart and never failed (attempt 6 of 3); it now fails once its attempts
+// are used up, and the other jobs complete.
+TEST(Durability, AJobKilledInEveryAttemptFailsAfterMaxAttempts) {
+    TempDir d;
+    const auto data = d.file("data");
+    std::string poisoned, other;
+    for (int round = 0; round < 3; ++round) {
+        Server s(data, {"--jobs", "1", "--max-attempts", "3", "--debug-job-delay-ms", "20000"});
+        ASSERT_TRUE(s.start()) << s.log();
+        auto c = s.client();
+        if (round == 0) {
+            auto r = post_audio(c, make_wav_bytes(1.0, 120));
+            ASSERT_TRUE(r);
+            poisoned = json::parse(r->body)["id"];
+            auto r2 = post_audio(c, make_wav_bytes(1.0, 121));
+            ASSERT_TRUE(r2);
+            other = json::parse(r2->body)["id"];
+        }
+        bool running = false;
+        for (int i = 0; i < 500 && !running; ++i) {
+            running = json::parse(c.Get(("/v1/jobs/" + poisoned).c_str())->body)["status"] == "running";
+            if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        ASSERT_TRUE(running) << "round " << round << "\n" << s.log();
+        s.kill9();
+    }
+    Server s(data, {"--jobs", "1", "--max-attempts", "3"});
+    ASSERT_TRUE(s.start()) << s.log();
+    auto c = s.client();
+    const auto p = wait_job(c, poisoned, 30000);
+    EXPECT_EQ(p["status"], "failed") << p.dump();
+    EXPECT_EQ(p["attempts"], 3) << p.dump();
+    EXPECT_EQ(wait_job(c, other, 60000)["status"], "succeeded");
+}
+
 TEST(Durability, GracefulStopGivesRunningJobsBack) {
     TempDir d;
     const auto data = d.file("data");

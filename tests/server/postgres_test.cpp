@@ -246,5 +246,50 @@ TEST_F(Postgres, JobFailsAfterMaxAttemptsKeepingTheError) {
     EXPECT_NE(j["error"]["detail"].get<std::string>().find("lease expired"), std::string::npos) << j.dump();
 }
 
+// Issue 19.6: `harmony worker --data-dir DIR` removed DIR recursively on SIGTERM, and a killed
+// worker left its temporary audio copy behind. Now a worker works in DIR/worker-<host>-<pid>
+// (flock-held), removes only that on exit, and sweeps the directories of dead workers on start.
+TEST_F(Postgres, WorkerKeepsItsDataDirAndSweepsWhatDeadWorkersLeft) {
+    ASSERT_TRUE(pg_->create_db("workdir"));
+    const auto url = pg_->url("workdir");
+    TempDir d;
+    Server s(d.file("data"), {"--db", url});
+    ASSERT_TRUE(s.start()) << s.log();
+    auto c = s.client();
+    const auto dir = d.file("worker-data");
+    fs::create_directories(dir);
+    write_file(dir + "/keep.txt", "the user's own file");
+    auto r = post_audio(c, make_wav_bytes(1.0, 610));
+    ASSERT_TRUE(r);
+    const std::string id = json::parse(r->body)["id"];
+    auto worker_dirs = [&] {
+        std::vector<std::string> out;
+        for (const auto& e : fs::directory_iterator(dir))
+            if (e.path().filename().string().rfind("worker-", 0) == 0) out.push_back(e.path().string());
+        return out;
+    };
+    {
+        Child w({harmony_bin(), "worker", "--db", url, "--jobs", "1", "--lease", "1.5", "--debug-job-delay-ms", "30000",
+                 "--data-dir", dir},
+                d.file("w1.log"));
+        bool running = false;
+        for (int i = 0; i < 400 && !running; ++i) {
+            running = json::parse(c.Get(("/v1/jobs/" + id).c_str())->body)["status"] == "running";
+            std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        }
+        ASSERT_TRUE(running);
+        w.kill9();
+    }
+    ASSERT_EQ(worker_dirs().size(), 1u);  // the dead worker's directory (and any audio copy in it)
+    const std::string dead = worker_dirs()[0];
+    Child w2({harmony_bin(), "worker", "--db", url, "--jobs", "1", "--lease", "1.5", "--data-dir", dir},
+             d.file("w2.log"));
+    EXPECT_EQ(wait_job(c, id, 30000)["status"], "succeeded");
+    EXPECT_FALSE(fs::exists(dead)) << "the dead worker's directory was not swept";
+    EXPECT_EQ(w2.terminate(), 0);
+    EXPECT_TRUE(fs::exists(dir + "/keep.txt")) << "the worker removed the user's --data-dir";
+    EXPECT_TRUE(worker_dirs().empty());
+}
+
 }  // namespace
 }  // namespace harmony::test
