@@ -157,7 +157,7 @@ public:
     double add(const float* interleaved, size_t frames) {
         double energy = 0.0;
         if (channels_ == 2) {
-            energy = run<2>(interleaved, frames, 0);
+            energy = run_stereo(interleaved, frames);
         } else if (channels_ == 1) {
             energy = run<1>(interleaved, frames, 0);
         } else {
@@ -180,6 +180,31 @@ private:
         double x1 = 0, x2 = 0, y1 = 0, y2 = 0, z1 = 0, z2 = 0;  // shelf in/out, high-pass out
     };
     // N channels from `first`, stride channels_: shelf then high-pass, direct form I.
+    // Stereo, both channels in the two lanes of one SSE2 register: the same operations in the
+    // same order as run<1> per channel (so the same results), in half the instructions.
+    double run_stereo(const float* in, size_t frames) {
+        using v2d = double __attribute__((vector_size(16)));
+        const Biquad s = shelf_, h = highpass_;
+        State& l = state_[0];
+        State& r = state_[1];
+        v2d x1 = {l.x1, r.x1}, x2 = {l.x2, r.x2}, y1 = {l.y1, r.y1}, y2 = {l.y2, r.y2}, z1 = {l.z1, r.z1},
+            z2 = {l.z2, r.z2}, acc = {0.0, 0.0};
+        for (size_t i = 0; i < frames; ++i) {
+            const v2d x = {static_cast<double>(in[2 * i]), static_cast<double>(in[2 * i + 1])};
+            const v2d y = s.b0 * x + s.b1 * x1 + s.b2 * x2 - s.a1 * y1 - s.a2 * y2;
+            const v2d z = h.b0 * y + h.b1 * y1 + h.b2 * y2 - h.a1 * z1 - h.a2 * z2;
+            x2 = x1;
+            x1 = x;
+            y2 = y1;
+            y1 = y;
+            z2 = z1;
+            z1 = z;
+            acc += z * z;
+        }
+        l = {x1[0], x2[0], y1[0], y2[0], z1[0], z2[0]};
+        r = {x1[1], x2[1], y1[1], y2[1], z1[1], z2[1]};
+        return weight_[0] * acc[0] + weight_[1] * acc[1];
+    }
     template <size_t N>
     double run(const float* in, size_t frames, size_t first) {
         const Biquad s = shelf_, h = highpass_;
