@@ -39,6 +39,7 @@ struct ServeArgs {
     std::string file_root;
     std::vector<std::string> cors_origins;
     std::vector<std::string> allowed_hosts;
+    int idle_timeout_s = 60;
     int max_attempts = 3;
     double lease_s = 30.0;
     std::string port_file;
@@ -175,6 +176,7 @@ int run_serve(ServeArgs a, const std::function<void(int)>& on_listening = {}) {
     ho.max_upload_bytes = *max_upload;
     ho.max_request_bytes = *max_request;
     ho.max_connections = a.max_connections;
+    ho.idle_timeout_s = a.idle_timeout_s;
     ho.log = stderr_sink(a.quiet, "serve");
     server::http::HttpServer http(router, ho);
     auto port = http.listen();
@@ -358,6 +360,11 @@ void add_serve_commands(CLI::App& app, CommandList& commands) {
     serve->add_option("--max-request", args->max_request, "Limit for other request bodies")->capture_default_str();
     serve->add_option("--max-connections", args->max_connections, "Concurrent connections (503 beyond)")
         ->capture_default_str();
+    serve
+        ->add_option("--idle-timeout", args->idle_timeout_s,
+                     "Seconds a connection may wait for, or take to send, a request's headers (and between reads "
+                     "of a body) before it is closed")
+        ->check(CLI::Range(1, 86400));
     serve->add_option("--retention", args->retention, "Finished jobs and their audio are removed after this")
         ->capture_default_str();
     serve->add_option("--token", args->token, "Bearer token required on /v1 (env HARMONY_TOKEN)");

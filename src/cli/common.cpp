@@ -40,6 +40,28 @@ void print_error(const Error& e) {
 
 Result<void> write_text_file(const std::string& path, const std::string& text) {
     namespace fs = std::filesystem;
+    std::error_code sec;
+    const auto st = fs::status(path, sec);  // follows a symlink to what it names
+    if (!sec && fs::exists(st) && !fs::is_regular_file(st)) {
+        // A device, FIFO or socket (-o /dev/null, -o /dev/stdout, a named pipe): written to as it
+        // is. Renaming a temporary file over it would replace the node itself (as root,
+        // `-o /dev/null` turned /dev/null into a regular file).
+        if (fs::is_directory(st)) return make_error(ErrorCode::kIoError, "cannot write " + path + ": a directory");
+        std::ofstream f(path, std::ios::binary);
+        if (!f) return make_error(ErrorCode::kIoError, "cannot write " + path);
+        f << text;
+        f.flush();
+        if (!f.good()) return make_error(ErrorCode::kIoError, "write failed: " + path);
+        return {};
+    }
+    // A symlink is written through (its target replaced atomically), not replaced by a file.
+    const std::string target =
+        fs::is_symlink(fs::symlink_status(path, sec)) && fs::exists(st) ? fs::canonical(path, sec).string() : path;
+    return write_regular_file(target.empty() ? path : target, text);
+}
+
+Result<void> write_regular_file(const std::string& path, const std::string& text) {
+    namespace fs = std::filesystem;
     const std::string tmp = path + ".tmp";
     {
         std::ofstream f(tmp, std::ios::binary);

@@ -33,8 +33,11 @@ void install_signal_watch();
 /// "harmony: error: <message> [<code>]" on stderr, one line.
 void print_error(const Error& e);
 
-/// Writes text atomically (temp file + rename).
+/// Writes `text` to `path`: a regular file through a temporary renamed into place (a symlink is
+/// written through); a device, FIFO or socket directly.
 Result<void> write_text_file(const std::string& path, const std::string& text);
+/// The temporary-and-rename write of a regular file.
+Result<void> write_regular_file(const std::string& path, const std::string& text);
 
 std::vector<std::string> split_csv(const std::string& s);
 

@@ -29,7 +29,13 @@ Result<void> write_wav(const std::string& path, const std::vector<float>& interl
     const std::uint32_t bytes_per_sample = as_float ? 4 : 2;
     const std::uint64_t data_bytes = interleaved.size() * static_cast<std::uint64_t>(bytes_per_sample);
     if (data_bytes > 0xFFFFFFF0ULL) return make_error(ErrorCode::kInvalidArgument, "too long for a WAV file");
-    const std::string tmp = path + ".tmp";
+    // A device or FIFO (/dev/null, /dev/stdout, a pipe) is written to directly: renaming over it
+    // would replace the node. A regular file goes through a temporary renamed into place.
+    std::error_code sec;
+    const auto st = std::filesystem::status(path, sec);
+    const bool direct = !sec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st) &&
+                        !std::filesystem::is_directory(st);
+    const std::string tmp = direct ? path : path + ".tmp";
     std::FILE* f = std::fopen(tmp.c_str(), "wb");
     if (f == nullptr) return make_error(ErrorCode::kIoError, "cannot write " + path);
     std::fwrite("RIFF", 1, 4, f);
@@ -57,9 +63,10 @@ Result<void> write_wav(const std::string& path, const std::vector<float>& interl
     }
     const bool ok = std::ferror(f) == 0;
     if (std::fclose(f) != 0 || !ok) {
-        std::remove(tmp.c_str());
+        if (!direct) std::remove(tmp.c_str());
         return make_error(ErrorCode::kIoError, "write failed: " + path);
     }
+    if (direct) return {};
     std::error_code ec;
     std::filesystem::rename(tmp, path, ec);
     if (ec) {

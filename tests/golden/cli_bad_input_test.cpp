@@ -1,9 +1,12 @@
 // Bad input through the real binary: a clear one-line error, a documented exit code, never a crash,
 // a hang or a signal death; and in a multi-file run a bad file never stops the others.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <thread>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -252,4 +255,37 @@ TEST(CliBadInput, UsageErrors) {
     const auto v = harmony_cmd({"--version"});
     EXPECT_EQ(v.exit_code, 0);
     EXPECT_NE(v.out.find("harmony "), std::string::npos);
+}
+
+// `-o` naming a device or FIFO is written to, not replaced: the output was written to a temporary
+// file renamed over the destination, so as root `harmony analyze F -o /dev/null` turned /dev/null
+// into a regular file (found when the benchmark scripts broke the machine's /dev/null). A FIFO
+// stands in for the device here; a symlinked output is written through, the link kept.
+TEST(CliOutput, DevicesAndFifosAreWrittenNotReplaced) {
+    test::TempDir dir;
+    const auto wav = demo_wav(dir, "x.wav", 3.0);
+    const auto fifo = dir.file("out.fifo");
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    std::string got;
+    std::thread reader([&] {
+        std::ifstream in(fifo);
+        got.assign(std::istreambuf_iterator<char>(in), {});
+    });
+    const auto r = harmony_cmd({"analyze", wav, "--only", "loudness", "-o", fifo});
+    if (r.exit_code != 0) {  // unblock the reader
+        std::ofstream unblock(fifo);
+    }
+    reader.join();
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    struct stat st {};
+    ASSERT_EQ(::lstat(fifo.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "the FIFO was replaced";
+    EXPECT_NE(got.find("\"loudness\""), std::string::npos) << got;
+
+    const auto real = dir.file("real.json"), link = dir.file("link.json");
+    { std::ofstream(real) << "old"; }
+    std::filesystem::create_symlink(real, link);
+    EXPECT_EQ(harmony_cmd({"analyze", wav, "--only", "loudness", "-o", link}).exit_code, 0);
+    EXPECT_TRUE(std::filesystem::is_symlink(link)) << "the symlink was replaced by a file";
+    EXPECT_NE(test::read_file(real).find("\"loudness\""), std::string::npos);
 }

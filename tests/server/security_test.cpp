@@ -2,7 +2,15 @@
 // traversal, symlinks), CORS only for the configured origin.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "server/http/http_server.hpp"
 #include "server_harness.hpp"
@@ -117,6 +125,77 @@ TEST(Security, CorsOnlyForTheUiOrigin) {
     EXPECT_EQ(websocket_collect(s.port(), "/v1/jobs/x/events", msgs, 5000, "http://evil.example"), 403);
     // No Origin (curl, scripts): no CORS headers.
     EXPECT_TRUE(c.Get("/health")->get_header_value("Access-Control-Allow-Origin").empty());
+}
+
+int connect_loopback(int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/// True when the server closed the connection within `ms` (read returns 0 or an error).
+bool closed_within(int fd, int ms) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, ms) <= 0) return false;
+    char c;
+    return ::recv(fd, &c, 1, MSG_DONTWAIT) <= 0;
+}
+
+// Issue 19.2: idle connections were never closed (the 60 s idle timeout had no effect), and with
+// --max-connections 4 four clients trickling one byte every 20 s locked every other client out
+// (503) for as long as they liked. Now a request's headers must arrive within the idle timeout
+// however slowly they trickle, an idle keep-alive connection is closed after it, and at the
+// connection limit the longest-idle connection makes room for a newcomer.
+TEST(Security, SlowAndIdleConnectionsCannotLockOthersOut) {
+    TempDir d;
+    Server s(d.file("data"), {"--max-connections", "4", "--idle-timeout", "2"});
+    ASSERT_TRUE(s.start()) << s.log();
+    std::vector<int> slow;
+    for (int i = 0; i < 4; ++i) {
+        const int fd = connect_loopback(s.port());
+        ASSERT_GE(fd, 0);
+        ASSERT_EQ(::send(fd, "G", 1, MSG_NOSIGNAL), 1);
+        slow.push_back(fd);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    // A fifth client is served at once: an idle (header-less) connection is evicted for it.
+    auto c = s.client();
+    const auto t0 = std::chrono::steady_clock::now();
+    auto h = c.Get("/health");
+    ASSERT_TRUE(h);
+    EXPECT_EQ(h->status, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+    // The slow clients keep trickling (one byte each 0.5 s): all are closed by the 2 s header deadline.
+    int closed = 0;
+    for (int round = 0; round < 8 && closed < 4; ++round) {
+        for (int& fd : slow) {
+            if (fd < 0) continue;
+            if (closed_within(fd, 0) || ::send(fd, "E", 1, MSG_NOSIGNAL) != 1) {
+                ::close(fd);
+                fd = -1;
+                ++closed;
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    for (int fd : slow)
+        if (fd >= 0) ::close(fd);
+    EXPECT_EQ(closed, 4) << "slow-header connections still open after twice the idle timeout";
+    // An idle keep-alive connection (a request answered, then silence) is closed after the timeout.
+    const int idle = connect_loopback(s.port());
+    const std::string req = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    ASSERT_EQ(::send(idle, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+    char buf[4096];
+    ASSERT_GT(::recv(idle, buf, sizeof buf, 0), 0);
+    EXPECT_TRUE(closed_within(idle, 4000)) << "idle keep-alive connection still open after 4 s";
+    ::close(idle);
 }
 
 // Issue 19.1: invalid UTF-8 in a path, a query or a file name aborted the whole process

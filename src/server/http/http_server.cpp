@@ -13,7 +13,7 @@
 #include <filesystem>
 #include <limits>
 #include <mutex>
-#include <set>
+#include <map>
 #include <thread>
 
 #include "core/utf8.hpp"
@@ -118,8 +118,54 @@ struct HttpServer::Impl {
     HttpServerOptions opt;
     asio::io_context ioc;
     tcp::acceptor acceptor{ioc};
+    // Open connections and their deadlines. The blocking socket calls of a session cannot time
+    // out by themselves (asio waits in poll() without a limit, so SO_RCVTIMEO has no effect, and a
+    // client trickling one byte at a time would reset any per-read timeout anyway): the accept
+    // loop shuts down every connection past its deadline, and at --max-connections evicts the
+    // longest-waiting idle one (no request in progress) instead of refusing the newcomer.
+    struct Conn {
+        int fd = -1;
+        std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+        std::chrono::steady_clock::time_point idle_since = std::chrono::steady_clock::time_point::max();
+        bool shut = false;
+    };
     std::mutex conns_mu;
-    std::set<int> conn_fds;
+    std::map<std::uint64_t, Conn> conns;
+    std::uint64_t next_conn = 0;
+
+    /// Deadline `seconds` from now (0: none); `idle`: waiting for a request (may be evicted).
+    void arm(std::uint64_t id, int seconds, bool idle) {
+        const auto now = std::chrono::steady_clock::now();
+        std::lock_guard lock(conns_mu);
+        auto it = conns.find(id);
+        if (it == conns.end()) return;
+        it->second.deadline = seconds > 0 ? now + std::chrono::seconds(seconds) : decltype(now)::max();
+        if (!idle)
+            it->second.idle_since = decltype(now)::max();
+        else if (it->second.idle_since == decltype(now)::max())
+            it->second.idle_since = now;
+    }
+    void shut_locked(Conn& c) {
+        if (!c.shut) ::shutdown(c.fd, SHUT_RDWR);
+        c.shut = true;
+    }
+    void reap() {
+        const auto now = std::chrono::steady_clock::now();
+        std::lock_guard lock(conns_mu);
+        for (auto& [id, c] : conns)
+            if (c.deadline < now) shut_locked(c);
+    }
+    bool evict_idle() {
+        std::lock_guard lock(conns_mu);
+        Conn* oldest = nullptr;
+        for (auto& [id, c] : conns)
+            if (!c.shut && c.idle_since != std::chrono::steady_clock::time_point::max() &&
+                (oldest == nullptr || c.idle_since < oldest->idle_since))
+                oldest = &c;
+        if (oldest == nullptr) return false;
+        shut_locked(*oldest);
+        return true;
+    }
     std::atomic<int> active{0};
     std::atomic<bool> stopping{false};
 
@@ -178,7 +224,7 @@ struct HttpServer::Impl {
         return !ec;
     }
 
-    void session(tcp::socket sock);
+    void session(tcp::socket& sock, std::uint64_t id);
     void stream_events(tcp::socket& sock, bhttp::request<bhttp::empty_body>& head, const HttpRequest& req,
                        const std::string& kind, const std::string& id);
 };
@@ -209,12 +255,14 @@ void HttpServer::run(std::stop_token stop) {
     auto& im = *impl_;
     while (!stop.stop_requested()) {
         pollfd p{im.acceptor.native_handle(), POLLIN, 0};
-        if (::poll(&p, 1, 200) <= 0) continue;
+        const int ready = ::poll(&p, 1, 200);
+        im.reap();
+        if (ready <= 0) continue;
         tcp::socket sock(im.ioc);
         boost::system::error_code ec;
         im.acceptor.accept(sock, ec);
         if (ec) continue;
-        if (im.active.load() >= im.opt.max_connections) {
+        if (im.active.load() >= im.opt.max_connections && !im.evict_idle()) {
             static const std::string busy =
                 "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\nRetry-After: "
                 "1\r\nConnection: close\r\nContent-Length: 105\r\n\r\n";
@@ -226,21 +274,24 @@ void HttpServer::run(std::stop_token stop) {
             continue;
         }
         ++im.active;
-        std::thread([&im, s = std::move(sock)]() mutable {
-            const int fd = s.native_handle();
-            {
-                std::lock_guard lock(im.conns_mu);
-                im.conn_fds.insert(fd);
-            }
+        std::uint64_t id = 0;
+        {
+            std::lock_guard lock(im.conns_mu);
+            id = ++im.next_conn;
+            im.conns[id].fd = sock.native_handle();
+        }
+        std::thread([&im, id, s = std::move(sock)]() mutable {
             try {
-                im.session(std::move(s));
+                im.session(s, id);
             } catch (const std::exception& e) {  // a connection's failure never ends the process
                 im.log(std::string("connection closed after an internal error: ") + e.what());
             }
             {
-                std::lock_guard lock(im.conns_mu);
-                im.conn_fds.erase(fd);
+                std::lock_guard lock(im.conns_mu);  // forgotten before the socket closes (fd reuse)
+                im.conns.erase(id);
             }
+            boost::system::error_code ignored;
+            s.close(ignored);
             --im.active;
         }).detach();
     }
@@ -249,18 +300,18 @@ void HttpServer::run(std::stop_token stop) {
     im.acceptor.close(ec);
     {
         std::lock_guard lock(im.conns_mu);
-        for (int fd : im.conn_fds) ::shutdown(fd, SHUT_RDWR);
+        for (auto& [id, c] : im.conns) im.shut_locked(c);
     }
     for (int i = 0; i < 250 && im.active.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
-void HttpServer::Impl::session(tcp::socket sock) {
-    timeval tv{opt.idle_timeout_s, 0};
-    ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+void HttpServer::Impl::session(tcp::socket& sock, std::uint64_t id) {
     beast::flat_buffer buf;
     beast::error_code ec;
     while (!stopping) {
+        // Waiting for a request: the whole header must arrive within the idle timeout, however
+        // slowly it trickles in; until it does the connection may be evicted for a newcomer.
+        arm(id, opt.idle_timeout_s, true);
         bhttp::request_parser<bhttp::empty_body> hp;
         hp.header_limit(32 * 1024);
         // Checked below, per route. (Not boost::none: Beast 1.74 compares Content-Length > none as true.)
@@ -273,6 +324,7 @@ void HttpServer::Impl::session(tcp::socket sock) {
             }
             break;
         }
+        arm(id, opt.idle_timeout_s, false);  // a request in progress: answered, then read on
         auto& h = hp.get();
         HttpRequest req;
         req.method = std::string(h.method_string());
@@ -333,6 +385,7 @@ void HttpServer::Impl::session(tcp::socket sock) {
             break;
         }
         if (events) {
+            arm(id, 0, false);  // a progress stream lives as long as its job
             stream_events(sock, h, req, events->first, events->second);
             return;  // the stream owned the connection
         }
@@ -362,7 +415,10 @@ void HttpServer::Impl::session(tcp::socket sock) {
                 write_response(sock, req, problem(500, "io_error", "Internal error", "cannot store the upload"), false);
                 break;
             }
-            bhttp::read(sock, buf, fp, ec);
+            while (!ec && !fp.is_done()) {  // an upload may take long: the deadline is per read
+                arm(id, opt.idle_timeout_s, false);
+                bhttp::read_some(sock, buf, fp, ec);
+            }
             fp.get().body().close();
             req.body_file = path;
             if (ec) {
@@ -405,8 +461,7 @@ void HttpServer::Impl::session(tcp::socket sock) {
     // body; reading a little of it lets the client see the answer instead of a reset.
     beast::error_code ignored;
     sock.shutdown(tcp::socket::shutdown_send, ignored);
-    timeval linger{1, 0};
-    ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &linger, sizeof linger);
+    arm(id, 2, false);
     char sink[65536];
     std::size_t drained = 0;
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
