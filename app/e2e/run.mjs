@@ -299,11 +299,11 @@ try {
   await page.keyboard.press('Escape');
 
   // --- A server with a token: the page takes it from #token= and uses it for fetch and WebSocket.
-  const secured = await startServer(harmony, path.join(work, 'data-token'), ['--jobs', '1', '--token', 's3cret', '--quiet']);
+  const secured = await startServer(harmony, path.join(work, 'data-token'), ['--jobs', '1', '--token', 's3cret-token-0123456789', '--quiet']);
   try {
     const p2 = await browser.newPage();
     p2.on('console', (m) => m.type() === 'error' && errors.push(`console (token): ${m.text()}`));
-    await p2.goto(`${secured.base}/#token=s3cret`, { waitUntil: 'networkidle0' });
+    await p2.goto(`${secured.base}/#token=s3cret-token-0123456789`, { waitUntil: 'networkidle0' });
     assert.equal(await p2.evaluate(() => window.location.hash), '#/analyse', 'the token leaves the address bar');
     await (await p2.$('[data-testid=file-input]')).uploadFile(batch[0]);
     await p2.waitForSelector('[data-testid=queue-item][data-status=succeeded]', { timeout: 60000 });

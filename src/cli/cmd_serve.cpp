@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -40,6 +41,8 @@ struct ServeArgs {
     std::vector<std::string> cors_origins;
     std::vector<std::string> allowed_hosts;
     int idle_timeout_s = 60;
+    int max_batch = 256;
+    std::string token_file;
     int max_attempts = 3;
     double lease_s = 30.0;
     std::string port_file;
@@ -124,6 +127,7 @@ std::unique_ptr<server::Service> start_service(const ServeArgs& a, int workers, 
     }
     server::ServiceOptions so;
     so.data_dir = a.data_dir;
+    so.file_root = a.file_root;
     so.workers = workers;
     so.max_attempts = a.max_attempts;
     so.lease_ms = static_cast<std::int64_t>(a.lease_s * 1000);
@@ -139,10 +143,31 @@ std::unique_ptr<server::Service> start_service(const ServeArgs& a, int workers, 
     return std::move(*svc);
 }
 
+constexpr std::size_t kMinTokenLength = 16;
+
 int run_serve(ServeArgs a, const std::function<void(int)>& on_listening = {}) {
     if (a.data_dir.empty()) a.data_dir = default_data_dir();
-    if (a.token.empty())
-        if (const char* t = std::getenv("HARMONY_TOKEN"); t) a.token = t;
+    if (!a.token.empty()) {
+        std::fprintf(stderr,
+                     "harmony: warning: --token on the command line is visible to other users (ps); prefer "
+                     "HARMONY_TOKEN or --token-file\n");
+    } else if (!a.token_file.empty()) {
+        std::ifstream f(a.token_file);
+        if (!f || !std::getline(f, a.token)) {
+            std::fprintf(stderr, "harmony: error: cannot read the token from %s [usage]\n", a.token_file.c_str());
+            return kExitUsage;
+        }
+        while (!a.token.empty() && (a.token.back() == '\r' || a.token.back() == ' ')) a.token.pop_back();
+    } else if (const char* t = std::getenv("HARMONY_TOKEN"); t) {
+        a.token = t;
+    }
+    if (!a.token.empty() && a.token.size() < kMinTokenLength) {
+        std::fprintf(stderr,
+                     "harmony: error: the token must be at least %zu characters (a guessable token protects "
+                     "nothing) [usage]\n",
+                     kMinTokenLength);
+        return kExitUsage;
+    }
     if (!server::http::is_loopback_address(a.bind) && a.token.empty()) {
         std::fprintf(stderr,
                      "harmony: error: binding to %s (beyond loopback) requires --token or HARMONY_TOKEN [usage]\n",
@@ -166,7 +191,7 @@ int run_serve(ServeArgs a, const std::function<void(int)>& on_listening = {}) {
                     : (is_postgres(a.db) ? 0 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     auto svc = start_service(a, workers, *retention, "serve");
     if (!svc) return kExitOutputError;
-    server::http::Router router(*svc, {a.file_root});
+    server::http::Router router(*svc, {a.file_root, a.max_batch});
     server::http::HttpServerOptions ho;
     ho.bind_address = a.bind;
     ho.port = a.port;
@@ -360,6 +385,9 @@ void add_serve_commands(CLI::App& app, CommandList& commands) {
     serve->add_option("--max-request", args->max_request, "Limit for other request bodies")->capture_default_str();
     serve->add_option("--max-connections", args->max_connections, "Concurrent connections (503 beyond)")
         ->capture_default_str();
+    serve->add_option("--max-batch", args->max_batch, "Tracks in one POST /v1/batches (413 beyond)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 100000));
     serve
         ->add_option("--idle-timeout", args->idle_timeout_s,
                      "Seconds a connection may wait for, or take to send, a request's headers (and between reads "
@@ -367,7 +395,10 @@ void add_serve_commands(CLI::App& app, CommandList& commands) {
         ->check(CLI::Range(1, 86400));
     serve->add_option("--retention", args->retention, "Finished jobs and their audio are removed after this")
         ->capture_default_str();
-    serve->add_option("--token", args->token, "Bearer token required on /v1 (env HARMONY_TOKEN)");
+    serve->add_option("--token", args->token,
+                      "Bearer token required on /v1, at least 16 characters (visible in ps: prefer HARMONY_TOKEN or "
+                      "--token-file)");
+    serve->add_option("--token-file", args->token_file, "Read the bearer token from the first line of this file");
     serve->add_option("--file-root", args->file_root,
                       "Allow jobs to name server-side files, confined below this directory (off by default)");
     serve->add_option("--cors-origin", args->cors_origins, "Browser origin allowed to call the API (repeatable)");

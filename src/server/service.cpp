@@ -1,5 +1,7 @@
 #include "server/service.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -101,8 +103,16 @@ void Service::stop() {
     threads_.clear();  // joins
 }
 
+std::string Service::unready_reason() {
+    if (!started_) return "the service is starting";
+    // Jobs run in this process (SQLite) only when it has workers: with --jobs 0 none ever would.
+    if (store_->kind() == "sqlite" && opt_.workers <= 0) return "no analysis workers (--jobs 0): no job can run";
+    if (auto p = store_->ping(); !p) return "the job store is not reachable: " + p.error().message;
+    return {};
+}
+
 bool Service::ready() {
-    return started_ && store_->ping().ok();
+    return unready_reason().empty();
 }
 
 Result<JobRecord> Service::submit(Submission s) {
@@ -116,7 +126,16 @@ Result<JobRecord> Service::submit(Submission s) {
             return seen.error();
         }
         if (seen->has_value()) {
+            // The same key with other audio or other options is a client bug, not a retry:
+            // refused, rather than silently answered with the first job.
+            auto hash = core::hash_file(s.audio_file);
+            const bool same =
+                hash && *hash == (*seen)->content_hash && request_to_json(s.request) == (*seen)->request_json;
             cleanup();
+            if (!same)
+                return make_error(ErrorCode::kInvalidArgument,
+                                  "this Idempotency-Key was already used for a different request (other audio or "
+                                  "options): use a new key");
             return **seen;
         }
     }
@@ -287,6 +306,48 @@ void Service::worker_loop(std::stop_token st, int index) {
     }
 }
 
+namespace {
+/// A server-side file (a job's source.path), opened as the job runs. The path was confined to
+/// the file root when the job was submitted, but the file is read later: a symlink swapped in
+/// since then would be read outside the root, and its Song Map cached under the submitted file's
+/// content hash (given to every later user of the real file). So the file is opened once, the
+/// descriptor's real path is checked against the root again, the content read through it is
+/// hashed and compared with the submitted hash, and the analysis reads the same descriptor
+/// (/proc/self/fd/N names the opened file, whatever the path names by then).
+class HeldFile {
+public:
+    ~HeldFile() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    Result<std::string> open(const std::string& path, const std::string& root, const std::string& expected_hash) {
+        fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd_ < 0) return make_error(ErrorCode::kFileNotFound, "the submitted file is gone");
+        struct stat st {};
+        if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode))
+            return make_error(ErrorCode::kNotAFile, "the submitted path no longer names a regular file");
+        const std::string self = "/proc/self/fd/" + std::to_string(fd_);
+        if (!root.empty()) {
+            std::error_code ec;
+            const fs::path r = fs::canonical(root, ec);
+            const fs::path real = fs::read_symlink(self, ec);
+            const auto rel = real.lexically_relative(r);
+            if (ec || rel.empty() || *rel.begin() == ".." || rel.is_absolute())
+                return make_error(ErrorCode::kPermissionDenied,
+                                  "the submitted path now leads outside the file root (replaced after submission)");
+        }
+        auto h = core::hash_file(self);
+        if (!h) return h.error();
+        if (*h != expected_hash)
+            return make_error(ErrorCode::kInvalidArgument,
+                              "the file changed after the job was submitted: submit it again");
+        return self;
+    }
+
+private:
+    int fd_ = -1;
+};
+}  // namespace
+
 void Service::run_claim(Claim c, std::stop_token worker_stop) {
     const auto& id = c.job.id;
     auto live = std::make_shared<Live>();
@@ -331,6 +392,18 @@ void Service::run_claim(Claim c, std::stop_token worker_stop) {
             return;
         }
         audio = temp;
+    }
+
+    HeldFile held;
+    if (!c.job.audio_owned) {
+        auto opened = held.open(c.job.audio_path, opt_.file_root, c.job.content_hash);
+        if (!opened) {
+            auto f = store_->fail(c, opened.error(), false);
+            log("job " + id + " failed: " + opened.error().message);
+            finish(f && *f);
+            return;
+        }
+        audio = *opened;
     }
 
     log("job " + id + " attempt " + std::to_string(c.attempt) + " started on " + c.job.worker);

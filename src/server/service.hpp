@@ -34,6 +34,7 @@ struct ServiceOptions {
     std::int64_t poll_ms = 250;                          // how often idle workers look for work in a shared store
     int debug_job_delay_ms = 0;                          // TEST ONLY: sleep before each analysis (see docs/api.md)
     std::string worker_name;                             // lease holder prefix (host:pid by default)
+    std::string file_root;                               // server-side files: re-checked when a job runs
     LogSink log;                                         // one line per event; empty = silent
 };
 
@@ -69,6 +70,8 @@ public:
     Result<std::optional<JobRecord>> cancel(const std::string& id);
     Result<std::optional<std::string>> result_json(const JobRecord& job);
     Result<StoreCounts> counts() { return store_->counts(); }
+    /// Why the service cannot take jobs now (empty: ready).
+    std::string unready_reason();
     bool ready();
     std::string uploads_dir() const;
     std::string_view store_kind() const { return store_->kind(); }

@@ -95,7 +95,7 @@ TEST_F(AppTest, ForeignOriginIsRefusedEvenForThePage) {
 
 TEST(AppToken, PageIsPublicApiIsNot) {
     TempDir dir;
-    Server s(dir.file("data"), {"--token", "t0ken"});
+    Server s(dir.file("data"), {"--token", "t0ken-0123456789abc"});
     ASSERT_TRUE(s.start()) << s.log();
     auto c = s.client();
     EXPECT_EQ(c.Get("/")->status, 200);

@@ -32,7 +32,7 @@ TEST(Security, BindingBeyondLoopbackRequiresAToken) {
 
 TEST(Security, TokenIsEnforcedOnTheApi) {
     TempDir d;
-    Server s(d.file("data"), {"--bind", "0.0.0.0", "--token", "s3cret-token"});
+    Server s(d.file("data"), {"--bind", "0.0.0.0", "--token", "s3cret-token-0123456789"});
     ASSERT_TRUE(s.start()) << s.log();
     auto c = s.client();
     EXPECT_EQ(c.Get("/health")->status, 200);  // probes stay open
@@ -41,14 +41,17 @@ TEST(Security, TokenIsEnforcedOnTheApi) {
     EXPECT_EQ(no->status, 401);
     EXPECT_EQ(no->get_header_value("WWW-Authenticate").rfind("Bearer", 0), 0u);
     EXPECT_EQ(c.Get("/v1/jobs/x", {{"Authorization", "Bearer wrong-token!"}})->status, 401);
-    EXPECT_EQ(c.Get("/v1/jobs/x", {{"Authorization", "Bearer s3cret-token"}})->status, 404);
-    auto r = c.Post("/v1/jobs", {{"Authorization", "Bearer s3cret-token"}}, make_wav_bytes(1.0, 300), "audio/wav");
+    EXPECT_EQ(c.Get("/v1/jobs/x", {{"Authorization", "Bearer s3cret-token-0123456789"}})->status, 404);
+    auto r = c.Post("/v1/jobs", {{"Authorization", "Bearer s3cret-token-0123456789"}}, make_wav_bytes(1.0, 300),
+                    "audio/wav");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 202);
     std::vector<std::string> msgs;
     const std::string id = json::parse(r->body)["id"];
     EXPECT_EQ(websocket_collect(s.port(), "/v1/jobs/" + id + "/events", msgs, 5000), 401);
-    EXPECT_EQ(websocket_collect(s.port(), "/v1/jobs/" + id + "/events?access_token=s3cret-token", msgs, 30000), 101);
+    EXPECT_EQ(
+        websocket_collect(s.port(), "/v1/jobs/" + id + "/events?access_token=s3cret-token-0123456789", msgs, 30000),
+        101);
 }
 
 TEST(Security, FileReadsAreOffByDefault) {
@@ -96,6 +99,46 @@ TEST(Security, FileReadsAreConfinedToTheRoot) {
         "application/json");
     ASSERT_TRUE(b);
     EXPECT_EQ(b->status, 403) << b->body;
+}
+
+// Issue 19.4: the path was confined to --file-root at submit time but opened later, so a symlink
+// swapped in meanwhile was read outside the root and its Song Map cached under the submitted
+// file's hash. The job now re-checks the opened file's real path and content hash when it runs.
+TEST(Security, FileSwappedAfterSubmitIsNotReadNorCached) {
+    TempDir d;
+    fs::create_directories(d.file("root/music"));
+    write_file(d.file("root/music/ok.wav"), make_wav_bytes(1.0, 320));
+    write_file(d.file("root/music/edit.wav"), make_wav_bytes(1.0, 321));
+    write_file(d.file("secret.wav"), make_wav_bytes(3.0, 322));
+    // One worker and a delay per job: the second and third jobs wait while the first one runs.
+    Server s(d.file("data"), {"--file-root", d.file("root"), "--jobs", "1", "--debug-job-delay-ms", "1500"});
+    ASSERT_TRUE(s.start()) << s.log();
+    auto c = s.client();
+    auto post = [&](const std::string& p) {
+        auto r = c.Post("/v1/jobs", json{{"source", {{"path", p}}}, {"only", {"loudness"}}}.dump(), "application/json");
+        EXPECT_TRUE(r && r->status == 202) << (r ? r->body : "no answer");
+        return r ? json::parse(r->body)["id"].get<std::string>() : std::string();
+    };
+    auto first = post_audio(c, make_wav_bytes(1.0, 323));
+    ASSERT_TRUE(first);
+    const std::string swapped = post("music/ok.wav");
+    const std::string edited = post("music/edit.wav");
+    // Swap in a symlink to a file outside the root, and rewrite the other file, before they run.
+    fs::remove(d.file("root/music/ok.wav"));
+    fs::create_symlink(d.file("secret.wav"), d.file("root/music/ok.wav"));
+    write_file(d.file("root/music/edit.wav"), make_wav_bytes(2.0, 324));
+    const auto j1 = wait_job(c, swapped, 60000);
+    EXPECT_EQ(j1["status"], "failed") << j1.dump();
+    EXPECT_NE(j1.dump().find("outside the file root"), std::string::npos) << j1.dump();
+    const auto j2 = wait_job(c, edited, 60000);
+    EXPECT_EQ(j2["status"], "failed") << j2.dump();
+    EXPECT_NE(j2.dump().find("changed after the job was submitted"), std::string::npos) << j2.dump();
+    // Nothing was cached for them: the restored file is analysed afresh and succeeds.
+    fs::remove(d.file("root/music/ok.wav"));
+    write_file(d.file("root/music/ok.wav"), make_wav_bytes(1.0, 320));
+    const auto again = wait_job(c, post("music/ok.wav"), 60000);
+    EXPECT_EQ(again["status"], "succeeded") << again.dump();
+    EXPECT_FALSE(again["cached"].get<bool>()) << again.dump();
 }
 
 TEST(Security, CorsOnlyForTheUiOrigin) {

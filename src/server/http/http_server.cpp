@@ -318,9 +318,17 @@ void HttpServer::Impl::session(tcp::socket& sock, std::uint64_t id) {
         hp.body_limit(std::numeric_limits<std::uint64_t>::max());
         bhttp::read_header(sock, buf, hp, ec);
         if (ec) {
+            HttpRequest none;
             if (ec == bhttp::error::header_limit) {
-                HttpRequest none;
                 write_response(sock, none, problem(431, "headers-too-large", "Request headers too large", ""), false);
+            } else if (ec.category() == beast::error_code(bhttp::error::bad_method).category() &&
+                       ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+                // Bytes that are not HTTP (a bad method, target, version, header or chunk): say
+                // so before closing, instead of hanging up without a word.
+                write_response(sock, none,
+                               problem(400, "malformed-request", "Bad request",
+                                       "the request is not valid HTTP/1.1: " + ec.message()),
+                               false);
             }
             break;
         }

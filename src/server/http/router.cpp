@@ -406,7 +406,7 @@ HttpResponse Router::health() {
 }
 
 HttpResponse Router::ready() {
-    if (!svc_.ready()) return problem(503, "not-ready", "Not ready", "the job store is not reachable");
+    if (const auto why = svc_.unready_reason(); !why.empty()) return problem(503, "not-ready", "Not ready", why);
     return json_response(200, {{"status", "ready"}});
 }
 
@@ -572,6 +572,12 @@ HttpResponse Router::post_batch(HttpRequest& req) {
         return problem(415, "unsupported-media-type", "Unsupported media type",
                        "send multipart/form-data (one 'file' part per track) or application/json", req.path);
     }
+    // A cap on tracks per request: without it one 177 KB form of tiny parts made 1,000 jobs.
+    if (static_cast<std::int64_t>(subs.size()) > opt_.max_batch_jobs)
+        return problem(413, "batch-too-large", "Batch too large",
+                       "a batch holds at most " + std::to_string(opt_.max_batch_jobs) + " tracks (this one " +
+                           std::to_string(subs.size()) + "): split it, or raise --max-batch",
+                       req.path);
     // Validate every request before accepting any job, so a batch is accepted whole or not at all.
     for (const auto& s : subs)
         if (auto r = Engine::resolve(s.request); !r) return from_error(r.error());

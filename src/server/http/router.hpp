@@ -35,7 +35,8 @@ struct HttpResponse {
 };
 
 struct RouterOptions {
-    std::string file_root;  // non-empty: server-side file reads allowed below this directory
+    std::string file_root;     // non-empty: server-side file reads allowed below this directory
+    int max_batch_jobs = 256;  // tracks in one POST /v1/batches (413 beyond)
 };
 
 /// One route of the API, as served and as listed in schemas/openapi.json.

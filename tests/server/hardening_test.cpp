@@ -1,0 +1,104 @@
+// Issue 19.7, the smaller holes an operator or a careless client finds: readiness that lies, an
+// Idempotency-Key silently reused for other audio, one small request creating a thousand jobs,
+// garbage on the socket closed without an answer, and tokens that are short or visible in ps.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "server_harness.hpp"
+#include "support/test_support.hpp"
+
+namespace harmony::test {
+namespace {
+
+using nlohmann::json;
+
+TEST(Hardening, NotReadyWhenNoJobCanRun) {
+    TempDir d;
+    Server s(d.file("data"), {"--jobs", "0"});
+    ASSERT_TRUE(s.start()) << s.log();
+    auto r = s.client().Get("/ready");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 503);
+    EXPECT_NE(json::parse(r->body)["detail"].get<std::string>().find("--jobs 0"), std::string::npos) << r->body;
+    EXPECT_EQ(s.client().Get("/health")->status, 200);  // alive, just not ready
+}
+
+TEST(Hardening, IdempotencyKeyReusedForOtherAudioIsRefused) {
+    TempDir d;
+    Server s(d.file("data"), {"--jobs", "1"});
+    ASSERT_TRUE(s.start()) << s.log();
+    auto c = s.client();
+    const httplib::Headers key = {{"Idempotency-Key", "abc-123"}};
+    auto a = c.Post("/v1/jobs", key, make_wav_bytes(1.0, 700), "audio/wav");
+    ASSERT_TRUE(a);
+    ASSERT_EQ(a->status, 202) << a->body;
+    auto same = c.Post("/v1/jobs", key, make_wav_bytes(1.0, 700), "audio/wav");  // a true retry
+    ASSERT_TRUE(same);
+    EXPECT_EQ(json::parse(same->body)["id"], json::parse(a->body)["id"]);
+    auto other = c.Post("/v1/jobs", key, make_wav_bytes(1.0, 701), "audio/wav");  // other audio, same key
+    ASSERT_TRUE(other);
+    EXPECT_EQ(other->status, 400) << other->body;
+    EXPECT_NE(other->body.find("Idempotency-Key"), std::string::npos) << other->body;
+    auto opts = c.Post("/v1/jobs?only=loudness", key, make_wav_bytes(1.0, 700), "audio/wav");  // other options
+    ASSERT_TRUE(opts);
+    EXPECT_EQ(opts->status, 400) << opts->body;
+}
+
+TEST(Hardening, BatchSizeIsCapped) {
+    TempDir d;
+    Server s(d.file("data"), {"--jobs", "1", "--max-batch", "3"});
+    ASSERT_TRUE(s.start()) << s.log();
+    auto c = s.client();
+    httplib::MultipartFormDataItems items;
+    for (int i = 0; i < 4; ++i) items.push_back({"file", make_wav_bytes(0.5, 710 + i), "t.wav", "audio/wav"});
+    auto r = c.Post("/v1/batches", items);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 413) << r->body;
+    EXPECT_EQ(json::parse(c.Get("/health")->body)["jobs"]["queued"], 0);  // nothing was accepted
+    items.pop_back();
+    auto ok = c.Post("/v1/batches", items);
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->status, 202) << ok->body;
+}
+
+TEST(Hardening, GarbageOnTheSocketIsAnswered) {
+    TempDir d;
+    Server s(d.file("data"));
+    ASSERT_TRUE(s.start()) << s.log();
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(s.port()));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    const std::string junk = "\x16\x03\x01\x02\x00 this is not HTTP\r\n\r\n";  // e.g. TLS to a plain port
+    ASSERT_EQ(::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL), static_cast<ssize_t>(junk.size()));
+    std::string got;
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) got.append(buf, static_cast<size_t>(n));
+    ::close(fd);
+    EXPECT_EQ(got.rfind("HTTP/1.1 400", 0), 0u) << got;
+    EXPECT_NE(got.find("malformed-request"), std::string::npos) << got;
+}
+
+TEST(Hardening, TokensAreLongAndCanComeFromAFile) {
+    TempDir d;
+    const auto shortr =
+        run_command({harmony_bin(), "serve", "--port", "0", "--data-dir", d.file("a"), "--token", "abc"}, 20);
+    EXPECT_EQ(shortr.exit_code, 2) << shortr.err;
+    EXPECT_NE(shortr.err.find("at least 16"), std::string::npos) << shortr.err;
+    write_file(d.file("token.txt"), "a-long-enough-token-from-a-file\n");
+    Server s(d.file("data"), {"--token-file", d.file("token.txt")});
+    ASSERT_TRUE(s.start()) << s.log();
+    auto c = s.client();
+    EXPECT_EQ(c.Get("/v1/jobs/x")->status, 401);
+    EXPECT_EQ(c.Get("/v1/jobs/x", {{"Authorization", "Bearer a-long-enough-token-from-a-file"}})->status, 404);
+}
+
+}  // namespace
+}  // namespace harmony::test
