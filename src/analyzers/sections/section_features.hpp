@@ -26,9 +26,9 @@ public:
         std::string key() const { return "sections-v1"; }
     };
     struct Frame {
-        std::array<std::uint8_t, 12> chroma;      // scaled so the frame's maximum is 255 (0: no energy)
-        std::array<std::uint8_t, kBands> bands;   // band level, 0.5 dB steps from -110 dB
-        std::uint8_t level;                       // frame level, 0.5 dB steps from -110 dB
+        std::array<std::uint8_t, 12> chroma;     // scaled so the frame's maximum is 255 (0: no energy)
+        std::array<std::uint8_t, kBands> bands;  // band level, 0.5 dB steps from -110 dB
+        std::uint8_t level;                      // frame level, 0.5 dB steps from -110 dB
     };
     SectionFeatures(FeatureCache& cache, const Config& cfg);
 

@@ -183,16 +183,20 @@ std::vector<double> lag_novelty(const std::vector<std::vector<float>>& band, siz
 double length_prior(int bars) {
     switch (bars) {
         case 4:
-        case 8: return 0.0;
+        case 8:
+            return 0.0;
         case 2:
         case 6:
         case 12:
-        case 16: return -0.5;
+        case 16:
+            return -0.5;
         case 1:
         case 3:
         case 5:
-        case 7: return -0.9;
-        default: return -1.0 - 0.02 * std::max(0, bars - 16);
+        case 7:
+            return -0.9;
+        default:
+            return -1.0 - 0.02 * std::max(0, bars - 16);
     }
 }
 

@@ -29,10 +29,10 @@ struct Params {
 /// One vector per beat. times has n + 1 entries (the last is the end of the last beat).
 struct BeatFeatures {
     std::vector<double> times;
-    std::vector<int> positions;                  // bar position, 1 = downbeat
-    std::vector<std::array<float, 12>> chroma;   // L2-normalised (zero when silent)
-    std::vector<std::array<float, 12>> timbre;   // cepstral coefficients 1..12, z-scored over the file
-    std::vector<float> level_db;                 // mean frame level
+    std::vector<int> positions;                 // bar position, 1 = downbeat
+    std::vector<std::array<float, 12>> chroma;  // L2-normalised (zero when silent)
+    std::vector<std::array<float, 12>> timbre;  // cepstral coefficients 1..12, z-scored over the file
+    std::vector<float> level_db;                // mean frame level
     size_t size() const { return chroma.size(); }
 };
 
