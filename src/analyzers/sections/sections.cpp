@@ -40,6 +40,7 @@ void beat_grid(const SongMap& in, double duration, std::vector<double>& times, s
             times.push_back(end);
             pos.push_back(0);
         }
+        times.front() = 0.0;  // a first beat within 50 ms of the start: its beat starts the file
     } else {
         for (size_t i = 0; 0.5 * static_cast<double>(i) < duration; ++i) {
             times.push_back(0.5 * static_cast<double>(i));
