@@ -14,24 +14,34 @@
 namespace harmony {
 
 enum class ExportFormat {
-    kJson,          // Song Map JSON (one map: an object; several: an array)
-    kCsv,           // one row per track
-    kJams,          // JAMS 0.3 (tempo, beat, key_mode, chord, segment_open, note_midi annotations)
-    kMirexBeats,    // "time\n" per beat (mir_eval .beats); several maps: concatenated with headers refused
-    kMirexChords,   // "start\tend\tlabel\n" (.lab)
-    kRekordboxXml,  // DJ_PLAYLISTS / COLLECTION / TRACK with TEMPO beat grid and POSITION_MARK cues
-    kTraktorNml,    // NML COLLECTION ENTRY with TEMPO, MUSICAL_KEY, AutoGrid CUE_V2
-    kM3u,           // extended M3U playlist in harmonic-mixing order
+    kJson,           // Song Map JSON (one map: an object; several: an array)
+    kCsv,            // one row per track
+    kJams,           // JAMS 0.3 (tempo, beat, key_mode, chord, segment_open, note_midi annotations)
+    kMirexBeats,     // "time\n" per beat (mir_eval .beats); several maps: concatenated with headers refused
+    kMirexChords,    // "start\tend\tlabel\n" (.lab)
+    kMirexSections,  // "start\tend\tlabel\n" of the sections (.sections.lab, mir_eval load_labeled_intervals)
+    kRekordboxXml,   // DJ_PLAYLISTS / COLLECTION / TRACK with TEMPO beat grid and POSITION_MARK cues
+    kTraktorNml,     // NML COLLECTION ENTRY with TEMPO, MUSICAL_KEY, AutoGrid CUE_V2
+    kM3u,            // extended M3U playlist in harmonic-mixing order
 };
 
 enum class KeyNotation { kStandard, kCamelot, kOpenKey };
 
+/// Which points become named cues in the DJ exports (rekordbox POSITION_MARK, Traktor CUE_V2):
+/// section starts, phrase starts (every phrase of the sections part: typically 4/8 bars), or none
+/// beyond the grid start. Without a sections part every choice gives the single "Start" cue.
+enum class CueSource { kSections, kPhrases, kNone };
+
 struct ExportOptions {
     KeyNotation key_notation = KeyNotation::kStandard;  // for CSV, M3U titles and tags
     double playlist_bpm_tolerance_pct = 6.0;            // M3U: max BPM step between neighbours
+    CueSource cues = CueSource::kSections;              // rekordbox / Traktor cue points
 };
 
-/// "json", "csv", "jams", "beats", "lab", "rekordbox", "traktor", "m3u" (case-insensitive).
+/// "sections", "phrases", "none".
+Result<CueSource> parse_cue_source(std::string_view name);
+
+/// "json", "csv", "jams", "beats", "lab", "sections-lab", "rekordbox", "traktor", "m3u" (case-insensitive).
 Result<ExportFormat> parse_export_format(std::string_view name);
 std::string_view export_format_name(ExportFormat format);
 std::string_view export_content_type(ExportFormat format);    // e.g. "application/xml"

@@ -182,12 +182,15 @@ struct Chords {
 struct Section {
     double start_s = 0.0;
     double end_s = 0.0;
-    std::string label;
+    std::string label;  // repetition letter: the same letter for the same material (A, B, C, ...)
     double confidence = 0.0;
+    std::string function;  // intro, verse, pre-chorus, chorus, bridge, instrumental, outro, silence ("" unknown)
+    int bars = 0;          // whole bars it spans (0 unknown)
 };
 
 struct Sections {
-    std::vector<Section> segments;
+    std::vector<Section> segments;  // sections: runs of phrases with the same letter and function
+    std::vector<Section> phrases;   // the finer level: phrases (typically 4 or 8 bars)
     double confidence = 0.0;
     Provenance provenance;
 };

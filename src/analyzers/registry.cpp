@@ -4,6 +4,7 @@
 #include "analyzers/beats/beats.hpp"
 #include "analyzers/key/key.hpp"
 #include "analyzers/loudness/loudness.hpp"
+#include "analyzers/sections/sections.hpp"
 #include "analyzers/tempo/tempo.hpp"
 
 namespace harmony::analyzers {
@@ -11,10 +12,8 @@ namespace harmony::analyzers {
 namespace {
 std::vector<AnalyzerDef>& storage() {
     static std::vector<AnalyzerDef> all = {
-        define<LoudnessAnalyzer>(),
-        define<TempoAnalyzer>(),
-        define<BeatsAnalyzer>(),
-        define<KeyAnalyzer>(),
+        define<LoudnessAnalyzer>(), define<TempoAnalyzer>(),    define<BeatsAnalyzer>(),
+        define<KeyAnalyzer>(),      define<SectionsAnalyzer>(),
     };
     return all;
 }

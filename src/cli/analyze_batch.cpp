@@ -37,9 +37,13 @@ void add_batch_options(CLI::App* sub, BatchCliOptions& o) {
     sub->add_option("--comment-prefix", o.comment_prefix,
                     "With --write-tags: prefix the comment with this template ({key} {camelot} {openkey} {bpm} "
                     "{energy}), e.g. \"{camelot} - {bpm}\"");
-    sub->add_option("--export", o.export_format,
-                    "Export the batch's results: json, csv, jams, beats, lab, rekordbox, traktor, m3u (to -o FILE or "
-                    "stdout)");
+    sub->add_option(
+        "--export", o.export_format,
+        "Export the batch's results: json, csv, jams, beats, lab, sections-lab, rekordbox, traktor, m3u (to "
+        "-o FILE or stdout)");
+    sub->add_option("--cues", o.cues,
+                    "rekordbox/Traktor cue points: sections (section starts), phrases (every phrase), none")
+        ->capture_default_str();
     sub->add_option("--bpm-tolerance", o.bpm_tolerance_pct, "M3U export: max BPM step between neighbours, percent")
         ->capture_default_str();
 }
@@ -141,7 +145,8 @@ std::string json_name(const std::string& path, std::map<std::string, int>& used)
 }  // namespace
 
 static bool per_track_format(ExportFormat f) {
-    return f == ExportFormat::kJams || f == ExportFormat::kMirexBeats || f == ExportFormat::kMirexChords;
+    return f == ExportFormat::kJams || f == ExportFormat::kMirexBeats || f == ExportFormat::kMirexChords ||
+           f == ExportFormat::kMirexSections;
 }
 
 int write_export(const std::vector<SongMap>& maps, ExportFormat format, const ExportOptions& options,
@@ -197,6 +202,11 @@ int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequ
     auto notation = parse_key_notation(o.key_notation);
     if (!notation) {
         print_error(notation.error());
+        return kExitUsage;
+    }
+    auto cues = parse_cue_source(o.cues);
+    if (!cues) {
+        print_error(cues.error());
         return kExitUsage;
     }
     std::optional<ExportFormat> format;
@@ -347,6 +357,7 @@ int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequ
             if (m) maps.push_back(std::move(*m));
         ExportOptions eo;
         eo.key_notation = *notation;
+        eo.cues = *cues;
         eo.playlist_bpm_tolerance_pct = o.bpm_tolerance_pct;
         if (maps.empty())
             print_error(make_error(ErrorCode::kInvalidArgument, "nothing to export: no file was analysed"));

@@ -24,6 +24,7 @@ struct BatchCliOptions {
     std::string comment_prefix;  // template; empty = no comment
     std::string export_format;
     double bpm_tolerance_pct = 6.0;
+    std::string cues = "sections";
 };
 
 void add_batch_options(CLI::App* sub, BatchCliOptions& o);

@@ -28,6 +28,7 @@ struct LibraryOptions {
     std::string format;
     std::string output;
     double bpm_tolerance_pct = 6.0;
+    std::string cues = "sections";
 };
 
 // "120-128", "120-", "-128", "124" -> [min, max].
@@ -159,9 +160,10 @@ int run_list(const LibraryOptions& o) {
 int run_export(const LibraryOptions& o) {
     auto format = parse_export_format(o.format);
     auto notation = parse_key_notation(o.notation);
+    auto cues = parse_cue_source(o.cues);
     auto q = make_query(o, true);
-    if (!format || !notation || !q) {
-        print_error(!format ? format.error() : !notation ? notation.error() : q.error());
+    if (!format || !notation || !q || !cues) {
+        print_error(!format ? format.error() : !notation ? notation.error() : !q ? q.error() : cues.error());
         return kExitUsage;
     }
     std::vector<library::TrackRow> rows;
@@ -184,6 +186,7 @@ int run_export(const LibraryOptions& o) {
     }
     ExportOptions eo;
     eo.key_notation = *notation;
+    eo.cues = *cues;
     eo.playlist_bpm_tolerance_pct = o.bpm_tolerance_pct;
     if (const int rc = write_export(maps, *format, eo, o.output); rc != kExitOk) return rc;
     std::fprintf(stderr, "harmony: exported %zu tracks (%s)\n", maps.size(),
@@ -228,12 +231,14 @@ void add_library_command(CLI::App& app, CommandList& commands) {
     list->add_flag("--json", o->json, "JSON array instead of a table");
     list->add_option("--key-notation", o->notation, "Key column: camelot, standard, openkey")->capture_default_str();
 
-    auto* exp = lib->add_subcommand("export", "Export tracks: json, csv, jams, beats, lab, rekordbox, traktor, m3u");
+    auto* exp = lib->add_subcommand(
+        "export", "Export tracks: json, csv, jams, beats, lab, sections-lab, rekordbox, traktor, m3u");
     exp->add_option("format", o->format, "Export format")->required();
     exp->add_option("-o,--output", o->output,
                     "Output file (default: stdout); a directory for jams/beats/lab of several tracks");
     add_filters(exp, *o);
     exp->add_option("--key-notation", o->notation, "Key notation for CSV and M3U: standard, camelot, openkey");
+    exp->add_option("--cues", o->cues, "rekordbox/Traktor cue points: sections, phrases, none")->capture_default_str();
     exp->add_option("--bpm-tolerance", o->bpm_tolerance_pct, "M3U: max BPM step between neighbours, percent")
         ->capture_default_str();
 

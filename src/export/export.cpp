@@ -31,6 +31,7 @@ constexpr FormatRow kFormats[] = {
     {ExportFormat::kJams, "jams", "application/json", ".jams"},
     {ExportFormat::kMirexBeats, "beats", "text/plain; charset=utf-8", ".beats"},
     {ExportFormat::kMirexChords, "lab", "text/plain; charset=utf-8", ".lab"},
+    {ExportFormat::kMirexSections, "sections-lab", "text/plain; charset=utf-8", ".sections.lab"},
     {ExportFormat::kRekordboxXml, "rekordbox", "application/xml", ".xml"},
     {ExportFormat::kTraktorNml, "traktor", "application/xml", ".nml"},
     {ExportFormat::kM3u, "m3u", "audio/x-mpegurl", ".m3u"},
@@ -58,8 +59,19 @@ Result<ExportFormat> parse_export_format(std::string_view name) {
     if (n == "mirex-beats" || n == "mirex_beats") return ExportFormat::kMirexBeats;
     if (n == "chords" || n == "mirex-chords" || n == "mirex_chords") return ExportFormat::kMirexChords;
     if (n == "m3u8" || n == "playlist") return ExportFormat::kM3u;
-    return make_error(ErrorCode::kInvalidArgument, "unknown export format '" + std::string(name) +
-                                                       "' (json, csv, jams, beats, lab, rekordbox, traktor, m3u)");
+    if (n == "sections" || n == "mirex-sections" || n == "segments") return ExportFormat::kMirexSections;
+    return make_error(ErrorCode::kInvalidArgument,
+                      "unknown export format '" + std::string(name) +
+                          "' (json, csv, jams, beats, lab, sections-lab, rekordbox, traktor, m3u)");
+}
+
+Result<CueSource> parse_cue_source(std::string_view name) {
+    const std::string n = lower(name);
+    if (n == "sections") return CueSource::kSections;
+    if (n == "phrases") return CueSource::kPhrases;
+    if (n == "none") return CueSource::kNone;
+    return make_error(ErrorCode::kInvalidArgument,
+                      "unknown cue source '" + std::string(name) + "' (sections, phrases, none)");
 }
 
 std::string_view export_format_name(ExportFormat format) {
@@ -119,6 +131,8 @@ Result<std::string> export_song_maps(const std::vector<SongMap>& maps, ExportFor
             return exporters::render_mirex_beats(maps);
         case ExportFormat::kMirexChords:
             return exporters::render_mirex_chords(maps);
+        case ExportFormat::kMirexSections:
+            return exporters::render_mirex_sections(maps);
         case ExportFormat::kRekordboxXml:
             return exporters::render_rekordbox(maps, options);
         case ExportFormat::kTraktorNml:

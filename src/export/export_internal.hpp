@@ -15,6 +15,7 @@ Result<std::string> render_csv(const std::vector<SongMap>& maps, const ExportOpt
 Result<std::string> render_jams(const std::vector<SongMap>& maps);
 Result<std::string> render_mirex_beats(const std::vector<SongMap>& maps);
 Result<std::string> render_mirex_chords(const std::vector<SongMap>& maps);
+Result<std::string> render_mirex_sections(const std::vector<SongMap>& maps);
 Result<std::string> render_rekordbox(const std::vector<SongMap>& maps, const ExportOptions& options);
 Result<std::string> render_traktor(const std::vector<SongMap>& maps, const ExportOptions& options);
 Result<std::string> render_m3u(const std::vector<SongMap>& maps, const ExportOptions& options);
@@ -33,6 +34,15 @@ std::string absolute_path(const std::string& path);
 
 /// The file name without directory and extension ("Song" for "/music/Song.mp3").
 std::string title_of(const SongMap& map);
+
+/// A named cue point of the DJ exports.
+struct Cue {
+    double start_s;
+    std::string name;
+};
+/// Cues at section or phrase starts ("Chorus B": function and repetition letter), or a single
+/// "Start" at the first downbeat when the map has no sections (or cues is kNone).
+std::vector<Cue> cue_points(const SongMap& map, CueSource cues);
 
 }  // namespace harmony::exporters
 

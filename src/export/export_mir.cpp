@@ -76,9 +76,23 @@ Result<std::string> render_jams(const std::vector<SongMap>& maps) {
     }
     if (m.sections && !m.sections->segments.empty()) {
         json data = json::array();
-        for (const auto& s : m.sections->segments)
-            data.push_back(obs(s.start_s, s.end_s - s.start_s, s.label, s.confidence));
-        anns.push_back(annotation("segment_open", dur, std::move(data), m.sections->provenance));
+        // segment_open: the functional label where there is one ("chorus"), else the letter; the
+        // letters and the phrase level go into the annotation's sandbox.
+        json letters = json::array(), phrases = json::array();
+        for (const auto& s : m.sections->segments) {
+            data.push_back(
+                obs(s.start_s, s.end_s - s.start_s, s.function.empty() ? s.label : s.function, s.confidence));
+            letters.push_back(s.label);
+        }
+        for (const auto& s : m.sections->phrases)
+            phrases.push_back({{"time", s.start_s},
+                               {"duration", s.end_s - s.start_s},
+                               {"label", s.label},
+                               {"function", s.function},
+                               {"bars", s.bars}});
+        auto a = annotation("segment_open", dur, std::move(data), m.sections->provenance);
+        a["sandbox"] = {{"harmony_letters", letters}, {"harmony_phrases", phrases}};
+        anns.push_back(std::move(a));
     }
     if (m.notes && !m.notes->melody.empty()) {
         json data = json::array();
@@ -123,6 +137,37 @@ Result<std::string> render_mirex_chords(const std::vector<SongMap>& maps) {
     for (const auto& c : m.chords->segments)
         out += fixed(c.start_s, 6) + "\t" + fixed(c.end_s, 6) + "\t" + c.label + "\n";
     return out;
+}
+
+Result<std::string> render_mirex_sections(const std::vector<SongMap>& maps) {
+    if (maps.size() != 1) return one_map_only("MIREX sections .lab");
+    const SongMap& m = maps[0];
+    if (!m.sections || m.sections->segments.empty())
+        return make_error(ErrorCode::kInvalidArgument, "the Song Map has no sections: " + m.audio.path);
+    // The repetition letter is the label (what mir_eval's pairwise and boundary scores read).
+    std::string out;
+    for (const auto& s : m.sections->segments)
+        out += fixed(s.start_s, 6) + "\t" + fixed(s.end_s, 6) + "\t" + s.label + "\n";
+    return out;
+}
+
+std::vector<Cue> cue_points(const SongMap& m, CueSource source) {
+    std::vector<Cue> cues;
+    if (m.sections && source != CueSource::kNone) {
+        const auto& list =
+            source == CueSource::kPhrases && !m.sections->phrases.empty() ? m.sections->phrases : m.sections->segments;
+        for (const auto& s : list) {
+            std::string name = s.label;
+            if (!s.function.empty()) {
+                name = s.function;
+                name[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[0])));
+                if (!s.label.empty()) name += " " + s.label;
+            }
+            cues.push_back({s.start_s, name});
+        }
+    }
+    if (cues.empty() && m.beats && !m.beats->times_s.empty()) cues.push_back({m.beats->grid.first_downbeat_s, "Start"});
+    return cues;
 }
 
 }  // namespace harmony::exporters

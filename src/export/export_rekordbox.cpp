@@ -38,19 +38,6 @@ std::string kind_of(const SongMap& m) {
     return "Audio File";
 }
 
-struct Cue {
-    double start_s;
-    std::string name;
-};
-
-std::vector<Cue> cues_of(const SongMap& m) {
-    std::vector<Cue> cues;
-    if (m.sections)
-        for (const auto& s : m.sections->segments) cues.push_back({s.start_s, s.label});
-    if (cues.empty() && m.beats && !m.beats->times_s.empty()) cues.push_back({m.beats->grid.first_downbeat_s, "Start"});
-    return cues;
-}
-
 // Hot-cue colours (rekordbox 6 palette order): A..H.
 constexpr int kHotCueRgb[8][3] = {{40, 226, 20},  {48, 90, 255}, {255, 18, 123}, {255, 127, 0},
                                   {224, 100, 27}, {0, 184, 255}, {165, 77, 255}, {255, 215, 0}};
@@ -76,7 +63,7 @@ std::string rekordbox_location(const std::string& path) {
     return out;
 }
 
-Result<std::string> render_rekordbox(const std::vector<SongMap>& maps, const ExportOptions&) {
+Result<std::string> render_rekordbox(const std::vector<SongMap>& maps, const ExportOptions& options) {
     std::string x;
     x += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
     x += "<DJ_PLAYLISTS Version=\"1.0.0\">\n";
@@ -99,7 +86,7 @@ Result<std::string> render_rekordbox(const std::vector<SongMap>& maps, const Exp
         for (const auto& g : grid_sections(m))
             x += "      <TEMPO Inizio=\"" + fixed(g.start_s, 3) + "\" Bpm=\"" + fixed(g.bpm, 2) + "\" Metro=\"" +
                  xml_escape(metro) + "\" Battito=\"" + std::to_string(g.beat_in_bar) + "\"/>\n";
-        const auto cues = cues_of(m);
+        const auto cues = cue_points(m, options.cues);
         for (const auto& c : cues)  // memory cues
             x += "      <POSITION_MARK Name=\"" + xml_escape(c.name) + "\" Type=\"0\" Start=\"" +
                  fixed(std::max(0.0, c.start_s), 3) + "\" Num=\"-1\"/>\n";

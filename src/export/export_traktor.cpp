@@ -29,7 +29,7 @@ void split_location(const std::string& path, std::string& dir, std::string& file
 
 }  // namespace
 
-Result<std::string> render_traktor(const std::vector<SongMap>& maps, const ExportOptions&) {
+Result<std::string> render_traktor(const std::vector<SongMap>& maps, const ExportOptions& options) {
     const std::string date = traktor_date();
     std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\" ?>\n";
     x += "<NML VERSION=\"19\"><HEAD COMPANY=\"www.native-instruments.com\" PROGRAM=\"Traktor\"/><MUSICFOLDERS/>\n";
@@ -63,10 +63,10 @@ Result<std::string> render_traktor(const std::vector<SongMap>& maps, const Expor
             if (m.tempo && m.tempo->bpm) x += "<GRID BPM=\"" + fixed(*m.tempo->bpm, 6) + "\"/>";
             x += "</CUE_V2>\n";
         }
-        if (m.sections) {
+        if (m.sections && options.cues != CueSource::kNone) {
             int hot = 1;  // pad 1 holds the grid marker
-            for (const auto& s : m.sections->segments) {
-                x += "<CUE_V2 NAME=\"" + xml_escape(s.label) + "\" DISPL_ORDER=\"" + std::to_string(order++) +
+            for (const auto& s : cue_points(m, options.cues)) {
+                x += "<CUE_V2 NAME=\"" + xml_escape(s.name) + "\" DISPL_ORDER=\"" + std::to_string(order++) +
                      "\" TYPE=\"0\" START=\"" + fixed(1000.0 * s.start_s, 6) +
                      "\" LEN=\"0.000000\" REPEATS=\"-1\" HOTCUE=\"" + std::to_string(hot < 8 ? hot : -1) + "\"/>\n";
                 if (hot < 8) ++hot;

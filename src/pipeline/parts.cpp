@@ -38,6 +38,7 @@ void shift_part(Chords& c, double d) {
 }
 void shift_part(Sections& s, double d) {
     shift_segments(s.segments, d);
+    shift_segments(s.phrases, d);
 }
 void shift_part(Notes& n, double d) {
     for (auto* v : {&n.melody, &n.bass})

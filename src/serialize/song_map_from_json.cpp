@@ -186,6 +186,18 @@ std::vector<Seg> segments_from(const json& part, const char* name) {
     return out;
 }
 
+// [start, end, label, confidence, function, bars] rows (sections; the last two optional).
+std::vector<Section> sections_from(const json& part, const char* name) {
+    std::vector<Section> out = segments_from<Section>(part, name);
+    const auto it = part.find(name);
+    for (size_t i = 0; i < out.size() && it != part.end(); ++i) {
+        const auto& r = (*it)[i];
+        if (r.size() > 4 && r[4].is_string()) out[i].function = r[4].get<std::string>();
+        if (r.size() > 5 && r[5].is_number_integer()) out[i].bars = r[5].get<int>();
+    }
+    return out;
+}
+
 std::vector<Note> notes_from(const json& part, const char* name) {
     std::vector<Note> out;
     auto it = part.find(name);
@@ -242,7 +254,8 @@ void part_from_json(const json& j, Chords& c) {
     c.provenance = prov_of(j);
 }
 void part_from_json(const json& j, Sections& s) {
-    s.segments = segments_from<Section>(j, "segments");
+    s.segments = sections_from(j, "segments");
+    s.phrases = sections_from(j, "phrases");
     get_to(j, "confidence", s.confidence);
     s.provenance = prov_of(j);
 }

@@ -145,9 +145,14 @@ json part_to_json(const Chords& v) {
     return {{"segments", s}, {"confidence", v.confidence}, {"provenance", prov_json(v.provenance)}};
 }
 json part_to_json(const Sections& v) {
-    json s = json::array();
-    for (const auto& c : v.segments) s.push_back({c.start_s, c.end_s, c.label, c.confidence});
-    return {{"segments", s}, {"confidence", v.confidence}, {"provenance", prov_json(v.provenance)}};
+    auto rows = [](const std::vector<Section>& list) {
+        json s = json::array();
+        for (const auto& c : list) s.push_back({c.start_s, c.end_s, c.label, c.confidence, c.function, c.bars});
+        return s;
+    };
+    json j = {{"segments", rows(v.segments)}, {"confidence", v.confidence}, {"provenance", prov_json(v.provenance)}};
+    if (!v.phrases.empty()) j["phrases"] = rows(v.phrases);
+    return j;
 }
 json part_to_json(const Notes& v) {
     return {{"melody", notes_json(v.melody)},

@@ -422,7 +422,7 @@ TEST(EngineV2, EveryPartHasASchemaFragmentAndRoundTripsThroughJson) {
     m.chords = Chords{};
     m.chords->segments = {{1.0, 2.0, "A:min", 0.5}};
     m.sections = Sections{};
-    m.sections->segments = {{1.0, 2.0, "verse", 0.5}};
+    m.sections->segments = {{1.0, 2.0, "A", 0.5, "verse", 4}};
     m.notes = Notes{};
     m.notes->melody = {{1.0, 1.5, 69, 0.8}};
     m.lyrics = Lyrics{};

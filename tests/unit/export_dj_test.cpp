@@ -153,7 +153,59 @@ TEST(ExportRekordbox, ValidatesAgainstTheSchemaAndReadsBack) {
     EXPECT_EQ(d.attrs("/DJ_PLAYLISTS/COLLECTION/TRACK[1]/POSITION_MARK[@Num='-1']", "Start"),
               (std::vector<std::string>{"0.000", "16.500", "40.000"}));
     EXPECT_EQ(d.attrs("/DJ_PLAYLISTS/COLLECTION/TRACK[1]/POSITION_MARK[@Num!='-1']", "Name"),
-              (std::vector<std::string>{"intro", "chorus", "outro"}));
+              (std::vector<std::string>{"Intro A", "Chorus B", "Outro C"}));
+}
+
+TEST(ExportCues, PhrasesSectionsAndNoneReadBackWithLibxml2) {
+    const std::vector<SongMap> maps = {test::make_test_map("/music/a.mp3", 124.0, 9, true)};
+    ExportOptions o;
+    o.cues = CueSource::kPhrases;
+    auto xml = export_song_maps(maps, ExportFormat::kRekordboxXml, o);
+    ASSERT_TRUE(xml.ok());
+    XmlDoc d(*xml);
+    ASSERT_NE(d.doc, nullptr);
+    EXPECT_TRUE(validates(d, std::string(HARMONY_SOURCE_DIR) + "/tests/data/rekordbox.xsd")) << schema_errors;
+    EXPECT_EQ(d.attrs("//TRACK/POSITION_MARK[@Num='-1']", "Start"),
+              (std::vector<std::string>{"0.000", "8.250", "16.500", "40.000"}));
+    EXPECT_EQ(d.attrs("//TRACK/POSITION_MARK[@Num='-1']", "Name"),
+              (std::vector<std::string>{"Intro A", "Intro A", "Chorus B", "Outro C"}));
+    o.cues = CueSource::kNone;  // only the grid start
+    XmlDoc none(export_song_maps(maps, ExportFormat::kRekordboxXml, o).value());
+    EXPECT_EQ(none.attrs("//TRACK/POSITION_MARK[@Num='-1']", "Name"), std::vector<std::string>{"Start"});
+
+    // Traktor: the AutoGrid marker on pad 1, section cues (TYPE 0, milliseconds) on pads 2...
+    o.cues = CueSource::kSections;
+    XmlDoc nml(export_song_maps(maps, ExportFormat::kTraktorNml, o).value());
+    ASSERT_NE(nml.doc, nullptr);
+    EXPECT_EQ(nml.attrs("//ENTRY/CUE_V2[@TYPE='0']", "NAME"),
+              (std::vector<std::string>{"Intro A", "Chorus B", "Outro C"}));
+    EXPECT_EQ(nml.attrs("//ENTRY/CUE_V2[@TYPE='0']", "START"),
+              (std::vector<std::string>{"0.000000", "16500.000000", "40000.000000"}));
+    EXPECT_EQ(nml.attrs("//ENTRY/CUE_V2[@TYPE='0']", "HOTCUE"), (std::vector<std::string>{"1", "2", "3"}));
+    o.cues = CueSource::kNone;
+    XmlDoc nml_none(export_song_maps(maps, ExportFormat::kTraktorNml, o).value());
+    EXPECT_TRUE(nml_none.attrs("//ENTRY/CUE_V2[@TYPE='0']", "NAME").empty());
+
+    EXPECT_EQ(parse_cue_source("Phrases").value(), CueSource::kPhrases);
+    EXPECT_FALSE(parse_cue_source("bars").ok());
+}
+
+TEST(ExportMirex, SectionsLabAndJamsSegments) {
+    const auto m = test::make_test_map("/music/a.mp3", 120.0, 9, true);
+    const auto lab = export_song_maps({m}, ExportFormat::kMirexSections);
+    ASSERT_TRUE(lab.ok());
+    EXPECT_EQ(lab.value(), "0.000000\t16.500000\tA\n16.500000\t40.000000\tB\n40.000000\t60.000000\tC\n");
+    EXPECT_EQ(parse_export_format("sections-lab").value(), ExportFormat::kMirexSections);
+    const auto j = nlohmann::json::parse(export_song_maps({m}, ExportFormat::kJams).value());
+    for (const auto& a : j["annotations"])
+        if (a["namespace"] == "segment_open") {
+            EXPECT_EQ(a["data"][1]["value"], "chorus");
+            EXPECT_EQ(a["sandbox"]["harmony_letters"][1], "B");
+            EXPECT_EQ(a["sandbox"]["harmony_phrases"].size(), 4u);
+        }
+    SongMap none = m;
+    none.sections.reset();
+    EXPECT_EQ(export_song_maps({none}, ExportFormat::kMirexSections).error().code, ErrorCode::kInvalidArgument);
 }
 
 TEST(ExportRekordbox, SchemaRejectsABrokenDocument) {

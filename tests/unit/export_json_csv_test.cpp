@@ -39,7 +39,10 @@ TEST(SongMapFromJson, RoundTripIsExact) {
     ASSERT_TRUE(back->key && back->key->key);
     EXPECT_EQ(back->key->key->camelot, "8A");
     EXPECT_EQ(back->beats->times_s.size(), m.beats->times_s.size());
-    EXPECT_EQ(back->sections->segments[1].label, "chorus");
+    EXPECT_EQ(back->sections->segments[1].label, "B");
+    EXPECT_EQ(back->sections->segments[1].function, "chorus");
+    EXPECT_EQ(back->sections->segments[1].bars, 12);
+    EXPECT_EQ(back->sections->phrases.size(), 4u);
     EXPECT_EQ(std::get<double>(back->tempo->provenance.params.at("min_bpm")), 78.0);
 }
 

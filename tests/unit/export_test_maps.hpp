@@ -84,7 +84,12 @@ inline SongMap make_test_map(const std::string& path, double bpm, int pitch_clas
     c.provenance = {"chords", 1, {}, 0.0};
     m.chords = c;
     Sections s;
-    s.segments = {{0.0, 16.5, "intro", 0.7}, {16.5, 40.0, "chorus", 0.6}, {40.0, 60.0, "outro", 0.6}};
+    s.segments = {
+        {0.0, 16.5, "A", 0.7, "intro", 8}, {16.5, 40.0, "B", 0.6, "chorus", 12}, {40.0, 60.0, "C", 0.6, "outro", 10}};
+    s.phrases = {{0.0, 8.25, "A", 0.7, "intro", 4},
+                 {8.25, 16.5, "A", 0.7, "intro", 4},
+                 {16.5, 40.0, "B", 0.6, "chorus", 12},
+                 {40.0, 60.0, "C", 0.6, "outro", 10}};
     s.confidence = 0.6;
     s.provenance = {"sections", 1, {}, 0.0};
     m.sections = s;

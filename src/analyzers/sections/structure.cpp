@@ -1,0 +1,554 @@
+#include "analyzers/sections/structure.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <numeric>
+
+namespace harmony::sections {
+
+namespace {
+
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+
+/// Beat-level similarity in [0, 1]: chroma cosine blended with timbre and level closeness.
+class Similarity {
+public:
+    Similarity(const BeatFeatures& f, double chroma_weight) : f_(f), wc_(chroma_weight) {}
+    double beat(size_t i, size_t j) const {
+        const auto& a = f_.chroma[i];
+        const auto& b = f_.chroma[j];
+        double c = 0.0;
+        for (size_t k = 0; k < 12; ++k) c += static_cast<double>(a[k]) * b[k];
+        const auto& x = f_.timbre[i];
+        const auto& y = f_.timbre[j];
+        double d2 = 0.0;
+        for (size_t k = 0; k < 12; ++k) {
+            const double d = static_cast<double>(x[k]) - y[k];
+            d2 += d * d;
+        }
+        const double dl = (static_cast<double>(f_.level_db[i]) - f_.level_db[j]) / 6.0;
+        return wc_ * c + (1.0 - wc_) * std::exp(-d2 / 24.0 - dl * dl);
+    }
+
+private:
+    const BeatFeatures& f_;
+    double wc_;
+};
+
+struct Bars {
+    std::vector<size_t> first;  // first beat of each bar; first.back() is the end (n beats)
+    std::vector<int> whole;     // prefix count of whole bars (a lead-in or a short pickup is not one)
+    size_t size() const { return first.size() - 1; }
+    int whole_bars(size_t a, size_t b) const { return whole[b] - whole[a]; }
+    size_t beats(size_t b) const { return first[b + 1] - first[b]; }
+};
+
+Bars make_bars(const BeatFeatures& f) {
+    Bars bars;
+    const size_t n = f.size();
+    bars.first.push_back(0);
+    for (size_t i = 1; i < n; ++i)
+        if (f.positions[i] == 1) bars.first.push_back(i);
+    bars.first.push_back(n);
+    // Whole bars: at least half the median number of metrical beats (position > 0; the lead-in
+    // before the first beat and the tail after the last one have position 0).
+    std::vector<size_t> counts;
+    for (size_t b = 0; b + 1 < bars.first.size(); ++b) {
+        size_t c = 0;
+        for (size_t i = bars.first[b]; i < bars.first[b + 1]; ++i) c += f.positions[i] > 0 ? 1 : 0;
+        counts.push_back(c);
+    }
+    std::vector<size_t> sorted = counts;
+    std::sort(sorted.begin(), sorted.end());
+    const size_t median = sorted.empty() ? 1 : sorted[sorted.size() / 2];
+    bars.whole.push_back(0);
+    for (size_t c : counts) bars.whole.push_back(bars.whole.back() + (2 * c >= std::max<size_t>(1, median) ? 1 : 0));
+    return bars;
+}
+
+/// Aligned similarity of bars i and j: beat k of one against beat k of the other.
+double bar_sim(const Similarity& s, const Bars& bars, size_t i, size_t j) {
+    const size_t n = std::min(bars.beats(i), bars.beats(j));
+    if (n == 0) return 0.0;
+    double acc = 0.0;
+    for (size_t k = 0; k < n; ++k) acc += s.beat(bars.first[i] + k, bars.first[j] + k);
+    return acc / static_cast<double>(n);
+}
+
+/// Similarity of every bar with the bars up to max_lag after it: band[i][l] = S(i, i + l).
+std::vector<std::vector<float>> bar_band(const Similarity& s, const Bars& bars, size_t max_lag) {
+    const size_t n = bars.size();
+    std::vector<std::vector<float>> band(n);
+    for (size_t i = 0; i < n; ++i) {
+        const size_t m = std::min(max_lag, n - 1 - i);
+        band[i].resize(m + 1);
+        for (size_t l = 0; l <= m; ++l) band[i][l] = static_cast<float>(bar_sim(s, bars, i, i + l));
+    }
+    return band;
+}
+
+double band_at(const std::vector<std::vector<float>>& band, size_t i, size_t j) {
+    if (j < i) std::swap(i, j);
+    const size_t l = j - i;
+    return l < band[i].size() ? band[i][l] : 0.0;
+}
+
+/// Scales a novelty curve so its 95th percentile is 1 (clipped at 1.5): comparable across files.
+void normalise(std::vector<double>& v) {
+    if (v.empty()) return;
+    std::vector<double> s = v;
+    const size_t q = static_cast<size_t>(0.95 * static_cast<double>(s.size() - 1));
+    std::nth_element(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(q), s.end());
+    const double scale = s[q] > 1e-9 ? s[q] : 1.0;
+    for (auto& x : v) x = std::clamp(x / scale, 0.0, 1.5);
+}
+
+/// Foote's checkerboard novelty at each bar boundary b (between bar b-1 and bar b), Gaussian
+/// tapered kernel of half-width k bars, normalised by the weights inside the file.
+std::vector<double> checkerboard(const std::vector<std::vector<float>>& band, size_t n, int k) {
+    std::vector<double> nov(n + 1, 0.0);
+    const double sigma = 0.5 * k;
+    for (size_t b = 1; b < n; ++b) {
+        double acc = 0.0, wsum = 0.0;
+        for (int x = -k; x < k; ++x)
+            for (int y = -k; y < k; ++y) {
+                const long i = static_cast<long>(b) + x, j = static_cast<long>(b) + y;
+                if (i < 0 || j < 0 || i >= static_cast<long>(n) || j >= static_cast<long>(n)) continue;
+                const double gx = x < 0 ? x + 0.5 : x + 0.5;
+                const double gy = y < 0 ? y + 0.5 : y + 0.5;
+                const double w = std::exp(-0.5 * (gx * gx + gy * gy) / (sigma * sigma));
+                const double sign = ((x < 0) == (y < 0)) ? 1.0 : -1.0;
+                acc += sign * w * band_at(band, static_cast<size_t>(i), static_cast<size_t>(j));
+                wsum += w;
+            }
+        nov[b] = wsum > 0 ? std::max(0.0, acc / wsum) : 0.0;
+    }
+    return nov;
+}
+
+/// Repetition-lag novelty (after Serrà et al.'s structural features, band-limited): each bar's
+/// mutual-nearest-neighbour recurrences at lags -L..L; a boundary is where the
+/// lag pattern of the two bars before differs from that of the two bars after.
+/// (Serrà et al. embed several frames; at bar level with beat-stacked bars one bar is enough.)
+std::vector<double> lag_novelty(const std::vector<std::vector<float>>& band, size_t n, size_t max_lag) {
+    std::vector<double> nov(n + 1, 0.0);
+    if (n < 4) return nov;
+    // No delay embedding: bars are already beat-stacked (a 2-bar embedding scored lower on dev).
+    auto emb = [&](size_t i, size_t j) { return band_at(band, i, j); };
+    // Threshold per bar: its k-th largest similarity at lags >= 2.
+    std::vector<double> theta(n, 1e9);
+    std::vector<double> row;
+    for (size_t i = 0; i < n; ++i) {
+        row.clear();
+        for (size_t l = 2; l <= max_lag; ++l) {
+            if (i + l < n) row.push_back(emb(i, i + l));
+            if (i >= l) row.push_back(emb(i, i - l));
+        }
+        if (row.empty()) continue;
+        const size_t k = std::min(row.size() - 1, std::max<size_t>(1, static_cast<size_t>(0.1 * row.size())));
+        std::nth_element(row.begin(), row.begin() + static_cast<std::ptrdiff_t>(k), row.end(), std::greater<>());
+        theta[i] = row[k];
+    }
+    const size_t width = 2 * max_lag + 1;
+    std::vector<float> lag(n * width, 0.0f);  // n x (2L+1): bounded by the band
+    for (size_t i = 0; i < n; ++i)
+        for (size_t l = 2; l <= max_lag; ++l)
+            for (int dir : {-1, 1}) {
+                if (dir < 0 && i < l) continue;
+                const size_t j = dir > 0 ? i + l : i - l;
+                if (j >= n) continue;
+                const double e = emb(i, j);
+                if (e >= theta[i] && e >= theta[j])
+                    lag[i * width + static_cast<size_t>(static_cast<long>(max_lag) + dir * static_cast<long>(l))] =
+                        static_cast<float>(e);
+            }
+    for (size_t b = 1; b < n; ++b) {
+        const size_t a0 = b >= 2 ? b - 2 : 0, a1 = std::min(n, b + 2);
+        double d2 = 0.0;
+        for (size_t l = 0; l < width; ++l) {
+            double before = 0.0, after = 0.0;
+            for (size_t i = a0; i < b; ++i) before += lag[i * width + l];
+            for (size_t i = b; i < a1; ++i) after += lag[i * width + l];
+            const double d = before / static_cast<double>(b - a0) - after / static_cast<double>(a1 - b);
+            d2 += d * d;
+        }
+        nov[b] = std::sqrt(d2);
+    }
+    return nov;
+}
+
+/// Log-prior of a phrase of `bars` bars (pop phrasing: 4 and 8 bars, then 2, 6, 12, 16).
+double length_prior(int bars) {
+    switch (bars) {
+        case 4:
+        case 8:
+            return 0.0;
+        case 2:
+        case 6:
+        case 12:
+        case 16:
+            return -0.5;
+        case 1:
+        case 3:
+        case 5:
+        case 7:
+            return -0.9;
+        default:
+            return -1.0 - 0.02 * std::max(0, bars - 16);
+    }
+}
+
+/// Phrase boundaries (bar indices, 0 and n included) maximising novelty minus a penalty per
+/// boundary plus the phrase-length prior.
+std::vector<size_t> phrase_dp(const std::vector<double>& score, const Bars& bars, const Params& p) {
+    const size_t n = bars.size();
+    std::vector<double> best(n + 1, kNegInf);
+    std::vector<size_t> from(n + 1, 0);
+    best[0] = 0.0;
+    const size_t lmax = static_cast<size_t>(std::max(1, p.max_phrase_bars));
+    for (size_t b = 1; b <= n; ++b) {
+        const double gain = b < n ? score[b] - p.boundary_penalty : 0.0;
+        for (size_t l = 1; l <= std::min(lmax, b); ++l) {
+            const size_t a = b - l;
+            if (best[a] == kNegInf) continue;
+            const int whole = bars.whole_bars(a, b);
+            double prior = whole == 0 ? -0.3 : length_prior(whole);
+            if (a == 0 || b == n) prior *= 0.5;  // excerpts and pickups cut phrases at the edges
+            const double v = best[a] + prior + gain;
+            if (v > best[b]) {
+                best[b] = v;
+                from[b] = a;
+            }
+        }
+    }
+    std::vector<size_t> cuts;
+    for (size_t b = n; b > 0; b = from[b]) cuts.push_back(b);
+    cuts.push_back(0);
+    std::reverse(cuts.begin(), cuts.end());
+    return cuts;
+}
+
+/// Peak picking as MSAF does for Foote: Gaussian smoothing (sigma 4), local maxima above a moving
+/// median (L) plus a twentieth of the mean.
+std::vector<size_t> pick_peaks(std::vector<double> nc, size_t L) {
+    const size_t n = nc.size();
+    if (n < 3) return {};
+    const double offset = std::accumulate(nc.begin(), nc.end(), 0.0) / static_cast<double>(n) / 20.0;
+    std::vector<double> sm(n, 0.0);
+    const int r = 16;
+    for (size_t i = 0; i < n; ++i) {
+        double a = 0.0, w = 0.0;
+        for (int d = -r; d <= r; ++d) {
+            const long j = static_cast<long>(i) + d;
+            if (j < 0 || j >= static_cast<long>(n)) continue;
+            const double g = std::exp(-0.5 * d * d / 16.0);
+            a += g * nc[static_cast<size_t>(j)];
+            w += g;
+        }
+        sm[i] = a / w;
+    }
+    std::vector<size_t> peaks;
+    std::vector<double> win;
+    for (size_t i = 1; i + 1 < n; ++i) {
+        win.clear();
+        const size_t a = i >= L / 2 ? i - L / 2 : 0, b = std::min(n, i + L / 2 + 1);
+        win.assign(sm.begin() + static_cast<std::ptrdiff_t>(a), sm.begin() + static_cast<std::ptrdiff_t>(b));
+        std::nth_element(win.begin(), win.begin() + static_cast<std::ptrdiff_t>(win.size() / 2), win.end());
+        const double th = win[win.size() / 2] + offset;
+        if (sm[i] > sm[i - 1] && sm[i] > sm[i + 1] && sm[i] > th) peaks.push_back(i);
+    }
+    return peaks;
+}
+
+/// Foote (2000) as MSAF configures it: beat-synchronous chroma, min-max normalised, median
+/// filtered over 12 beats; self-similarity 1 - euclidean distance / max; a 66-beat Gaussian
+/// checkerboard kernel; peaks above a 64-beat moving median. Returns beat indices (0 and n included).
+std::vector<size_t> foote_boundaries(const BeatFeatures& f) {
+    const size_t n = f.size();
+    constexpr int M = 66, m = 12, L = 64;
+    std::vector<std::array<float, 12>> x = f.chroma;
+    for (size_t k = 0; k < 12; ++k) {
+        float lo = 1e9f, hi = -1e9f;
+        for (const auto& v : x) lo = std::min(lo, v[k]), hi = std::max(hi, v[k]);
+        for (auto& v : x) v[k] = hi > lo ? (v[k] - lo) / (hi - lo) : 0.0f;
+        std::vector<float> col(n), win;
+        for (size_t i = 0; i < n; ++i) {
+            const size_t a = i >= m / 2 ? i - m / 2 : 0, b = std::min(n, i + m / 2);
+            win.clear();
+            for (size_t j = a; j < std::max(b, a + 1) && j < n; ++j) win.push_back(x[j][k]);
+            std::nth_element(win.begin(), win.begin() + static_cast<std::ptrdiff_t>(win.size() / 2), win.end());
+            col[i] = win[win.size() / 2];
+        }
+        for (size_t i = 0; i < n; ++i) x[i][k] = col[i];
+    }
+    auto dist = [&](size_t i, size_t j) {
+        double d = 0.0;
+        for (size_t k = 0; k < 12; ++k) d += (x[i][k] - x[j][k]) * (x[i][k] - x[j][k]);
+        return std::sqrt(d);
+    };
+    double dmax = 1e-9;  // over the band the kernel sees
+    for (size_t i = 0; i < n; ++i)
+        for (size_t j = i + 1; j < std::min(n, i + M); ++j) dmax = std::max(dmax, dist(i, j));
+    const int h = M / 2;
+    const double sd = M / 3.0;
+    std::vector<double> nc(n, 0.0);
+    for (size_t c = 0; c < n; ++c) {
+        double acc = 0.0;
+        for (int a = -h; a < h; ++a)
+            for (int b = -h; b < h; ++b) {
+                const long i = static_cast<long>(c) + a, j = static_cast<long>(c) + b;
+                if (i < 0 || j < 0 || i >= static_cast<long>(n) || j >= static_cast<long>(n)) continue;
+                const double ga = a + 0.5, gb = b + 0.5;
+                const double g = std::exp(-0.5 * (ga * ga + gb * gb) / (sd * sd));
+                const double s = 1.0 - dist(static_cast<size_t>(i), static_cast<size_t>(j)) / dmax;
+                acc += ((a < 0) == (b < 0) ? g : -g) * s;
+            }
+        nc[c] = acc;
+    }
+    const double mx = *std::max_element(nc.begin(), nc.end());
+    const double mn = *std::min_element(nc.begin(), nc.end());
+    for (auto& v : nc) v = mx > mn ? (v - mn) / (mx - mn) : 0.0;
+    std::vector<size_t> cuts = {0};
+    for (size_t pk : pick_peaks(nc, L))
+        if (pk > 0 && pk < n) cuts.push_back(pk);
+    cuts.push_back(n);
+    return cuts;
+}
+
+/// Aligned similarity of two beat ranges: beat k of one against beat k of the other.
+double range_sim(const Similarity& s, size_t a0, size_t a1, size_t b0, size_t b1) {
+    const size_t len = std::min(a1 - a0, b1 - b0);
+    if (len == 0) return 0.0;
+    double acc = 0.0;
+    for (size_t k = 0; k < len; ++k) acc += s.beat(a0 + k, b0 + k);
+    return acc / static_cast<double>(len);
+}
+
+/// Mean and spread of beat-pair similarity in the file (a deterministic sample): the scale
+/// against which "the same material" is judged.
+std::pair<double, double> sim_stats(const Similarity& s, size_t n) {
+    double sum = 0.0, sum2 = 0.0;
+    size_t count = 0;
+    const size_t step = std::max<size_t>(1, n / 200);
+    for (size_t i = 0; i < n; i += step)
+        for (size_t j = i + 1 + (i % 7); j < n && j < i + 2000; j += step) {
+            const double v = s.beat(i, j);
+            sum += v;
+            sum2 += v * v;
+            ++count;
+        }
+    if (count < 2) return {0.5, 0.1};
+    const double mean = sum / static_cast<double>(count);
+    return {mean, std::max(0.02, std::sqrt(std::max(0.0, sum2 / static_cast<double>(count) - mean * mean)))};
+}
+
+void assign_functions(std::vector<Phrase>& ph, const BeatFeatures& f) {
+    const size_t m = ph.size();
+    if (m == 0) return;
+    std::vector<double> energy(m, -120.0);
+    double loudest = -120.0;
+    for (size_t i = 0; i < m; ++i) {
+        // Mean power of the phrase's beats, in dB.
+        double p = 0.0;
+        for (size_t b = ph[i].first_beat; b < ph[i].end_beat; ++b) p += std::pow(10.0, f.level_db[b] / 10.0);
+        energy[i] = 10.0 * std::log10(p / std::max<size_t>(1, ph[i].end_beat - ph[i].first_beat) + 1e-12);
+        loudest = std::max(loudest, energy[i]);
+    }
+    std::vector<double> sorted = energy;
+    std::sort(sorted.begin(), sorted.end());
+    const double median = sorted[m / 2];
+    std::map<std::string, int> count;
+    for (const auto& p : ph) ++count[p.label];
+    for (size_t i = 0; i < m; ++i)
+        if (energy[i] < std::max(-60.0, loudest - 40.0)) ph[i].function = "silence";
+    // Intro / outro: the first / last non-silent phrase when its material never comes back and it
+    // is quieter than the song's median phrase, or when it is short.
+    auto edge = [&](size_t i, const char* name) {
+        if (!ph[i].function.empty()) return;
+        if (count[ph[i].label] == 1 && (energy[i] < median - 1.0 || ph[i].bars <= 4)) ph[i].function = name;
+    };
+    size_t first = 0;
+    while (first < m && ph[first].function == "silence") ++first;
+    size_t last = m;
+    while (last > 0 && ph[last - 1].function == "silence") --last;
+    if (first < last) {
+        edge(first, "intro");
+        if (last - 1 > first) edge(last - 1, "outro");
+    }
+    // Chorus: the repeated material that is loudest, favouring the most repeated.
+    std::map<std::string, double> label_energy, label_first;
+    std::map<std::string, int> label_n;
+    for (size_t i = 0; i < m; ++i) {
+        if (!ph[i].function.empty()) continue;
+        label_energy[ph[i].label] += energy[i];
+        ++label_n[ph[i].label];
+        if (!label_first.count(ph[i].label)) label_first[ph[i].label] = static_cast<double>(i);
+    }
+    std::string chorus;
+    double best = kNegInf;
+    for (const auto& [l, n] : label_n) {
+        if (n < 2) continue;
+        const double score = label_energy[l] / n + 1.5 * std::log2(static_cast<double>(n));
+        if (score > best) best = score, chorus = l;
+    }
+    size_t first_chorus = m;
+    for (size_t i = 0; i < m; ++i)
+        if (ph[i].function.empty() && ph[i].label == chorus) {
+            first_chorus = std::min(first_chorus, i);
+            ph[i].function = "chorus";
+        }
+    // Pre-chorus: repeated material that leads into the chorus every time it occurs and itself
+    // follows other repeated material (in verse-chorus-verse-chorus the verse is no pre-chorus).
+    for (const auto& [l, n] : label_n) {
+        if (n < 2 || l == chorus) continue;
+        bool after_other = false;
+        for (size_t i = 1; i < m; ++i)
+            if (ph[i].label == l && ph[i - 1].label != l && ph[i - 1].label != chorus && label_n[ph[i - 1].label] >= 2)
+                after_other = true;
+        if (!after_other) continue;
+        int leads = 0;
+        for (size_t i = 0; i + 1 < m; ++i)
+            if (ph[i].label == l && ph[i + 1].label == chorus) ++leads;
+        if (leads == n)
+            for (auto& p : ph)
+                if (p.function.empty() && p.label == l) p.function = "pre-chorus";
+    }
+    for (size_t i = 0; i < m; ++i) {
+        if (!ph[i].function.empty()) continue;
+        if (label_n[ph[i].label] >= 2)
+            ph[i].function = label_first[ph[i].label] < static_cast<double>(first_chorus) ? "verse" : "instrumental";
+        else
+            ph[i].function = i < first_chorus ? "verse" : "bridge";
+    }
+}
+
+}  // namespace
+
+std::string letter(size_t index) {
+    std::string s;
+    size_t i = index;
+    do {
+        s.insert(s.begin(), static_cast<char>('A' + i % 26));
+        i = i / 26;
+    } while (i-- > 0);
+    return s;
+}
+
+Structure analyze(const BeatFeatures& f, const Params& p) {
+    Structure out;
+    const size_t n = f.size();
+    if (n == 0) return out;
+    // All silence: one phrase, one letter.
+    if (*std::max_element(f.level_db.begin(), f.level_db.end()) < -60.0f) {
+        Phrase ph;
+        ph.end_beat = n;
+        ph.label = letter(0);
+        ph.function = "silence";
+        ph.confidence = ph.boundary_strength = 1.0;
+        out.phrases.push_back(ph);
+        out.confidence = 1.0;
+        return out;
+    }
+    const Similarity sim(f, p.chroma_weight);
+    const Bars bars = make_bars(f);
+    const size_t nb = bars.size();
+
+    // Boundaries: beat indices of the phrase starts (0 and n included) and their strength.
+    std::vector<size_t> cuts;
+    std::vector<double> strength;
+    if (p.method == "foote") {
+        cuts = foote_boundaries(f);
+        strength.assign(cuts.size(), 1.0);
+    } else {
+        const size_t max_lag = static_cast<size_t>(std::max(2, p.max_lag_bars));
+        const auto band = bar_band(sim, bars, max_lag);
+        auto cn = checkerboard(band, nb, 4);
+        auto ln = lag_novelty(band, nb, max_lag);
+        normalise(cn);
+        normalise(ln);
+        std::vector<double> score(nb + 1, 0.0);
+        // Weights chosen on the dev split (bench/sections/README.md): repetition carries phrase
+        // boundaries in pop songs (A A B B has little block novelty), the checkerboard the rest.
+        for (size_t b = 0; b <= nb; ++b) score[b] = 0.2 * cn[b] + 0.8 * ln[b];
+        const auto bar_cuts = phrase_dp(score, bars, p);
+        for (size_t c : bar_cuts) {
+            cuts.push_back(bars.first[c]);
+            strength.push_back(c == 0 || c == nb ? 1.0 : std::clamp(score[c] / 1.5, 0.0, 1.0));
+        }
+    }
+    cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+    // A lead-in or tail shorter than a bar stays a phrase of its own only when it is silence of a
+    // second or more; otherwise it joins its neighbour.
+    for (size_t k = 0; k + 1 < cuts.size() && cuts.size() > 2;) {
+        const size_t a = cuts[k], b = cuts[k + 1];
+        const auto ba = std::lower_bound(bars.first.begin(), bars.first.end(), a) - bars.first.begin();
+        const auto bb = std::lower_bound(bars.first.begin(), bars.first.end(), b) - bars.first.begin();
+        double power = 0.0;
+        for (size_t i = a; i < b; ++i) power += std::pow(10.0, f.level_db[i] / 10.0);
+        const bool silent = 10.0 * std::log10(power / static_cast<double>(b - a) + 1e-12) < -60.0;
+        if (bars.whole_bars(static_cast<size_t>(ba), static_cast<size_t>(bb)) == 0 &&
+            !(silent && f.times[b] - f.times[a] >= 1.0)) {
+            const size_t drop = k == 0 ? 1 : k;  // the first joins the next, the others the previous
+            cuts.erase(cuts.begin() + static_cast<std::ptrdiff_t>(drop));
+            if (drop < strength.size()) strength.erase(strength.begin() + static_cast<std::ptrdiff_t>(drop));
+            continue;
+        }
+        ++k;
+    }
+
+    // Repetition letters: leader-follower over the phrases in order; a phrase takes the letter of
+    // the most similar earlier phrase (aligned beat by beat) when that similarity is a clear
+    // outlier for this file, else a new letter.
+    const auto [mu, sd] = sim_stats(sim, n);
+    std::vector<size_t> label_of;
+    std::vector<double> label_conf;
+    size_t next_label = 0;
+    for (size_t k = 0; k + 1 < cuts.size(); ++k) {
+        Phrase ph;
+        ph.first_beat = cuts[k];
+        ph.end_beat = cuts[k + 1];
+        {
+            const auto a = std::lower_bound(bars.first.begin(), bars.first.end(), ph.first_beat) - bars.first.begin();
+            const auto b = std::lower_bound(bars.first.begin(), bars.first.end(), ph.end_beat) - bars.first.begin();
+            ph.bars = bars.whole_bars(static_cast<size_t>(a), static_cast<size_t>(b));
+        }
+        ph.boundary_strength = k < strength.size() ? strength[k] : 1.0;
+        double best_z = kNegInf;
+        size_t best_q = 0;
+        const size_t q0 = k > static_cast<size_t>(p.label_window) ? k - static_cast<size_t>(p.label_window) : 0;
+        for (size_t q = q0; q < k; ++q) {
+            const auto& o = out.phrases[q];
+            const double rs = range_sim(sim, ph.first_beat, ph.end_beat, o.first_beat, o.end_beat);
+            // Near-identical material is the same whatever the file's spread (a uniform loop).
+            double z = rs >= 0.95 ? std::max((rs - mu) / sd, p.label_threshold) : (rs - mu) / sd;
+            const double la = static_cast<double>(ph.end_beat - ph.first_beat);
+            const double lb = static_cast<double>(o.end_beat - o.first_beat);
+            if (std::min(la, lb) < 0.5 * std::max(la, lb)) z -= 0.5;  // very different lengths
+            if (z > best_z) best_z = z, best_q = q;
+        }
+        double conf;
+        if (best_z >= p.label_threshold) {
+            label_of.push_back(label_of[best_q]);
+            conf = std::clamp(0.5 + 0.25 * (best_z - p.label_threshold), 0.0, 1.0);
+        } else {
+            label_of.push_back(next_label++);
+            conf = best_z == kNegInf ? 0.7 : std::clamp(0.5 + 0.25 * (p.label_threshold - best_z), 0.0, 1.0);
+        }
+        ph.label = letter(label_of.back());
+        ph.confidence = 0.5 * ph.boundary_strength + 0.5 * conf;
+        out.phrases.push_back(std::move(ph));
+    }
+    assign_functions(out.phrases, f);
+    double c = 0.0, w = 0.0;
+    for (const auto& ph : out.phrases) {
+        const double d = static_cast<double>(ph.end_beat - ph.first_beat);
+        c += ph.confidence * d;
+        w += d;
+    }
+    out.confidence = w > 0 ? c / w : 0.0;
+    return out;
+}
+
+}  // namespace harmony::sections

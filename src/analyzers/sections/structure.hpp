@@ -1,0 +1,58 @@
+// Song structure from beat-synchronous features (src/analyzers/sections/README.md): phrase
+// boundaries on the bar grid (checkerboard novelty + repetition-lag novelty + a 4/8-bar phrase
+// prior, dynamic programming), repetition letters (A, B, C... by aligned bar-by-bar similarity),
+// functional labels (intro, verse, pre-chorus, chorus, bridge, instrumental, outro, silence) and a
+// confidence per phrase. Also the peer baseline: Foote's checkerboard novelty as MSAF configures it.
+//
+// Memory is bounded for any file length: the inputs are one small vector per beat, the similarity
+// is only ever evaluated inside a band of `max_lag_bars` bars (never an N x N matrix), the phrase
+// dynamic programme looks back at most `max_phrase_bars`, and the labeller compares a phrase with
+// the `label_window` phrases before it.
+#pragma once
+
+#include <array>
+#include <string>
+#include <vector>
+
+namespace harmony::sections {
+
+struct Params {
+    std::string method = "phrases";  // "phrases" (Harmony) | "foote" (the peer baseline)
+    double boundary_penalty = 0.7;   // cost of one boundary against the novelty (0..~1.5)
+    double label_threshold = 1.2;    // z-score of aligned similarity for "same material"
+    double chroma_weight = 0.6;      // share of harmony/melody (vs timbre and level) in the similarity
+    int max_phrase_bars = 32;
+    int max_lag_bars = 96;
+    int label_window = 96;  // phrases compared with each new phrase
+};
+
+/// One vector per beat. times has n + 1 entries (the last is the end of the last beat).
+struct BeatFeatures {
+    std::vector<double> times;
+    std::vector<int> positions;                 // bar position, 1 = downbeat
+    std::vector<std::array<float, 12>> chroma;  // L2-normalised (zero when silent)
+    std::vector<std::array<float, 12>> timbre;  // cepstral coefficients 1..12, z-scored over the file
+    std::vector<float> level_db;                // mean frame level
+    size_t size() const { return chroma.size(); }
+};
+
+struct Phrase {
+    size_t first_beat = 0, end_beat = 0;  // beats [first_beat, end_beat)
+    int bars = 0;
+    std::string label;     // repetition letter
+    std::string function;  // intro, verse, pre-chorus, chorus, bridge, instrumental, outro, silence
+    double confidence = 0.0;
+    double boundary_strength = 0.0;  // novelty at its start, 0..1
+};
+
+struct Structure {
+    std::vector<Phrase> phrases;
+    double confidence = 0.0;
+};
+
+Structure analyze(const BeatFeatures& f, const Params& p);
+
+/// "A".."Z", "AA", "AB", ... for 0, 1, 2, ...
+std::string letter(size_t index);
+
+}  // namespace harmony::sections

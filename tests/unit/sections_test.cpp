@@ -1,0 +1,238 @@
+// Sections analyzer: synthetic songs built from repeated rendered blocks with exact boundaries
+// (AABA, verse-chorus with an intro and outro of known length), a song with one section, silence
+// and a 10-minute DJ mix, through the whole engine (beats -> sections).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "analyzers/sections/structure.hpp"
+#include "dsp/synth.hpp"
+#include "harmony/engine.hpp"
+
+using namespace harmony;
+namespace synth = harmony::dsp::synth;
+
+namespace {
+
+constexpr int kRate = 22050;
+
+/// One kind of musical material: a 4-chord progression (one chord per bar, repeated), a melody
+/// figure and a timbre. Different materials differ in harmony, melody and sound.
+struct Material {
+    int roots[4];
+    int melody[4];
+    int harmonics;
+    float level;
+};
+
+/// Renders `bars` bars of `m` from t0 at `bpm` (4/4) with a drum kit, so the beat grid is clear.
+void render_block(std::vector<float>& x, double t0, int bars, const Material& m, double bpm, std::uint32_t& rng,
+                  bool drums = true) {
+    const double beat = 60.0 / bpm;
+    for (int b = 0; b < bars; ++b) {
+        const double tb = t0 + b * 4 * beat;
+        const int root = m.roots[b % 4] + ((b / 4) % 2 ? 2 : 0);  // an 8-bar phrase: no 4-bar repeat inside
+        for (int iv : {0, 4, 7})
+            synth::add_harmonic_note(x, kRate, tb, 4 * beat * 0.95, synth::midi_to_hz(48 + root + iv), 0.08f * m.level,
+                                     m.harmonics);
+        synth::add_harmonic_note(x, kRate, tb, 4 * beat * 0.95, synth::midi_to_hz(36 + root), 0.12f * m.level, 3);
+        for (int k = 0; k < 4; ++k) {
+            const int note = 72 + root + m.melody[(k + b) % 4];
+            synth::add_harmonic_note(x, kRate, tb + k * beat, beat * 0.9, synth::midi_to_hz(note), 0.1f * m.level,
+                                     m.harmonics);
+            if (!drums) continue;
+            if (k % 2 == 0) synth::add_kick(x, kRate, tb + k * beat, 0.7f * m.level);
+            if (k % 2 == 1) synth::add_snare(x, kRate, tb + k * beat, rng, 0.4f * m.level);
+            synth::add_hihat(x, kRate, tb + k * beat, rng, 0.15f * m.level);
+            synth::add_hihat(x, kRate, tb + (k + 0.5) * beat, rng, 0.1f * m.level);
+        }
+    }
+}
+
+const Material kVerse{{0, 9, 5, 7}, {0, 2, 4, 2}, 4, 0.7f};
+const Material kChorus{{5, 7, 0, 0}, {7, 9, 7, 12}, 8, 1.0f};
+const Material kBridge{{2, 4, 9, 11}, {5, 3, 1, 6}, 2, 0.8f};
+const Material kIntro{{9, 9, 2, 2}, {11, 11, 9, 9}, 1, 0.35f};
+const Material kOutro{{4, 4, 4, 4}, {0, 0, 0, 0}, 1, 0.3f};
+
+struct Block {
+    const Material* m;
+    int bars;
+};
+
+std::vector<float> render_song(const std::vector<Block>& blocks, double bpm, std::vector<double>& starts) {
+    const double bar = 240.0 / bpm;
+    int total = 0;
+    for (const auto& b : blocks) total += b.bars;
+    std::vector<float> x(static_cast<size_t>((total * bar + 1.0) * kRate), 0.0f);
+    std::uint32_t rng = 7;
+    double t = 0.0;
+    starts.clear();
+    for (const auto& b : blocks) {
+        starts.push_back(t);
+        render_block(x, t, b.bars, *b.m, bpm, rng);
+        t += b.bars * bar;
+    }
+    x.resize(static_cast<size_t>(t * kRate));  // ends exactly at the last block's end
+    return x;
+}
+
+Sections analyse(const std::vector<float>& x, const std::string& method = "phrases") {
+    AnalysisRequest req;
+    req.only = {"sections"};
+    req.params["sections.method"] = method;
+    Engine engine;
+    auto song = engine.analyze_pcm(x, 1, kRate, req);
+    EXPECT_TRUE(song.ok()) << (song.ok() ? "" : song.error().message);
+    if (!song.ok() || !song->sections) return {};
+    return *song->sections;
+}
+
+/// Every section starts where the previous ends; the first at 0, the last ends at the end.
+void expect_tiling(const std::vector<Section>& v, double duration) {
+    ASSERT_FALSE(v.empty());
+    EXPECT_NEAR(v.front().start_s, 0.0, 1e-9);
+    EXPECT_NEAR(v.back().end_s, duration, 0.01);
+    for (size_t i = 1; i < v.size(); ++i) EXPECT_DOUBLE_EQ(v[i].start_s, v[i - 1].end_s);
+    for (const auto& s : v) {
+        EXPECT_LT(s.start_s, s.end_s);
+        EXPECT_GE(s.confidence, 0.0);
+        EXPECT_LE(s.confidence, 1.0);
+        EXPECT_FALSE(s.label.empty());
+    }
+}
+
+/// Boundaries (interior starts) of `v` matched to `truth` within `tol` seconds: (hits, estimated, true).
+std::tuple<int, int, int> match(const std::vector<Section>& v, const std::vector<double>& truth, double tol) {
+    std::vector<double> est;
+    for (size_t i = 1; i < v.size(); ++i) est.push_back(v[i].start_s);
+    std::vector<double> ref(truth.begin() + 1, truth.end());
+    int hits = 0;
+    std::vector<bool> used(est.size(), false);
+    for (double r : ref)
+        for (size_t i = 0; i < est.size(); ++i)
+            if (!used[i] && std::fabs(est[i] - r) <= tol) {
+                used[i] = true;
+                ++hits;
+                break;
+            }
+    return {hits, static_cast<int>(est.size()), static_cast<int>(ref.size())};
+}
+
+/// The letter of the phrase covering time t.
+std::string letter_at(const std::vector<Section>& v, double t) {
+    for (const auto& s : v)
+        if (t >= s.start_s && t < s.end_s) return s.label;
+    return "";
+}
+std::string function_at(const std::vector<Section>& v, double t) {
+    for (const auto& s : v)
+        if (t >= s.start_s && t < s.end_s) return s.function;
+    return "";
+}
+
+}  // namespace
+
+TEST(Sections, LettersAreAtoZThenDoubled) {
+    EXPECT_EQ(sections::letter(0), "A");
+    EXPECT_EQ(sections::letter(25), "Z");
+    EXPECT_EQ(sections::letter(26), "AA");
+    EXPECT_EQ(sections::letter(27), "AB");
+}
+
+TEST(Sections, AabaWithExactBoundaries) {
+    // 8-bar blocks at 120 BPM: boundaries at 0, 16, 32, 48 s, the form A A B A.
+    std::vector<double> starts;
+    const auto x = render_song({{&kVerse, 8}, {&kVerse, 8}, {&kBridge, 8}, {&kVerse, 8}}, 120.0, starts);
+    const auto s = analyse(x);
+    expect_tiling(s.phrases, 64.0);
+    const auto [hits, n_est, n_ref] = match(s.phrases, starts, 0.5);
+    EXPECT_EQ(hits, n_ref) << "every block boundary found within 0.5 s";
+    EXPECT_LE(n_est, n_ref + 1) << "at most one extra phrase boundary";
+    const std::string a = letter_at(s.phrases, 4.0), b = letter_at(s.phrases, 36.0);
+    EXPECT_EQ(letter_at(s.phrases, 20.0), a);
+    EXPECT_EQ(letter_at(s.phrases, 52.0), a);
+    EXPECT_NE(b, a);
+    for (const auto& p : s.phrases) EXPECT_GT(p.bars, 0);
+}
+
+TEST(Sections, VerseChorusWithIntroAndOutro) {
+    // Intro 4 bars, verse 8, chorus 8, verse 8, chorus 8, outro 4 at 100 BPM (2.4 s bars).
+    std::vector<double> starts;
+    const auto x = render_song({{&kIntro, 4}, {&kVerse, 8}, {&kChorus, 8}, {&kVerse, 8}, {&kChorus, 8}, {&kOutro, 4}},
+                               100.0, starts);
+    const double dur = 40 * 2.4;
+    const auto s = analyse(x);
+    expect_tiling(s.phrases, dur);
+    expect_tiling(s.segments, dur);
+    const auto [hits, n_est, n_ref] = match(s.phrases, starts, 0.5);
+    EXPECT_EQ(hits, n_ref);
+    EXPECT_LE(n_est, n_ref + 2);
+    EXPECT_EQ(letter_at(s.phrases, starts[1] + 1), letter_at(s.phrases, starts[3] + 1)) << "verses share a letter";
+    EXPECT_EQ(letter_at(s.phrases, starts[2] + 1), letter_at(s.phrases, starts[4] + 1)) << "choruses share a letter";
+    EXPECT_NE(letter_at(s.phrases, starts[1] + 1), letter_at(s.phrases, starts[2] + 1));
+    EXPECT_EQ(function_at(s.phrases, 1.0), "intro");
+    EXPECT_EQ(function_at(s.phrases, dur - 1.0), "outro");
+    EXPECT_EQ(function_at(s.phrases, starts[2] + 1), "chorus");
+    EXPECT_EQ(function_at(s.phrases, starts[4] + 1), "chorus");
+    EXPECT_EQ(function_at(s.phrases, starts[1] + 1), "verse");
+    // Sections are runs of phrases: never more of them than phrases, same tiling.
+    EXPECT_LE(s.segments.size(), s.phrases.size());
+}
+
+TEST(Sections, OneSectionSong) {
+    // The same one-bar loop for 4 bars: no structure to find.
+    const Material loop{{0, 0, 0, 0}, {0, 0, 0, 0}, 4, 0.8f};
+    std::vector<double> starts;
+    const auto x = render_song({{&loop, 4}}, 120.0, starts);  // the 8-bar harmony shift never comes
+    const auto s = analyse(x);
+    expect_tiling(s.segments, 8.0);
+    std::set<std::string> letters;
+    for (const auto& p : s.phrases) letters.insert(p.label);
+    EXPECT_EQ(letters.size(), 1u) << "one material, one letter";
+    EXPECT_EQ(s.segments.size(), 1u);
+}
+
+TEST(Sections, SilenceIsOneSilentSection) {
+    const std::vector<float> x(static_cast<size_t>(30 * kRate), 0.0f);
+    const auto s = analyse(x);
+    ASSERT_EQ(s.segments.size(), 1u);
+    EXPECT_EQ(s.segments[0].function, "silence");
+    EXPECT_NEAR(s.segments[0].end_s, 30.0, 0.01);
+}
+
+TEST(Sections, FooteBaselineRunsOnTheSameSong) {
+    std::vector<double> starts;
+    const auto x = render_song({{&kVerse, 8}, {&kChorus, 8}, {&kVerse, 8}, {&kChorus, 8}}, 120.0, starts);
+    const auto s = analyse(x, "foote");
+    expect_tiling(s.segments, 64.0);
+}
+
+TEST(Sections, TenMinuteDjMix) {
+    // Five 2-minute tracks at different tempi and in different keys, hard cuts: the file is cut into
+    // segments for beats, sections run whole-file on the merged beat grid.
+    const double bpms[5] = {124.0, 128.0, 122.0, 126.0, 130.0};
+    std::vector<float> x(static_cast<size_t>(600 * kRate), 0.0f);
+    std::uint32_t rng = 3;
+    for (int k = 0; k < 5; ++k) {
+        Material m = k % 2 ? kChorus : kVerse;
+        for (auto& r : m.roots) r = (r + 5 * k) % 12;
+        const double bar = 240.0 / bpms[k];
+        std::vector<float> track(static_cast<size_t>(120 * kRate), 0.0f);
+        render_block(track, 0.0, static_cast<int>(120.0 / bar), m, bpms[k], rng);
+        std::copy(track.begin(), track.end(), x.begin() + static_cast<std::ptrdiff_t>(k * 120 * kRate));
+    }
+    const auto s = analyse(x);
+    expect_tiling(s.phrases, 600.0);
+    expect_tiling(s.segments, 600.0);
+    for (const auto& p : s.phrases) EXPECT_LE(p.bars, 32);
+    int found = 0;
+    for (int k = 1; k < 5; ++k)
+        for (const auto& p : s.segments)
+            if (std::fabs(p.start_s - 120.0 * k) < 2.5) {
+                ++found;
+                break;
+            }
+    EXPECT_GE(found, 3) << "track changes are section boundaries";
+}
