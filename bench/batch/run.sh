@@ -11,6 +11,10 @@ cd "$(dirname "$0")/../.."
 N=${N:-8}
 JOBS=${JOBS:-2}
 BIN=${HARMONY_BIN:-build/harmony}
+# The DJ analysis (tempo, beats/downbeats/meter, key, loudness); ONLY= (empty) runs every analyzer.
+ONLY=${ONLY-tempo,beats,key,loudness}
+only=()
+[[ -n $ONLY ]] && only=(--only "$ONLY")
 CACHE=${HARMONY_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/harmony-bench}/batch-mp3
 [[ -x "$BIN" ]] || { echo "batch bench: $BIN not built" >&2; exit 2; }
 command -v ffmpeg >/dev/null || { echo "batch bench: ffmpeg not installed" >&2; exit 2; }
@@ -33,9 +37,9 @@ for i in $(seq 1 "$N"); do ln -s "$CACHE/track$(printf %03d "$i").mp3" "$dir/in/
 rss_of() { awk -F': ' '/Maximum resident set size/ { print $2 }' "$1"; }
 wall_of() { awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (k = 1; k <= n; k++) s = s * 60 + p[k]; print s }' "$1"; }
 
-/usr/bin/time -v "$BIN" analyze "$dir/in" --jobs "$JOBS" --library "$dir/lib.sqlite" -q 2>"$dir/batch.log" || {
+/usr/bin/time -v "$BIN" analyze "$dir/in" "${only[@]}" --jobs "$JOBS" --library "$dir/lib.sqlite" -q 2>"$dir/batch.log" || {
   cat "$dir/batch.log" >&2; exit 1; }
-/usr/bin/time -v "$BIN" analyze "$CACHE/track001.mp3" --no-library --jobs 1 -q 2>"$dir/one.log" >/dev/null
+/usr/bin/time -v "$BIN" analyze "$CACHE/track001.mp3" "${only[@]}" --no-library --jobs 1 -q 2>"$dir/one.log" >/dev/null
 
 cpu_of() { awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$1"; }
 wall=$(wall_of "$dir/batch.log")
