@@ -488,6 +488,8 @@ void Service::run_claim(Claim c, std::stop_token worker_stop) {
         auto f = store_->fail(c, err, retryable(err.code));
         log("job " + id + " failed: " + map.error().message);
         auto now = store_->get_job(id);
+        if (now && now->has_value() && (*now)->state == JobState::kFailed)
+            record_finished(c.job, std::string(error_code_name(err.code)));
         finish(f && *f && now && now->has_value() && is_final((*now)->state));
         return;
     }
@@ -500,6 +502,7 @@ void Service::run_claim(Claim c, std::stop_token worker_stop) {
     }
     auto done = store_->complete(c, *json, true);
     if (!done) log("job " + id + " could not be completed: " + done.error().message);
+    if (done && *done) record_finished(c.job, "");
     log("job " + id + (done && *done ? " succeeded" : " finished after its claim was lost"));
     finish(done && *done);
 }
@@ -523,6 +526,68 @@ void Service::sweeper_loop(std::stop_token st) {
         std::unique_lock lock(m);
         cv.wait_for(lock, st, every, [] { return false; });
     }
+}
+
+namespace {
+constexpr double kLatencyBounds[] = {0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800};
+}  // namespace
+
+void Service::record_finished(const JobRecord& job, const std::string& failure_code) {
+    const double s = std::max(0.0, static_cast<double>(now_ms() - job.created_ms) / 1000.0);
+    std::lock_guard lock(metrics_.mu);
+    if (metrics_.buckets.empty()) metrics_.buckets.assign(std::size(kLatencyBounds), 0);
+    for (size_t i = 0; i < std::size(kLatencyBounds); ++i)
+        if (s <= kLatencyBounds[i]) ++metrics_.buckets[i];
+    metrics_.sum_s += s;
+    ++metrics_.count;
+    if (failure_code.empty())
+        ++metrics_.succeeded;
+    else
+        ++metrics_.failures[failure_code];
+}
+
+std::string Service::metrics_text() {
+    std::string o;
+    auto line = [&](const std::string& l) { o += l + "\n"; };
+    auto num = [](double v) {
+        char b[64];
+        std::snprintf(b, sizeof b, "%.17g", v);
+        return std::string(b);
+    };
+    if (auto c = store_->counts()) {
+        line("# HELP harmony_jobs Jobs in the store by state (the queue depth is state=\"queued\").");
+        line("# TYPE harmony_jobs gauge");
+        const std::pair<const char*, std::int64_t> states[] = {{"queued", c->queued},
+                                                               {"running", c->running},
+                                                               {"succeeded", c->succeeded},
+                                                               {"failed", c->failed},
+                                                               {"canceled", c->canceled}};
+        for (const auto& [name, n] : states)
+            line(std::string("harmony_jobs{state=\"") + name + "\"} " + std::to_string(n));
+        line("# HELP harmony_analyses_total Analyses completed by workers (cache hits excluded), all processes.");
+        line("# TYPE harmony_analyses_total counter");
+        line("harmony_analyses_total " + std::to_string(c->analyses));
+    }
+    line("# HELP harmony_up Whether the service can take jobs now (see /ready).");
+    line("# TYPE harmony_up gauge");
+    line(std::string("harmony_up ") + (unready_reason().empty() ? "1" : "0"));
+    std::lock_guard lock(metrics_.mu);
+    line("# HELP harmony_job_duration_seconds Submission to end of the jobs this process finished.");
+    line("# TYPE harmony_job_duration_seconds histogram");
+    for (size_t i = 0; i < std::size(kLatencyBounds); ++i)
+        line("harmony_job_duration_seconds_bucket{le=\"" + num(kLatencyBounds[i]) + "\"} " +
+             std::to_string(metrics_.buckets.empty() ? 0 : metrics_.buckets[i]));
+    line("harmony_job_duration_seconds_bucket{le=\"+Inf\"} " + std::to_string(metrics_.count));
+    line("harmony_job_duration_seconds_sum " + num(metrics_.sum_s));
+    line("harmony_job_duration_seconds_count " + std::to_string(metrics_.count));
+    line("# HELP harmony_job_failures_total Jobs this process failed for good, by error code.");
+    line("# TYPE harmony_job_failures_total counter");
+    for (const auto& [code, n] : metrics_.failures)
+        line("harmony_job_failures_total{code=\"" + code + "\"} " + std::to_string(n));
+    line("# HELP harmony_workers Analysis threads of this process.");
+    line("# TYPE harmony_workers gauge");
+    line("harmony_workers " + std::to_string(opt_.workers));
+    return o;
 }
 
 }  // namespace harmony::server

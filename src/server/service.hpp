@@ -77,7 +77,20 @@ public:
     std::string_view store_kind() const { return store_->kind(); }
     int purge_now();  // one retention sweep; returns jobs' files removed
 
+    /// Prometheus text exposition (version 0.0.4) of the queue and of this process's jobs.
+    std::string metrics_text();
+
 private:
+    // Jobs finished by this process: latency from submission to the end, and failures by code.
+    struct Metrics {
+        std::mutex mu;
+        std::vector<std::int64_t> buckets;  // cumulative counts per kLatencyBounds entry
+        double sum_s = 0.0;
+        std::int64_t count = 0, succeeded = 0;
+        std::map<std::string, std::int64_t> failures;
+    } metrics_;
+    void record_finished(const JobRecord& job, const std::string& failure_code);
+
     Service(std::unique_ptr<JobStore> store, ServiceOptions options);
     void worker_loop(std::stop_token st, int index);
     void run_claim(Claim c, std::stop_token st);

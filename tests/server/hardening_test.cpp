@@ -100,5 +100,42 @@ TEST(Hardening, TokensAreLongAndCanComeFromAFile) {
     EXPECT_EQ(c.Get("/v1/jobs/x", {{"Authorization", "Bearer a-long-enough-token-from-a-file"}})->status, 404);
 }
 
+// Operators: Prometheus metrics (queue depth, latency histogram, failures by code) behind the
+// token, and a request id on every answer (the client's when sane, else a new one) that the
+// access log carries.
+TEST(Hardening, MetricsAndRequestIds) {
+    TempDir d;
+    Server s(d.file("data"), {"--jobs", "1", "--token", "metrics-token-0123456789"});
+    ASSERT_TRUE(s.start()) << s.log();
+    auto c = s.client();
+    const httplib::Headers auth = {{"Authorization", "Bearer metrics-token-0123456789"}};
+    EXPECT_EQ(c.Get("/metrics")->status, 401);
+    auto ok = c.Post("/v1/jobs", auth, make_wav_bytes(1.0, 720), "audio/wav");
+    ASSERT_TRUE(ok);
+    auto bad = c.Post("/v1/jobs", auth, std::string(4096, 'x'), "audio/wav");
+    ASSERT_TRUE(bad);
+    const std::vector<std::pair<std::string, std::string>> hv = {{"Authorization", "Bearer metrics-token-0123456789"}};
+    wait_job(c, json::parse(ok->body)["id"], 60000, hv);
+    wait_job(c, json::parse(bad->body)["id"], 60000, hv);
+    auto m = c.Get("/metrics", auth);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->status, 200);
+    EXPECT_EQ(m->get_header_value("Content-Type").rfind("text/plain", 0), 0u);
+    const std::string& t = m->body;
+    EXPECT_NE(t.find("harmony_jobs{state=\"queued\"} 0"), std::string::npos) << t;
+    EXPECT_NE(t.find("harmony_jobs{state=\"succeeded\"} 1"), std::string::npos) << t;
+    EXPECT_NE(t.find("harmony_job_duration_seconds_count 2"), std::string::npos) << t;
+    EXPECT_NE(t.find("harmony_job_failures_total{code=\""), std::string::npos) << t;
+    EXPECT_NE(t.find("harmony_up 1"), std::string::npos) << t;
+
+    auto mine = c.Get("/health", {{"X-Request-Id", "abc-123.x"}});
+    EXPECT_EQ(mine->get_header_value("X-Request-Id"), "abc-123.x");
+    auto odd = c.Get("/health", {{"X-Request-Id", "has spaces and \"quotes\""}});
+    const auto fresh = odd->get_header_value("X-Request-Id");
+    EXPECT_FALSE(fresh.empty());
+    EXPECT_EQ(fresh.find(' '), std::string::npos);
+    EXPECT_NE(c.Get("/health")->get_header_value("X-Request-Id"), fresh);
+}
+
 }  // namespace
 }  // namespace harmony::test

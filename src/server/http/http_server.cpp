@@ -10,6 +10,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <chrono>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <cmath>
+#include <atomic>
 #include <filesystem>
 #include <limits>
 #include <mutex>
@@ -59,6 +63,19 @@ bool host_allowed(const std::string& host_header, const std::vector<std::string>
 namespace {
 
 constexpr const char* kServerName = "harmony";
+
+/// The client's X-Request-Id when it is a sane token (1-64 of [A-Za-z0-9._-]), else a new one.
+std::string request_id_for(const std::string& given) {
+    bool ok = !given.empty() && given.size() <= 64;
+    for (char c : given) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
+    if (ok) return given;
+    static std::atomic<std::uint64_t> counter{0};
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%012llx-%llx", static_cast<unsigned long long>(rng() & 0xffffffffffffULL),
+                  static_cast<unsigned long long>(++counter));
+    return buf;
+}
 
 std::string lower(std::string s) {
     for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -207,6 +224,8 @@ struct HttpServer::Impl {
 
     bool write_response(tcp::socket& sock, const HttpRequest& req, HttpResponse res, bool keep_alive) {
         add_cors(req, res.headers);
+        if (!req.request_id.empty()) res.headers.emplace_back("X-Request-Id", req.request_id);
+        access_log(req, res.status, res.body.size());
         bhttp::response<bhttp::string_body> r{static_cast<bhttp::status>(res.status), 11};
         r.set(bhttp::field::server, kServerName);
         if (!res.body.empty() || res.status != 204) r.set(bhttp::field::content_type, res.content_type);
@@ -222,6 +241,20 @@ struct HttpServer::Impl {
         beast::error_code ec;
         bhttp::write(sock, r, ec);
         return !ec;
+    }
+
+    /// One JSON line per answered request (structured access log), through the log sink.
+    void access_log(const HttpRequest& req, int status, std::size_t bytes) const {
+        if (!opt.access_log || !opt.log) return;
+        const double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - req.received).count();
+        nlohmann::json j = {{"request_id", req.request_id},
+                            {"method", req.method},
+                            {"path", req.path},
+                            {"status", status},
+                            {"bytes", bytes},
+                            {"ms", std::round(ms * 10.0) / 10.0}};
+        opt.log(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
 
     void session(tcp::socket& sock, std::uint64_t id);
@@ -335,6 +368,7 @@ void HttpServer::Impl::session(tcp::socket& sock, std::uint64_t id) {
         arm(id, opt.idle_timeout_s, false);  // a request in progress: answered, then read on
         auto& h = hp.get();
         HttpRequest req;
+        req.request_id = request_id_for(std::string(h["X-Request-Id"]));
         req.method = std::string(h.method_string());
         split_target(std::string_view(h.target().data(), h.target().size()), req);
         for (const auto& f : h) req.headers[lower(std::string(f.name_string()))] = std::string(f.value());

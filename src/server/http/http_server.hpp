@@ -27,6 +27,7 @@ struct HttpServerOptions {
     int max_connections = 1024;                  // 503 beyond
     int idle_timeout_s = 60;                     // a silent connection is closed after this
     int event_interval_ms = 100;                 // progress stream poll period
+    bool access_log = true;                      // one JSON line per request through `log`
     LogSink log;
 };
 

@@ -21,6 +21,7 @@ const std::vector<RouteInfo>& routes() {
         {"GET", "/health"},
         {"GET", "/ready"},
         {"GET", "/openapi.json"},
+        {"GET", "/metrics"},
         {"POST", "/v1/jobs"},
         {"GET", "/v1/jobs/{id}"},
         {"DELETE", "/v1/jobs/{id}"},
@@ -366,6 +367,12 @@ HttpResponse Router::handle(HttpRequest& req) {
         const std::string p = r.pattern;
         if (p == "/health") return health();
         if (p == "/ready") return ready();
+        if (p == "/metrics") {
+            HttpResponse m;
+            m.content_type = "text/plain; version=0.0.4; charset=utf-8";
+            m.body = svc_.metrics_text();
+            return m;
+        }
         if (p == "/openapi.json") {
             HttpResponse res;
             res.body = openapi_text();

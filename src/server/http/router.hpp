@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -21,6 +22,8 @@ struct HttpRequest {
     std::map<std::string, std::string> headers;     // lower-case names
     std::string body;                               // small bodies
     std::string body_file;                          // uploads: the body streamed to a file (owned)
+    std::string request_id;                         // echoed as X-Request-Id and in the access log
+    std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
     std::string header(const std::string& name) const {
         auto it = headers.find(name);
         return it == headers.end() ? std::string() : it->second;
