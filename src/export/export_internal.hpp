@@ -31,8 +31,22 @@ std::string key_text(const SongMap& map, KeyNotation notation);
 /// Absolute, lexically normal form of a path (no filesystem access beyond the current directory).
 std::string absolute_path(const std::string& path);
 
-/// The file name without directory and extension ("Song" for "/music/Song.mp3").
+/// The title tag, else the file name without directory and extension ("Song" for "/music/Song.mp3").
 std::string title_of(const SongMap& map);
+
+/// The exported location of a map's file: absolute, then rewritten by options.path_map.
+std::string export_path(const SongMap& map, const ExportOptions& options);
+
+/// The meter DJ software gets (ExportOptions::min_meter_confidence, force_four_four) and the
+/// beat-in-bar count it implies.
+struct DjMeter {
+    std::string label = "4/4";
+    int beats_per_bar = 4;
+};
+DjMeter dj_meter(const SongMap& map, const ExportOptions& options);
+
+/// The key in the notation a DJ target shows (options.dj_key_notation, else `fallback`).
+std::string dj_key(const SongMap& map, const ExportOptions& options, KeyNotation fallback);
 
 }  // namespace harmony::exporters
 
