@@ -54,6 +54,9 @@ void add_batch_options(CLI::App* sub, BatchCliOptions& o) {
     sub->add_flag("--keep-existing-tags", o.keep_existing,
                   "With --write-tags: leave a BPM or key already in a file (hand-set or another tool's) as it is");
     sub->add_flag("--skip-tagged", o.skip_tagged, "With --write-tags: leave files that already have a BPM and a key");
+    sub->add_flag("--serato", o.serato,
+                  "With --write-tags: also Serato DJ's beat grid, cues and autotags (GEOB / SERATO_* / com.serato.dj); "
+                  "a BPM lock or cues set in Serato are kept");
     sub->add_option("--tag-bpm", o.tag_bpm,
                     "With --write-tags: BPM tag as 'decimal' (130.03, what DJ software writes) or 'integer' (130, the "
                     "ID3v2 spec)")
@@ -292,6 +295,11 @@ int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequ
     }
     ExportOptions eo;
     if (!apply_dj_export_options(o.dj, eo)) return kExitUsage;
+    if ((o.serato || o.keep_existing || o.skip_tagged) && !o.write_tags) {
+        print_error(make_error(ErrorCode::kInvalidArgument,
+                               "--serato, --keep-existing-tags and --skip-tagged apply to --write-tags"));
+        return kExitUsage;
+    }
     if (o.dry_run && !o.write_tags) {
         print_error(make_error(ErrorCode::kInvalidArgument, "--dry-run applies to --write-tags"));
         return kExitUsage;
@@ -345,6 +353,7 @@ int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequ
     topt.keep_existing = o.keep_existing;
     topt.skip_tagged = o.skip_tagged;
     topt.integer_bpm = o.tag_bpm == "integer";
+    topt.serato = o.serato;
     std::vector<std::pair<std::string, std::string>> tag_failures;
     const bool table = isatty(STDOUT_FILENO) != 0 && !format && !o.dry_run;
     std::vector<std::pair<std::string, std::string>> table_rows;  // file, summary line

@@ -48,6 +48,7 @@ struct BatchCliOptions {
     double bpm_tolerance_pct = 6.0;
     bool keep_existing = false;       // --keep-existing-tags
     bool skip_tagged = false;         // --skip-tagged
+    bool serato = false;              // --serato
     std::string tag_bpm = "decimal";  // --tag-bpm decimal|integer
     DjExportCliOptions dj;
 };

@@ -64,18 +64,28 @@ int run_analyze(const AnalyzeOptions& o) {
     const bool tty = isatty(STDERR_FILENO) != 0;
     // On a terminal, a summary line per file; JSON when piped, with -o, or with --json.
     const bool human = o.output.empty() && !o.json && !o.compact && isatty(STDOUT_FILENO) != 0;
-    // Single-file runs are stored in the library too (a failure to open it is only a warning).
+    // Single-file runs are stored in the library too, opened on the first result (a failure to
+    // open it is only a warning).
     std::unique_ptr<library::Library> lib;
     std::string cfg;
-    if (!o.batch.no_library) {
-        auto l = library::Library::open(o.batch.library.empty() ? library::default_library_path() : o.batch.library);
-        if (l) {
-            lib = std::move(l.value());
-            if (auto k = library::config_key(req, engine_options)) cfg = *k;
-        } else if (!o.quiet) {
-            std::fprintf(stderr, "harmony: warning: library not updated: %s\n", l.error().message.c_str());
+    bool lib_tried = o.batch.no_library;
+    auto record = [&](const std::string& path, const SongMap& map) {
+        if (!lib_tried) {
+            lib_tried = true;
+            auto l =
+                library::Library::open(o.batch.library.empty() ? library::default_library_path() : o.batch.library);
+            if (l) {
+                lib = std::move(l.value());
+                if (auto k = library::config_key(req, engine_options)) cfg = *k;
+            } else if (!o.quiet) {
+                std::fprintf(stderr, "harmony: warning: library not updated: %s\n", l.error().message.c_str());
+            }
         }
-    }
+        if (!lib || cfg.empty()) return;
+        if (auto t = to_json(map, -1))
+            if (auto r = lib->record(path, map, *t, cfg); !r && !o.quiet)
+                std::fprintf(stderr, "harmony: warning: library not updated: %s\n", r.error().message.c_str());
+    };
     int worst = kExitOk;
     auto note = [&](int code) {
         if (severity(code) > severity(worst)) worst = code;
@@ -105,11 +115,7 @@ int run_analyze(const AnalyzeOptions& o) {
         if (!o.quiet)
             for (const auto& w : map->audio.warnings)
                 std::fprintf(stderr, "harmony: warning: %s: %s\n", path.c_str(), w.c_str());
-        if (lib && !cfg.empty())
-            if (auto t = to_json(*map, -1)) {
-                if (auto r = lib->record(path, *map, *t, cfg); !r && !o.quiet)
-                    std::fprintf(stderr, "harmony: warning: library not updated: %s\n", r.error().message.c_str());
-            }
+        record(path, *map);
         if (human) {
             if (many)
                 std::printf("%-48s  %s\n", summary_text(*map).c_str(), path.c_str());

@@ -8,6 +8,7 @@
 
 #include <taglib/aifffile.h>
 #include <taglib/flacfile.h>
+#include <taglib/generalencapsulatedobjectframe.h>
 #include <taglib/id3v2tag.h>
 #include <taglib/infotag.h>
 #include <taglib/mp4file.h>
@@ -26,6 +27,8 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+
+#include "tags/serato.hpp"
 
 namespace harmony::tags {
 
@@ -61,6 +64,10 @@ public:
     virtual std::string get(const std::string& field) = 0;
     virtual void set(const std::string& field, const std::string& value) = 0;
     virtual bool save() = 0;
+    /// Serato GEOB objects by name ("Serato BeatGrid"): the payload, "" when absent.
+    virtual bool supports_geob() const { return false; }
+    virtual std::string get_geob(const std::string&) { return {}; }
+    virtual void set_geob(const std::string&, const std::string&) {}
 };
 
 class Id3Editor : public Editor {
@@ -95,6 +102,30 @@ public:
         auto* f = new TagLib::ID3v2::TextIdentificationFrame(TagLib::ByteVector(field.c_str()), TagLib::String::UTF8);
         f->setText(tl(value));
         tag_->addFrame(f);
+    }
+    bool supports_geob() const override { return true; }
+    TagLib::ID3v2::GeneralEncapsulatedObjectFrame* find_geob(const std::string& name) {
+        for (auto* f : tag_->frameList("GEOB"))
+            if (auto* g = dynamic_cast<TagLib::ID3v2::GeneralEncapsulatedObjectFrame*>(f);
+                g && g->description() == tl(name))
+                return g;
+        return nullptr;
+    }
+    std::string get_geob(const std::string& name) override {
+        auto* g = find_geob(name);
+        if (!g) return {};
+        const auto& b = g->object();
+        return std::string(b.data(), b.size());
+    }
+    void set_geob(const std::string& name, const std::string& payload) override {
+        if (auto* g = find_geob(name)) tag_->removeFrame(g);
+        auto* g = new TagLib::ID3v2::GeneralEncapsulatedObjectFrame();
+        g->setTextEncoding(TagLib::String::Latin1);
+        g->setMimeType("application/octet-stream");
+        g->setFileName("");
+        g->setDescription(TagLib::String(name, TagLib::String::Latin1));
+        g->setObject(TagLib::ByteVector(payload.data(), static_cast<unsigned>(payload.size())));
+        tag_->addFrame(g);
     }
     TagLib::ID3v2::Version version() const {
         return tag_->header()->majorVersion() == 3 ? TagLib::ID3v2::v3 : TagLib::ID3v2::v4;
@@ -142,6 +173,16 @@ public:
             tag_->addField(tl(field), tl(value), true);
     }
     bool save() override { return file_.save(); }
+    bool supports_geob() const override { return geob_; }
+    std::string get_geob(const std::string& name) override {
+        const std::string v = get(serato::vorbis_field(name));
+        if (v.empty()) return {};
+        return serato::payload_of_text_value(v).value_or("");
+    }
+    void set_geob(const std::string& name, const std::string& payload) override {
+        set(serato::vorbis_field(name), serato::text_value(name, payload));
+    }
+    bool geob_ = false;  // FLAC only: Ogg's Serato layout differs
 
 private:
     TagLib::File& file_;
@@ -169,6 +210,15 @@ public:
             tag_->setItem(tl(field), TagLib::MP4::Item(TagLib::StringList(tl(value))));
     }
     bool save() override { return file_.save(); }
+    bool supports_geob() const override { return true; }
+    std::string get_geob(const std::string& name) override {
+        const std::string v = get(serato::mp4_atom(name));
+        if (v.empty()) return {};
+        return serato::payload_of_text_value(v).value_or("");
+    }
+    void set_geob(const std::string& name, const std::string& payload) override {
+        set(serato::mp4_atom(name), serato::text_value(name, payload));
+    }
 
 private:
     TagLib::MP4::File& file_;
@@ -235,7 +285,9 @@ Result<Opened> open_for_tags(const std::string& path) {
     } else if (ext == ".flac") {
         auto f = std::make_unique<TagLib::FLAC::File>(p, false);
         if (f->isValid()) {
-            o.editor = std::make_unique<XiphEditor>(*f, f->xiphComment(true));
+            auto ed = std::make_unique<XiphEditor>(*f, f->xiphComment(true));
+            ed->geob_ = true;
+            o.editor = std::move(ed);
             o.file = std::move(f);
             o.names = xiph;
             o.format = "Vorbis comment (FLAC)";
@@ -295,18 +347,45 @@ std::vector<TagChange> plan(Editor& ed, const FieldNames& names, const SongMap& 
     std::vector<TagChange> changes;
     auto want = [&](const std::string& field, const std::string& value) {
         const std::string old = ed.get(field);
-        if (old != value) changes.push_back({field, old, value});
+        if (old != value) changes.push_back({field, old, value, {}});
     };
     const std::string old_bpm = ed.get(names.bpm);
     const std::string old_key = ed.get(names.key);
     const bool has_bpm = !old_bpm.empty() && old_bpm != "0";
+    bool bpm_locked = false;
+    if (o.serato && ed.supports_geob()) {
+        // What Serato already holds: a BPM lock keeps the BPM, grid and autotags; hand-set cues or
+        // loops keep Markers2.
+        const auto info = serato::parse_markers2(ed.get_geob("Serato Markers2"));
+        bpm_locked = info && info->bpm_lock;
+        const double offset = target_time_offset_s(map, DjTarget::kSerato);
+        auto want_geob = [&](const std::string& name, const std::string& payload) {
+            if (payload.empty()) return;
+            const std::string old = ed.get_geob(name);
+            if (old == payload) return;
+            TagChange c{"GEOB:" + name, old.empty() ? "" : "(" + std::to_string(old.size()) + " bytes)",
+                        "(" + std::to_string(payload.size()) + " bytes)", payload};
+            changes.push_back(std::move(c));
+        };
+        if (bpm_locked) {
+            kept.push_back("Serato BeatGrid and Autotags (BPM locked in Serato)");
+        } else {
+            want_geob("Serato Autotags", serato::autotags(map));
+            want_geob("Serato BeatGrid", serato::beatgrid(map, offset));
+        }
+        if (info && info->cues + info->loops > 0)
+            kept.push_back("Serato Markers2 (" + std::to_string(info->cues) + " cues, " + std::to_string(info->loops) +
+                           " loops set in Serato)");
+        else
+            want_geob("Serato Markers2", serato::markers2(map, offset));
+    }
     if (o.skip_tagged && has_bpm && !old_key.empty()) {
         kept.push_back(names.bpm + " '" + old_bpm + "'");
         kept.push_back(names.key + " '" + old_key + "'");
         return changes;
     }
     if (map.tempo && map.tempo->bpm) {
-        if (o.keep_existing && has_bpm)
+        if ((o.keep_existing || bpm_locked) && has_bpm)
             kept.push_back(names.bpm + " '" + old_bpm + "'");
         else if (names.bpm == "tmpo" || o.integer_bpm)
             want(names.bpm, std::to_string(static_cast<int>(std::lround(*map.tempo->bpm))));
@@ -404,7 +483,12 @@ Result<void> apply(const std::string& file, const std::string& shown, const TagR
     {
         auto opened = open_for_tags(file);
         if (!opened) return opened.error();
-        for (const auto& c : report.changes) opened->editor->set(c.field, c.new_value);
+        for (const auto& c : report.changes) {
+            if (c.field.rfind("GEOB:", 0) == 0)
+                opened->editor->set_geob(c.field.substr(5), c.binary);
+            else
+                opened->editor->set(c.field, c.new_value);
+        }
         if (!opened->editor->save()) return make_error(ErrorCode::kIoError, "TagLib could not save the tags: " + shown);
     }
     if (!wav_chunk.empty() && !restore_wav_id3_name(file, wav_chunk))

@@ -30,12 +30,18 @@ struct TagOptions {
     bool skip_tagged = false;
     /// ID3 TBPM / Vorbis BPM as an integer ("130", what the ID3v2 spec says) instead of "130.03".
     bool integer_bpm = false;
+    /// Also Serato DJ's data (formats.md §1.3): `Serato Autotags`, `Serato BeatGrid` and
+    /// `Serato Markers2` as ID3 GEOB frames (MP3, WAV, AIFF), SERATO_* Vorbis comments (FLAC)
+    /// or com.serato.dj freeform atoms (M4A). A BPM lock set in Serato keeps the BPM, grid and
+    /// autotags; cues or loops set in Serato keep Markers2.
+    bool serato = false;
 };
 
 struct TagChange {
     std::string field;  // "TBPM", "BPM", "tmpo", "TKEY", "INITIALKEY", "COMM", ...
     std::string old_value;
     std::string new_value;
+    std::string binary;  // "GEOB:<name>" fields (Serato): the payload; the values show sizes
 };
 
 struct TagReport {
