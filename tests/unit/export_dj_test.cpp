@@ -205,7 +205,10 @@ TEST(ExportM3u, HarmonicOrderWithinTheBpmRange) {
     std::vector<std::string> paths, infos;
     std::getline(in, line);
     EXPECT_EQ(line, "#EXTM3U");
-    while (std::getline(in, line)) (line.rfind("#EXTINF:", 0) == 0 ? infos : paths).push_back(line);
+    std::vector<std::string> clashes;  // "# clash: ..." comment lines before non-harmonic steps
+    while (std::getline(in, line))
+        (line.rfind("#EXTINF:", 0) == 0 ? infos : line.rfind("# clash", 0) == 0 ? clashes : paths).push_back(line);
+    EXPECT_EQ(clashes, std::vector<std::string>{"# clash: key clash 9A -> 2B, tempo step 19.0 % (126.0 -> 150.0 BPM)"});
     ASSERT_EQ(paths.size(), 6u);
     EXPECT_EQ(paths,
               (std::vector<std::string>{"/m/a.mp3", "/m/c.mp3", "/m/g.mp3", "/m/e.mp3", "/m/x.mp3", "/m/n.mp3"}));
