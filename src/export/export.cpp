@@ -277,6 +277,35 @@ std::string export_path(const SongMap& map, const ExportOptions& options) {
     return map_export_path(absolute_path(map.audio.path), options.path_map);
 }
 
+std::vector<std::pair<std::string, std::vector<size_t>>> folder_playlists(const std::vector<SongMap>& maps) {
+    namespace fs = std::filesystem;
+    std::vector<std::pair<std::string, std::vector<size_t>>> out;
+    std::vector<fs::path> dirs;
+    for (size_t i = 0; i < maps.size(); ++i) {
+        const fs::path d = fs::path(absolute_path(maps[i].audio.path)).parent_path();
+        size_t k = 0;
+        while (k < dirs.size() && dirs[k] != d) ++k;
+        if (k == dirs.size()) {
+            dirs.push_back(d);
+            out.push_back({{}, {}});
+        }
+        out[k].second.push_back(i);
+    }
+    if (dirs.size() < 2) return {};
+    // The common ancestor: names are the paths below it ("House/Deep"), or the last folder name.
+    fs::path common = dirs[0];
+    for (const auto& d : dirs)
+        while (!common.empty() && std::mismatch(common.begin(), common.end(), d.begin(), d.end()).first != common.end())
+            common = common.parent_path();
+    for (size_t k = 0; k < dirs.size(); ++k) {
+        std::string name = dirs[k].lexically_relative(common).generic_string();
+        if (name.empty() || name == ".") name = dirs[k].filename().string();
+        out[k].first = name;
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
 DjMeter dj_meter(const SongMap& map, const ExportOptions& options) {
     DjMeter d;
     if (options.force_four_four || !map.meter || map.meter->numerator <= 0 || map.meter->label.empty()) return d;

@@ -45,6 +45,10 @@ struct DjMeter {
 };
 DjMeter dj_meter(const SongMap& map, const ExportOptions& options);
 
+/// Crates from folders: (name, indices into maps) per directory holding tracks, named by the
+/// directory's path below the folders' common ancestor; empty when every track is in one folder.
+std::vector<std::pair<std::string, std::vector<size_t>>> folder_playlists(const std::vector<SongMap>& maps);
+
 /// The key in the notation a DJ target shows (options.dj_key_notation, else `fallback`).
 std::string dj_key(const SongMap& map, const ExportOptions& options, KeyNotation fallback);
 

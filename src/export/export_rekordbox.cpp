@@ -119,10 +119,21 @@ Result<std::string> render_rekordbox(const std::vector<SongMap>& maps, const Exp
     }
     x += "  </COLLECTION>\n";
     x += "  <PLAYLISTS>\n";
-    x += "    <NODE Type=\"0\" Name=\"ROOT\" Count=\"1\">\n";
+    const auto folders = folder_playlists(maps);  // crates from folders, when there are several
+    x += std::string("    <NODE Type=\"0\" Name=\"ROOT\" Count=\"") + (folders.empty() ? "1" : "2") + "\">\n";
     x += "      <NODE Name=\"Harmony\" Type=\"1\" KeyType=\"0\" Entries=\"" + std::to_string(maps.size()) + "\">\n";
     for (size_t i = 0; i < maps.size(); ++i) x += "        <TRACK Key=\"" + std::to_string(i + 1) + "\"/>\n";
     x += "      </NODE>\n";
+    if (!folders.empty()) {
+        x += "      <NODE Type=\"0\" Name=\"Folders\" Count=\"" + std::to_string(folders.size()) + "\">\n";
+        for (const auto& [name, idx] : folders) {
+            x += "        <NODE Name=\"" + xml_escape(name) + "\" Type=\"1\" KeyType=\"0\" Entries=\"" +
+                 std::to_string(idx.size()) + "\">\n";
+            for (size_t i : idx) x += "          <TRACK Key=\"" + std::to_string(i + 1) + "\"/>\n";
+            x += "        </NODE>\n";
+        }
+        x += "      </NODE>\n";
+    }
     x += "    </NODE>\n";
     x += "  </PLAYLISTS>\n";
     x += "</DJ_PLAYLISTS>\n";

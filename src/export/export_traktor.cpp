@@ -80,11 +80,27 @@ Result<std::string> render_traktor(const std::vector<SongMap>& maps, const Expor
         x += "</ENTRY>\n";
     }
     x += "</COLLECTION>\n";
-    x += "<PLAYLISTS><NODE TYPE=\"FOLDER\" NAME=\"$ROOT\"><SUBNODES COUNT=\"1\">\n";
+    const auto folders = folder_playlists(maps);  // crates from folders, when there are several
+    x += std::string("<PLAYLISTS><NODE TYPE=\"FOLDER\" NAME=\"$ROOT\"><SUBNODES COUNT=\"") +
+         (folders.empty() ? "1" : "2") + "\">\n";
     x += "<NODE TYPE=\"PLAYLIST\" NAME=\"Harmony\"><PLAYLIST ENTRIES=\"" + std::to_string(maps.size()) +
          "\" TYPE=\"LIST\" UUID=\"harmony\">\n";
     for (const auto& k : keys) x += "<ENTRY><PRIMARYKEY TYPE=\"TRACK\" KEY=\"" + xml_escape(k) + "\"/></ENTRY>\n";
-    x += "</PLAYLIST></NODE>\n</SUBNODES></NODE></PLAYLISTS>\n</NML>\n";
+    x += "</PLAYLIST></NODE>\n";
+    if (!folders.empty()) {
+        x += "<NODE TYPE=\"FOLDER\" NAME=\"Folders\"><SUBNODES COUNT=\"" + std::to_string(folders.size()) + "\">\n";
+        for (size_t f = 0; f < folders.size(); ++f) {
+            const auto& [name, idx] = folders[f];
+            x += "<NODE TYPE=\"PLAYLIST\" NAME=\"" + xml_escape(name) + "\"><PLAYLIST ENTRIES=\"" +
+                 std::to_string(idx.size()) + "\" TYPE=\"LIST\" UUID=\"harmony-folder-" + std::to_string(f + 1) +
+                 "\">\n";
+            for (size_t i : idx)
+                x += "<ENTRY><PRIMARYKEY TYPE=\"TRACK\" KEY=\"" + xml_escape(keys[i]) + "\"/></ENTRY>\n";
+            x += "</PLAYLIST></NODE>\n";
+        }
+        x += "</SUBNODES></NODE>\n";
+    }
+    x += "</SUBNODES></NODE></PLAYLISTS>\n</NML>\n";
     return x;
 }
 

@@ -417,3 +417,20 @@ TEST(DjTagWriter, KeepExistingSkipTaggedAndIntegerBpm) {
     ASSERT_TRUE(tags::write_tags(wav, m, {}).ok());
     EXPECT_EQ(TagLib::FileRef(wav.c_str()).file()->properties()["BPM"].toString().to8Bit(true), "130.03");
 }
+
+// Crates from folders: one playlist per folder (rekordbox and Traktor), when there are several.
+TEST(DjPlaylists, FoldersBecomePlaylists) {
+    const std::vector<SongMap> maps = {test::make_test_map("/music/House/a.mp3", 124.0, 9, true),
+                                       test::make_test_map("/music/Techno/b.mp3", 130.0, 4, true),
+                                       test::make_test_map("/music/House/c.mp3", 125.0, 0, false)};
+    const std::string rb = render(maps, ExportFormat::kRekordboxXml);
+    EXPECT_EQ(xml_attrs(rb, "//NODE[@Name='Folders']/NODE", "Name"), (std::vector<std::string>{"House", "Techno"}));
+    EXPECT_EQ(xml_attrs(rb, "//NODE[@Name='House']/TRACK", "Key"), (std::vector<std::string>{"1", "3"}));
+    EXPECT_EQ(xml_attrs(rb, "//NODE[@Name='Harmony']/TRACK", "Key").size(), 3u);
+    const std::string nml = render(maps, ExportFormat::kTraktorNml);
+    EXPECT_EQ(xml_attrs(nml, "//NODE[@NAME='Techno']//PRIMARYKEY", "KEY"),
+              std::vector<std::string>{"/:music/:Techno/:b.mp3"});
+    // One folder: no extra playlists.
+    const std::string one = render({maps[0], maps[2]}, ExportFormat::kRekordboxXml);
+    EXPECT_TRUE(xml_attrs(one, "//NODE[@Name='Folders']", "Name").empty());
+}

@@ -127,7 +127,7 @@ TEST(ExportRekordbox, ValidatesAgainstTheSchemaAndReadsBack) {
     EXPECT_EQ(d.attrs("/DJ_PLAYLISTS/COLLECTION", "Entries"), std::vector<std::string>{"2"});
     const auto ids = d.attrs("/DJ_PLAYLISTS/COLLECTION/TRACK", "TrackID");
     ASSERT_EQ(ids.size(), 2u);
-    EXPECT_EQ(d.attrs("//NODE[@Type='1']/TRACK", "Key"), ids);  // the playlist refers to the tracks
+    EXPECT_EQ(d.attrs("//NODE[@Name='Harmony']/TRACK", "Key"), ids);  // the playlist refers to the tracks
     EXPECT_EQ(d.attrs("/DJ_PLAYLISTS/COLLECTION/TRACK", "AverageBpm"), (std::vector<std::string>{"124.00", "128.00"}));
     EXPECT_EQ(d.attrs("/DJ_PLAYLISTS/COLLECTION/TRACK", "Tonality"), (std::vector<std::string>{"Am", "C"}));
     EXPECT_EQ(d.attrs("/DJ_PLAYLISTS/COLLECTION/TRACK", "TotalTime"), (std::vector<std::string>{"60", "60"}));
