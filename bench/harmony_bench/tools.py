@@ -111,7 +111,7 @@ class Harmony(Tool):
         return "git " + (r.stdout.strip() or "?")
 
     def command(self, audio, outfile):
-        return [paths.harmony_bin(), "analyze", audio, "--only", self.only, "-o", outfile]
+        return [paths.harmony_bin(), "analyze", audio, "--only", self.only, "-o", outfile, "--no-library"]
 
     def parse(self, stdout, outfile):
         with open(outfile) as f:

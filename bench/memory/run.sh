@@ -26,7 +26,7 @@ echo "| file | audio | command | wall s | peak RSS MB |"
 echo "|---|---|---|---|---|"
 for f in short-4min one-hour long-10h; do
   for mode in decode analyze; do
-    if [[ $mode == decode ]]; then cmd=("$bin" decode "$cache/$f.flac"); else cmd=("$bin" analyze "${only[@]}" -q --compact "$cache/$f.flac"); fi
+    if [[ $mode == decode ]]; then cmd=("$bin" decode "$cache/$f.flac"); else cmd=("$bin" analyze "${only[@]}" --no-library -q --compact "$cache/$f.flac"); fi
     /usr/bin/time -f "%e %M" -o "$cache/time.txt" "${cmd[@]}" >/dev/null
     read -r wall rss <"$cache/time.txt"
     echo "| $f.flac | $(case $f in long-10h) echo '10 h' ;; one-hour) echo '1 h' ;; *) echo '4 min' ;; esac) | harmony $mode ${only[*]} | $wall | $((rss / 1024)) |"

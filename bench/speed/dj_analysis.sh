@@ -33,7 +33,7 @@ run() {  # label, command...: appends "cpu wall" to $tmp/label
 }
 for _ in $(seq 1 "$N"); do
   run ffmpeg ffmpeg -nostdin -v error -i "$file" -ac 1 -ar 22050 -f f32le -y /dev/null
-  run harmony "$BIN" analyze "$file" "${only[@]}" --threads "$THREADS" -o /dev/null
+  run harmony "$BIN" analyze "$file" "${only[@]}" --no-library --threads "$THREADS" -o /dev/null
   [[ -n ${BASE:-} ]] && run base "$BASE" analyze "$file" "${only[@]}" -o /dev/null
 done
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

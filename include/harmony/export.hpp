@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "harmony/error.hpp"
@@ -36,10 +37,47 @@ struct ExportOptions {
     KeyNotation key_notation = KeyNotation::kStandard;  // for CSV, M3U titles and tags
     double playlist_bpm_tolerance_pct = 6.0;            // M3U: max BPM step between neighbours
     CueSource cues = CueSource::kSections;              // rekordbox / Traktor cue points
+    /// Key notation of rekordbox `Tonality` and Traktor `INFO KEY`; nullopt: each target's own
+    /// (rekordbox: standard "Am", Traktor: Open Key "1m").
+    std::optional<KeyNotation> dj_key_notation;
+    /// DJ exports (rekordbox Metro): a meter other than 4/4 goes out only when the meter's
+    /// confidence reaches this (CDJs count bars of 4); below it, 4/4.
+    double min_meter_confidence = 0.8;
+    bool force_four_four = false;  // always 4/4
+    /// Path prefixes rewritten in exported locations ("/home/me/Music" -> "/Volumes/USB/Music"),
+    /// for libraries used on another machine; the first matching prefix (whole path components) wins.
+    std::vector<std::pair<std::string, std::string>> path_map;
 };
 
 /// "sections", "phrases", "none".
 Result<CueSource> parse_cue_source(std::string_view name);
+
+/// DJ software whose timeline an export must match.
+enum class DjTarget { kRekordbox, kTraktor, kSerato };
+
+/// Seconds to add to Song Map times (which start after gapless trimming) for a target's timeline
+/// (formats.md §0). rekordbox (since 1.5.4) and Serato decode MP3s without applying LAME gapless
+/// info, so their timeline starts `audio.gapless_trim_frames` earlier (~25 ms for LAME); Traktor
+/// applies it (0). Non-MP3 files: 0.
+double target_time_offset_s(const SongMap& map, DjTarget target);
+
+/// Whether the DJ software an export format feeds can play the map's file (rekordbox: MP3,
+/// AAC/M4A/ALAC, WAV, AIFF, FLAC; Traktor: also Ogg Vorbis; neither plays Opus, WMA, APE...).
+/// `why` gets the reason when it cannot. Formats that are not DJ libraries: always true.
+bool target_can_play(ExportFormat format, const SongMap& map, std::string* why = nullptr);
+
+/// The one-line human summary of a map for a terminal: "120.00 BPM · A minor (8A) · 4/4 · −8.1 LUFS"
+/// (parts the map lacks are left out; "no tempo", "no key", "silent" when the analyzer said so).
+std::string summary_text(const SongMap& map);
+
+/// "Artist - Title" display name: the file's tags, else its file name without extension.
+std::string display_title(const SongMap& map);
+
+/// `path` rewritten by the first matching prefix of `path_map` (unchanged when none matches).
+std::string map_export_path(const std::string& path, const std::vector<std::pair<std::string, std::string>>& path_map);
+
+/// Parses "FROM=TO" (a --path-map argument).
+Result<std::pair<std::string, std::string>> parse_path_map(std::string_view text);
 
 /// "json", "csv", "jams", "beats", "lab", "sections-lab", "rekordbox", "traktor", "m3u" (case-insensitive).
 Result<ExportFormat> parse_export_format(std::string_view name);

@@ -22,6 +22,17 @@ struct Provenance {
     double elapsed_s = 0.0;                    // wall time of this analyzer (features excluded)
 };
 
+/// Text tags found in the file (ID3v2, Vorbis comments, MP4 atoms, RIFF INFO), as read when it
+/// was decoded; empty strings when absent. `bpm` and `key` are the values already there (a hand-set
+/// or another tool's), kept verbatim.
+struct FileTags {
+    std::string title, artist, album, genre, comment, bpm, key;
+    bool empty() const {
+        return title.empty() && artist.empty() && album.empty() && genre.empty() && comment.empty() && bpm.empty() &&
+               key.empty();
+    }
+};
+
 struct AudioInfo {
     std::string path;
     std::string container;      // FFmpeg demuxer name, e.g. "mp3", "mov,mp4,m4a,3gp,3g2,mj2"
@@ -31,10 +42,15 @@ struct AudioInfo {
     std::int64_t bit_rate = 0;  // bits per second, 0 when unknown
     double duration_s = 0.0;    // of the decoded audio (exact sample count / rate)
     std::int64_t file_size_bytes = 0;
-    std::string content_hash;  // "xxh128:<32 hex>" of the file's bytes
+    std::string content_hash;  // "xxh128:<32 hex>" of the file's audio bytes (tags excluded; core/hash.hpp)
     int analysis_rate_hz = 0;  // rate the analyzers saw (mono)
     bool truncated = false;    // decoding stopped early or skipped corrupt data
     std::vector<std::string> warnings;
+    FileTags tags;
+    /// Frames (at the source rate) trimmed from the start as gapless info asked (e.g. LAME
+    /// encoder delay + 529 decoder delay in an MP3). Players that ignore gapless info (rekordbox)
+    /// hear everything this much later: exports add it back per target (formats.md §0).
+    std::int64_t gapless_trim_frames = 0;
 };
 
 /// One estimator's opinion inside an ensemble (the per-algorithm breakdown).

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -14,6 +15,7 @@
 
 #include "cli/common.hpp"
 #include "core/hash.hpp"
+#include "harmony/engine.hpp"
 #include "harmony/export.hpp"
 #include "library/batch.hpp"
 #include "tags/tag_writer.hpp"
@@ -32,8 +34,15 @@ void add_batch_options(CLI::App* sub, BatchCliOptions& o) {
     sub->add_flag("--no-library", o.no_library, "Batch mode without the library (no cache, nothing stored)");
     sub->add_flag("--write-tags", o.write_tags, "Write BPM and key into the files' tags (TagLib)");
     sub->add_flag("--dry-run", o.dry_run, "With --write-tags: show the tag changes, write nothing");
-    sub->add_option("--key-notation", o.key_notation, "Key notation for tags and exports: standard, camelot, openkey")
-        ->capture_default_str();
+    sub->add_option_function<std::string>(
+           "--key-notation",
+           [&o](const std::string& v) {
+               o.key_notation = v;
+               o.key_notation_given = true;
+           },
+           "Key notation for tags and exports (rekordbox Tonality and Traktor KEY too when given): standard, camelot, "
+           "openkey")
+        ->default_str(o.key_notation);
     sub->add_option("--comment-prefix", o.comment_prefix,
                     "With --write-tags: prefix the comment with this template ({key} {camelot} {openkey} {bpm} "
                     "{energy}), e.g. \"{camelot} - {bpm}\"");
@@ -46,10 +55,85 @@ void add_batch_options(CLI::App* sub, BatchCliOptions& o) {
         ->capture_default_str();
     sub->add_option("--bpm-tolerance", o.bpm_tolerance_pct, "M3U export: max BPM step between neighbours, percent")
         ->capture_default_str();
+    sub->add_flag("--keep-existing-tags", o.keep_existing,
+                  "With --write-tags: leave a BPM or key already in a file (hand-set or another tool's) as it is");
+    sub->add_flag("--skip-tagged", o.skip_tagged, "With --write-tags: leave files that already have a BPM and a key");
+    sub->add_flag("--serato", o.serato,
+                  "With --write-tags: also Serato DJ's beat grid, cues and autotags (GEOB / SERATO_* / com.serato.dj); "
+                  "a BPM lock or cues set in Serato are kept");
+    sub->add_option("--tag-bpm", o.tag_bpm,
+                    "With --write-tags: BPM tag as 'decimal' (130.03, what DJ software writes) or 'integer' (130, the "
+                    "ID3v2 spec)")
+        ->check(CLI::IsMember({"decimal", "integer"}))
+        ->capture_default_str();
+    add_dj_export_options(sub, o.dj);
+}
+
+void add_dj_export_options(CLI::App* sub, DjExportCliOptions& o) {
+    sub->add_option("--path-map", o.path_map,
+                    "Rewrite exported paths for another machine, FROM=TO (e.g. /home/me/Music=/Volumes/USB/Music); "
+                    "repeatable, the first matching prefix wins");
+    sub->add_flag("--force-4-4", o.force_four_four, "DJ exports: always 4/4 (CDJs count bars of 4)");
+    sub->add_option("--min-meter-confidence", o.min_meter_confidence,
+                    "DJ exports: a meter other than 4/4 only at this confidence, else 4/4")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
+    sub->add_flag("--include-unplayable", o.include_unplayable,
+                  "DJ exports: keep files the target cannot play (Opus, ... in rekordbox), with a warning");
+}
+
+bool apply_dj_export_options(const DjExportCliOptions& o, ExportOptions& eo) {
+    for (const auto& m : o.path_map) {
+        auto pm = parse_path_map(m);
+        if (!pm) {
+            print_error(pm.error());
+            return false;
+        }
+        eo.path_map.push_back(*pm);
+    }
+    eo.force_four_four = o.force_four_four;
+    eo.min_meter_confidence = o.min_meter_confidence;
+    return true;
+}
+
+void filter_playable(std::vector<SongMap>& maps, ExportFormat format, const DjExportCliOptions& o) {
+    std::vector<SongMap> kept;
+    for (auto& m : maps) {
+        std::string why;
+        if (target_can_play(format, m, &why)) {
+            kept.push_back(std::move(m));
+            continue;
+        }
+        std::fprintf(stderr, "harmony: warning: %s: %s%s\n", m.audio.path.c_str(), why.c_str(),
+                     o.include_unplayable ? " (exported anyway: --include-unplayable)" : "; left out of the export");
+        if (o.include_unplayable) kept.push_back(std::move(m));
+    }
+    maps = std::move(kept);
+}
+
+bool export_has_inputs(ExportFormat format, const AnalysisRequest& request) {
+    std::string part;
+    if (format == ExportFormat::kMirexChords) part = "chords";
+    if (format == ExportFormat::kMirexBeats) part = "beats";
+    if (part.empty()) return true;
+    auto ids = Engine::resolve(request);
+    if (!ids) return true;  // reported elsewhere
+    for (const auto& info : Engine::analyzers())
+        if (std::find(ids->begin(), ids->end(), info.id) != ids->end() &&
+            std::find(info.produces.begin(), info.produces.end(), part) != info.produces.end())
+            return true;
+    print_error(make_error(ErrorCode::kInvalidArgument,
+                           "--export " + std::string(export_format_name(format)) + " needs the '" + part +
+                               "' part, which no analyzer of this run produces (" +
+                               (request.only.empty() ? std::string("this build has no ") + part + " analyzer"
+                                                     : std::string("--only left it out")) +
+                               ")"));
+    return false;
 }
 
 bool wants_batch(const std::vector<std::string>& inputs, const BatchCliOptions& o) {
-    if (o.recursive || o.jobs > 0 || !o.library.empty() || o.no_cache || o.no_library || o.write_tags || o.dry_run ||
+    // --no-library alone does not: a plain run of files records them in the default library too.
+    if (o.recursive || o.jobs > 0 || !o.library.empty() || o.no_cache || o.write_tags || o.dry_run ||
         !o.export_format.empty() || !o.comment_prefix.empty())
         return true;
     for (const auto& in : inputs) {
@@ -217,6 +301,14 @@ int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequ
             return kExitUsage;
         }
         format = *f;
+        if (!export_has_inputs(*format, request)) return kExitUsage;
+    }
+    ExportOptions eo;
+    if (!apply_dj_export_options(o.dj, eo)) return kExitUsage;
+    if ((o.serato || o.keep_existing || o.skip_tagged) && !o.write_tags) {
+        print_error(make_error(ErrorCode::kInvalidArgument,
+                               "--serato, --keep-existing-tags and --skip-tagged apply to --write-tags"));
+        return kExitUsage;
     }
     if (o.dry_run && !o.write_tags) {
         print_error(make_error(ErrorCode::kInvalidArgument, "--dry-run applies to --write-tags"));
@@ -268,6 +360,13 @@ int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequ
     topt.notation = *notation;
     topt.comment_template = o.comment_prefix;
     topt.dry_run = o.dry_run;
+    topt.keep_existing = o.keep_existing;
+    topt.skip_tagged = o.skip_tagged;
+    topt.integer_bpm = o.tag_bpm == "integer";
+    topt.serato = o.serato;
+    std::vector<std::pair<std::string, std::string>> tag_failures;
+    const bool table = isatty(STDOUT_FILENO) != 0 && !format && !o.dry_run;
+    std::vector<std::pair<std::string, std::string>> table_rows;  // file, summary line
 
     library::BatchOptions bo;
     bo.jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -315,11 +414,13 @@ int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequ
                 if (!rep) {
                     print_error(rep.error());
                     note(exit_code_for(rep.error().code));
+                    tag_failures.emplace_back(out.path, rep.error().message);
                 } else {
                     std::string line;
                     for (const auto& c : rep->changes)
                         line +=
                             (line.empty() ? "" : ", ") + c.field + " '" + c.old_value + "' -> '" + c.new_value + "'";
+                    for (const auto& k : rep->kept) line += (line.empty() ? "kept " : ", kept ") + k;
                     if (o.dry_run)
                         std::printf("%s: %s%s\n", out.path.c_str(), line.empty() ? "tags up to date" : line.c_str(),
                                     " (dry run)");
@@ -327,9 +428,11 @@ int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequ
                         std::fprintf(stderr, "harmony: tags: %s: %s\n", out.path.c_str(),
                                      line.empty() ? "up to date" : line.c_str());
                     if (rep->written && lib && !cfg.empty()) {
-                        // The file's bytes changed (not its audio): store the map under the new hash
-                        // so the next run finds it without analysing again.
-                        if (auto h = core::hash_file(out.path)) {
+                        // The file's bytes changed, not its audio (the content hash leaves tags out):
+                        // note the new size and time so the next run does not hash it again.
+                        if (auto h = core::hash_audio_file(out.path); h && *h == map.audio.content_hash) {
+                            (void)lib->remember_location(out.path, *h);
+                        } else if (h) {
                             SongMap m2 = map;
                             m2.audio.content_hash = *h;
                             std::error_code ec;
@@ -343,6 +446,7 @@ int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequ
                 auto it = index_of.find(out.path);
                 if (it != index_of.end()) kept[it->second] = map;
             }
+            if (table) table_rows.emplace_back(out.path, summary_text(map));
         }
         view.update(ev, true);
     };
@@ -355,20 +459,30 @@ int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequ
         std::vector<SongMap> maps;
         for (auto& m : kept)
             if (m) maps.push_back(std::move(*m));
-        ExportOptions eo;
         eo.key_notation = *notation;
         eo.cues = *cues;
+        if (o.key_notation_given) eo.dj_key_notation = *notation;
         eo.playlist_bpm_tolerance_pct = o.bpm_tolerance_pct;
+        filter_playable(maps, *format, o.dj);
         if (maps.empty())
             print_error(make_error(ErrorCode::kInvalidArgument, "nothing to export: no file was analysed"));
         else
             note(write_export(maps, *format, eo, output));
     }
 
+    if (table && !table_rows.empty()) {
+        // A terminal gets one line per file: "120.00 BPM · A minor (8A) · 4/4 · −8.1 LUFS  file".
+        std::sort(table_rows.begin(), table_rows.end());
+        for (const auto& [file, line] : table_rows) std::printf("%-48s  %s\n", line.c_str(), file.c_str());
+        std::fflush(stdout);
+    }
     const double hours = summary.elapsed_s / 3600.0;
-    std::fprintf(stderr, "harmony: %zu files in %s: %zu analysed, %zu cached, %zu failed%s%s | %.0f tracks/hour%s%s\n",
+    const std::string tag_note =
+        o.write_tags && !o.dry_run ? ", " + std::to_string(tag_failures.size()) + " tag write(s) failed" : "";
+    std::fprintf(stderr,
+                 "harmony: %zu files in %s: %zu analysed, %zu cached, %zu failed%s%s%s | %.0f tracks/hour%s%s\n",
                  summary.total, duration_text(summary.elapsed_s).c_str(), summary.analyzed, summary.cached,
-                 summary.failed, summary.cancelled ? ", " : "",
+                 summary.failed, tag_note.c_str(), summary.cancelled ? ", " : "",
                  summary.cancelled ? (std::to_string(summary.cancelled) + " not done (interrupted)").c_str() : "",
                  hours > 0 ? static_cast<double>(summary.analyzed) / hours : 0.0, lib ? " | library " : "",
                  lib ? lib->path().c_str() : "");
@@ -377,6 +491,10 @@ int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequ
         for (const auto& f : summary.failures)
             std::fprintf(stderr, "  %s: %s [%s]\n", f.path.c_str(), f.error ? f.error->message.c_str() : "?",
                          f.error ? std::string(error_code_name(f.error->code)).c_str() : "internal");
+    }
+    if (!tag_failures.empty()) {
+        std::fprintf(stderr, "harmony: %zu tag write(s) failed (analysis kept):\n", tag_failures.size());
+        for (const auto& [file, why] : tag_failures) std::fprintf(stderr, "  %s: %s\n", file.c_str(), why.c_str());
     }
     return worst;
 }

@@ -12,6 +12,27 @@
 
 namespace harmony::cli {
 
+/// Options of the DJ exports shared by `analyze --export` and `library export`.
+struct DjExportCliOptions {
+    std::vector<std::string> path_map;  // FROM=TO
+    bool force_four_four = false;
+    double min_meter_confidence = 0.8;
+    bool include_unplayable = false;
+};
+
+void add_dj_export_options(CLI::App* sub, DjExportCliOptions& o);
+
+/// Fills the DJ fields of `eo` (path map, meter policy); false (error printed) on a bad value.
+bool apply_dj_export_options(const DjExportCliOptions& o, ExportOptions& eo);
+
+/// Drops (with a warning on stderr) the maps whose files the export's DJ software cannot play,
+/// unless --include-unplayable.
+void filter_playable(std::vector<SongMap>& maps, ExportFormat format, const DjExportCliOptions& o);
+
+/// Whether some analyzer of the request produces the parts an export format needs; prints the
+/// error when not ("--export lab" without a chords analyzer).
+bool export_has_inputs(ExportFormat format, const AnalysisRequest& request);
+
 struct BatchCliOptions {
     bool recursive = false;
     int jobs = 0;  // 0: not given
@@ -21,10 +42,16 @@ struct BatchCliOptions {
     bool write_tags = false;
     bool dry_run = false;
     std::string key_notation = "standard";
-    std::string comment_prefix;  // template; empty = no comment
+    bool key_notation_given = false;  // --key-notation on the command line (DJ exports then use it too)
+    std::string comment_prefix;       // template; empty = no comment
     std::string export_format;
     double bpm_tolerance_pct = 6.0;
     std::string cues = "sections";
+    bool keep_existing = false;       // --keep-existing-tags
+    bool skip_tagged = false;         // --skip-tagged
+    bool serato = false;              // --serato
+    std::string tag_bpm = "decimal";  // --tag-bpm decimal|integer
+    DjExportCliOptions dj;
 };
 
 void add_batch_options(CLI::App* sub, BatchCliOptions& o);

@@ -8,6 +8,7 @@
 #include "cli/analyze_batch.hpp"
 #include "cli/common.hpp"
 #include "harmony/engine.hpp"
+#include "library/library.hpp"
 
 namespace harmony::cli {
 
@@ -21,6 +22,7 @@ struct AnalyzeOptions {
     std::vector<std::string> params;
     std::string output;
     bool compact = false;
+    bool json = false;
     bool progress = false;
     bool quiet = false;
     double segment_s = EngineOptions{}.segment_s;
@@ -60,6 +62,30 @@ int run_analyze(const AnalyzeOptions& o) {
         }
     }
     const bool tty = isatty(STDERR_FILENO) != 0;
+    // On a terminal, a summary line per file; JSON when piped, with -o, or with --json.
+    const bool human = o.output.empty() && !o.json && !o.compact && isatty(STDOUT_FILENO) != 0;
+    // Single-file runs are stored in the library too, opened on the first result (a failure to
+    // open it is only a warning).
+    std::unique_ptr<library::Library> lib;
+    std::string cfg;
+    bool lib_tried = o.batch.no_library;
+    auto record = [&](const std::string& path, const SongMap& map) {
+        if (!lib_tried) {
+            lib_tried = true;
+            auto l =
+                library::Library::open(o.batch.library.empty() ? library::default_library_path() : o.batch.library);
+            if (l) {
+                lib = std::move(l.value());
+                if (auto k = library::config_key(req, engine_options)) cfg = *k;
+            } else if (!o.quiet) {
+                std::fprintf(stderr, "harmony: warning: library not updated: %s\n", l.error().message.c_str());
+            }
+        }
+        if (!lib || cfg.empty()) return;
+        if (auto t = to_json(map, -1))
+            if (auto r = lib->record(path, map, *t, cfg); !r && !o.quiet)
+                std::fprintf(stderr, "harmony: warning: library not updated: %s\n", r.error().message.c_str());
+    };
     int worst = kExitOk;
     auto note = [&](int code) {
         if (severity(code) > severity(worst)) worst = code;
@@ -89,6 +115,16 @@ int run_analyze(const AnalyzeOptions& o) {
         if (!o.quiet)
             for (const auto& w : map->audio.warnings)
                 std::fprintf(stderr, "harmony: warning: %s: %s\n", path.c_str(), w.c_str());
+        record(path, *map);
+        if (human) {
+            if (many)
+                std::printf("%-48s  %s\n", summary_text(*map).c_str(), path.c_str());
+            else
+                std::printf("%s\n", summary_text(*map).c_str());
+            std::fflush(stdout);
+            note(map->audio.truncated ? kExitPartial : kExitOk);
+            continue;
+        }
         auto text = to_json(*map, (o.compact || (many && o.output.empty())) ? -1 : 2);
         if (!text) {
             print_error(text.error());
@@ -115,12 +151,16 @@ int run_analyze(const AnalyzeOptions& o) {
 
 void add_analyze_command(CLI::App& app, CommandList& commands) {
     auto o = std::make_shared<AnalyzeOptions>();
-    auto* sub = app.add_subcommand("analyze", "Analyse audio files and print their Song Maps (JSON)");
+    auto* sub = app.add_subcommand(
+        "analyze", "Analyse audio files: a summary on a terminal, Song Map JSON when piped (or --json, -o)");
     sub->add_option("files", o->files, "Audio files or directories")->required();
     sub->add_option("--only", o->only, "Comma-separated analyzer ids (default: all); see `harmony analyzers`");
     sub->add_option("--param,-p", o->params, "Analyzer parameter override, analyzer.name=value (repeatable)");
     sub->add_option("-o,--output", o->output, "Write to this file (a directory when several inputs are given)");
     sub->add_flag("--compact", o->compact, "One-line JSON");
+    sub->add_flag("--json", o->json,
+                  "Print the Song Map JSON on a terminal too (default there: a summary line per file; JSON when "
+                  "piped or with -o)");
     sub->add_flag("--progress", o->progress, "Progress on stderr");
     sub->add_flag("--quiet,-q", o->quiet, "No warnings on stderr");
     sub->add_option("--segment", o->segment_s,

@@ -2,6 +2,7 @@
 #include "cli/analyze_batch.hpp"
 #include "cli/common.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -29,15 +30,28 @@ struct LibraryOptions {
     std::string output;
     double bpm_tolerance_pct = 6.0;
     std::string cues = "sections";
+    bool notation_given = false;
+    bool include_missing = false;
+    bool all_copies = false;
+    bool dry_run = false;
+    DjExportCliOptions dj;
 };
 
-// "120-128", "120-", "-128", "124" -> [min, max].
-bool parse_range(const std::string& text, std::optional<double>& lo, std::optional<double>& hi) {
+// "120-128", "120-", "-128" -> [min, max]; one value "124" -> [123.5, 124.5] (what shows as 124)
+// when `widen`, else exactly it.
+bool parse_range(const std::string& text, std::optional<double>& lo, std::optional<double>& hi, bool widen = false) {
     if (text.empty()) return true;
     const auto dash = text.find('-', 1);
     try {
         if (dash == std::string::npos) {
-            lo = hi = std::stod(text);
+            const double v = std::stod(text);
+            // The digits given set the precision: "124" matches 123.50-124.49, "124.5" 124.45-124.55.
+            const auto dot = text.find('.');
+            const double half =
+                widen ? 0.5 * std::pow(10.0, -static_cast<double>(dot == std::string::npos ? 0 : text.size() - dot - 1))
+                      : 0.0;
+            lo = v - half;
+            hi = widen ? v + half - 1e-9 : v;
             return true;
         }
         const std::string a = text.substr(0, dash), b = text.substr(dash + 1);
@@ -57,7 +71,7 @@ Result<library::Query> make_query(const LibraryOptions& o, bool with_json) {
     library::Query q;
     for (const auto& k : o.keys)
         for (const auto& part : split_csv(k)) q.camelot.push_back(part);
-    if (!parse_range(o.bpm, q.bpm_min, q.bpm_max))
+    if (!parse_range(o.bpm, q.bpm_min, q.bpm_max, true))
         return make_error(ErrorCode::kInvalidArgument, "--bpm expects MIN-MAX (e.g. 120-128), got '" + o.bpm + "'");
     std::optional<double> elo, ehi;
     if (!parse_range(o.energy, elo, ehi))
@@ -69,6 +83,8 @@ Result<library::Query> make_query(const LibraryOptions& o, bool with_json) {
     q.descending = o.desc;
     q.limit = o.limit;
     q.with_json = with_json;
+    q.include_missing = o.include_missing;
+    q.all_copies = o.all_copies;
     return q;
 }
 
@@ -78,10 +94,13 @@ void add_filters(CLI::App* sub, LibraryOptions& o) {
     sub->add_option("--bpm", o.bpm, "BPM range MIN-MAX (e.g. 120-128)");
     sub->add_option("--energy", o.energy, "Energy range MIN-MAX, 1-10");
     sub->add_option("--path-contains", o.path_contains, "Only paths containing this text");
-    sub->add_option("--sort", o.sort, "path, title, bpm, key, energy, loudness, duration, analyzed")
+    sub->add_option("--sort", o.sort, "path, title, artist, bpm, key, energy, loudness, duration, analyzed")
         ->capture_default_str();
     sub->add_flag("--desc", o.desc, "Descending order");
     sub->add_option("--limit", o.limit, "At most this many tracks");
+    sub->add_flag("--include-missing", o.include_missing, "Also files that no longer exist (see `library prune`)");
+    sub->add_flag("--all-copies", o.all_copies,
+                  "Every path of identical audio (default: one per content; see `library duplicates`)");
 }
 
 std::string key_in(const library::TrackRow& r, KeyNotation n) {
@@ -128,6 +147,9 @@ int run_list(const LibraryOptions& o) {
             nlohmann::json j = {
                 {"path", r.path},
                 {"title", r.title},
+                {"artist", r.artist.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.artist)},
+                {"copies", r.copies},
+                {"missing", r.missing},
                 {"duration_s", r.duration_s},
                 {"bpm", r.bpm ? nlohmann::json(*r.bpm) : nlohmann::json(nullptr)},
                 {"key", r.key_label.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.key_label)},
@@ -187,11 +209,59 @@ int run_export(const LibraryOptions& o) {
     ExportOptions eo;
     eo.key_notation = *notation;
     eo.cues = *cues;
+    if (o.notation_given) eo.dj_key_notation = *notation;
     eo.playlist_bpm_tolerance_pct = o.bpm_tolerance_pct;
+    if (!apply_dj_export_options(o.dj, eo)) return kExitUsage;
+    filter_playable(maps, *format, o.dj);
+    if (maps.empty()) {
+        print_error(make_error(ErrorCode::kInvalidArgument, "no track left to export"));
+        return kExitInputError;
+    }
     if (const int rc = write_export(maps, *format, eo, o.output); rc != kExitOk) return rc;
     std::fprintf(stderr, "harmony: exported %zu tracks (%s)\n", maps.size(),
                  std::string(export_format_name(*format)).c_str());
     return worst;
+}
+
+int run_prune(const LibraryOptions& o) {
+    auto lib = open_library(o);
+    if (!lib) {
+        print_error(lib.error());
+        return kExitOutputError;
+    }
+    auto rep = (*lib)->prune(o.dry_run);
+    if (!rep) {
+        print_error(rep.error());
+        return kExitOutputError;
+    }
+    for (const auto& p : rep->missing_paths) std::printf("%s\n", p.c_str());
+    std::fprintf(stderr, "harmony: %s %zu missing file(s) and %lld analysis(es) no file holds%s\n",
+                 o.dry_run ? "would forget" : "forgot", rep->missing_paths.size(),
+                 static_cast<long long>(rep->orphan_analyses), o.dry_run ? " (dry run)" : "");
+    return kExitOk;
+}
+
+int run_duplicates(const LibraryOptions& o) {
+    auto lib = open_library(o);
+    if (!lib) {
+        print_error(lib.error());
+        return kExitOutputError;
+    }
+    auto groups = (*lib)->duplicates();
+    if (!groups) {
+        print_error(groups.error());
+        return kExitOutputError;
+    }
+    if (o.json) {
+        std::cout << nlohmann::json(*groups).dump(2) << "\n";
+    } else {
+        for (size_t i = 0; i < groups->size(); ++i) {
+            if (i) std::printf("\n");
+            for (const auto& p : (*groups)[i]) std::printf("%s\n", p.c_str());
+        }
+    }
+    std::fprintf(stderr, "harmony: %zu group(s) of identical audio\n", groups->size());
+    return kExitOk;
 }
 
 int run_stats(const LibraryOptions& o) {
@@ -237,7 +307,15 @@ void add_library_command(CLI::App& app, CommandList& commands) {
     exp->add_option("-o,--output", o->output,
                     "Output file (default: stdout); a directory for jams/beats/lab of several tracks");
     add_filters(exp, *o);
-    exp->add_option("--key-notation", o->notation, "Key notation for CSV and M3U: standard, camelot, openkey");
+    exp->add_option_function<std::string>(
+        "--key-notation",
+        [o](const std::string& v) {
+            o->notation = v;
+            o->notation_given = true;
+        },
+        "Key notation: standard, camelot, openkey (CSV and M3U default camelot; rekordbox and Traktor keep their "
+        "own unless given)");
+    add_dj_export_options(exp, o->dj);
     exp->add_option("--cues", o->cues, "rekordbox/Traktor cue points: sections, phrases, none")->capture_default_str();
     exp->add_option("--bpm-tolerance", o->bpm_tolerance_pct, "M3U: max BPM step between neighbours, percent")
         ->capture_default_str();
@@ -246,12 +324,22 @@ void add_library_command(CLI::App& app, CommandList& commands) {
     stats->add_option("--library", o->library, "Library database");
     stats->add_flag("--json", o->json, "JSON output");
 
+    auto* prune = lib->add_subcommand("prune", "Forget files that no longer exist and analyses no file holds");
+    prune->add_option("--library", o->library, "Library database");
+    prune->add_flag("--dry-run", o->dry_run, "List what would be forgotten, change nothing");
+
+    auto* dups = lib->add_subcommand("duplicates", "List groups of files holding identical audio (tags ignored)");
+    dups->add_option("--library", o->library, "Library database");
+    dups->add_flag("--json", o->json, "JSON array of groups");
+
     auto* path = lib->add_subcommand("path", "Print the library's path");
     path->add_option("--library", o->library, "Library database");
 
     commands.push_back(
-        {lib, [o, list, exp, stats, path]() -> int {
+        {lib, [o, list, exp, stats, path, prune, dups]() -> int {
              if (list->parsed()) return run_list(*o);
+             if (prune->parsed()) return run_prune(*o);
+             if (dups->parsed()) return run_duplicates(*o);
              if (exp->parsed()) return run_export(*o);
              if (stats->parsed()) return run_stats(*o);
              if (path->parsed()) {

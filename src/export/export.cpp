@@ -143,6 +143,85 @@ Result<std::string> export_song_maps(const std::vector<SongMap>& maps, ExportFor
     return make_error(ErrorCode::kInvalidArgument, "unknown export format");
 }
 
+std::string summary_text(const SongMap& m) {
+    std::string out;
+    auto add = [&](const std::string& s) { out += (out.empty() ? "" : " \u00b7 ") + s; };
+    if (m.tempo && m.tempo->bpm) {
+        char b[32];
+        std::snprintf(b, sizeof b, "%.2f BPM", *m.tempo->bpm);
+        add(b);
+    } else if (m.tempo) {
+        add("no tempo");
+    }
+    if (m.key && m.key->key)
+        add(m.key->key->label + " (" + m.key->key->camelot + ")");
+    else if (m.key)
+        add("no key");
+    if (m.meter && !m.meter->label.empty()) add(m.meter->label);
+    if (m.loudness) {
+        if (m.loudness->silent) {
+            add("silent");
+        } else {
+            char b[32];
+            const double l = m.loudness->integrated_lufs;
+            std::snprintf(b, sizeof b, "%s%.1f LUFS", l < 0 ? "\u2212" : "", std::fabs(l));
+            add(b);
+        }
+    }
+    return out.empty() ? "no result" : out;
+}
+
+double target_time_offset_s(const SongMap& map, DjTarget target) {
+    if (target == DjTarget::kTraktor) return 0.0;
+    if (map.audio.codec.rfind("mp3", 0) != 0 || map.audio.sample_rate_hz <= 0) return 0.0;
+    return static_cast<double>(map.audio.gapless_trim_frames) / map.audio.sample_rate_hz;
+}
+
+bool target_can_play(ExportFormat format, const SongMap& map, std::string* why) {
+    const bool rekordbox = format == ExportFormat::kRekordboxXml;
+    const bool traktor = format == ExportFormat::kTraktorNml;
+    if (!rekordbox && !traktor) return true;
+    const std::string codec = map.audio.codec;
+    static const char* kCommon[] = {"mp3", "mp3float", "aac", "alac", "flac", "pcm_", "adpcm_ima_wav"};
+    for (const char* c : kCommon)
+        if (codec.rfind(c, 0) == 0) return true;
+    if (traktor && codec == "vorbis") return true;
+    if (why)
+        *why = std::string(rekordbox ? "rekordbox" : "Traktor") + " cannot play " +
+               (codec.empty() ? std::string("this file") : codec + " audio") + " (" +
+               std::filesystem::path(map.audio.path).extension().string() + ")";
+    return false;
+}
+
+std::string display_title(const SongMap& map) {
+    const std::string title = exporters::title_of(map);
+    return map.audio.tags.artist.empty() ? title : map.audio.tags.artist + " - " + title;
+}
+
+std::string map_export_path(const std::string& path, const std::vector<std::pair<std::string, std::string>>& path_map) {
+    for (const auto& [from, to] : path_map) {
+        std::string f = from;
+        while (f.size() > 1 && f.back() == '/') f.pop_back();
+        if (path.compare(0, f.size(), f) != 0) continue;
+        if (path.size() != f.size() && path[f.size()] != '/' && f != "/") continue;  // whole components
+        std::string t = to;
+        while (t.size() > 1 && t.back() == '/') t.pop_back();
+        std::string rest = path.substr(f.size());
+        if (f == "/" && !rest.empty() && rest.front() != '/') rest = "/" + rest;
+        return t + rest;
+    }
+    return path;
+}
+
+Result<std::pair<std::string, std::string>> parse_path_map(std::string_view text) {
+    const auto eq = text.find('=');
+    if (eq == std::string_view::npos || eq == 0 || eq + 1 == text.size())
+        return make_error(
+            ErrorCode::kInvalidArgument,
+            "--path-map expects FROM=TO (e.g. /home/me/Music=/Volumes/USB/Music), got '" + std::string(text) + "'");
+    return std::pair<std::string, std::string>(std::string(text.substr(0, eq)), std::string(text.substr(eq + 1)));
+}
+
 namespace exporters {
 
 std::string fixed(double v, int decimals) {
@@ -204,7 +283,54 @@ std::string absolute_path(const std::string& path) {
 }
 
 std::string title_of(const SongMap& map) {
+    if (!map.audio.tags.title.empty()) return map.audio.tags.title;
     return std::filesystem::path(map.audio.path).stem().string();
+}
+
+std::string export_path(const SongMap& map, const ExportOptions& options) {
+    return map_export_path(absolute_path(map.audio.path), options.path_map);
+}
+
+std::vector<std::pair<std::string, std::vector<size_t>>> folder_playlists(const std::vector<SongMap>& maps) {
+    namespace fs = std::filesystem;
+    std::vector<std::pair<std::string, std::vector<size_t>>> out;
+    std::vector<fs::path> dirs;
+    for (size_t i = 0; i < maps.size(); ++i) {
+        const fs::path d = fs::path(absolute_path(maps[i].audio.path)).parent_path();
+        size_t k = 0;
+        while (k < dirs.size() && dirs[k] != d) ++k;
+        if (k == dirs.size()) {
+            dirs.push_back(d);
+            out.push_back({{}, {}});
+        }
+        out[k].second.push_back(i);
+    }
+    if (dirs.size() < 2) return {};
+    // The common ancestor: names are the paths below it ("House/Deep"), or the last folder name.
+    fs::path common = dirs[0];
+    for (const auto& d : dirs)
+        while (!common.empty() && std::mismatch(common.begin(), common.end(), d.begin(), d.end()).first != common.end())
+            common = common.parent_path();
+    for (size_t k = 0; k < dirs.size(); ++k) {
+        std::string name = dirs[k].lexically_relative(common).generic_string();
+        if (name.empty() || name == ".") name = dirs[k].filename().string();
+        out[k].first = name;
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+DjMeter dj_meter(const SongMap& map, const ExportOptions& options) {
+    DjMeter d;
+    if (options.force_four_four || !map.meter || map.meter->numerator <= 0 || map.meter->label.empty()) return d;
+    if (map.meter->confidence < options.min_meter_confidence) return d;
+    d.label = map.meter->label;
+    d.beats_per_bar = map.meter->numerator;
+    return d;
+}
+
+std::string dj_key(const SongMap& map, const ExportOptions& options, KeyNotation fallback) {
+    return format_key(map, options.dj_key_notation.value_or(fallback));
 }
 
 }  // namespace exporters

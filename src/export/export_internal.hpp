@@ -32,7 +32,7 @@ std::string key_text(const SongMap& map, KeyNotation notation);
 /// Absolute, lexically normal form of a path (no filesystem access beyond the current directory).
 std::string absolute_path(const std::string& path);
 
-/// The file name without directory and extension ("Song" for "/music/Song.mp3").
+/// The title tag, else the file name without directory and extension ("Song" for "/music/Song.mp3").
 std::string title_of(const SongMap& map);
 
 /// A named cue point of the DJ exports.
@@ -43,6 +43,24 @@ struct Cue {
 /// Cues at section or phrase starts ("Chorus B": function and repetition letter), or a single
 /// "Start" at the first downbeat when the map has no sections (or cues is kNone).
 std::vector<Cue> cue_points(const SongMap& map, CueSource cues);
+
+/// The exported location of a map's file: absolute, then rewritten by options.path_map.
+std::string export_path(const SongMap& map, const ExportOptions& options);
+
+/// The meter DJ software gets (ExportOptions::min_meter_confidence, force_four_four) and the
+/// beat-in-bar count it implies.
+struct DjMeter {
+    std::string label = "4/4";
+    int beats_per_bar = 4;
+};
+DjMeter dj_meter(const SongMap& map, const ExportOptions& options);
+
+/// Crates from folders: (name, indices into maps) per directory holding tracks, named by the
+/// directory's path below the folders' common ancestor; empty when every track is in one folder.
+std::vector<std::pair<std::string, std::vector<size_t>>> folder_playlists(const std::vector<SongMap>& maps);
+
+/// The key in the notation a DJ target shows (options.dj_key_notation, else `fallback`).
+std::string dj_key(const SongMap& map, const ExportOptions& options, KeyNotation fallback);
 
 }  // namespace harmony::exporters
 

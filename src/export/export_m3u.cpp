@@ -84,11 +84,36 @@ std::vector<size_t> harmonic_order(const std::vector<SongMap>& maps, double tole
     return order;
 }
 
+namespace {
+
+std::string clash_note(const SongMap& a, const SongMap& b, double tolerance_pct) {
+    Wheel wa, wb;
+    const bool keys = wheel_of(a, wa) && wheel_of(b, wb);
+    const bool tempi = a.tempo && a.tempo->bpm && b.tempo && b.tempo->bpm;
+    if (!keys || !tempi) return {};
+    const int kd = key_distance(wa, wb);
+    const double step = bpm_step_pct(*a.tempo->bpm, *b.tempo->bpm);
+    std::string why;
+    if (kd > 1) why = "key clash " + a.key->key->camelot + " -> " + b.key->key->camelot;
+    if (step > tolerance_pct)
+        why += (why.empty() ? "" : ", ") + std::string("tempo step ") + fixed(step, 1) + " % (" +
+               fixed(*a.tempo->bpm, 1) + " -> " + fixed(*b.tempo->bpm, 1) + " BPM)";
+    return why;
+}
+
+}  // namespace
+
 Result<std::string> render_m3u(const std::vector<SongMap>& maps, const ExportOptions& options) {
     std::string out = "#EXTM3U\n";
+    const SongMap* prev = nullptr;
     for (size_t i : harmonic_order(maps, options.playlist_bpm_tolerance_pct)) {
         const SongMap& m = maps[i];
-        std::string info = title_of(m);
+        // A step that is not a harmonic one within the tolerance is marked (players skip "#" lines).
+        if (prev)
+            if (const std::string why = clash_note(*prev, m, options.playlist_bpm_tolerance_pct); !why.empty())
+                out += "# clash: " + why + "\n";
+        prev = &m;
+        std::string info = display_title(m);
         const std::string key = format_key(m, options.key_notation);
         std::string tag;
         if (!key.empty()) tag += key;
@@ -97,7 +122,7 @@ Result<std::string> render_m3u(const std::vector<SongMap>& maps, const ExportOpt
         for (auto& c : info)
             if (c == '\n' || c == '\r') c = ' ';
         out += "#EXTINF:" + std::to_string(static_cast<long long>(std::lround(m.audio.duration_s))) + "," + info + "\n";
-        out += absolute_path(m.audio.path) + "\n";
+        out += export_path(m, options) + "\n";
     }
     return out;
 }

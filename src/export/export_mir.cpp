@@ -108,8 +108,8 @@ Result<std::string> render_jams(const std::vector<SongMap>& maps) {
     }
     json doc = {{"file_metadata",
                  {{"title", title_of(m)},
-                  {"artist", ""},
-                  {"release", ""},
+                  {"artist", m.audio.tags.artist},
+                  {"release", m.audio.tags.album},
                   {"duration", dur},
                   {"identifiers", {{"content_hash", m.audio.content_hash}}},
                   {"jams_version", "0.3.4"}}},

@@ -47,7 +47,9 @@ constexpr int kHotCueRgb[8][3] = {{40, 226, 20},  {48, 90, 255}, {255, 18, 123},
 std::string rekordbox_location(const std::string& path) {
     // "file://localhost" + the absolute path, percent-encoded except unreserved characters, '/'
     // and ':' (pyrekordbox encode_path: quote(path, safe=":/\\")).
-    std::string abs = absolute_path(path);
+    // A path mapped to another machine may be a Windows one ("C:/Music/x.mp3"): kept as given.
+    const bool drive = path.size() > 2 && std::isalpha(static_cast<unsigned char>(path[0])) && path[1] == ':';
+    std::string abs = drive ? path : absolute_path(path);
     if (abs.empty() || abs.front() != '/') abs = "/" + abs;
     static const char* kHex = "0123456789ABCDEF";
     std::string out = "file://localhost";
@@ -73,36 +75,52 @@ Result<std::string> render_rekordbox(const std::vector<SongMap>& maps, const Exp
     for (size_t i = 0; i < maps.size(); ++i) {
         const SongMap& m = maps[i];
         const bool has_bpm = m.tempo && m.tempo->bpm;
-        x += "    <TRACK TrackID=\"" + std::to_string(i + 1) + "\" Name=\"" + xml_escape(title_of(m)) +
-             "\" Artist=\"\" Composer=\"\" Album=\"\" Grouping=\"\" Genre=\"\" Kind=\"" + kind_of(m) + "\" Size=\"" +
-             std::to_string(m.audio.file_size_bytes) + "\" TotalTime=\"" +
-             std::to_string(static_cast<long long>(std::floor(m.audio.duration_s))) + "\" DiscNumber=\"0\"" +
-             " TrackNumber=\"0\" Year=\"0\" AverageBpm=\"" + (has_bpm ? fixed(*m.tempo->bpm, 2) : "0.00") +
-             "\" DateAdded=\"" + date + "\" BitRate=\"" + std::to_string(m.audio.bit_rate / 1000) + "\" SampleRate=\"" +
-             std::to_string(m.audio.sample_rate_hz) + "\" Comments=\"\" PlayCount=\"0\"" + " Rating=\"0\" Location=\"" +
-             xml_escape(rekordbox_location(m.audio.path)) + "\" Remixer=\"\" Tonality=\"" +
-             xml_escape(format_key(m, KeyNotation::kStandard)) + "\" Label=\"\" Mix=\"\">\n";
-        const std::string metro = (m.meter && !m.meter->label.empty()) ? m.meter->label : "4/4";
+        const FileTags& tg = m.audio.tags;
+        // rekordbox ignores LAME gapless info: its timeline starts before ours (formats.md §0).
+        const double shift = target_time_offset_s(m, DjTarget::kRekordbox);
+        x += "    <TRACK TrackID=\"" + std::to_string(i + 1) + "\" Name=\"" + xml_escape(title_of(m)) + "\" Artist=\"" +
+             xml_escape(tg.artist) + "\" Composer=\"\" Album=\"" + xml_escape(tg.album) + "\" Grouping=\"\" Genre=\"" +
+             xml_escape(tg.genre) + "\" Kind=\"" + kind_of(m) + "\" Size=\"" + std::to_string(m.audio.file_size_bytes) +
+             "\" TotalTime=\"" + std::to_string(static_cast<long long>(std::floor(m.audio.duration_s))) +
+             "\" DiscNumber=\"0\"" + " TrackNumber=\"0\" Year=\"0\" AverageBpm=\"" +
+             (has_bpm ? fixed(*m.tempo->bpm, 2) : "0.00") + "\" DateAdded=\"" + date + "\" BitRate=\"" +
+             std::to_string(m.audio.bit_rate / 1000) + "\" SampleRate=\"" + std::to_string(m.audio.sample_rate_hz) +
+             "\" Comments=\"" + xml_escape(tg.comment) + "\" PlayCount=\"0\"" + " Rating=\"0\" Location=\"" +
+             xml_escape(rekordbox_location(export_path(m, options))) + "\" Remixer=\"\" Tonality=\"" +
+             xml_escape(dj_key(m, options, KeyNotation::kStandard)) + "\" Label=\"\" Mix=\"\">\n";
+        const DjMeter meter = dj_meter(m, options);
         for (const auto& g : grid_sections(m))
-            x += "      <TEMPO Inizio=\"" + fixed(g.start_s, 3) + "\" Bpm=\"" + fixed(g.bpm, 2) + "\" Metro=\"" +
-                 xml_escape(metro) + "\" Battito=\"" + std::to_string(g.beat_in_bar) + "\"/>\n";
+            x += "      <TEMPO Inizio=\"" + fixed(g.start_s + shift, 3) + "\" Bpm=\"" + fixed(g.bpm, 2) +
+                 "\" Metro=\"" + xml_escape(meter.label) + "\" Battito=\"" +
+                 std::to_string((g.beat_in_bar - 1) % meter.beats_per_bar + 1) + "\"/>\n";
         const auto cues = cue_points(m, options.cues);
         for (const auto& c : cues)  // memory cues
             x += "      <POSITION_MARK Name=\"" + xml_escape(c.name) + "\" Type=\"0\" Start=\"" +
-                 fixed(std::max(0.0, c.start_s), 3) + "\" Num=\"-1\"/>\n";
+                 fixed(std::max(0.0, c.start_s + shift), 3) + "\" Num=\"-1\"/>\n";
         for (size_t k = 0; k < cues.size() && k < 8; ++k)  // the same points on hot cues A..H
             x += "      <POSITION_MARK Name=\"" + xml_escape(cues[k].name) + "\" Type=\"0\" Start=\"" +
-                 fixed(std::max(0.0, cues[k].start_s), 3) + "\" Num=\"" + std::to_string(k) + "\" Red=\"" +
+                 fixed(std::max(0.0, cues[k].start_s + shift), 3) + "\" Num=\"" + std::to_string(k) + "\" Red=\"" +
                  std::to_string(kHotCueRgb[k][0]) + "\" Green=\"" + std::to_string(kHotCueRgb[k][1]) + "\" Blue=\"" +
                  std::to_string(kHotCueRgb[k][2]) + "\"/>\n";
         x += "    </TRACK>\n";
     }
     x += "  </COLLECTION>\n";
     x += "  <PLAYLISTS>\n";
-    x += "    <NODE Type=\"0\" Name=\"ROOT\" Count=\"1\">\n";
+    const auto folders = folder_playlists(maps);  // crates from folders, when there are several
+    x += std::string("    <NODE Type=\"0\" Name=\"ROOT\" Count=\"") + (folders.empty() ? "1" : "2") + "\">\n";
     x += "      <NODE Name=\"Harmony\" Type=\"1\" KeyType=\"0\" Entries=\"" + std::to_string(maps.size()) + "\">\n";
     for (size_t i = 0; i < maps.size(); ++i) x += "        <TRACK Key=\"" + std::to_string(i + 1) + "\"/>\n";
     x += "      </NODE>\n";
+    if (!folders.empty()) {
+        x += "      <NODE Type=\"0\" Name=\"Folders\" Count=\"" + std::to_string(folders.size()) + "\">\n";
+        for (const auto& [name, idx] : folders) {
+            x += "        <NODE Name=\"" + xml_escape(name) + "\" Type=\"1\" KeyType=\"0\" Entries=\"" +
+                 std::to_string(idx.size()) + "\">\n";
+            for (size_t i : idx) x += "          <TRACK Key=\"" + std::to_string(i + 1) + "\"/>\n";
+            x += "        </NODE>\n";
+        }
+        x += "      </NODE>\n";
+    }
     x += "    </NODE>\n";
     x += "  </PLAYLISTS>\n";
     x += "</DJ_PLAYLISTS>\n";

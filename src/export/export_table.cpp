@@ -37,7 +37,7 @@ Result<std::string> render_csv(const std::vector<SongMap>& maps, const ExportOpt
         "path,title,duration_s,bpm,tempo_confidence,tempo_stable,first_beat_s,first_downbeat_s,meter,key,"
         "key_label,camelot,open_key,key_confidence,integrated_lufs,loudness_range_lu,true_peak_dbtp,"
         "max_momentary_lufs,max_short_term_lufs,replaygain_track_gain_db,energy,sample_rate_hz,channels,codec,"
-        "bit_rate,content_hash,truncated";
+        "bit_rate,content_hash,truncated,artist";
     std::string out = std::string(kHeader) + "\r\n";
     for (const auto& m : maps) {
         std::vector<std::string> f;
@@ -73,6 +73,7 @@ Result<std::string> render_csv(const std::vector<SongMap>& maps, const ExportOpt
         f.push_back(std::to_string(m.audio.bit_rate));
         f.push_back(m.audio.content_hash);
         f.push_back(m.audio.truncated ? "true" : "false");
+        f.push_back(csv_field(m.audio.tags.artist));
         for (size_t i = 0; i < f.size(); ++i) out += (i ? "," : "") + f[i];
         out += "\r\n";
     }

@@ -21,7 +21,7 @@ std::string traktor_date() {
 
 // "/home/dj/Music/x.mp3" -> DIR "/:home/:dj/:Music/:", FILE "x.mp3".
 void split_location(const std::string& path, std::string& dir, std::string& file) {
-    const std::filesystem::path p(absolute_path(path));
+    const std::filesystem::path p(path);
     file = p.filename().string();
     dir = "/:";
     for (const auto& part : p.parent_path().relative_path()) dir += part.string() + "/:";
@@ -37,17 +37,22 @@ Result<std::string> render_traktor(const std::vector<SongMap>& maps, const Expor
     std::vector<std::string> keys;
     for (const auto& m : maps) {
         std::string dir, file;
-        split_location(m.audio.path, dir, file);
+        split_location(export_path(m, options), dir, file);
         keys.push_back(dir + file);  // VOLUME is empty on POSIX paths
+        const FileTags& tg = m.audio.tags;
+        // Traktor applies gapless info like our decoder: no timeline offset (target_time_offset_s).
         x += "<ENTRY MODIFIED_DATE=\"" + date + "\" MODIFIED_TIME=\"0\" TITLE=\"" + xml_escape(title_of(m)) +
-             "\" ARTIST=\"\">\n";
+             "\" ARTIST=\"" + xml_escape(tg.artist) + "\">\n";
         x +=
             "<LOCATION DIR=\"" + xml_escape(dir) + "\" FILE=\"" + xml_escape(file) + "\" VOLUME=\"\" VOLUMEID=\"\"/>\n";
+        if (!tg.album.empty()) x += "<ALBUM TITLE=\"" + xml_escape(tg.album) + "\"/>\n";
         const bool has_key = m.key && m.key->key;
         x += "<INFO BITRATE=\"" + std::to_string(m.audio.bit_rate) + "\"" +
-             (has_key ? " KEY=\"" + m.key->key->open_key + "\"" : std::string()) + " PLAYTIME=\"" +
-             std::to_string(static_cast<long long>(std::lround(m.audio.duration_s))) + "\" PLAYTIME_FLOAT=\"" +
-             fixed(m.audio.duration_s, 6) + "\" IMPORT_DATE=\"" + date + "\" FILESIZE=\"" +
+             (tg.genre.empty() ? std::string() : " GENRE=\"" + xml_escape(tg.genre) + "\"") +
+             (tg.comment.empty() ? std::string() : " COMMENT=\"" + xml_escape(tg.comment) + "\"") +
+             (has_key ? " KEY=\"" + xml_escape(dj_key(m, options, KeyNotation::kOpenKey)) + "\"" : std::string()) +
+             " PLAYTIME=\"" + std::to_string(static_cast<long long>(std::lround(m.audio.duration_s))) +
+             "\" PLAYTIME_FLOAT=\"" + fixed(m.audio.duration_s, 6) + "\" IMPORT_DATE=\"" + date + "\" FILESIZE=\"" +
              std::to_string(m.audio.file_size_bytes / 1024) + "\"/>\n";
         if (m.tempo && m.tempo->bpm)
             x += "<TEMPO BPM=\"" + fixed(*m.tempo->bpm, 6) + "\" BPM_QUALITY=\"" +
@@ -75,11 +80,27 @@ Result<std::string> render_traktor(const std::vector<SongMap>& maps, const Expor
         x += "</ENTRY>\n";
     }
     x += "</COLLECTION>\n";
-    x += "<PLAYLISTS><NODE TYPE=\"FOLDER\" NAME=\"$ROOT\"><SUBNODES COUNT=\"1\">\n";
+    const auto folders = folder_playlists(maps);  // crates from folders, when there are several
+    x += std::string("<PLAYLISTS><NODE TYPE=\"FOLDER\" NAME=\"$ROOT\"><SUBNODES COUNT=\"") +
+         (folders.empty() ? "1" : "2") + "\">\n";
     x += "<NODE TYPE=\"PLAYLIST\" NAME=\"Harmony\"><PLAYLIST ENTRIES=\"" + std::to_string(maps.size()) +
          "\" TYPE=\"LIST\" UUID=\"harmony\">\n";
     for (const auto& k : keys) x += "<ENTRY><PRIMARYKEY TYPE=\"TRACK\" KEY=\"" + xml_escape(k) + "\"/></ENTRY>\n";
-    x += "</PLAYLIST></NODE>\n</SUBNODES></NODE></PLAYLISTS>\n</NML>\n";
+    x += "</PLAYLIST></NODE>\n";
+    if (!folders.empty()) {
+        x += "<NODE TYPE=\"FOLDER\" NAME=\"Folders\"><SUBNODES COUNT=\"" + std::to_string(folders.size()) + "\">\n";
+        for (size_t f = 0; f < folders.size(); ++f) {
+            const auto& [name, idx] = folders[f];
+            x += "<NODE TYPE=\"PLAYLIST\" NAME=\"" + xml_escape(name) + "\"><PLAYLIST ENTRIES=\"" +
+                 std::to_string(idx.size()) + "\" TYPE=\"LIST\" UUID=\"harmony-folder-" + std::to_string(f + 1) +
+                 "\">\n";
+            for (size_t i : idx)
+                x += "<ENTRY><PRIMARYKEY TYPE=\"TRACK\" KEY=\"" + xml_escape(keys[i]) + "\"/></ENTRY>\n";
+            x += "</PLAYLIST></NODE>\n";
+        }
+        x += "</SUBNODES></NODE>\n";
+    }
+    x += "</SUBNODES></NODE></PLAYLISTS>\n</NML>\n";
     return x;
 }
 

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <memory>
 
 #include "io/resampler.hpp"
@@ -121,6 +122,23 @@ Result<DecodeStats> decode_file(const std::string& path, const DecodeOptions& op
     else if (fmt->duration > 0)
         info.duration_estimate_s = static_cast<double>(fmt->duration) / AV_TIME_BASE;
     info.file_size_bytes = size.value();
+    // Tags: the container's dictionary first, then the audio stream's (Ogg keeps them there).
+    // FFmpeg's keys are case-insensitive: ID3 TIT2/TPE1/... map to title/artist/..., while TBPM,
+    // TKEY and Vorbis BPM/INITIALKEY keep their own names.
+    auto tag = [&](std::initializer_list<const char*> keys) -> std::string {
+        for (AVDictionary* d : {fmt->metadata, stream->metadata})
+            for (const char* k : keys)
+                if (const AVDictionaryEntry* e = av_dict_get(d, k, nullptr, 0); e && e->value && *e->value)
+                    return e->value;
+        return {};
+    };
+    info.title = tag({"title"});
+    info.artist = tag({"artist", "album_artist"});
+    info.album = tag({"album"});
+    info.genre = tag({"genre"});
+    info.comment = tag({"comment", "description"});
+    info.bpm = tag({"TBPM", "BPM", "tmpo", "TEMPO"});
+    info.key = tag({"TKEY", "INITIALKEY", "initialkey", "KEY"});
     if (info.sample_rate_hz <= 0 || info.channels <= 0)
         return make_error(ErrorCode::kDecodeFailed, "audio stream has no valid sample rate or channel count: " + path);
     if (cb.on_open) cb.on_open(info);
@@ -224,6 +242,16 @@ Result<DecodeStats> decode_file(const std::string& path, const DecodeOptions& op
             continue;
         }
         ++packets;
+        if (packets == 1) {
+            // Gapless info (e.g. the LAME header's encoder delay + 529): the demuxer puts the number
+            // of samples to skip on the first packet; the decoder then drops them.
+            size_t side_size = 0;
+            if (const uint8_t* sd = av_packet_get_side_data(pkt.get(), AV_PKT_DATA_SKIP_SAMPLES, &side_size);
+                sd && side_size >= 4)
+                stats.start_trim_frames = static_cast<std::int64_t>(sd[0]) | (static_cast<std::int64_t>(sd[1]) << 8) |
+                                          (static_cast<std::int64_t>(sd[2]) << 16) |
+                                          (static_cast<std::int64_t>(sd[3]) << 24);
+        }
         if ((pkt->flags & AV_PKT_FLAG_CORRUPT) != 0) mark_bad();
         rc = avcodec_send_packet(dec.get(), pkt.get());
         av_packet_unref(pkt.get());

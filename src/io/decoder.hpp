@@ -25,13 +25,16 @@ struct SourceInfo {
     std::int64_t bit_rate = 0;
     double duration_estimate_s = 0.0;  // from the container; 0 when unknown
     std::int64_t file_size_bytes = 0;
+    // Text tags of the container and the audio stream (FFmpeg's metadata), "" when absent.
+    std::string title, artist, album, genre, comment, bpm, key;
 };
 
 struct DecodeStats {
-    std::int64_t native_frames = 0;  // per channel, after gapless trimming
-    std::int64_t mono_samples = 0;   // at the analysis rate
-    int corrupt_packets = 0;         // packets the codec rejected (skipped)
-    bool truncated = false;          // the container ended early or a read error stopped decoding
+    std::int64_t native_frames = 0;      // per channel, after gapless trimming
+    std::int64_t mono_samples = 0;       // at the analysis rate
+    int corrupt_packets = 0;             // packets the codec rejected (skipped)
+    bool truncated = false;              // the container ended early or a read error stopped decoding
+    std::int64_t start_trim_frames = 0;  // frames the demuxer asked to skip at the start (gapless info)
     std::vector<std::string> warnings;
 };
 

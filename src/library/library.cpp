@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <map>
 #include <mutex>
 
 #include "core/hash.hpp"
@@ -25,7 +26,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kLibrarySchemaVersion = 1;
+// 1: whole-file content hashes. 2: audio-only hashes (core::hash_audio_file), artist column;
+// open() migrates a version-1 library in place.
+constexpr int kLibrarySchemaVersion = 2;
 
 constexpr const char* kSchemaSql = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -34,6 +37,7 @@ CREATE TABLE IF NOT EXISTS analyses(
   content_hash TEXT NOT NULL,
   config_key TEXT NOT NULL,
   title TEXT NOT NULL,
+  artist TEXT,
   duration_s REAL NOT NULL,
   bpm REAL,
   key_label TEXT,
@@ -99,6 +103,55 @@ private:
     sqlite3_stmt* s_ = nullptr;
     int rc_ = SQLITE_ERROR;
 };
+
+// Version 1 -> 2: the artist column, and audio-only content hashes. Each known file that still
+// exists is hashed again; its analyses move to the new hash (two files that differed only in
+// their tags now share one content; the newest analysis per configuration stays). Paths that
+// are gone keep their old hash until `library prune`.
+Result<void> migrate_v1(sqlite3* db) {
+    bool has_artist = false;
+    {
+        Stmt s(db, "PRAGMA table_info(analyses)");
+        while (s.step() == SQLITE_ROW)
+            if (s.col_text(1) == "artist") has_artist = true;
+    }
+    if (!has_artist &&
+        sqlite3_exec(db, "ALTER TABLE analyses ADD COLUMN artist TEXT", nullptr, nullptr, nullptr) != SQLITE_OK)
+        return make_error(ErrorCode::kIoError, sqlite3_errmsg(db));
+    std::vector<std::pair<std::string, std::string>> files;  // path, old hash
+    {
+        Stmt s(db, "SELECT path, content_hash FROM files");
+        while (s.step() == SQLITE_ROW) files.emplace_back(s.col_text(0), s.col_text(1));
+    }
+    std::map<std::string, std::string> renamed;  // old -> new hash
+    for (const auto& [path, old_hash] : files) {
+        std::error_code ec;
+        if (!fs::is_regular_file(path, ec)) continue;
+        auto h = core::hash_audio_file(path);
+        if (!h || *h == old_hash) continue;
+        Stmt u(db, "UPDATE files SET content_hash=?1 WHERE path=?2");
+        u.text(1, *h);
+        u.text(2, path);
+        if (u.step() != SQLITE_DONE) return make_error(ErrorCode::kIoError, sqlite3_errmsg(db));
+        renamed.emplace(old_hash, *h);
+    }
+    for (const auto& [old_hash, new_hash] : renamed) {
+        // Newest first, so that of two analyses landing on one (hash, config) the newest stays.
+        Stmt u(db,
+               "UPDATE OR IGNORE analyses SET content_hash=?2, song_map=replace(song_map, ?1, ?2) "
+               "WHERE id IN (SELECT id FROM analyses WHERE content_hash=?1 ORDER BY analyzed_at DESC)");
+        u.text(1, old_hash);
+        u.text(2, new_hash);
+        if (u.step() != SQLITE_DONE) return make_error(ErrorCode::kIoError, sqlite3_errmsg(db));
+        // Analyses of the old hash that collided and that no remaining path holds.
+        Stmt d(db,
+               "DELETE FROM analyses WHERE content_hash=?1 AND NOT EXISTS (SELECT 1 FROM files WHERE "
+               "content_hash=?1)");
+        d.text(1, old_hash);
+        if (d.step() != SQLITE_DONE) return make_error(ErrorCode::kIoError, sqlite3_errmsg(db));
+    }
+    return {};
+}
 
 }  // namespace
 
@@ -215,8 +268,19 @@ Result<std::unique_ptr<Library>> Library::open(const std::string& path) {
         (void)impl->exec("ROLLBACK;");
         return r.error();
     }
+    int found_version = 0;
     {
-        Stmt s(impl->db, "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', ?1)");
+        Stmt v(impl->db, "SELECT value FROM meta WHERE key='schema_version'");
+        if (v.step() == SQLITE_ROW) found_version = std::atoi(v.col_text(0).c_str());
+    }
+    if (found_version > 0 && found_version < kLibrarySchemaVersion) {
+        if (auto r = migrate_v1(impl->db); !r) {
+            (void)impl->exec("ROLLBACK;");
+            return make_error(ErrorCode::kIoError, "library " + path + ": migration failed: " + r.error().message);
+        }
+    }
+    if (found_version < kLibrarySchemaVersion) {
+        Stmt s(impl->db, "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?1)");
         s.text(1, std::to_string(kLibrarySchemaVersion));
         s.step();
     }
@@ -238,7 +302,7 @@ Result<std::string> Library::content_hash_of(const std::string& file_path) {
         s.i64(3, mtime);
         if (s.step() == SQLITE_ROW) return s.col_text(0);
     }
-    return core::hash_file(file_path);
+    return core::hash_audio_file(file_path);
 }
 
 Result<std::optional<std::string>> Library::find(const std::string& content_hash, const std::string& cfg) {
@@ -314,16 +378,16 @@ Result<void> Library::record(const std::string& file_path, const SongMap& map, c
     {
         Stmt s(impl_->db,
                "INSERT INTO analyses(content_hash, config_key, title, duration_s, bpm, key_label, camelot, open_key, "
-               "integrated_lufs, energy, truncated, analyzers, analyzed_at, song_map) "
-               "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14) "
-               "ON CONFLICT(content_hash, config_key) DO UPDATE SET title=excluded.title, "
+               "integrated_lufs, energy, truncated, analyzers, analyzed_at, song_map, artist) "
+               "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15) "
+               "ON CONFLICT(content_hash, config_key) DO UPDATE SET title=excluded.title, artist=excluded.artist, "
                "duration_s=excluded.duration_s, bpm=excluded.bpm, key_label=excluded.key_label, "
                "camelot=excluded.camelot, open_key=excluded.open_key, integrated_lufs=excluded.integrated_lufs, "
                "energy=excluded.energy, truncated=excluded.truncated, analyzers=excluded.analyzers, "
                "analyzed_at=excluded.analyzed_at, song_map=excluded.song_map");
         s.text(1, map.audio.content_hash);
         s.text(2, cfg);
-        s.text(3, fs::path(file_path).stem().string());
+        s.text(3, map.audio.tags.title.empty() ? fs::path(file_path).stem().string() : map.audio.tags.title);
         s.real(4, map.audio.duration_s);
         if (map.tempo && map.tempo->bpm)
             s.real(5, *map.tempo->bpm);
@@ -350,6 +414,10 @@ Result<void> Library::record(const std::string& file_path, const SongMap& map, c
         s.text(12, analyzers);
         s.text(13, now);
         s.text(14, json);
+        if (map.audio.tags.artist.empty())
+            s.null(15);
+        else
+            s.text(15, map.audio.tags.artist);
         ok = s.step() == SQLITE_DONE;
     }
     ok = ok && store_location(impl_->db, abs, map.audio.content_hash, now);
@@ -376,7 +444,7 @@ Result<void> Library::remember_location(const std::string& file_path, const std:
 Result<std::vector<TrackRow>> Library::list(const Query& q) {
     std::string sql =
         "SELECT f.path, a.content_hash, a.config_key, a.title, a.duration_s, a.bpm, a.key_label, a.camelot, "
-        "a.open_key, a.integrated_lufs, a.energy, a.analyzed_at, " +
+        "a.open_key, a.integrated_lufs, a.energy, a.analyzed_at, a.artist, " +
         std::string(q.with_json ? "a.song_map" : "''") +
         " FROM files f JOIN analyses a ON a.id = (SELECT id FROM analyses x WHERE x.content_hash = f.content_hash "
         "ORDER BY x.analyzed_at DESC, x.id DESC LIMIT 1) WHERE 1=1";
@@ -396,40 +464,35 @@ Result<std::vector<TrackRow>> Library::list(const Query& q) {
     if (q.energy_min) sql += " AND a.energy >= " + std::to_string(*q.energy_min);
     if (q.energy_max) sql += " AND a.energy <= " + std::to_string(*q.energy_max);
     if (!q.path_contains.empty()) sql += " AND instr(f.path, ?) > 0";
-    std::string order;
+    // The ORDER BY terms, each given the direction (NULLs last either way).
+    std::vector<std::string> order;
     if (q.sort == "path")
-        order = "f.path";
+        order = {"f.path"};
     else if (q.sort == "bpm")
-        order = "a.bpm";
+        order = {"a.bpm"};
     else if (q.sort == "key")
-        order = "CAST(a.camelot AS INTEGER), substr(a.camelot, -1)";
+        order = {"CAST(a.camelot AS INTEGER)", "substr(a.camelot, -1)"};
     else if (q.sort == "energy")
-        order = "a.energy";
+        order = {"a.energy"};
     else if (q.sort == "loudness")
-        order = "a.integrated_lufs";
+        order = {"a.integrated_lufs"};
     else if (q.sort == "duration")
-        order = "a.duration_s";
+        order = {"a.duration_s"};
     else if (q.sort == "analyzed")
-        order = "a.analyzed_at";
+        order = {"a.analyzed_at"};
     else if (q.sort == "title")
-        order = "a.title";
+        order = {"a.title"};
+    else if (q.sort == "artist")
+        order = {"a.artist", "a.title"};
     else
         return make_error(
             ErrorCode::kInvalidArgument,
-            "unknown sort '" + q.sort + "' (path, title, bpm, key, energy, loudness, duration, analyzed)");
+            "unknown sort '" + q.sort + "' (path, title, artist, bpm, key, energy, loudness, duration, analyzed)");
     const char* dir = q.descending ? " DESC" : " ASC";
-    // Apply the direction to each ORDER BY term; NULLs go last either way.
     std::string terms;
-    size_t start = 0;
-    while (start <= order.size()) {
-        size_t comma = order.find(", ", start);
-        const std::string term = order.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    for (const auto& term : order)
         terms += (terms.empty() ? "" : ", ") + std::string("(") + term + ") IS NULL, " + term + dir;
-        if (comma == std::string::npos) break;
-        start = comma + 2;
-    }
     sql += " ORDER BY " + terms + ", f.path ASC";
-    if (q.limit > 0) sql += " LIMIT " + std::to_string(q.limit);
 
     std::lock_guard lock(impl_->mu);
     Stmt s(impl_->db, sql.c_str());
@@ -438,6 +501,7 @@ Result<std::vector<TrackRow>> Library::list(const Query& q) {
     for (const auto& c : camelots) s.text(bind++, c);
     if (!q.path_contains.empty()) s.text(bind++, q.path_contains);
     std::vector<TrackRow> rows;
+    std::map<std::string, size_t> first_of;  // content hash -> row
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
         TrackRow r;
@@ -453,10 +517,24 @@ Result<std::vector<TrackRow>> Library::list(const Query& q) {
         if (!s.col_null(9)) r.integrated_lufs = sqlite3_column_double(s.get(), 9);
         if (!s.col_null(10)) r.energy = sqlite3_column_int(s.get(), 10);
         r.analyzed_at = s.col_text(11);
-        r.song_map_json = s.col_text(12);
+        r.artist = s.col_text(12);
+        r.song_map_json = s.col_text(13);
+        std::error_code ec;
+        r.missing = !fs::exists(r.path, ec);
+        if (r.missing && !q.include_missing) continue;  // deleted or moved away (`library prune` forgets it)
+        if (!q.all_copies) {
+            // One row per content: identical files at several paths are listed once (the first in
+            // the chosen order), with the number of copies.
+            auto [it, fresh] = first_of.emplace(r.content_hash, rows.size());
+            if (!fresh) {
+                ++rows[it->second].copies;
+                continue;
+            }
+        }
         rows.push_back(std::move(r));
     }
     if (rc != SQLITE_DONE) return impl_->err("query");
+    if (q.limit > 0 && rows.size() > static_cast<size_t>(q.limit)) rows.resize(static_cast<size_t>(q.limit));
     return rows;
 }
 
@@ -478,6 +556,66 @@ Result<Stats> Library::stats() {
     const auto wal = fs::file_size(impl_->path + "-wal", ec);
     if (!ec) st.bytes += static_cast<std::int64_t>(wal);
     return st;
+}
+
+Result<PruneReport> Library::prune(bool dry_run) {
+    std::lock_guard lock(impl_->mu);
+    PruneReport rep;
+    // One transaction; a dry run rolls it back after counting.
+    if (auto r = impl_->exec("BEGIN IMMEDIATE;"); !r) return r.error();
+    bool ok = true;
+    {
+        Stmt s(impl_->db, "SELECT path FROM files ORDER BY path");
+        while (s.step() == SQLITE_ROW) {
+            std::string p = s.col_text(0);
+            std::error_code ec;
+            if (!fs::exists(p, ec)) rep.missing_paths.push_back(std::move(p));
+        }
+    }
+    for (const auto& p : rep.missing_paths) {
+        Stmt s(impl_->db, "DELETE FROM files WHERE path=?1");
+        s.text(1, p);
+        ok = ok && s.step() == SQLITE_DONE;
+    }
+    if (ok) {
+        Stmt s(impl_->db, "DELETE FROM analyses WHERE content_hash NOT IN (SELECT content_hash FROM files)");
+        ok = s.step() == SQLITE_DONE;
+        rep.orphan_analyses = sqlite3_changes(impl_->db);
+    }
+    if (!ok || dry_run) {
+        Error e = impl_->err("prune");
+        (void)impl_->exec("ROLLBACK;");
+        if (!ok) return e;
+        return rep;
+    }
+    if (auto r = impl_->exec("COMMIT;"); !r) return r.error();
+    return rep;
+}
+
+Result<std::vector<std::vector<std::string>>> Library::duplicates() {
+    std::lock_guard lock(impl_->mu);
+    Stmt s(impl_->db,
+           "SELECT content_hash, path FROM files WHERE content_hash IN (SELECT content_hash FROM files GROUP BY "
+           "content_hash HAVING count(*) > 1) ORDER BY content_hash, path");
+    if (!s.ok()) return impl_->err("query");
+    std::vector<std::vector<std::string>> groups;
+    std::string current;
+    std::vector<std::string> group;
+    auto flush = [&] {
+        if (group.size() > 1) groups.push_back(std::move(group));
+        group.clear();
+    };
+    while (s.step() == SQLITE_ROW) {
+        std::string h = s.col_text(0), p = s.col_text(1);
+        if (h != current) {
+            flush();
+            current = h;
+        }
+        std::error_code ec;
+        if (fs::exists(p, ec)) group.push_back(std::move(p));
+    }
+    flush();
+    return groups;
 }
 
 }  // namespace harmony::library

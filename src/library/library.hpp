@@ -31,7 +31,8 @@ struct TrackRow {
     std::string path;
     std::string content_hash;
     std::string config_key;
-    std::string title;
+    std::string title;   // the file's title tag, else its file name without extension
+    std::string artist;  // the file's artist tag, "" when none
     double duration_s = 0.0;
     std::optional<double> bpm;
     std::string key_label;  // "A minor", empty when no key
@@ -41,6 +42,8 @@ struct TrackRow {
     std::optional<int> energy;
     std::string analyzed_at;  // ISO 8601 UTC
     std::string song_map_json;
+    int copies = 1;        // paths holding this same audio (Query::all_copies = false)
+    bool missing = false;  // the file is gone (only with Query::include_missing)
 };
 
 struct Query {
@@ -52,6 +55,13 @@ struct Query {
     bool descending = false;
     int limit = 0;  // 0 = all
     bool with_json = false;
+    bool include_missing = false;  // also paths whose file no longer exists
+    bool all_copies = false;       // every path of identical audio (default: one row per content)
+};
+
+struct PruneReport {
+    std::vector<std::string> missing_paths;  // forgotten (or, with dry_run, to be forgotten)
+    std::int64_t orphan_analyses = 0;        // Song Maps no known path holds any more
 };
 
 struct Stats {
@@ -88,6 +98,12 @@ public:
     Result<void> remember_location(const std::string& file_path, const std::string& content_hash);
 
     Result<std::vector<TrackRow>> list(const Query& query);
+
+    /// Forgets paths whose file no longer exists and the analyses no remaining path holds.
+    Result<PruneReport> prune(bool dry_run);
+
+    /// Groups of existing paths that hold the same audio (content hash), two or more per group.
+    Result<std::vector<std::vector<std::string>>> duplicates();
     Result<Stats> stats();
 
 private:

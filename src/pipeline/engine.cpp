@@ -668,6 +668,8 @@ Result<SongMap> Run::execute(const Source& source) {
     a.analysis_rate_hz = rate_;
     a.truncated = stats->truncated;
     a.warnings = stats->warnings;
+    a.gapless_trim_frames = stats->start_trim_frames;
+    a.tags = {source_.title, source_.artist, source_.album, source_.genre, source_.comment, source_.bpm, source_.key};
 
     // Segmented analyzers of a file that was cut: the last segment, then each analyzer merges its
     // segments (in dependency order, so beats sees the merged tempo).
@@ -811,7 +813,7 @@ Result<SongMap> Engine::analyze_file(const std::string& path, const AnalysisRequ
         src.run = [&](const io::DecodeOptions& o, const io::DecodeCallbacks& cb) {
             return io::decode_file(path, o, cb);
         };
-        src.content_hash = [&] { return core::hash_file(path); };
+        src.content_hash = [&] { return core::hash_audio_file(path); };
         Run run(plan.value(), impl_->options);
         return run.execute(src);
     });

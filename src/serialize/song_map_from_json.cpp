@@ -307,6 +307,16 @@ SongMap map_from(const json& j) {
     get_to(a, "analysis_rate_hz", m.audio.analysis_rate_hz);
     get_to(a, "truncated", m.audio.truncated);
     get_to(a, "warnings", m.audio.warnings);
+    get_to(a, "gapless_trim_frames", m.audio.gapless_trim_frames);
+    if (auto t = a.find("tags"); t != a.end() && t->is_object()) {
+        get_to(*t, "title", m.audio.tags.title);
+        get_to(*t, "artist", m.audio.tags.artist);
+        get_to(*t, "album", m.audio.tags.album);
+        get_to(*t, "genre", m.audio.tags.genre);
+        get_to(*t, "comment", m.audio.tags.comment);
+        get_to(*t, "bpm", m.audio.tags.bpm);
+        get_to(*t, "key", m.audio.tags.key);
+    }
     for (const auto& t : pipeline::parts())
         if (auto it = j.find(std::string(t.name)); it != j.end() && it->is_object()) t.from_json(*it, m);
     get_to(j, "elapsed_s", m.elapsed_s);

@@ -191,6 +191,17 @@ json to_json_value(const SongMap& m) {
                   {"analysis_rate_hz", a.analysis_rate_hz},
                   {"truncated", a.truncated},
                   {"warnings", a.warnings}};
+    if (a.gapless_trim_frames > 0) j["audio"]["gapless_trim_frames"] = a.gapless_trim_frames;
+    if (!a.tags.empty()) {
+        json t = json::object();
+        const std::pair<const char*, const std::string*> fields[] = {
+            {"title", &a.tags.title}, {"artist", &a.tags.artist},   {"album", &a.tags.album},
+            {"genre", &a.tags.genre}, {"comment", &a.tags.comment}, {"bpm", &a.tags.bpm},
+            {"key", &a.tags.key}};
+        for (const auto& [name, value] : fields)
+            if (!value->empty()) t[name] = *value;
+        j["audio"]["tags"] = std::move(t);
+    }
     for (const auto& t : pipeline::parts())
         if (t.present(m)) j[std::string(t.name)] = t.to_json(m);
     j["elapsed_s"] = m.elapsed_s;

@@ -8,6 +8,7 @@
 
 #include <taglib/aifffile.h>
 #include <taglib/flacfile.h>
+#include <taglib/generalencapsulatedobjectframe.h>
 #include <taglib/id3v2tag.h>
 #include <taglib/infotag.h>
 #include <taglib/mp4file.h>
@@ -23,8 +24,11 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <memory>
+
+#include "tags/serato.hpp"
 
 namespace harmony::tags {
 
@@ -60,6 +64,10 @@ public:
     virtual std::string get(const std::string& field) = 0;
     virtual void set(const std::string& field, const std::string& value) = 0;
     virtual bool save() = 0;
+    /// Serato GEOB objects by name ("Serato BeatGrid"): the payload, "" when absent.
+    virtual bool supports_geob() const { return false; }
+    virtual std::string get_geob(const std::string&) { return {}; }
+    virtual void set_geob(const std::string&, const std::string&) {}
 };
 
 class Id3Editor : public Editor {
@@ -94,6 +102,30 @@ public:
         auto* f = new TagLib::ID3v2::TextIdentificationFrame(TagLib::ByteVector(field.c_str()), TagLib::String::UTF8);
         f->setText(tl(value));
         tag_->addFrame(f);
+    }
+    bool supports_geob() const override { return true; }
+    TagLib::ID3v2::GeneralEncapsulatedObjectFrame* find_geob(const std::string& name) {
+        for (auto* f : tag_->frameList("GEOB"))
+            if (auto* g = dynamic_cast<TagLib::ID3v2::GeneralEncapsulatedObjectFrame*>(f);
+                g && g->description() == tl(name))
+                return g;
+        return nullptr;
+    }
+    std::string get_geob(const std::string& name) override {
+        auto* g = find_geob(name);
+        if (!g) return {};
+        const auto& b = g->object();
+        return std::string(b.data(), b.size());
+    }
+    void set_geob(const std::string& name, const std::string& payload) override {
+        if (auto* g = find_geob(name)) tag_->removeFrame(g);
+        auto* g = new TagLib::ID3v2::GeneralEncapsulatedObjectFrame();
+        g->setTextEncoding(TagLib::String::Latin1);
+        g->setMimeType("application/octet-stream");
+        g->setFileName("");
+        g->setDescription(TagLib::String(name, TagLib::String::Latin1));
+        g->setObject(TagLib::ByteVector(payload.data(), static_cast<unsigned>(payload.size())));
+        tag_->addFrame(g);
     }
     TagLib::ID3v2::Version version() const {
         return tag_->header()->majorVersion() == 3 ? TagLib::ID3v2::v3 : TagLib::ID3v2::v4;
@@ -141,6 +173,16 @@ public:
             tag_->addField(tl(field), tl(value), true);
     }
     bool save() override { return file_.save(); }
+    bool supports_geob() const override { return geob_; }
+    std::string get_geob(const std::string& name) override {
+        const std::string v = get(serato::vorbis_field(name));
+        if (v.empty()) return {};
+        return serato::payload_of_text_value(v).value_or("");
+    }
+    void set_geob(const std::string& name, const std::string& payload) override {
+        set(serato::vorbis_field(name), serato::text_value(name, payload));
+    }
+    bool geob_ = false;  // FLAC only: Ogg's Serato layout differs
 
 private:
     TagLib::File& file_;
@@ -168,6 +210,15 @@ public:
             tag_->setItem(tl(field), TagLib::MP4::Item(TagLib::StringList(tl(value))));
     }
     bool save() override { return file_.save(); }
+    bool supports_geob() const override { return true; }
+    std::string get_geob(const std::string& name) override {
+        const std::string v = get(serato::mp4_atom(name));
+        if (v.empty()) return {};
+        return serato::payload_of_text_value(v).value_or("");
+    }
+    void set_geob(const std::string& name, const std::string& payload) override {
+        set(serato::mp4_atom(name), serato::text_value(name, payload));
+    }
 
 private:
     TagLib::MP4::File& file_;
@@ -234,7 +285,9 @@ Result<Opened> open_for_tags(const std::string& path) {
     } else if (ext == ".flac") {
         auto f = std::make_unique<TagLib::FLAC::File>(p, false);
         if (f->isValid()) {
-            o.editor = std::make_unique<XiphEditor>(*f, f->xiphComment(true));
+            auto ed = std::make_unique<XiphEditor>(*f, f->xiphComment(true));
+            ed->geob_ = true;
+            o.editor = std::move(ed);
             o.file = std::move(f);
             o.names = xiph;
             o.format = "Vorbis comment (FLAC)";
@@ -289,20 +342,63 @@ void sync_dir(const fs::path& dir) {
     }
 }
 
-std::vector<TagChange> plan(Editor& ed, const FieldNames& names, const SongMap& map, const TagOptions& o) {
+std::vector<TagChange> plan(Editor& ed, const FieldNames& names, const SongMap& map, const TagOptions& o,
+                            std::vector<std::string>& kept) {
     std::vector<TagChange> changes;
     auto want = [&](const std::string& field, const std::string& value) {
         const std::string old = ed.get(field);
-        if (old != value) changes.push_back({field, old, value});
+        if (old != value) changes.push_back({field, old, value, {}});
     };
+    const std::string old_bpm = ed.get(names.bpm);
+    const std::string old_key = ed.get(names.key);
+    const bool has_bpm = !old_bpm.empty() && old_bpm != "0";
+    bool bpm_locked = false;
+    if (o.serato && ed.supports_geob()) {
+        // What Serato already holds: a BPM lock keeps the BPM, grid and autotags; hand-set cues or
+        // loops keep Markers2.
+        const auto info = serato::parse_markers2(ed.get_geob("Serato Markers2"));
+        bpm_locked = info && info->bpm_lock;
+        const double offset = target_time_offset_s(map, DjTarget::kSerato);
+        auto want_geob = [&](const std::string& name, const std::string& payload) {
+            if (payload.empty()) return;
+            const std::string old = ed.get_geob(name);
+            if (old == payload) return;
+            TagChange c{"GEOB:" + name, old.empty() ? "" : "(" + std::to_string(old.size()) + " bytes)",
+                        "(" + std::to_string(payload.size()) + " bytes)", payload};
+            changes.push_back(std::move(c));
+        };
+        if (bpm_locked) {
+            kept.push_back("Serato BeatGrid and Autotags (BPM locked in Serato)");
+        } else {
+            want_geob("Serato Autotags", serato::autotags(map));
+            want_geob("Serato BeatGrid", serato::beatgrid(map, offset));
+        }
+        if (info && info->cues + info->loops > 0)
+            kept.push_back("Serato Markers2 (" + std::to_string(info->cues) + " cues, " + std::to_string(info->loops) +
+                           " loops set in Serato)");
+        else
+            want_geob("Serato Markers2", serato::markers2(map, offset));
+    }
+    if (o.skip_tagged && has_bpm && !old_key.empty()) {
+        kept.push_back(names.bpm + " '" + old_bpm + "'");
+        kept.push_back(names.key + " '" + old_key + "'");
+        return changes;
+    }
     if (map.tempo && map.tempo->bpm) {
-        if (names.bpm == "tmpo")
-            want("tmpo", std::to_string(static_cast<int>(std::lround(*map.tempo->bpm))));
+        if ((o.keep_existing || bpm_locked) && has_bpm)
+            kept.push_back(names.bpm + " '" + old_bpm + "'");
+        else if (names.bpm == "tmpo" || o.integer_bpm)
+            want(names.bpm, std::to_string(static_cast<int>(std::lround(*map.tempo->bpm))));
         else
             want(names.bpm, bpm_text(*map.tempo->bpm));
     }
     const std::string key = format_key(map, o.notation);
-    if (!key.empty()) want(names.key, key);
+    if (!key.empty()) {
+        if (o.keep_existing && !old_key.empty())
+            kept.push_back(names.key + " '" + old_key + "'");
+        else
+            want(names.key, key);
+    }
     if (!o.comment_template.empty()) {
         const std::string prefix = expand_comment(o.comment_template, map, o.notation);
         std::string comment = ed.get(names.comment);
@@ -348,6 +444,73 @@ std::string expand_comment(const std::string& tmpl, const SongMap& map, KeyNotat
     return out;
 }
 
+namespace {
+
+// The ID of the ID3 chunk of a RIFF/WAVE file ("id3 " or "ID3 "), "" when there is none.
+std::string wav_id3_chunk(const std::string& path, std::int64_t* offset = nullptr) {
+    std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+    if (!f) return {};
+    unsigned char h[12];
+    if (std::fread(h, 1, 12, f.get()) != 12 || std::memcmp(h, "RIFF", 4) != 0 || std::memcmp(h + 8, "WAVE", 4) != 0)
+        return {};
+    std::int64_t pos = 12;
+    unsigned char c[8];
+    while (fseeko(f.get(), pos, SEEK_SET) == 0 && std::fread(c, 1, 8, f.get()) == 8) {
+        const std::int64_t len =
+            std::int64_t{c[4]} | (std::int64_t{c[5]} << 8) | (std::int64_t{c[6]} << 16) | (std::int64_t{c[7]} << 24);
+        if (std::memcmp(c, "id3 ", 4) == 0 || std::memcmp(c, "ID3 ", 4) == 0) {
+            if (offset) *offset = pos;
+            return std::string(reinterpret_cast<const char*>(c), 4);
+        }
+        pos += 8 + len + (len & 1);
+    }
+    return {};
+}
+
+// TagLib writes the chunk as "ID3 "; give it back the name it had (exiftool reads only "id3 ").
+bool restore_wav_id3_name(const std::string& path, const std::string& want) {
+    std::int64_t at = 0;
+    const std::string now = wav_id3_chunk(path, &at);
+    if (now.empty() || now == want) return true;
+    std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "r+b"), &std::fclose);
+    if (!f || fseeko(f.get(), at, SEEK_SET) != 0 || std::fwrite(want.data(), 1, 4, f.get()) != 4) return false;
+    return std::fflush(f.get()) == 0;
+}
+
+// Applies the planned changes to `file` (opened by TagLib itself).
+Result<void> apply(const std::string& file, const std::string& shown, const TagReport& report,
+                   const std::string& wav_chunk) {
+    {
+        auto opened = open_for_tags(file);
+        if (!opened) return opened.error();
+        for (const auto& c : report.changes) {
+            if (c.field.rfind("GEOB:", 0) == 0)
+                opened->editor->set_geob(c.field.substr(5), c.binary);
+            else
+                opened->editor->set(c.field, c.new_value);
+        }
+        if (!opened->editor->save()) return make_error(ErrorCode::kIoError, "TagLib could not save the tags: " + shown);
+    }
+    if (!wav_chunk.empty() && !restore_wav_id3_name(file, wav_chunk))
+        return make_error(ErrorCode::kIoError, "cannot name the WAV ID3 chunk: " + shown);
+    if (!sync_file(file)) return make_error(ErrorCode::kIoError, "cannot flush the tagged file: " + shown);
+    return {};
+}
+
+// Copies `from` over `to`'s contents in place (same inode): restores a file edited in place.
+bool copy_contents(const std::string& from, const std::string& to) {
+    std::unique_ptr<FILE, int (*)(FILE*)> in(std::fopen(from.c_str(), "rb"), &std::fclose);
+    std::unique_ptr<FILE, int (*)(FILE*)> out(std::fopen(to.c_str(), "wb"), &std::fclose);
+    if (!in || !out) return false;
+    char buf[1 << 16];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, in.get())) > 0)
+        if (std::fwrite(buf, 1, n, out.get()) != n) return false;
+    return std::fflush(out.get()) == 0 && !std::ferror(in.get());
+}
+
+}  // namespace
+
 Result<TagReport> write_tags(const std::string& path, const SongMap& map, const TagOptions& options) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return make_error(ErrorCode::kFileNotFound, "no such file: " + path);
@@ -358,24 +521,50 @@ Result<TagReport> write_tags(const std::string& path, const SongMap& map, const 
         auto opened = open_for_tags(path);
         if (!opened) return opened.error();
         report.format = opened->format;
-        report.changes = plan(*opened->editor, opened->names, map, options);
+        report.changes = plan(*opened->editor, opened->names, map, options, report.kept);
     }
     if (options.dry_run || report.changes.empty()) return report;
 
-    const fs::path target(path);
+    // Through a symlink: edit its target (the link itself stays a link).
+    std::error_code ec;
+    const fs::path target = fs::canonical(fs::path(path), ec);
+    if (ec) return make_error(ErrorCode::kIoError, "cannot resolve the path (" + ec.message() + "): " + path);
     const fs::path dir = target.parent_path();
     // A file without write permission bits is read-only for us even as root (DJ tools honour the
     // read-only attribute).
-    if ((st.st_mode & 0222) == 0 || ::access(path.c_str(), W_OK) != 0)
+    if ((st.st_mode & 0222) == 0 || ::access(target.c_str(), W_OK) != 0)
         return make_error(ErrorCode::kPermissionDenied, "read-only file, tags not written: " + path);
-    if (::access(dir.empty() ? "." : dir.c_str(), W_OK) != 0)
-        return make_error(ErrorCode::kPermissionDenied, "read-only directory, tags not written: " + path);
+    const std::string ext = lower_ext(target.string());
+    const std::string had_chunk = (ext == ".wav" || ext == ".wave") ? wav_id3_chunk(target.string()) : "";
+    const std::string wav_chunk = (ext == ".wav" || ext == ".wave") ? (had_chunk.empty() ? "id3 " : had_chunk) : "";
+
+    const bool in_place = st.st_nlink > 1 || ::access(dir.empty() ? "." : dir.c_str(), W_OK) != 0;
+    if (in_place) {
+        // Several hard links (or a directory we cannot create files in): the file itself is
+        // edited, so that every link sees the new tags. A backup copy (in the temporary
+        // directory) restores the original when the save fails.
+        if (st.st_nlink <= 1)
+            return make_error(ErrorCode::kPermissionDenied, "read-only directory, tags not written: " + path);
+        const fs::path backup = fs::temp_directory_path(ec) / ("harmony-tags-backup-" + std::to_string(::getpid()) +
+                                                               "-" + std::to_string(st.st_ino) + ext);
+        fs::copy_file(target, backup, fs::copy_options::overwrite_existing, ec);
+        if (ec) return make_error(ErrorCode::kIoError, "cannot back up before tagging (" + ec.message() + "): " + path);
+        auto r = apply(target.string(), path, report, wav_chunk);
+        if (!r) {
+            const bool restored = copy_contents(backup.string(), target.string());
+            if (restored) fs::remove(backup, ec);
+            return make_error(r.error().code,
+                              r.error().message + (restored ? "" : " (original kept in " + backup.string() + ")"));
+        }
+        fs::remove(backup, ec);
+        report.written = true;
+        return report;
+    }
 
     // Edit a copy in the same directory (same extension: TagLib picks the format from it), then
     // rename it over the original (atomic on POSIX).
     const fs::path tmp_ext = dir / ("." + target.stem().string() + ".harmony-tags-" + std::to_string(::getpid()) +
                                     target.extension().string());
-    std::error_code ec;
     fs::copy_file(target, tmp_ext, fs::copy_options::overwrite_existing, ec);
     if (ec) return make_error(ErrorCode::kIoError, "cannot copy for tagging (" + ec.message() + "): " + path);
     ::chmod(tmp_ext.c_str(), st.st_mode & 07777);
@@ -383,21 +572,9 @@ Result<TagReport> write_tags(const std::string& path, const SongMap& map, const 
         std::error_code ec2;
         fs::remove(tmp_ext, ec2);
     };
-    {
-        auto opened = open_for_tags(tmp_ext.string());
-        if (!opened) {
-            remove_tmp();
-            return opened.error();
-        }
-        for (const auto& c : report.changes) opened->editor->set(c.field, c.new_value);
-        if (!opened->editor->save()) {
-            remove_tmp();
-            return make_error(ErrorCode::kIoError, "TagLib could not save the tags: " + path);
-        }
-    }
-    if (!sync_file(tmp_ext.string())) {
+    if (auto r = apply(tmp_ext.string(), path, report, wav_chunk); !r) {
         remove_tmp();
-        return make_error(ErrorCode::kIoError, "cannot flush the tagged copy: " + path);
+        return r.error();
     }
     fs::rename(tmp_ext, target, ec);
     if (ec) {

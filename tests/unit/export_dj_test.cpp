@@ -127,7 +127,7 @@ TEST(ExportRekordbox, ValidatesAgainstTheSchemaAndReadsBack) {
     EXPECT_EQ(d.attrs("/DJ_PLAYLISTS/COLLECTION", "Entries"), std::vector<std::string>{"2"});
     const auto ids = d.attrs("/DJ_PLAYLISTS/COLLECTION/TRACK", "TrackID");
     ASSERT_EQ(ids.size(), 2u);
-    EXPECT_EQ(d.attrs("//NODE[@Type='1']/TRACK", "Key"), ids);  // the playlist refers to the tracks
+    EXPECT_EQ(d.attrs("//NODE[@Name='Harmony']/TRACK", "Key"), ids);  // the playlist refers to the tracks
     EXPECT_EQ(d.attrs("/DJ_PLAYLISTS/COLLECTION/TRACK", "AverageBpm"), (std::vector<std::string>{"124.00", "128.00"}));
     EXPECT_EQ(d.attrs("/DJ_PLAYLISTS/COLLECTION/TRACK", "Tonality"), (std::vector<std::string>{"Am", "C"}));
     EXPECT_EQ(d.attrs("/DJ_PLAYLISTS/COLLECTION/TRACK", "TotalTime"), (std::vector<std::string>{"60", "60"}));
@@ -257,7 +257,10 @@ TEST(ExportM3u, HarmonicOrderWithinTheBpmRange) {
     std::vector<std::string> paths, infos;
     std::getline(in, line);
     EXPECT_EQ(line, "#EXTM3U");
-    while (std::getline(in, line)) (line.rfind("#EXTINF:", 0) == 0 ? infos : paths).push_back(line);
+    std::vector<std::string> clashes;  // "# clash: ..." comment lines before non-harmonic steps
+    while (std::getline(in, line))
+        (line.rfind("#EXTINF:", 0) == 0 ? infos : line.rfind("# clash", 0) == 0 ? clashes : paths).push_back(line);
+    EXPECT_EQ(clashes, std::vector<std::string>{"# clash: key clash 9A -> 2B, tempo step 19.0 % (126.0 -> 150.0 BPM)"});
     ASSERT_EQ(paths.size(), 6u);
     EXPECT_EQ(paths,
               (std::vector<std::string>{"/m/a.mp3", "/m/c.mp3", "/m/g.mp3", "/m/e.mp3", "/m/x.mp3", "/m/n.mp3"}));
