@@ -2,6 +2,7 @@
 // one line here.
 #include "analyzers/analyzer.hpp"
 #include "analyzers/beats/beats.hpp"
+#include "analyzers/chords/chords.hpp"
 #include "analyzers/key/key.hpp"
 #include "analyzers/loudness/loudness.hpp"
 #include "analyzers/tempo/tempo.hpp"
@@ -11,10 +12,8 @@ namespace harmony::analyzers {
 namespace {
 std::vector<AnalyzerDef>& storage() {
     static std::vector<AnalyzerDef> all = {
-        define<LoudnessAnalyzer>(),
-        define<TempoAnalyzer>(),
-        define<BeatsAnalyzer>(),
-        define<KeyAnalyzer>(),
+        define<LoudnessAnalyzer>(), define<TempoAnalyzer>(),  define<BeatsAnalyzer>(),
+        define<KeyAnalyzer>(),      define<ChordsAnalyzer>(),
     };
     return all;
 }

@@ -37,9 +37,10 @@ void add_batch_options(CLI::App* sub, BatchCliOptions& o) {
     sub->add_option("--comment-prefix", o.comment_prefix,
                     "With --write-tags: prefix the comment with this template ({key} {camelot} {openkey} {bpm} "
                     "{energy}), e.g. \"{camelot} - {bpm}\"");
-    sub->add_option("--export", o.export_format,
-                    "Export the batch's results: json, csv, jams, beats, lab, rekordbox, traktor, m3u (to -o FILE or "
-                    "stdout)");
+    sub->add_option(
+        "--export", o.export_format,
+        "Export the batch's results: json, csv, jams, beats, lab, chordpro, rekordbox, traktor, m3u (to -o FILE or "
+        "stdout)");
     sub->add_option("--bpm-tolerance", o.bpm_tolerance_pct, "M3U export: max BPM step between neighbours, percent")
         ->capture_default_str();
 }
@@ -141,7 +142,8 @@ std::string json_name(const std::string& path, std::map<std::string, int>& used)
 }  // namespace
 
 static bool per_track_format(ExportFormat f) {
-    return f == ExportFormat::kJams || f == ExportFormat::kMirexBeats || f == ExportFormat::kMirexChords;
+    return f == ExportFormat::kJams || f == ExportFormat::kMirexBeats || f == ExportFormat::kMirexChords ||
+           f == ExportFormat::kChordPro;
 }
 
 int write_export(const std::vector<SongMap>& maps, ExportFormat format, const ExportOptions& options,

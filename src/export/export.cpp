@@ -34,6 +34,7 @@ constexpr FormatRow kFormats[] = {
     {ExportFormat::kRekordboxXml, "rekordbox", "application/xml", ".xml"},
     {ExportFormat::kTraktorNml, "traktor", "application/xml", ".nml"},
     {ExportFormat::kM3u, "m3u", "audio/x-mpegurl", ".m3u"},
+    {ExportFormat::kChordPro, "chordpro", "text/plain; charset=utf-8", ".cho"},
 };
 
 const FormatRow& row_of(ExportFormat f) {
@@ -58,8 +59,9 @@ Result<ExportFormat> parse_export_format(std::string_view name) {
     if (n == "mirex-beats" || n == "mirex_beats") return ExportFormat::kMirexBeats;
     if (n == "chords" || n == "mirex-chords" || n == "mirex_chords") return ExportFormat::kMirexChords;
     if (n == "m3u8" || n == "playlist") return ExportFormat::kM3u;
-    return make_error(ErrorCode::kInvalidArgument, "unknown export format '" + std::string(name) +
-                                                       "' (json, csv, jams, beats, lab, rekordbox, traktor, m3u)");
+    return make_error(ErrorCode::kInvalidArgument,
+                      "unknown export format '" + std::string(name) +
+                          "' (json, csv, jams, beats, lab, chordpro, rekordbox, traktor, m3u)");
 }
 
 std::string_view export_format_name(ExportFormat format) {
@@ -125,6 +127,8 @@ Result<std::string> export_song_maps(const std::vector<SongMap>& maps, ExportFor
             return exporters::render_traktor(maps, options);
         case ExportFormat::kM3u:
             return exporters::render_m3u(maps, options);
+        case ExportFormat::kChordPro:
+            return exporters::render_chordpro(maps);
     }
     return make_error(ErrorCode::kInvalidArgument, "unknown export format");
 }
