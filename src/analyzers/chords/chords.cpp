@@ -37,7 +37,7 @@ const AnalyzerInfo& ChordsAnalyzer::describe() {
              0,
              0,
              {"majmin", "sevenths", "full"}},
-            {"change_penalty", "log-probability cost of a chord change", ParamType::kDouble, 6.0, 0.0, 100.0, {}},
+            {"change_penalty", "log-probability cost of a chord change", ParamType::kDouble, 1.5, 0.0, 100.0, {}},
             {"offbeat_penalty",
              "extra log-probability cost of a change between two beats",
              ParamType::kDouble,

@@ -17,9 +17,9 @@ class ChordsAnalyzer : public Analyzer {
 public:
     struct Config {
         chords::Vocabulary vocabulary = chords::Vocabulary::kFull;
-        double change_penalty = 6.0;   // log-probability cost of a chord change
-        double offbeat_penalty = 3.0;  // extra cost of a change between two beats
-        double reference_hz = 0.0;     // 0: estimate the tuning
+        double change_penalty = 1.5;    // log-probability cost of a chord change (tuned on dev)
+        double offbeat_penalty = 3.0;   // extra cost of a change between two beats
+        double reference_hz = 0.0;      // 0: estimate the tuning
         double prior_correction = 0.0;  // posteriors divided by the class frequency^this
         std::shared_ptr<const chords::ChordNet> net;
         std::string model_hash;
