@@ -389,14 +389,6 @@ def add_prior(args):
         f.write(raw)
     if args.inc:
         path = os.path.join(REPO, 'src', 'analyzers', 'chords', 'chords_model.inc')
-        old = {}
-        for line in open(path):
-            if line.startswith('// end of provenance'):
-                break
-            if line.startswith('// ') and ': ' in line and not line.startswith('//   '):
-                k, _, v = line[3:].rstrip('\n').partition(': ')
-                old[k] = v
-        cont = [l[5:].rstrip('\n') for l in open(path) if l.startswith('//   ')]
         fields = [('script', 'tools/train_chords/train.py'),
                   ('command', 'fit %s; then add-prior %s' % (args.fit_command, provenance.command())),
                   ('data', h['metadata'].get('data', '')), ('random seed', str(h['metadata'].get('seed'))),
