@@ -1,6 +1,7 @@
 #include "analyzers/chords/chords.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -132,26 +133,29 @@ Result<void> ChordsAnalyzer::analyze(Context& ctx) const {
     std::vector<int> map_class(static_cast<size_t>(nc));
     for (int q = 0; q < nc; ++q) map_class[static_cast<size_t>(q)] = reduce_class(cfg_.vocabulary, q);
     const size_t nu = lp.size();
-    std::vector<std::vector<double>> post(nu, std::vector<double>(static_cast<size_t>(ns), 0.0));
+    std::vector<std::vector<float>> post(nu, std::vector<float>(static_cast<size_t>(ns), 0.0f));
     for (size_t u = 0; u < nu; ++u) {
         auto& p = post[u];
         if (f.silent[u]) {
-            p.back() = 1.0;
+            p.back() = 1.0f;
             continue;
         }
         for (int r = 0; r < 12; ++r)
             for (int q = 0; q < nc; ++q)
                 p[static_cast<size_t>(r * nv + map_class[static_cast<size_t>(q)])] +=
-                    std::exp(static_cast<double>(lp[u][static_cast<size_t>(r * nc + q)]));
-        p.back() += std::exp(static_cast<double>(lp[u].back()));
+                    std::exp(lp[u][static_cast<size_t>(r * nc + q)]);
+        p.back() += std::exp(lp[u].back());
     }
 
     // Viterbi: emission log-posterior, a change costs change_penalty (+ offbeat_penalty off the beat).
     std::vector<int> path(nu, ns - 1);
     if (nu > 0) {
         std::vector<double> score(static_cast<size_t>(ns)), next(static_cast<size_t>(ns));
-        std::vector<std::vector<int>> back(nu, std::vector<int>(static_cast<size_t>(ns), 0));
-        auto emit = [&](size_t u, int s) { return std::log(std::max(post[u][static_cast<size_t>(s)], 1e-12)); };
+        // Back-pointers as 16-bit state indices (ns = 397 at most): 0.8 KB per half beat.
+        std::vector<std::vector<std::uint16_t>> back(nu, std::vector<std::uint16_t>(static_cast<size_t>(ns), 0));
+        auto emit = [&](size_t u, int s) {
+            return std::log(std::max(static_cast<double>(post[u][static_cast<size_t>(s)]), 1e-12));
+        };
         for (int s = 0; s < ns; ++s) score[static_cast<size_t>(s)] = emit(0, s);
         for (size_t u = 1; u < nu; ++u) {
             const int best = static_cast<int>(std::max_element(score.begin(), score.end()) - score.begin());
@@ -161,7 +165,7 @@ Result<void> ChordsAnalyzer::analyze(Context& ctx) const {
                 const double stay = score[static_cast<size_t>(s)];
                 const bool j = jump > stay;
                 next[static_cast<size_t>(s)] = (j ? jump : stay) + emit(u, s);
-                back[u][static_cast<size_t>(s)] = j ? best : s;
+                back[u][static_cast<size_t>(s)] = static_cast<std::uint16_t>(j ? best : s);
             }
             std::swap(score, next);
         }
