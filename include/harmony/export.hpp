@@ -24,6 +24,7 @@ enum class ExportFormat {
     kRekordboxXml,   // DJ_PLAYLISTS / COLLECTION / TRACK with TEMPO beat grid and POSITION_MARK cues
     kTraktorNml,     // NML COLLECTION ENTRY with TEMPO, MUSICAL_KEY, AutoGrid CUE_V2
     kM3u,            // extended M3U playlist in harmonic-mixing order
+    kChordPro,       // ChordPro lead sheet: chords over bars (a grid per section), one map per file
 };
 
 enum class KeyNotation { kStandard, kCamelot, kOpenKey };

@@ -182,16 +182,27 @@ struct Loudness {
     Provenance provenance;
 };
 
+struct ChordCandidate {
+    std::string label;  // Harte syntax
+    double probability = 0.0;
+};
+
 struct ChordSegment {
     double start_s = 0.0;
     double end_s = 0.0;
     std::string label;  // Harte syntax, "N" for no chord
     double confidence = 0.0;
+    std::string name;                        // display name: "Am7", "F/A", "N.C."
+    std::string root;                        // "A" ("" for N)
+    std::string quality;                     // Harte shorthand: "min7" ("" for N)
+    std::string bass;                        // bass note: "A" ("" for N)
+    std::vector<ChordCandidate> runners_up;  // the next most likely labels over the segment
 };
 
 struct Chords {
     std::vector<ChordSegment> segments;
     double confidence = 0.0;
+    std::string vocabulary;  // "majmin", "sevenths", "full" ("" when unknown)
     Provenance provenance;
 };
 

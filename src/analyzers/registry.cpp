@@ -2,6 +2,7 @@
 // one line here.
 #include "analyzers/analyzer.hpp"
 #include "analyzers/beats/beats.hpp"
+#include "analyzers/chords/chords.hpp"
 #include "analyzers/key/key.hpp"
 #include "analyzers/loudness/loudness.hpp"
 #include "analyzers/sections/sections.hpp"
@@ -13,7 +14,7 @@ namespace {
 std::vector<AnalyzerDef>& storage() {
     static std::vector<AnalyzerDef> all = {
         define<LoudnessAnalyzer>(), define<TempoAnalyzer>(),    define<BeatsAnalyzer>(),
-        define<KeyAnalyzer>(),      define<SectionsAnalyzer>(),
+        define<KeyAnalyzer>(),      define<ChordsAnalyzer>(),   define<SectionsAnalyzer>(),
     };
     return all;
 }

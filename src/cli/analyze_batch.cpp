@@ -48,7 +48,7 @@ void add_batch_options(CLI::App* sub, BatchCliOptions& o) {
                     "{energy}), e.g. \"{camelot} - {bpm}\"");
     sub->add_option(
         "--export", o.export_format,
-        "Export the batch's results: json, csv, jams, beats, lab, sections-lab, rekordbox, traktor, m3u (to "
+        "Export the batch's results: json, csv, jams, beats, lab, sections-lab, chordpro, rekordbox, traktor, m3u (to "
         "-o FILE or stdout)");
     sub->add_option("--cues", o.cues,
                     "rekordbox/Traktor cue points: sections (section starts), phrases (every phrase), none")
@@ -230,7 +230,7 @@ std::string json_name(const std::string& path, std::map<std::string, int>& used)
 
 static bool per_track_format(ExportFormat f) {
     return f == ExportFormat::kJams || f == ExportFormat::kMirexBeats || f == ExportFormat::kMirexChords ||
-           f == ExportFormat::kMirexSections;
+           f == ExportFormat::kMirexSections || f == ExportFormat::kChordPro;
 }
 
 int write_export(const std::vector<SongMap>& maps, ExportFormat format, const ExportOptions& options,

@@ -35,6 +35,7 @@ constexpr FormatRow kFormats[] = {
     {ExportFormat::kRekordboxXml, "rekordbox", "application/xml", ".xml"},
     {ExportFormat::kTraktorNml, "traktor", "application/xml", ".nml"},
     {ExportFormat::kM3u, "m3u", "audio/x-mpegurl", ".m3u"},
+    {ExportFormat::kChordPro, "chordpro", "text/plain; charset=utf-8", ".cho"},
 };
 
 const FormatRow& row_of(ExportFormat f) {
@@ -62,7 +63,7 @@ Result<ExportFormat> parse_export_format(std::string_view name) {
     if (n == "sections" || n == "mirex-sections" || n == "segments") return ExportFormat::kMirexSections;
     return make_error(ErrorCode::kInvalidArgument,
                       "unknown export format '" + std::string(name) +
-                          "' (json, csv, jams, beats, lab, sections-lab, rekordbox, traktor, m3u)");
+                          "' (json, csv, jams, beats, lab, sections-lab, chordpro, rekordbox, traktor, m3u)");
 }
 
 Result<CueSource> parse_cue_source(std::string_view name) {
@@ -139,6 +140,8 @@ Result<std::string> export_song_maps(const std::vector<SongMap>& maps, ExportFor
             return exporters::render_traktor(maps, options);
         case ExportFormat::kM3u:
             return exporters::render_m3u(maps, options);
+        case ExportFormat::kChordPro:
+            return exporters::render_chordpro(maps);
     }
     return make_error(ErrorCode::kInvalidArgument, "unknown export format");
 }

@@ -250,7 +250,28 @@ void part_from_json(const json& j, Loudness& v) {
 }
 void part_from_json(const json& j, Chords& c) {
     c.segments = segments_from<ChordSegment>(j, "segments");
+    // Optional fifth column: display name, root, quality, bass and runners-up.
+    if (auto it = j.find("segments"); it != j.end() && it->is_array()) {
+        size_t k = 0;
+        for (const auto& r : *it) {
+            if (!r.is_array() || r.size() < 3) continue;
+            if (r.size() > 4 && r[4].is_object() && k < c.segments.size()) {
+                auto& seg = c.segments[k];
+                const json& d = r[4];
+                get_to(d, "name", seg.name);
+                get_to(d, "root", seg.root);
+                get_to(d, "quality", seg.quality);
+                get_to(d, "bass", seg.bass);
+                if (auto ru = d.find("runners_up"); ru != d.end() && ru->is_array())
+                    for (const auto& x : *ru)
+                        if (x.is_array() && x.size() >= 2 && x[0].is_string() && x[1].is_number())
+                            seg.runners_up.push_back({x[0].get<std::string>(), x[1].get<double>()});
+            }
+            ++k;
+        }
+    }
     get_to(j, "confidence", c.confidence);
+    get_to(j, "vocabulary", c.vocabulary);
     c.provenance = prov_of(j);
 }
 void part_from_json(const json& j, Sections& s) {

@@ -141,8 +141,19 @@ json part_to_json(const Loudness& v) {
 }
 json part_to_json(const Chords& v) {
     json s = json::array();
-    for (const auto& c : v.segments) s.push_back({c.start_s, c.end_s, c.label, c.confidence});
-    return {{"segments", s}, {"confidence", v.confidence}, {"provenance", prov_json(v.provenance)}};
+    for (const auto& c : v.segments) {
+        json row = json::array({c.start_s, c.end_s, c.label, c.confidence});
+        if (!c.name.empty()) {
+            json ru = json::array();
+            for (const auto& r : c.runners_up) ru.push_back(json::array({r.label, r.probability}));
+            row.push_back(
+                {{"name", c.name}, {"root", c.root}, {"quality", c.quality}, {"bass", c.bass}, {"runners_up", ru}});
+        }
+        s.push_back(std::move(row));
+    }
+    json j = {{"segments", s}, {"confidence", v.confidence}, {"provenance", prov_json(v.provenance)}};
+    if (!v.vocabulary.empty()) j["vocabulary"] = v.vocabulary;
+    return j;
 }
 json part_to_json(const Sections& v) {
     auto rows = [](const std::vector<Section>& list) {

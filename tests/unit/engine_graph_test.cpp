@@ -21,6 +21,16 @@ using namespace harmony;
 
 namespace {
 
+/// A chord segment with its time span, label and confidence only.
+ChordSegment chord_segment(double start_s, double end_s, std::string label, double confidence) {
+    ChordSegment s;
+    s.start_s = start_s;
+    s.end_s = end_s;
+    s.label = std::move(label);
+    s.confidence = confidence;
+    return s;
+}
+
 // ---- the graph alone ------------------------------------------------------------------------
 
 TEST(EngineGraph, OrderPutsInputsFirstAndKeepsTheGivenOrderOtherwise) {
@@ -132,7 +142,7 @@ public:
             label += std::to_string(a->sample_rate_hz) + "x" + std::to_string(a->channels) + ":" +
                      std::to_string(static_cast<int>(std::lround(a->duration_s() * 10)));
         }
-        c.segments.push_back({0.0, 1.0, label, 1.0});
+        c.segments.push_back(chord_segment(0.0, 1.0, label, 1.0));
         c.confidence = 1.0;
         ctx.out.chords = std::move(c);
         return {};
@@ -420,7 +430,7 @@ TEST(EngineV2, EveryPartHasASchemaFragmentAndRoundTripsThroughJson) {
     m.key->segments = {{1.0, 2.0, {}, 0.5}};
     m.loudness = Loudness{};
     m.chords = Chords{};
-    m.chords->segments = {{1.0, 2.0, "A:min", 0.5}};
+    m.chords->segments = {chord_segment(1.0, 2.0, "A:min", 0.5)};
     m.sections = Sections{};
     m.sections->segments = {{1.0, 2.0, "A", 0.5, "verse", 4}};
     m.notes = Notes{};

@@ -9,6 +9,16 @@
 
 namespace harmony::test {
 
+/// A chord segment with its time span, label and confidence only.
+inline ChordSegment chord_segment(double start_s, double end_s, std::string label, double confidence) {
+    ChordSegment s;
+    s.start_s = start_s;
+    s.end_s = end_s;
+    s.label = std::move(label);
+    s.confidence = confidence;
+    return s;
+}
+
 /// A 4/4 track: `bpm` from 0.5 s; with `bpm2` > 0 the tempo changes to bpm2 at the 33rd beat
 /// (a variable-tempo grid). Key (pitch class, minor), loudness, chords and sections are filled.
 inline SongMap make_test_map(const std::string& path, double bpm, int pitch_class, bool minor, double bpm2 = 0.0,
@@ -79,7 +89,8 @@ inline SongMap make_test_map(const std::string& path, double bpm, int pitch_clas
     m.loudness = l;
 
     Chords c;
-    c.segments = {{0.0, 2.5, "A:min", 0.8}, {2.5, 5.0, "F:maj", 0.7}, {5.0, 60.0, "N", 0.5}};
+    c.segments = {chord_segment(0.0, 2.5, "A:min", 0.8), chord_segment(2.5, 5.0, "F:maj", 0.7),
+                  chord_segment(5.0, 60.0, "N", 0.5)};
     c.confidence = 0.6;
     c.provenance = {"chords", 1, {}, 0.0};
     m.chords = c;

@@ -3,10 +3,14 @@
 //
 //   node essentia_peer.js rhythm FILE          -> {"bpm", "beats", "confidence"}
 //   node essentia_peer.js key FILE PROFILE     -> {"tonic", "mode", "strength", "profile"}
+//   node essentia_peer.js chords FILE          -> {"chords": [[start, end, label], ...], "hop_s"}
 //
 // Audio is decoded by ffmpeg to mono float32 at 44.1 kHz (Essentia's default rate), so the timed
 // command includes decoding, as Harmony's does. Algorithms are used with Essentia's defaults:
-// RhythmExtractor2013(method="multifeature") and KeyExtractor(profileType=PROFILE).
+// RhythmExtractor2013(method="multifeature") and KeyExtractor(profileType=PROFILE). Chords:
+// TonalExtractor (frameSize 4096, hopSize 2048, tuning 440: the defaults of its documentation), whose
+// chords_progression is HPCP -> ChordsDetection (major/minor triads, 2 s window), one label per
+// frame; frame i starts at i * hop. Labels ("F#m", "Bb") are returned as Harte ("F#:min", "Bb:maj").
 "use strict";
 const { execFileSync } = require("child_process");
 const { EssentiaWASM, Essentia } = require("essentia.js");
@@ -22,8 +26,8 @@ function decode(file) {
 
 function main(argv) {
   const [task, file, profile] = argv;
-  if (!file || (task !== "rhythm" && task !== "key")) {
-    process.stderr.write("usage: essentia_peer.js rhythm FILE | key FILE PROFILE\n");
+  if (!file || (task !== "rhythm" && task !== "key" && task !== "chords")) {
+    process.stderr.write("usage: essentia_peer.js rhythm FILE | key FILE PROFILE | chords FILE\n");
     return 2;
   }
   const samples = decode(file);
@@ -34,6 +38,25 @@ function main(argv) {
     const r = essentia.RhythmExtractor2013(signal, 208, "multifeature", 40);
     res = { bpm: r.bpm, beats: Array.from(essentia.vectorToArray(r.ticks)),
       confidence: r.confidence };
+  } else if (task === "chords") {
+    const hop = 2048;
+    const t = essentia.TonalExtractor(signal, 4096, hop, 440);
+    const labels = [];
+    const prog = t.chords_progression;
+    const n = prog.size();
+    for (let i = 0; i < n; i++) labels.push(prog.get(i));
+    const dur = samples.length / 44100;
+    const chords = [];
+    for (let i = 0; i < n; i++) {
+      const start = i * hop / 44100;
+      if (start >= dur) break;
+      const end = Math.min(dur, (i + 1) * hop / 44100);
+      const raw = labels[i];
+      const lab = raw.endsWith("m") ? raw.slice(0, -1) + ":min" : raw + ":maj";
+      if (chords.length && chords[chords.length - 1][2] === lab) chords[chords.length - 1][1] = end;
+      else chords.push([start, end, lab]);
+    }
+    res = { chords: chords, hop_s: hop / 44100 };
   } else {
     const p = profile || "bgate";
     // Positional arguments follow the API order; all but profileType keep Essentia's defaults.
