@@ -50,6 +50,10 @@ struct EngineOptions {
     /// file at some rate, such as networks or source separation). An analyzer whose buffers would
     /// exceed it fails with a clear reason instead of exhausting the machine.
     double memory_budget_mb = 4096.0;
+    /// Longest audio accepted, in seconds (0: no limit). Longer input fails with kLimitExceeded as
+    /// soon as the header says so, or when decoding passes the limit (a header without a duration,
+    /// or one that lies), before any analysis of it.
+    double max_duration_s = 0.0;
 };
 
 class Engine {

@@ -23,6 +23,7 @@ enum class ErrorCode {
     kSchemaViolation,    // a Song Map failed validation against the published schema
     kIoError,            // writing output failed
     kModelInvalid,       // a learned model's weight file failed its checks (hash, names, shapes, dtype)
+    kLimitExceeded,      // the input is beyond a configured limit (audio duration, analysis time)
     kInternal,           // a bug: please report it
 };
 

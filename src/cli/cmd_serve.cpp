@@ -42,6 +42,9 @@ struct ServeArgs {
     std::vector<std::string> allowed_hosts;
     int idle_timeout_s = 60;
     int max_batch = 256;
+    std::string max_duration = "0";  // audio longer fails (limit_exceeded); 0 = none
+    std::string job_timeout = "0";   // an analysis running longer fails; 0 = none
+    std::int64_t max_duration_ms = 0, job_timeout_ms = 0;
     std::string token_file;
     int max_attempts = 3;
     double lease_s = 30.0;
@@ -128,6 +131,8 @@ std::unique_ptr<server::Service> start_service(const ServeArgs& a, int workers, 
     server::ServiceOptions so;
     so.data_dir = a.data_dir;
     so.file_root = a.file_root;
+    so.max_duration_s = static_cast<double>(a.max_duration_ms) / 1000.0;
+    so.job_timeout_ms = a.job_timeout_ms;
     so.workers = workers;
     so.max_attempts = a.max_attempts;
     so.lease_ms = static_cast<std::int64_t>(a.lease_s * 1000);
@@ -144,6 +149,20 @@ std::unique_ptr<server::Service> start_service(const ServeArgs& a, int workers, 
 }
 
 constexpr std::size_t kMinTokenLength = 16;
+
+/// --max-duration and --job-timeout into milliseconds ("0" = no limit); false on a bad value.
+bool parse_limits(ServeArgs& a) {
+    const auto d = a.max_duration == "0" ? std::optional<std::int64_t>(0) : parse_duration_ms(a.max_duration);
+    const auto t = a.job_timeout == "0" ? std::optional<std::int64_t>(0) : parse_duration_ms(a.job_timeout);
+    if (!d || !t || *d < 0 || *t < 0) {
+        std::fprintf(stderr,
+                     "harmony: error: bad --max-duration or --job-timeout (e.g. 2h, 90m, 600s; 0 = none) [usage]\n");
+        return false;
+    }
+    a.max_duration_ms = *d;
+    a.job_timeout_ms = *t;
+    return true;
+}
 
 int run_serve(ServeArgs a, const std::function<void(int)>& on_listening = {}) {
     if (a.data_dir.empty()) a.data_dir = default_data_dir();
@@ -180,6 +199,7 @@ int run_serve(ServeArgs a, const std::function<void(int)>& on_listening = {}) {
         std::fprintf(stderr, "harmony: error: bad size or duration (e.g. 1G, 512M; 7d, 12h, 30s) [usage]\n");
         return kExitUsage;
     }
+    if (!parse_limits(a)) return kExitUsage;
     if (!a.file_root.empty() && !std::filesystem::is_directory(a.file_root)) {
         std::fprintf(stderr, "harmony: error: --file-root %s is not a directory [usage]\n", a.file_root.c_str());
         return kExitUsage;
@@ -354,6 +374,7 @@ int run_worker(ServeArgs a) {
         std::fprintf(stderr, "harmony: error: bad --retention [usage]\n");
         return kExitUsage;
     }
+    if (!parse_limits(a)) return kExitUsage;
     const int workers = a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     auto svc = start_service(a, workers, *retention, "worker");
     if (!svc) return kExitOutputError;
@@ -384,6 +405,14 @@ void add_serve_commands(CLI::App& app, CommandList& commands) {
     serve->add_option("--max-upload", args->max_upload, "Upload size limit (413 beyond)")->capture_default_str();
     serve->add_option("--max-request", args->max_request, "Limit for other request bodies")->capture_default_str();
     serve->add_option("--max-connections", args->max_connections, "Concurrent connections (503 beyond)")
+        ->capture_default_str();
+    serve
+        ->add_option("--max-duration", args->max_duration,
+                     "Longest audio a job may have (e.g. 2h; 0 = no limit): longer fails with limit_exceeded (422)")
+        ->capture_default_str();
+    serve
+        ->add_option("--job-timeout", args->job_timeout,
+                     "Longest an analysis may run (e.g. 10m; 0 = no limit): the job then fails with limit_exceeded")
         ->capture_default_str();
     serve->add_option("--max-batch", args->max_batch, "Tracks in one POST /v1/batches (413 beyond)")
         ->capture_default_str()
@@ -421,6 +450,10 @@ void add_serve_commands(CLI::App& app, CommandList& commands) {
     auto* worker = app.add_subcommand("worker", "Take jobs from a PostgreSQL queue (harmony serve --db ...)");
     worker->add_option("--db", wargs->db, "postgresql://user@host:port/db")->required();
     worker->add_option("--jobs,-j", wargs->jobs, "Analysis threads (default: cores)");
+    worker->add_option("--max-duration", wargs->max_duration, "Longest audio a job may have (0 = no limit)")
+        ->capture_default_str();
+    worker->add_option("--job-timeout", wargs->job_timeout, "Longest an analysis may run (0 = no limit)")
+        ->capture_default_str();
     worker->add_option("--data-dir", wargs->data_dir, "Temp files (default: a fresh dir under /tmp)");
     worker->add_option("--lease", wargs->lease_s, "Lease in seconds (heartbeat every lease/3)")->capture_default_str();
     worker->add_option("--retention", wargs->retention, "Also sweep finished jobs older than this")

@@ -28,6 +28,7 @@ inline int exit_code_for(ErrorCode code) {
         case ErrorCode::kNoAudioStream:
         case ErrorCode::kNoAudioData:
         case ErrorCode::kDecodeFailed:
+        case ErrorCode::kLimitExceeded:
             return kExitInputError;
         case ErrorCode::kCancelled:
             return kExitInterrupted;

@@ -30,6 +30,8 @@ std::string_view error_code_name(ErrorCode code) noexcept {
             return "io_error";
         case ErrorCode::kModelInvalid:
             return "model_invalid";
+        case ErrorCode::kLimitExceeded:
+            return "limit_exceeded";
         case ErrorCode::kInternal:
             return "internal";
     }

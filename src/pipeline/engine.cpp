@@ -323,7 +323,16 @@ private:
     const int rate_;
     const int threads_;
     ThrottledProgress progress_;
-    std::stop_source internal_stop_;  // the caller's stop, or a consumer that failed
+    std::stop_source internal_stop_;    // the caller's stop, or a consumer that failed
+    std::optional<Error> limit_error_;  // set on the decoding thread, read after it ended
+    void exceed_duration(double seconds) {
+        if (limit_error_) return;
+        char b[160];
+        std::snprintf(b, sizeof b, "the audio is longer than the limit of %.0f s (%s %.0f s)", opt_.max_duration_s,
+                      seconds == source_.duration_estimate_s ? "it lasts" : "decoded past", seconds);
+        limit_error_ = Error{ErrorCode::kLimitExceeded, b};
+        internal_stop_.request_stop();
+    }
 
     features::FeatureCache whole_;
     std::unique_ptr<features::FeatureCache> seg_cache_;
@@ -393,6 +402,7 @@ const AudioBuffer* Run::audio_for(const analyzers::AudioRequest& r) const {
 void Run::on_open(const io::SourceInfo& s) {
     source_ = s;
     const double d = s.duration_estimate_s;
+    if (opt_.max_duration_s > 0.0 && d > opt_.max_duration_s) exceed_duration(d);
     if (segment_s_ > 0.0 && d > 1.5 * segment_s_ && segment_s_ > overlap_s_) {
         const double n = std::ceil((d - overlap_s_) / (segment_s_ - overlap_s_));
         seg_len_ = static_cast<std::int64_t>(std::llround((d + (n - 1.0) * overlap_s_) / n * rate_));
@@ -633,6 +643,7 @@ Result<SongMap> Run::execute(const Source& source) {
             on_mono(x);
     };
     cb.on_position = [&](double s) {
+        if (opt_.max_duration_s > 0.0 && s > opt_.max_duration_s) exceed_duration(s);
         if (source_.duration_estimate_s > 0)
             progress_.report("decode", kDecodeShare * std::min(1.0, s / source_.duration_estimate_s));
     };
@@ -641,6 +652,7 @@ Result<SongMap> Run::execute(const Source& source) {
     dopt.stop = internal_stop_.get_token();
     auto stats = source.run(dopt, cb);
     stop_consumers(!stats.ok());
+    if (limit_error_) return *limit_error_;
     if (segment_error_) return *segment_error_;
     if (!stats) {
         if (stats.error().code != ErrorCode::kCancelled || opt_.stop.stop_requested()) return stats.error();

@@ -449,6 +449,20 @@ void Service::run_claim(Claim c, std::stop_token worker_stop) {
     };
 
     const auto stop = live->stop.get_token();
+    // --job-timeout: the analysis is stopped and the job fails (not retried: it would time out again).
+    std::atomic<bool> timed_out{false};
+    std::jthread watchdog;
+    if (opt_.job_timeout_ms > 0)
+        watchdog = std::jthread([&, until = std::chrono::steady_clock::now() +
+                                            std::chrono::milliseconds(opt_.job_timeout_ms)](std::stop_token wd) {
+            std::mutex m;
+            std::condition_variable_any cv;
+            std::unique_lock lock(m);
+            if (!cv.wait_until(lock, wd, until, [] { return false; }) && !wd.stop_requested()) {
+                timed_out = true;
+                live->stop.request_stop();
+            }
+        });
     if (opt_.debug_job_delay_ms > 0) {
         const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(opt_.debug_job_delay_ms);
         set_progress("debug-delay", 0.0);
@@ -457,6 +471,7 @@ void Service::run_claim(Claim c, std::stop_token worker_stop) {
     }
 
     EngineOptions eo;
+    eo.max_duration_s = opt_.max_duration_s;
     eo.stop = stop;
     // The workers share the cores: each analysis gets its share.
     eo.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / std::max(1, opt_.workers));
@@ -466,7 +481,22 @@ void Service::run_claim(Claim c, std::stop_token worker_stop) {
                                      : engine.analyze_file(audio, request_from_json(c.job.request_json));
     heartbeat.request_stop();
     heartbeat.join();
+    if (watchdog.joinable()) {
+        watchdog.request_stop();
+        watchdog.join();
+    }
     remove_quietly(temp);
+    if (timed_out && !lease_lost) {
+        auto f =
+            store_->fail(c,
+                         Error{ErrorCode::kLimitExceeded, "the analysis ran longer than the server's job timeout (" +
+                                                              std::to_string(opt_.job_timeout_ms / 1000) + " s)"},
+                         false);
+        log("job " + id + " timed out");
+        if (f && *f) record_finished(c.job, "limit_exceeded");
+        finish(f && *f);
+        return;
+    }
 
     if (stop.stop_requested() && (!map || lease_lost)) {
         // Cancelled (the store already says so), lease lost (another worker owns the job now), or

@@ -35,6 +35,8 @@ struct ServiceOptions {
     int debug_job_delay_ms = 0;                          // TEST ONLY: sleep before each analysis (see docs/api.md)
     std::string worker_name;                             // lease holder prefix (host:pid by default)
     std::string file_root;                               // server-side files: re-checked when a job runs
+    double max_duration_s = 0.0;                         // longer audio fails (limit_exceeded); 0 = none
+    std::int64_t job_timeout_ms = 0;                     // an analysis running longer fails; 0 = none
     LogSink log;                                         // one line per event; empty = silent
 };
 

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
 
 #include "server_harness.hpp"
@@ -135,6 +136,37 @@ TEST(Hardening, MetricsAndRequestIds) {
     EXPECT_FALSE(fresh.empty());
     EXPECT_EQ(fresh.find(' '), std::string::npos);
     EXPECT_NE(c.Get("/health")->get_header_value("X-Request-Id"), fresh);
+}
+
+// Operators: no limit on audio duration or job run time let one file hold a worker for hours.
+// --max-duration fails longer audio at once, --job-timeout stops an analysis that runs too long;
+// both as limit_exceeded (422), not retried.
+TEST(Hardening, DurationAndRunTimeLimits) {
+    TempDir d;
+    Server s(d.file("data"), {"--jobs", "1", "--max-duration", "2s"});
+    ASSERT_TRUE(s.start()) << s.log();
+    auto c = s.client();
+    auto longer = post_audio(c, make_wav_bytes(3.0, 730));
+    ASSERT_TRUE(longer);
+    const auto j = wait_job(c, json::parse(longer->body)["id"]);
+    EXPECT_EQ(j["status"], "failed") << j.dump();
+    EXPECT_EQ(j["error"]["status"], 422) << j.dump();
+    EXPECT_NE(j.dump().find("longer than the limit"), std::string::npos) << j.dump();
+    EXPECT_EQ(j["attempts"], 1);
+    auto shorter = post_audio(c, make_wav_bytes(1.5, 731));
+    ASSERT_TRUE(shorter);
+    EXPECT_EQ(wait_job(c, json::parse(shorter->body)["id"])["status"], "succeeded");
+
+    Server t(d.file("data2"), {"--jobs", "1", "--job-timeout", "1s", "--debug-job-delay-ms", "20000"});
+    ASSERT_TRUE(t.start()) << t.log();
+    auto c2 = t.client();
+    const auto t0 = std::chrono::steady_clock::now();
+    auto slow = post_audio(c2, make_wav_bytes(1.0, 732));
+    ASSERT_TRUE(slow);
+    const auto k = wait_job(c2, json::parse(slow->body)["id"], 15000);
+    EXPECT_EQ(k["status"], "failed") << k.dump();
+    EXPECT_NE(k.dump().find("job timeout"), std::string::npos) << k.dump();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
 }
 
 }  // namespace

@@ -299,6 +299,7 @@ int http_status_for(ErrorCode code) {
         case ErrorCode::kNoAudioStream:
         case ErrorCode::kNoAudioData:
         case ErrorCode::kDecodeFailed:
+        case ErrorCode::kLimitExceeded:
             return 422;
         case ErrorCode::kCancelled:
             return 409;
