@@ -5,7 +5,8 @@ mir_eval.segment.
 
   bench/sections/run.py [--songs 1-200] [--seed 1] [--jobs 2] [--param sections.x=y ...] [--json OUT]
 
-Rows: harmony (method=phrases, the phrase level and the merged section level) and foote
+Rows: harmony (method=learned, the phrase level and the merged section level), harmony-v1
+(method=phrases, the version-1 novelty DP) and foote
 (method=foote: MSAF's Foote configuration on the same beat-synchronous chroma, labelled by the same
 repetition labeller). Metrics: boundary hit-rate F at +-0.5, 2 and 3 s (mir_eval.segment.detection,
 trim=False), pairwise frame-clustering F of the labels (mir_eval.segment.pairwise, 0.1 s frames),
@@ -85,7 +86,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--param", action="append", default=[])
-    ap.add_argument("--methods", default="phrases,foote")
+    ap.add_argument("--methods", default="learned,phrases,foote")
     ap.add_argument("--json")
     ap.add_argument("--cache", default=os.path.expanduser("~/.cache/harmony-bench/sections-out"))
     a = ap.parse_args()
@@ -107,13 +108,13 @@ def main():
         params = ["sections.method=" + method] + a.param
         with cf.ThreadPoolExecutor(a.jobs) as ex:
             maps = list(ex.map(lambda it: analyse(it[1], params, a.cache), items))
-        levels = [("phrases", "phrases"), ("sections", "segments")] if method == "phrases" else [("", "segments")]
+        levels = [("phrases", "phrases"), ("sections", "segments")] if method != "foote" else [("", "segments")]
         for name, field in levels:
             per = []
             for (s, _, ref), m in zip(items, maps):
                 est = m["sections"].get(field) or m["sections"]["segments"]
                 per.append(dict(song=s, **score(ref, est, m["audio"]["duration_s"])))
-            label = "harmony" + ("-" + name if name else "") if method == "phrases" else method
+            label = {"learned": "harmony", "phrases": "harmony-v1"}.get(method, method) + ("-" + name if name else "")
             rows[label] = per
     keys = ["F@0.5", "F@2", "F@3", "pairwise_F", "intro_acc", "outro_acc", "n_ref", "n_est"]
     print("| row | files | " + " | ".join(keys) + " |")
