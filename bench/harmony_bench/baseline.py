@@ -12,7 +12,8 @@ from . import paths
 
 MARGINS = {"rhythm": {"acc1": 0.04, "acc2": 0.04, "beat_f": 0.02, "cmlt": 0.02, "amlt": 0.02,
                       "downbeat_f": 0.02, "meter_acc": 0.04},
-           "key": {"key_weighted": 0.02, "key_exact": 0.04}}
+           "key": {"key_weighted": 0.02, "key_exact": 0.04},
+           "sections": {"F@2": 0.03, "pairwise_F": 0.03, "intro_acc": 0.04, "outro_acc": 0.04}}
 
 
 def harmony_scores(summary):

@@ -96,6 +96,8 @@ def load_corpus_tracks(songs, seed=SEED):
                 "downbeat_confidence": aq.get("downbeat_confidence"),
                 "meter": gt.get("meter"),
                 "key": key_from_names(key.get("tonic"), key.get("mode")),
+                "sections": gt.get("sections"),
+                "duration_s": float(gt["duration"]),
             },
         })
     return tracks

@@ -11,6 +11,15 @@ RHYTHM_METRICS = [("acc1", "Acc1"), ("acc2", "Acc2"), ("acc1_1pct", "Acc1 ±1%")
                   ("cmlt", "CMLt"), ("amlt", "AMLt"), ("downbeat_f", "Downbeat F"),
                   ("downbeat_f_high", "Downbeat F (high-conf.)"), ("meter_acc", "Meter acc.")]
 KEY_METRICS = [("key_weighted", "MIREX weighted"), ("key_exact", "Exact")]
+SECTION_METRICS = [("F@0.5", "Boundary F ±0.5 s"), ("F@2", "Boundary F ±2 s"), ("F@3", "Boundary F ±3 s"),
+                   ("pairwise_F", "Pairwise F (letters)"), ("intro_acc", "Intro acc."), ("outro_acc", "Outro acc."),
+                   ("n_est", "Segments / file")]
+SUITE_TITLES = {"rhythm": "Rhythm: tempo, beats, downbeats, meter", "key": "Key",
+                "sections": "Sections: phrase boundaries and repetition letters"}
+
+
+def metrics_of(suite):
+    return {"rhythm": RHYTHM_METRICS, "key": KEY_METRICS, "sections": SECTION_METRICS}[suite]
 KEY_CATS = ["same", "fifth", "relative", "parallel", "other", "missing"]
 SETS = (("corpus", "POP909 rendered corpus"), ("real", "real clips (../shared/data)"))
 
@@ -36,7 +45,7 @@ def aggregate(suite_data):
 
 def accuracy(suite, tools_info, res):
     """Mean scores per tool over the result rows res (one set of files)."""
-    metrics = RHYTHM_METRICS if suite == "rhythm" else KEY_METRICS
+    metrics = metrics_of(suite)
     acc = {}
     for info in tools_info:
         rows = [r for r in res if r["tool"] == info["name"]]
@@ -50,6 +59,10 @@ def accuracy(suite, tools_info, res):
         if suite == "rhythm":
             a["tempo_missing"] = sum(bool(r["scores"].get("tempo_missing")) for r in rows)
             a["beats_missing"] = sum(bool(r["scores"].get("beats_missing")) for r in rows)
+        elif suite == "sections":
+            a["sections_missing"] = sum(bool(r["scores"].get("sections_missing")) for r in rows)
+            vals = [r["scores"]["n_ref"] for r in rows if "n_ref" in r["scores"]]
+            a["n_ref"] = _mean(vals)
         else:
             cats = [r["scores"].get("key_category") for r in rows if "key_category" in r["scores"]]
             for c in KEY_CATS:
@@ -94,12 +107,17 @@ def _speed(out, res):
 
 
 def _accuracy_table(suite, acc, tools_info):
-    metrics = RHYTHM_METRICS if suite == "rhythm" else KEY_METRICS
+    metrics = metrics_of(suite)
     cols = [m for m, _ in metrics if any(a.get("n_" + m) for a in acc.values())]
     heads = [h for m, h in metrics if m in cols]
     extra = ["fifth", "relative", "parallel", "other", "missing"] if suite == "key" else []
     lines = ["| tool | files | " + " | ".join(heads + extra) + " | no estimate / errors |",
              "|---" * (3 + len(heads) + len(extra)) + "|"]
+    if suite == "sections":
+        n_ref = [a.get("n_ref") for a in acc.values() if a.get("n_ref")]
+        if n_ref:
+            lines.insert(0, "Reference: %.1f segments per file (human phrase labels)." % n_ref[0])
+            lines.insert(1, "")
     for info in tools_info:
         a = acc.get(info["name"])
         if a is None:
@@ -110,6 +128,8 @@ def _accuracy_table(suite, acc, tools_info):
         cells += [_fmt(a.get("cat_" + c)) for c in extra]
         if suite == "rhythm":
             miss = "%d tempo, %d beats / %d" % (a["tempo_missing"], a["beats_missing"], a["errors"])
+        elif suite == "sections":
+            miss = "%d / %d" % (a["sections_missing"], a["errors"])
         else:
             miss = "%d / %d" % (a["key_missing"], a["errors"])
         lines.append("| %s | %d | %s | %s |" % (info["name"], a["n"], " | ".join(cells), miss))
@@ -185,9 +205,9 @@ def _slim(r):
 
 
 def write_csv(path, suite, results):
-    metrics = [m for m, _ in (RHYTHM_METRICS if suite == "rhythm" else KEY_METRICS)]
+    metrics = [m for m, _ in metrics_of(suite)]
     cols = (["track", "set", "format", "duration_s", "tool", "status", "cached", "truth", "estimate"] + metrics +
-            (["tempo_ratio"] if suite == "rhythm" else ["key_category"]) +
+            ({"rhythm": ["tempo_ratio"], "key": ["key_category"], "sections": ["n_ref"]}[suite]) +
             ["wall_s", "cpu_s", "rss_mb", "x_realtime", "n_runs", "error"])
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
@@ -197,12 +217,14 @@ def write_csv(path, suite, results):
             if suite == "rhythm":
                 est = "" if r["status"] != "ok" else "%s bpm, %d beats" % (
                     _fmt(e.get("bpm"), 2), len(e.get("beats") or []))
+            elif suite == "sections":
+                est = " ".join("%.1f%s" % (x[0], x[2]) for x in (e.get("sections") or []))
             else:
                 est = key_label(e.get("key")) if r["status"] == "ok" else ""
             row = [r["track"], r["set"], r["format"], "%.2f" % r["duration_s"], r["tool"], r["status"],
                    int(bool(r["cached"])), r["truth_label"], est]
             row += [("%.4f" % r["scores"][m]) if m in r["scores"] else "" for m in metrics]
-            extra = r["scores"].get("tempo_ratio" if suite == "rhythm" else "key_category", "")
+            extra = r["scores"].get({"rhythm": "tempo_ratio", "key": "key_category", "sections": "n_ref"}[suite], "")
             row += ["%.4f" % extra if isinstance(extra, float) else extra]
             row += ["%.3f" % r["wall_s"] if r["wall_s"] else "", "%.3f" % r["cpu_s"] if r["cpu_s"] else "",
                     "%.1f" % r["rss_mb"] if r["rss_mb"] else "",
@@ -212,6 +234,8 @@ def write_csv(path, suite, results):
 
 
 def _truth_label(suite, track_truth):
+    if suite == "sections":
+        return " ".join("%.1f%s" % (x[0], x[2]) for x in (track_truth.get("sections") or []))
     if suite == "rhythm":
         t = track_truth
         return "%s bpm%s" % (_fmt(t.get("tempo_bpm"), 1), ", " + t["meter"] if t.get("meter") else "")
@@ -239,7 +263,9 @@ def _decode_lines(dec):
 
 SPLIT_COLS = {"rhythm": [("acc1", "Acc1"), ("acc2", "Acc2"), ("acc1_1pct", "Acc1 ±1%"), ("beat_f", "Beat F"),
                          ("downbeat_f", "Downbeat F"), ("meter_acc", "Meter acc.")],
-              "key": [("key_weighted", "MIREX weighted"), ("key_exact", "Exact")]}
+              "key": [("key_weighted", "MIREX weighted"), ("key_exact", "Exact")],
+              "sections": [("F@0.5", "F ±0.5 s"), ("F@2", "F ±2 s"), ("F@3", "F ±3 s"), ("pairwise_F", "Pairwise F"),
+                           ("intro_acc", "Intro acc."), ("outro_acc", "Outro acc.")]}
 
 
 def _song(track_id):
@@ -289,11 +315,11 @@ def split_comparison(data):
          "songs (the corpus has no unused song), rendered with another seed: other instruments, tempo scale, "
          "transposition, drums, excerpt and format. Sources: dev from %s; test from %s." % (
              tseed, origin(dev), origin(test)), ""]
-    for suite in ("rhythm", "key"):
+    for suite in ("rhythm", "key", "sections"):
         if suite not in dev["suites"] or suite not in test["suites"]:
             continue
         cols = SPLIT_COLS[suite]
-        L += ["### %s" % ("Rhythm" if suite == "rhythm" else "Key"), "",
+        L += ["### %s" % {"rhythm": "Rhythm", "key": "Key", "sections": "Sections"}[suite], "",
               "| tool | split | files | " + " | ".join(h for _, h in cols) + " |",
               "|---" * (3 + len(cols)) + "|"]
         tools_info = test["suites"][suite]["tools"]
@@ -329,12 +355,12 @@ def markdown(data, summary, plots):
                      "report (`bench/results/report.md`)." % m["split"])
     L.append("")
     L += split_comparison(data)
-    for suite in ("rhythm", "key"):
+    for suite in ("rhythm", "key", "sections"):
         sd = data["suites"].get(suite)
         if not sd:
             continue
         agg = summary[suite]
-        L += ["## %s" % ("Rhythm: tempo, beats, downbeats, meter" if suite == "rhythm" else "Key"), ""]
+        L += ["## %s" % SUITE_TITLES[suite], ""]
         for set_name, title in SETS:
             acc = agg["accuracy"].get(set_name)
             if acc:
@@ -374,7 +400,7 @@ def markdown(data, summary, plots):
 
 def write_all(data, out, plots=True, log=print):
     summary = {}
-    for suite in ("rhythm", "key"):
+    for suite in ("rhythm", "key", "sections"):
         sd = data["suites"].get(suite)
         if not sd:
             continue
@@ -403,6 +429,10 @@ def write_all(data, out, plots=True, log=print):
             if suite == "rhythm":
                 log("  %-18s rhythm  Acc1 %s  Acc2 %s  BeatF %s  DownbeatF %s" % (
                     name, _fmt(a.get("acc1")), _fmt(a.get("acc2")), _fmt(a.get("beat_f")), _fmt(a.get("downbeat_f"))))
+            elif suite == "sections":
+                log("  %-18s sections  F@0.5 %s  F@2 %s  F@3 %s  pairwise F %s  intro %s  outro %s" % (
+                    name, _fmt(a.get("F@0.5")), _fmt(a.get("F@2")), _fmt(a.get("F@3")), _fmt(a.get("pairwise_F")),
+                    _fmt(a.get("intro_acc")), _fmt(a.get("outro_acc"))))
             else:
                 log("  %-18s key     weighted %s  exact %s" % (name, _fmt(a.get("key_weighted")),
                                                                 _fmt(a.get("key_exact"))))

@@ -9,6 +9,10 @@ Downbeats  mir_eval.beat.f_measure (±70 ms) on the downbeat times, trimmed the 
 Meter   exact label equality (mir_eval has no meter metric).
 Key     mir_eval.key.weighted_score (MIREX: 1 same, 0.5 fifth, 0.3 relative, 0.2 parallel, 0 other);
         the relation category is read from that score; exact = score 1.
+Sections  mir_eval.segment: boundary hit-rate F at +-0.5, 2 and 3 s (detection, trim=False), pairwise
+        frame-clustering F of the repetition letters (0.1 s frames), intro / outro presence accuracy
+        (reference: first label 'i' / last label 'o'; estimate: the first / last non-silent section
+        has the function intro / outro). Reference: the corpus `sections` (human phrase labels).
 A missing estimate scores 0 (and is counted as missing in the report).
 """
 import warnings
@@ -114,3 +118,51 @@ def score_rhythm(truth, est, provides):
 
 def score_key(truth, est, provides):
     return key_scores(truth.get("key"), (est or {}).get("key"))
+
+
+# ---------------------------------------------------------------- sections
+SECTION_METRICS = ("F@0.5", "F@2", "F@3", "pairwise_F", "intro_acc", "outro_acc")
+
+
+def section_intervals(rows, dur):
+    """[[start, end, label, ...], ...] -> (intervals, labels) tiling 0..dur for mir_eval.segment."""
+    iv = np.array([[r[0], r[1]] for r in rows], dtype=float).reshape(-1, 2)
+    lab = [str(r[2]) for r in rows]
+    iv = np.clip(iv, 0.0, dur)
+    keep = iv[:, 1] > iv[:, 0]
+    iv, lab = iv[keep], [l for l, k in zip(lab, keep) if k]
+    return mir_eval.util.adjust_intervals(iv, lab, t_min=0.0, t_max=dur, start_label="_pad", end_label="_pad")
+
+
+def _edge_function(rows, which):
+    body = [r for r in rows if (len(r) < 5 or r[4] != "silence")]
+    if not body:
+        return False
+    r = body[0] if which == "intro" else body[-1]
+    return len(r) > 4 and r[4] == which
+
+
+def score_section_rows(ref_rows, est_rows, dur):
+    """Scores one file: ref_rows / est_rows as [start, end, label(, confidence, function)]."""
+    ri, rl = section_intervals(ref_rows, dur)
+    out = {}
+    if not est_rows:
+        out.update({m: 0.0 for m in SECTION_METRICS})
+        out["n_ref"], out["n_est"], out["sections_missing"] = len(ref_rows), 0, True
+        return out
+    ei, el = section_intervals(est_rows, dur)
+    for w in (0.5, 2.0, 3.0):
+        out["F@%g" % w] = float(mir_eval.segment.detection(ri, ei, window=w, trim=False)[2])
+    out["pairwise_F"] = float(mir_eval.segment.pairwise(ri, rl, ei, el, frame_size=0.1)[2])
+    out["intro_acc"] = float((ref_rows[0][2] == "i") == _edge_function(est_rows, "intro"))
+    out["outro_acc"] = float((ref_rows[-1][2] == "o") == _edge_function(est_rows, "outro"))
+    out["n_ref"] = len(ref_rows)
+    out["n_est"] = len(est_rows)
+    return out
+
+
+def score_sections(truth, est, provides):
+    """est: {"sections": rows or None, "duration_s": float}."""
+    rows = (est or {}).get("sections")
+    dur = (est or {}).get("duration_s") or truth.get("duration_s")
+    return score_section_rows(truth["sections"], rows or [], dur)

@@ -3,6 +3,7 @@
 A Tool knows its command line for one file and how to turn that command's output into an estimate:
   rhythm: {"bpm": float|None, "beats": [s]|None, "downbeats": [s]|None, "meter": str|None}
   key:    {"key": {"pc": 0..11, "mode": "major"|"minor"}|None}
+  sections: {"sections": [[start, end, letter, confidence, function], ...]|None, "duration_s": float}
 `None` in a field means the tool gives no estimate of that kind; rows whose tool never offers a
 field (aubio has no downbeats) show "—" for it in the report.
 """
@@ -95,9 +96,12 @@ class Harmony(Tool):
     def __init__(self, suite):
         self.suite = suite
         self.name = "harmony"
-        self.only = "tempo,beats" if suite == "rhythm" else "key"
-        self.provides = ("bpm", "beats", "downbeats", "meter") if suite == "rhythm" else ("key",)
+        self.only = {"rhythm": "tempo,beats", "key": "key", "sections": "sections"}[suite]
+        self.provides = {"rhythm": ("bpm", "beats", "downbeats", "meter"), "key": ("key",),
+                         "sections": ("sections",)}[suite]
         self.description = "build/harmony analyze --only %s" % self.only
+        if suite == "sections":
+            self.description += " (method learned; scored on the phrase level, the level the labels are)"
 
     def available(self):
         b = paths.harmony_bin()
@@ -116,7 +120,46 @@ class Harmony(Tool):
     def parse(self, stdout, outfile):
         with open(outfile) as f:
             doc = json.load(f)
+        if self.suite == "sections":
+            return harmony_song_map_sections(doc, "phrases")
         return harmony_song_map_rhythm(doc) if self.suite == "rhythm" else harmony_song_map_key(doc)
+
+
+def harmony_song_map_sections(doc, level):
+    sec = doc.get("sections") or {}
+    rows = sec.get(level) or sec.get("segments")
+    return {"sections": rows if isinstance(rows, list) and rows else None,
+            "duration_s": (doc.get("audio") or {}).get("duration_s")}
+
+
+class HarmonySectionsPeer(Harmony):
+    """A structure method of the same binary run as a peer row: foote (the classical baseline,
+    Foote 2000 as MSAF configures it) or phrases (Harmony's version 1). Never cached: it is the
+    binary under test."""
+
+    def __init__(self, method):
+        super().__init__("sections")
+        self.method = method
+        self.name = {"foote": "foote", "phrases": "harmony-v1"}[method]
+        self.peer = method == "foote"
+        self.description = {
+            "foote": "Foote (2000) checkerboard novelty as MSAF configures it (66-beat kernel, 12-beat median "
+                     "filter, 64-beat adaptive threshold) on beat-synchronous chroma, implemented in Harmony "
+                     "(harmony analyze --only sections -p sections.method=foote), the same repetition labeller",
+            "phrases": "Harmony sections version 1 (-p sections.method=phrases: novelty + repetition DP with a "
+                       "hand-set 4/8-bar prior), phrase level"}[method]
+
+    def version(self):
+        # The cache key of the peer row: the binary itself (its Foote code changes with it).
+        return super().version() + ", binary " + _sha(paths.harmony_bin())
+
+    def command(self, audio, outfile):
+        return super().command(audio, outfile) + ["-p", "sections.method=" + self.method]
+
+    def parse(self, stdout, outfile):
+        with open(outfile) as f:
+            doc = json.load(f)
+        return harmony_song_map_sections(doc, "phrases" if self.method == "phrases" else "segments")
 
 
 # ---------------------------------------------------------------- aubio
@@ -251,6 +294,8 @@ def tools_for(suite, names=None):
         tools = [Harmony("rhythm"), Aubio(), QMBeats(), EssentiaRhythm()]
     elif suite == "key":
         tools = [Harmony("key"), QMKey()] + [EssentiaKey(p) for p in ("edma", "bgate", "temperley")]
+    elif suite == "sections":
+        tools = [Harmony("sections"), HarmonySectionsPeer("foote"), HarmonySectionsPeer("phrases")]
     else:
         raise ValueError(suite)
     if names:

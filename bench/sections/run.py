@@ -5,7 +5,8 @@ mir_eval.segment.
 
   bench/sections/run.py [--songs 1-200] [--seed 1] [--jobs 2] [--param sections.x=y ...] [--json OUT]
 
-Rows: harmony (method=phrases, the phrase level and the merged section level) and foote
+Rows: harmony (method=learned, the phrase level and the merged section level), harmony-v1
+(method=phrases, the version-1 novelty DP) and foote
 (method=foote: MSAF's Foote configuration on the same beat-synchronous chroma, labelled by the same
 repetition labeller). Metrics: boundary hit-rate F at +-0.5, 2 and 3 s (mir_eval.segment.detection,
 trim=False), pairwise frame-clustering F of the labels (mir_eval.segment.pairwise, 0.1 s frames),
@@ -26,7 +27,7 @@ import mir_eval
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from harmony_bench import corpus  # noqa: E402
+from harmony_bench import corpus, scoring  # noqa: E402
 
 BIN = os.environ.get("HARMONY_BIN", os.path.join(os.path.dirname(os.path.dirname(HERE)), "build", "harmony"))
 
@@ -46,37 +47,8 @@ def analyse(audio, params, out_dir):
         return json.load(f)
 
 
-def intervals(rows, dur):
-    iv = np.array([[r[0], r[1]] for r in rows], dtype=float)
-    lab = [str(r[2]) for r in rows]
-    iv = np.clip(iv, 0.0, dur)
-    keep = iv[:, 1] > iv[:, 0]
-    iv, lab = iv[keep], [l for l, k in zip(lab, keep) if k]
-    return mir_eval.util.adjust_intervals(iv, lab, t_min=0.0, t_max=dur, start_label="_pad", end_label="_pad")
-
-
-def edge_function(rows, which):
-    body = [r for r in rows if (len(r) < 5 or r[4] != "silence")]
-    if not body:
-        return False
-    r = body[0] if which == "intro" else body[-1]
-    return len(r) > 4 and r[4] == which
-
-
 def score(ref_rows, est_rows, dur):
-    ri, rl = intervals(ref_rows, dur)
-    ei, el = intervals(est_rows, dur)
-    out = {}
-    for w in (0.5, 2.0, 3.0):
-        out["F@%g" % w] = mir_eval.segment.detection(ri, ei, window=w, trim=False)[2]
-    out["pairwise_F"] = mir_eval.segment.pairwise(ri, rl, ei, el, frame_size=0.1)[2]
-    ref_intro = ref_rows[0][2] == "i"
-    ref_outro = ref_rows[-1][2] == "o"
-    out["intro_acc"] = float(ref_intro == edge_function(est_rows, "intro"))
-    out["outro_acc"] = float(ref_outro == edge_function(est_rows, "outro"))
-    out["n_ref"] = len(ref_rows)
-    out["n_est"] = len(est_rows)
-    return out
+    return scoring.score_section_rows(ref_rows, est_rows, dur)
 
 
 def main():
@@ -85,7 +57,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--param", action="append", default=[])
-    ap.add_argument("--methods", default="phrases,foote")
+    ap.add_argument("--methods", default="learned,phrases,foote")
     ap.add_argument("--json")
     ap.add_argument("--cache", default=os.path.expanduser("~/.cache/harmony-bench/sections-out"))
     a = ap.parse_args()
@@ -107,13 +79,13 @@ def main():
         params = ["sections.method=" + method] + a.param
         with cf.ThreadPoolExecutor(a.jobs) as ex:
             maps = list(ex.map(lambda it: analyse(it[1], params, a.cache), items))
-        levels = [("phrases", "phrases"), ("sections", "segments")] if method == "phrases" else [("", "segments")]
+        levels = [("phrases", "phrases"), ("sections", "segments")] if method != "foote" else [("", "segments")]
         for name, field in levels:
             per = []
             for (s, _, ref), m in zip(items, maps):
                 est = m["sections"].get(field) or m["sections"]["segments"]
                 per.append(dict(song=s, **score(ref, est, m["audio"]["duration_s"])))
-            label = "harmony" + ("-" + name if name else "") if method == "phrases" else method
+            label = {"learned": "harmony", "phrases": "harmony-v1"}.get(method, method) + ("-" + name if name else "")
             rows[label] = per
     keys = ["F@0.5", "F@2", "F@3", "pairwise_F", "intro_acc", "outro_acc", "n_ref", "n_est"]
     print("| row | files | " + " | ".join(keys) + " |")

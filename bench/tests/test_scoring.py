@@ -131,6 +131,27 @@ class TestKeys(unittest.TestCase):
         r = tools.harmony_song_map_rhythm({"tempo": {"bpm": None}})
         self.assertIsNone(r["bpm"])
 
+    def test_sections(self):
+        ref = [[0.0, 10.0, "i"], [10.0, 30.0, "A"], [30.0, 50.0, "A"], [50.0, 60.0, "B"]]
+        est = [[0.0, 10.0, "A", 0.9, "intro"], [10.0, 30.0, "B", 0.8, "verse"], [30.0, 50.0, "B", 0.8, "verse"],
+               [50.0, 60.0, "C", 0.7, "bridge"]]
+        sc = scoring.score_section_rows(ref, est, 60.0)
+        self.assertAlmostEqual(sc["F@0.5"], 1.0)
+        self.assertAlmostEqual(sc["pairwise_F"], 1.0)  # letters are compared as a clustering, not by name
+        self.assertEqual((sc["intro_acc"], sc["outro_acc"]), (1.0, 1.0))
+        # One boundary 1.5 s late: a miss at +-0.5 s, a hit at +-2 s.
+        late = [[0.0, 11.5, "A", 0.9, "verse"]] + est[1:]
+        late[1] = [11.5, 30.0, "B", 0.8, "verse"]
+        sc = scoring.score_section_rows(ref, late, 60.0)
+        self.assertAlmostEqual(sc["F@2"], 1.0)
+        self.assertAlmostEqual(sc["F@0.5"], 0.8)  # trim=False: the file edges count (4 of 5)
+        self.assertEqual(sc["intro_acc"], 0.0)
+        # No estimate scores 0 and is counted as missing.
+        sc = scoring.score_sections({"sections": ref, "duration_s": 60.0}, {"sections": None}, ())
+        self.assertEqual((sc["F@2"], sc["sections_missing"]), (0.0, True))
+        doc = {"sections": {"phrases": est, "segments": est[:1]}, "audio": {"duration_s": 60.0}}
+        self.assertEqual(tools.harmony_song_map_sections(doc, "phrases")["sections"], est)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -78,7 +78,7 @@ std::vector<float> render_song(const std::vector<Block>& blocks, double bpm, std
     return x;
 }
 
-Sections analyse(const std::vector<float>& x, const std::string& method = "phrases") {
+Sections analyse(const std::vector<float>& x, const std::string& method = "learned") {
     AnalysisRequest req;
     req.only = {"sections"};
     req.params["sections.method"] = method;
@@ -142,19 +142,23 @@ TEST(Sections, LettersAreAtoZThenDoubled) {
 }
 
 TEST(Sections, AabaWithExactBoundaries) {
-    // 8-bar blocks at 120 BPM: boundaries at 0, 16, 32, 48 s, the form A A B A.
+    // 8-bar blocks at 120 BPM: boundaries at 0, 16, 32, 48 s, the form A A B A. The learned boundary
+    // model (the default) and version 1's novelty DP (method=phrases) both.
     std::vector<double> starts;
     const auto x = render_song({{&kVerse, 8}, {&kVerse, 8}, {&kBridge, 8}, {&kVerse, 8}}, 120.0, starts);
-    const auto s = analyse(x);
-    expect_tiling(s.phrases, 64.0);
-    const auto [hits, n_est, n_ref] = match(s.phrases, starts, 0.5);
-    EXPECT_EQ(hits, n_ref) << "every block boundary found within 0.5 s";
-    EXPECT_LE(n_est, n_ref + 1) << "at most one extra phrase boundary";
-    const std::string a = letter_at(s.phrases, 4.0), b = letter_at(s.phrases, 36.0);
-    EXPECT_EQ(letter_at(s.phrases, 20.0), a);
-    EXPECT_EQ(letter_at(s.phrases, 52.0), a);
-    EXPECT_NE(b, a);
-    for (const auto& p : s.phrases) EXPECT_GT(p.bars, 0);
+    for (const char* method : {"learned", "phrases"}) {
+        SCOPED_TRACE(method);
+        const auto s = analyse(x, method);
+        expect_tiling(s.phrases, 64.0);
+        const auto [hits, n_est, n_ref] = match(s.phrases, starts, 0.5);
+        EXPECT_EQ(hits, n_ref) << "every block boundary found within 0.5 s";
+        EXPECT_LE(n_est, n_ref + 1) << "at most one extra phrase boundary";
+        const std::string a = letter_at(s.phrases, 4.0), b = letter_at(s.phrases, 36.0);
+        EXPECT_EQ(letter_at(s.phrases, 20.0), a);
+        EXPECT_EQ(letter_at(s.phrases, 52.0), a);
+        EXPECT_NE(b, a);
+        for (const auto& p : s.phrases) EXPECT_GT(p.bars, 0);
+    }
 }
 
 TEST(Sections, VerseChorusWithIntroAndOutro) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "analyzers/sections/section_features.hpp"
 
@@ -101,6 +103,19 @@ sections::BeatFeatures beat_features(const SectionFeatures& sf, std::vector<doub
             f.timbre[i][q] = static_cast<float>(v / B);
         }
     }
+    // Silence before the first and after the last sound: frames 30 dB below the loudest (and below
+    // -60 dB absolute at most). A rendered excerpt cut out of a song starts and ends on sound; a
+    // whole song starts from (and ends in) silence.
+    if (!frames.empty()) {
+        double loudest = -120.0;
+        for (const auto& fm : frames) loudest = std::max(loudest, SectionFeatures::to_db(fm.level));
+        const double quiet = std::min(-45.0, loudest - 30.0);
+        size_t a = 0, b = frames.size();
+        while (a < frames.size() && SectionFeatures::to_db(frames[a].level) < quiet) ++a;
+        while (b > a && SectionFeatures::to_db(frames[b - 1].level) < quiet) --b;
+        f.lead_in_silence_s = static_cast<double>(a) / fr;
+        f.tail_silence_s = static_cast<double>(frames.size() - b) / fr;
+    }
     for (size_t q = 0; q < 12; ++q) {
         double s = 0.0, s2 = 0.0;
         for (const auto& t : f.timbre) s += t[q], s2 += static_cast<double>(t[q]) * t[q];
@@ -109,6 +124,20 @@ sections::BeatFeatures beat_features(const SectionFeatures& sf, std::vector<doub
         for (auto& t : f.timbre) t[q] = static_cast<float>((t[q] - m) / sd);
     }
     return f;
+}
+
+/// One JSON line: {"bar_lines": [[time_s, feature...], ...]}.
+void dump_bar_lines(const char* path, const sections::BeatFeatures& f, const sections::Structure& st) {
+    std::FILE* out = std::fopen(path, "a");
+    if (out == nullptr) return;
+    std::fputs("{\"bar_lines\": [", out);
+    for (size_t i = 0; i < st.bar_lines.size(); ++i) {
+        std::fprintf(out, "%s[%.4f", i ? ", " : "", f.times[st.bar_line_beats[i]]);
+        for (float v : st.bar_lines[i]) std::fprintf(out, ", %.5g", static_cast<double>(v));
+        std::fputs("]", out);
+    }
+    std::fputs("]}\n", out);
+    std::fclose(out);
 }
 
 }  // namespace
@@ -123,13 +152,22 @@ const AnalyzerInfo& SectionsAnalyzer::describe() {
         {"sections"},
         {
             {"method",
-             "Boundaries: phrases (novelty + repetition + 4/8-bar phrase prior on downbeats) or foote (the "
+             "Boundaries: learned (a boundary model on bar-line features + learned phrase-length prior, on "
+             "downbeats), phrases (version 1: novelty + repetition + 4/8-bar prior) or foote (the "
              "checkerboard-novelty baseline as MSAF configures it, beat resolution)",
              ParamType::kString,
-             std::string("phrases"),
+             std::string("learned"),
              0.0,
              0.0,
-             {"phrases", "foote"}},
+             {"learned", "phrases", "foote"}},
+            {"boundary_bias",
+             "method=learned: added to every bar line's boundary log-odds (higher = more, shorter phrases); "
+             "2 was chosen on the dev split",
+             ParamType::kDouble,
+             2.0,
+             -5.0,
+             5.0,
+             {}},
             {"boundary_penalty",
              "Cost of one phrase boundary against its novelty (higher = fewer, longer phrases)",
              ParamType::kDouble,
@@ -159,6 +197,7 @@ Result<SectionsAnalyzer::Config> SectionsAnalyzer::configure(const ParamSet& p) 
     Config c;
     c.method = p.get_string("method");
     c.boundary_penalty = p.get_double("boundary_penalty");
+    c.boundary_bias = p.get_double("boundary_bias");
     c.label_threshold = p.get_double("label_threshold");
     c.chroma_weight = p.get_double("chroma_weight");
     return c;
@@ -184,7 +223,13 @@ Result<void> SectionsAnalyzer::analyze(Context& ctx) const {
     auto f = beat_features(*sf, std::move(times), std::move(pos));
     if (ctx.cancelled()) return make_error(ErrorCode::kCancelled, "cancelled");
     ctx.report(0.3);
-    const auto st = sections::analyze(f, cfg_);
+    // Development: HARMONY_SECTIONS_DUMP=FILE appends the bar-line features of this file as one
+    // JSON line (tools/train_sections reads them); the analysis itself is unchanged.
+    const char* dump = std::getenv("HARMONY_SECTIONS_DUMP");
+    auto params = cfg_;
+    params.keep_features = dump != nullptr && *dump != '\0';
+    const auto st = sections::analyze(f, params);
+    if (params.keep_features) dump_bar_lines(dump, f, st);
     for (const auto& ph : st.phrases) {
         Section s;
         s.start_s = f.times[ph.first_beat];

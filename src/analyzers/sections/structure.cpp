@@ -6,6 +6,8 @@
 #include <map>
 #include <numeric>
 
+#include "analyzers/sections/boundary_model.inc"
+
 namespace harmony::sections {
 
 namespace {
@@ -128,13 +130,12 @@ std::vector<double> checkerboard(const std::vector<std::vector<float>>& band, si
     return nov;
 }
 
-/// Repetition-lag novelty (after Serrà et al.'s structural features, band-limited): each bar's
-/// mutual-nearest-neighbour recurrences at lags -L..L; a boundary is where the
-/// lag pattern of the two bars before differs from that of the two bars after.
-/// (Serrà et al. embed several frames; at bar level with beat-stacked bars one bar is enough.)
-std::vector<double> lag_novelty(const std::vector<std::vector<float>>& band, size_t n, size_t max_lag) {
-    std::vector<double> nov(n + 1, 0.0);
-    if (n < 4) return nov;
+/// Repetition-lag matrix (after Serrà et al.'s structural features, band-limited): each bar's
+/// mutual-nearest-neighbour recurrences at lags -L..L (lags 0 and +-1 left out), n x (2L+1).
+std::vector<float> lag_matrix(const std::vector<std::vector<float>>& band, size_t n, size_t max_lag) {
+    const size_t width = 2 * max_lag + 1;
+    std::vector<float> lag(n * width, 0.0f);  // bounded by the band
+    if (n < 4) return lag;
     // No delay embedding: bars are already beat-stacked (a 2-bar embedding scored lower on dev).
     auto emb = [&](size_t i, size_t j) { return band_at(band, i, j); };
     // Threshold per bar: its k-th largest similarity at lags >= 2.
@@ -151,8 +152,6 @@ std::vector<double> lag_novelty(const std::vector<std::vector<float>>& band, siz
         std::nth_element(row.begin(), row.begin() + static_cast<std::ptrdiff_t>(k), row.end(), std::greater<>());
         theta[i] = row[k];
     }
-    const size_t width = 2 * max_lag + 1;
-    std::vector<float> lag(n * width, 0.0f);  // n x (2L+1): bounded by the band
     for (size_t i = 0; i < n; ++i)
         for (size_t l = 2; l <= max_lag; ++l)
             for (int dir : {-1, 1}) {
@@ -164,8 +163,17 @@ std::vector<double> lag_novelty(const std::vector<std::vector<float>>& band, siz
                     lag[i * width + static_cast<size_t>(static_cast<long>(max_lag) + dir * static_cast<long>(l))] =
                         static_cast<float>(e);
             }
+    return lag;
+}
+
+/// Repetition-lag novelty: at each bar line, how much the lag pattern of the w bars before differs
+/// from that of the w bars after.
+std::vector<double> lag_novelty(const std::vector<float>& lag, size_t n, size_t max_lag, size_t w) {
+    std::vector<double> nov(n + 1, 0.0);
+    if (n < 4) return nov;
+    const size_t width = 2 * max_lag + 1;
     for (size_t b = 1; b < n; ++b) {
-        const size_t a0 = b >= 2 ? b - 2 : 0, a1 = std::min(n, b + 2);
+        const size_t a0 = b >= w ? b - w : 0, a1 = std::min(n, b + w);
         double d2 = 0.0;
         for (size_t l = 0; l < width; ++l) {
             double before = 0.0, after = 0.0;
@@ -177,6 +185,170 @@ std::vector<double> lag_novelty(const std::vector<std::vector<float>>& band, siz
         nov[b] = std::sqrt(d2);
     }
     return nov;
+}
+
+/// Repetition stripes: at bar line b, the strongest diagonal stripe of the bar similarity that
+/// starts there (bars b..b+3 repeat bars j..j+3 while bars b-2..b-1 do not repeat j-2..j-1) and
+/// the strongest that ends there (the mirror image). Similarities are z-scores of the file.
+std::pair<std::vector<double>, std::vector<double>> stripes(const std::vector<std::vector<float>>& band, size_t n,
+                                                            size_t max_lag, double mu, double sd) {
+    std::vector<double> start(n + 1, 0.0), end(n + 1, 0.0);
+    auto z = [&](size_t i, size_t j) { return (band_at(band, i, j) - mu) / sd; };
+    // Mean z of S(b + k, j + k) for k in [k0, k1), inside the file; mu's z (0) when empty.
+    auto run = [&](long b, long j, long k0, long k1) {
+        double acc = 0.0;
+        int cnt = 0;
+        for (long k = k0; k < k1; ++k) {
+            const long x = b + k, y = j + k;
+            if (x < 0 || y < 0 || x >= static_cast<long>(n) || y >= static_cast<long>(n)) continue;
+            acc += z(static_cast<size_t>(x), static_cast<size_t>(y));
+            ++cnt;
+        }
+        return cnt ? acc / cnt : 0.0;
+    };
+    for (size_t b = 1; b < n; ++b) {
+        double bs = 0.0, be = 0.0;
+        for (size_t l = 2; l <= max_lag; ++l)
+            for (int dir : {-1, 1}) {
+                const long j = static_cast<long>(b) + dir * static_cast<long>(l);
+                if (j < 0 || j >= static_cast<long>(n)) continue;
+                const long bl = static_cast<long>(b);
+                bs = std::max(bs, run(bl, j, 0, 4) - std::max(0.0, run(bl, j, -2, 0)));
+                be = std::max(be, run(bl, j, -4, 0) - std::max(0.0, run(bl, j, 0, 2)));
+            }
+        start[b] = bs;
+        end[b] = be;
+    }
+    return {start, end};
+}
+
+/// Level of beats [a, b) in dB (mean power).
+double range_db(const BeatFeatures& f, size_t a, size_t b) {
+    if (b <= a) return -120.0;
+    double p = 0.0;
+    for (size_t i = a; i < b; ++i) p += std::pow(10.0, f.level_db[i] / 10.0);
+    return 10.0 * std::log10(p / static_cast<double>(b - a) + 1e-12);
+}
+
+/// Features of every bar line 1..n-1 (index b-1) for the learned boundary model: checkerboard
+/// novelty at 2, 4 and 8 bars; repetition-lag novelty over 1, 2 and 4 bars; repetition stripes
+/// starting and ending there; the level change, the level of the beat before and the beat after
+/// (a rest before a phrase); how unlike its neighbour bar b is; how much the lag novelty, the
+/// checkerboard and the stripe start stand out of their neighbours; the distance to the file's
+/// start and end.
+std::vector<BarLineFeatures> bar_line_features(const BeatFeatures& f, const Bars& bars,
+                                               const std::vector<std::vector<float>>& band, size_t max_lag, double mu,
+                                               double sd) {
+    const size_t nb = bars.size();
+    std::vector<BarLineFeatures> out;
+    if (nb < 2) return out;
+    auto cn2 = checkerboard(band, nb, 2), cn4 = checkerboard(band, nb, 4), cn8 = checkerboard(band, nb, 8);
+    for (auto* v : {&cn2, &cn4, &cn8}) normalise(*v);
+    const auto lag = lag_matrix(band, nb, max_lag);
+    auto ln1 = lag_novelty(lag, nb, max_lag, 1), ln2 = lag_novelty(lag, nb, max_lag, 2),
+         ln4 = lag_novelty(lag, nb, max_lag, 4);
+    for (auto* v : {&ln1, &ln2, &ln4}) normalise(*v);
+    auto [ss, se] = stripes(band, nb, max_lag, mu, sd);
+    std::vector<float> sorted = f.level_db;
+    std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2), sorted.end());
+    const double median_db = sorted[sorted.size() / 2];
+    double adj_mean = 0.0;
+    for (size_t b = 1; b < nb; ++b) adj_mean += band_at(band, b - 1, b);
+    adj_mean /= static_cast<double>(nb - 1);
+    auto peak = [&](const std::vector<double>& v, size_t b) {
+        return v[b] - std::max(b > 1 ? v[b - 1] : 0.0, b + 1 < nb ? v[b + 1] : 0.0);
+    };
+    for (size_t b = 1; b < nb; ++b) {
+        const size_t x = bars.first[b];
+        const size_t before0 = bars.first[b >= 2 ? b - 2 : 0], after1 = bars.first[std::min(nb, b + 2)];
+        BarLineFeatures v{};
+        v[0] = static_cast<float>(cn2[b]);
+        v[1] = static_cast<float>(cn4[b]);
+        v[2] = static_cast<float>(cn8[b]);
+        v[3] = static_cast<float>(ln1[b]);
+        v[4] = static_cast<float>(ln2[b]);
+        v[5] = static_cast<float>(ln4[b]);
+        v[6] = static_cast<float>(std::min(ss[b], 6.0));
+        v[7] = static_cast<float>(std::min(se[b], 6.0));
+        v[8] = static_cast<float>(std::clamp((range_db(f, x, after1) - range_db(f, before0, x)) / 6.0, -3.0, 3.0));
+        v[9] = static_cast<float>(std::clamp((range_db(f, x - 1, x) - median_db) / 10.0, -3.0, 1.0));
+        v[10] = static_cast<float>(std::clamp((range_db(f, x, x + 1) - median_db) / 10.0, -3.0, 1.0));
+        v[11] = static_cast<float>(std::clamp((adj_mean - band_at(band, b - 1, b)) / sd, -4.0, 4.0));
+        v[12] = static_cast<float>(peak(ln2, b));
+        v[13] = static_cast<float>(peak(cn4, b));
+        v[14] = static_cast<float>(std::clamp(peak(ss, b), -6.0, 6.0));
+        v[15] = static_cast<float>(std::min<size_t>(b, 16)) / 16.0f;
+        v[16] = static_cast<float>(std::min<size_t>(nb - b, 16)) / 16.0f;
+        out.push_back(v);
+    }
+    return out;
+}
+
+/// Boundary log-odds of bar line i (index into lines) from the learned model (boundary_model.inc):
+/// the features of the bar line and of its two neighbours (zeros beyond the file), standardised,
+/// through a small multilayer perceptron (tanh hidden layer) or a logistic regression.
+double boundary_logit(const std::vector<BarLineFeatures>& lines, size_t i) {
+    constexpr size_t K = kBarLineFeatures;
+    static_assert(kBoundaryMean.size() == 3 * K, "the model reads a bar line and its two neighbours");
+    std::array<double, 3 * K> x{};
+    for (size_t k = 0; k < K; ++k) {
+        x[k] = lines[i][k];
+        x[K + k] = i > 0 ? lines[i - 1][k] : 0.0;
+        x[2 * K + k] = i + 1 < lines.size() ? lines[i + 1][k] : 0.0;
+    }
+    for (size_t k = 0; k < x.size(); ++k) x[k] = (x[k] - kBoundaryMean[k]) / kBoundaryScale[k];
+    double z = kBoundaryOutBias;
+    if constexpr (kBoundaryHidden == 0) {
+        for (size_t k = 0; k < x.size(); ++k) z += kBoundaryW1[k] * x[k];
+    } else {
+        for (size_t h = 0; h < static_cast<size_t>(kBoundaryHidden); ++h) {
+            double a = kBoundaryB1[h];
+            for (size_t k = 0; k < x.size(); ++k) a += kBoundaryW1[h * x.size() + k] * x[k];
+            z += kBoundaryW2[h] * std::tanh(a);
+        }
+    }
+    return z;
+}
+
+/// Phrase boundaries (bar indices, 0 and n included) maximising the boundary log-odds of the cut
+/// bar lines plus the learned log-prior of the phrase lengths (inner phrases; the first and the
+/// last phrase of an excerpt may be cut anywhere, so theirs is flat).
+std::vector<size_t> learned_dp(const std::vector<double>& logit, const Bars& bars, const Params& p) {
+    const size_t n = bars.size();
+    std::vector<double> best(n + 1, kNegInf);
+    std::vector<size_t> from(n + 1, 0);
+    best[0] = 0.0;
+    const size_t lmax =
+        std::min<size_t>(static_cast<size_t>(std::max(1, p.max_phrase_bars)), kPhraseLengthLogPrior.size() - 1);
+    for (size_t b = 1; b <= n; ++b) {
+        const double gain = b < n ? logit[b] + p.boundary_bias : 0.0;
+        const size_t reach = (b == n) ? b : std::min(lmax, b);  // the last phrase may be any length
+        for (size_t l = 1; l <= reach; ++l) {
+            const size_t a = b - l;
+            if (best[a] == kNegInf) continue;
+            const int whole = bars.whole_bars(a, b);
+            double prior;
+            if (a == 0 || b == n)
+                prior = kEdgeLengthLogPrior[static_cast<size_t>(std::clamp(whole, 0, 32))];
+            else
+                prior = whole <= 0 ? kPhraseLengthLogPrior[1] : kPhraseLengthLogPrior[static_cast<size_t>(whole)];
+            const double v = best[a] + prior + gain;
+            if (v > best[b]) {
+                best[b] = v;
+                from[b] = a;
+            }
+        }
+        // The first phrase may also be any length (an excerpt starts anywhere).
+        if (b > lmax && b < n && best[0] != kNegInf) {
+            const double v = kEdgeLengthLogPrior[32] + gain;
+            if (v > best[b]) best[b] = v, from[b] = 0;
+        }
+    }
+    std::vector<size_t> cuts;
+    for (size_t b = n; b > 0; b = from[b]) cuts.push_back(b);
+    cuts.push_back(0);
+    std::reverse(cuts.begin(), cuts.end());
+    return cuts;
 }
 
 /// Log-prior of a phrase of `bars` bars (pop phrasing: 4 and 8 bars, then 2, 6, 12, 16).
@@ -363,19 +535,22 @@ void assign_functions(std::vector<Phrase>& ph, const BeatFeatures& f) {
     for (const auto& p : ph) ++count[p.label];
     for (size_t i = 0; i < m; ++i)
         if (energy[i] < std::max(-60.0, loudest - 40.0)) ph[i].function = "silence";
-    // Intro / outro: the first / last non-silent phrase when its material never comes back and it
-    // is quieter than the song's median phrase, or when it is short.
-    auto edge = [&](size_t i, const char* name) {
+    // Intro / outro: the first / last non-silent phrase when its material never comes back and the
+    // file starts (ends) like a whole song: from (into) silence, or with the phrase clearly quieter
+    // than the song's median phrase. An excerpt cut out of a song starts on its material, and the
+    // first phrase of an excerpt rarely repeats inside it: without that evidence it is no intro.
+    auto edge = [&](size_t i, const char* name, double silence_s, double min_silence_s) {
         if (!ph[i].function.empty()) return;
-        if (count[ph[i].label] == 1 && (energy[i] < median - 1.0 || ph[i].bars <= 4)) ph[i].function = name;
+        if (count[ph[i].label] == 1 && (silence_s >= min_silence_s || energy[i] < median - 6.0)) ph[i].function = name;
     };
     size_t first = 0;
     while (first < m && ph[first].function == "silence") ++first;
     size_t last = m;
     while (last > 0 && ph[last - 1].function == "silence") --last;
     if (first < last) {
-        edge(first, "intro");
-        if (last - 1 > first) edge(last - 1, "outro");
+        // A song's end decays for a while (reverb, release): 1 s of silence, not a cut's fade.
+        edge(first, "intro", f.lead_in_silence_s, 0.1);
+        if (last - 1 > first) edge(last - 1, "outro", f.tail_silence_s, 1.0);
     }
     // Chorus: the repeated material that is loudest, favouring the most repeated.
     std::map<std::string, double> label_energy, label_first;
@@ -455,17 +630,33 @@ Structure analyze(const BeatFeatures& f, const Params& p) {
     const Bars bars = make_bars(f);
     const size_t nb = bars.size();
 
+    const auto [mu, sd] = sim_stats(sim, n);
     // Boundaries: beat indices of the phrase starts (0 and n included) and their strength.
     std::vector<size_t> cuts;
     std::vector<double> strength;
+    const size_t max_lag = static_cast<size_t>(std::max(2, p.max_lag_bars));
+    std::vector<std::vector<float>> band;
+    if (p.method != "foote" || p.keep_features) band = bar_band(sim, bars, max_lag);
+    std::vector<BarLineFeatures> lines;
+    if (p.method == "learned" || p.keep_features) lines = bar_line_features(f, bars, band, max_lag, mu, sd);
+    if (p.keep_features) {
+        out.bar_lines = lines;
+        out.bar_line_beats.assign(bars.first.begin() + 1, bars.first.end() - 1);
+    }
     if (p.method == "foote") {
         cuts = foote_boundaries(f);
         strength.assign(cuts.size(), 1.0);
+    } else if (p.method == "learned") {
+        std::vector<double> logit(nb + 1, 0.0);
+        for (size_t b = 1; b < nb; ++b) logit[b] = boundary_logit(lines, b - 1);
+        const auto bar_cuts = learned_dp(logit, bars, p);
+        for (size_t c : bar_cuts) {
+            cuts.push_back(bars.first[c]);
+            strength.push_back(c == 0 || c == nb ? 1.0 : 1.0 / (1.0 + std::exp(-logit[c])));
+        }
     } else {
-        const size_t max_lag = static_cast<size_t>(std::max(2, p.max_lag_bars));
-        const auto band = bar_band(sim, bars, max_lag);
         auto cn = checkerboard(band, nb, 4);
-        auto ln = lag_novelty(band, nb, max_lag);
+        auto ln = lag_novelty(lag_matrix(band, nb, max_lag), nb, max_lag, 2);
         normalise(cn);
         normalise(ln);
         std::vector<double> score(nb + 1, 0.0);
@@ -501,7 +692,6 @@ Structure analyze(const BeatFeatures& f, const Params& p) {
     // Repetition letters: leader-follower over the phrases in order; a phrase takes the letter of
     // the most similar earlier phrase (aligned beat by beat) when that similarity is a clear
     // outlier for this file, else a new letter.
-    const auto [mu, sd] = sim_stats(sim, n);
     std::vector<size_t> label_of;
     std::vector<double> label_conf;
     size_t next_label = 0;

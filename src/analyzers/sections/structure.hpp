@@ -16,14 +16,20 @@
 
 namespace harmony::sections {
 
+/// Features of one bar line (the boundary between bar b-1 and bar b) for the learned boundary model.
+inline constexpr int kBarLineFeatures = 17;
+using BarLineFeatures = std::array<float, kBarLineFeatures>;
+
 struct Params {
-    std::string method = "phrases";  // "phrases" (Harmony) | "foote" (the peer baseline)
-    double boundary_penalty = 0.7;   // cost of one boundary against the novelty (0..~1.5)
+    std::string method = "learned";  // "learned" (Harmony) | "phrases" (version 1) | "foote" (the peer baseline)
+    double boundary_penalty = 0.7;   // phrases: cost of one boundary against the novelty (0..~1.5)
+    double boundary_bias = 2.0;      // learned: added to every bar line's boundary log-odds (+ = more phrases)
     double label_threshold = 1.2;    // z-score of aligned similarity for "same material"
     double chroma_weight = 0.6;      // share of harmony/melody (vs timbre and level) in the similarity
     int max_phrase_bars = 32;
     int max_lag_bars = 96;
-    int label_window = 96;  // phrases compared with each new phrase
+    int label_window = 96;       // phrases compared with each new phrase
+    bool keep_features = false;  // fill Structure::bar_lines (training dumps, tools/train_sections)
 };
 
 /// One vector per beat. times has n + 1 entries (the last is the end of the last beat).
@@ -33,6 +39,8 @@ struct BeatFeatures {
     std::vector<std::array<float, 12>> chroma;  // L2-normalised (zero when silent)
     std::vector<std::array<float, 12>> timbre;  // cepstral coefficients 1..12, z-scored over the file
     std::vector<float> level_db;                // mean frame level
+    double lead_in_silence_s = 0.0;             // near-silence before the first sound (a song's start)
+    double tail_silence_s = 0.0;                // near-silence after the last sound (a song's end)
     size_t size() const { return chroma.size(); }
 };
 
@@ -48,6 +56,9 @@ struct Phrase {
 struct Structure {
     std::vector<Phrase> phrases;
     double confidence = 0.0;
+    // With Params::keep_features: the first beat of every bar line 1..bars-1 and its features.
+    std::vector<size_t> bar_line_beats;
+    std::vector<BarLineFeatures> bar_lines;
 };
 
 Structure analyze(const BeatFeatures& f, const Params& p);
