@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "analyzers/analyzer.hpp"
+#include "analyzers/defaults.hpp"
 #include "core/hash.hpp"
 #include "features/feature_cache.hpp"
 #include "harmony/version.hpp"
@@ -89,7 +90,8 @@ Result<Plan> make_plan(const AnalysisRequest& request) {
     const auto& reg = analyzers::registry();
     std::set<std::string> wanted;
     if (request.only.empty())
-        for (const auto& d : reg) wanted.insert(d.info.id);
+        for (const auto& d : reg)
+            if (analyzers::in_default_set(d.info.id)) wanted.insert(d.info.id);
     for (const auto& id : request.only) {
         if (analyzers::find_analyzer(id) == nullptr) {
             std::string known;
