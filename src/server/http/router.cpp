@@ -10,6 +10,7 @@
 #include "harmony/export.hpp"
 #include "server/http/app_assets.hpp"
 #include "server/http/multipart.hpp"
+#include "server/http/request_options.hpp"
 
 namespace harmony::server::http {
 
@@ -197,6 +198,8 @@ HttpResponse from_error(const Error& e) {
                    status >= 500 ? "Internal error" : "The request cannot be processed", e.message);
 }
 
+}  // namespace
+
 /// Options of an analysis: {"only":[...]|"a,b", "params":{"a.b":value}} from JSON.
 Result<AnalysisRequest> options_from_json(const json& j) {
     AnalysisRequest r;
@@ -249,6 +252,8 @@ Result<AnalysisRequest> options_from_query(const std::multimap<std::string, std:
     }
     return options_from_json(j);
 }
+
+namespace {
 
 std::string filename_from_disposition(const std::string& cd) {
     const auto p = lower(cd).find("filename=");
