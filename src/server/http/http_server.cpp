@@ -101,12 +101,15 @@ struct HttpServer::Impl {
     // out by themselves (asio waits in poll() without a limit, so SO_RCVTIMEO has no effect, and a
     // client trickling one byte at a time would reset any per-read timeout anyway): the accept
     // loop shuts down every connection past its deadline, and at --max-connections evicts the
-    // longest-waiting idle one (no request in progress) instead of refusing the newcomer.
+    // longest-waiting idle one (no request in progress) instead of refusing the newcomer:
+    // first among those that never completed a request (header-less or trickling: what a slow or
+    // idle attacker holds), then among idle keep-alive clients.
     struct Conn {
         int fd = -1;
         std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
         std::chrono::steady_clock::time_point idle_since = std::chrono::steady_clock::time_point::max();
         bool shut = false;
+        bool had_request = false;  // a whole request header arrived on it
     };
     std::mutex conns_mu;
     std::map<std::uint64_t, Conn> conns;
@@ -119,10 +122,12 @@ struct HttpServer::Impl {
         auto it = conns.find(id);
         if (it == conns.end()) return;
         it->second.deadline = seconds > 0 ? now + std::chrono::seconds(seconds) : decltype(now)::max();
-        if (!idle)
+        if (!idle) {
             it->second.idle_since = decltype(now)::max();
-        else if (it->second.idle_since == decltype(now)::max())
+            it->second.had_request = true;
+        } else if (it->second.idle_since == decltype(now)::max()) {
             it->second.idle_since = now;
+        }
     }
     void shut_locked(Conn& c) {
         if (!c.shut) ::shutdown(c.fd, SHUT_RDWR);
@@ -139,7 +144,8 @@ struct HttpServer::Impl {
         Conn* oldest = nullptr;
         for (auto& [id, c] : conns)
             if (!c.shut && c.idle_since != std::chrono::steady_clock::time_point::max() &&
-                (oldest == nullptr || c.idle_since < oldest->idle_since))
+                (oldest == nullptr || (!c.had_request && oldest->had_request) ||
+                 (c.had_request == oldest->had_request && c.idle_since < oldest->idle_since)))
                 oldest = &c;
         if (oldest == nullptr) return false;
         shut_locked(*oldest);
@@ -273,7 +279,9 @@ void HttpServer::run(std::stop_token stop) {
         {
             std::lock_guard lock(im.conns_mu);
             id = ++im.next_conn;
-            im.conns[id].fd = sock.native_handle();
+            auto& c = im.conns[id];
+            c.fd = sock.native_handle();
+            c.idle_since = std::chrono::steady_clock::now();  // no request yet: may make room for the next
         }
         std::thread([&im, id, s = std::move(sock)]() mutable {
             try {

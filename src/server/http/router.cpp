@@ -559,9 +559,10 @@ HttpResponse Router::post_batch(HttpRequest& req) {
         auto parts = parse_multipart_file(req.body_file, multipart_boundary(req.header("content-type")),
                                           req.body_file + ".part");
         if (!parts) return from_error(parts.error());
+        for (const auto& p : *parts)  // every file part first: all removed on any early answer
+            if (!p.file.empty()) files.push_back(p.file);
         AnalysisRequest opts;
         for (const auto& p : *parts) {
-            if (!p.file.empty()) files.push_back(p.file);
             if (p.name == "options") {
                 const auto j = json::parse(p.value, nullptr, false);
                 if (j.is_discarded()) return problem(400, "invalid-json", "Invalid JSON", "options", req.path);
