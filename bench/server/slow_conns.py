@@ -114,6 +114,8 @@ def main():
     ap.add_argument('--idle-timeout', type=int, default=5)
     ap.add_argument('--trickle-s', type=float, default=1.0, help='seconds between bytes of a slow connection')
     ap.add_argument('--warmup-s', type=float, default=3.0, help='hostile connections alone before the jobs')
+    ap.add_argument('--job-delay-ms', type=int, default=0,
+                    help='--debug-job-delay-ms: each job runs at least this long (a longer window under attack)')
     ap.add_argument('--p99-limit-ms', type=float, default=100.0)
     ap.add_argument('--timeout-s', type=float, default=600)
     ap.add_argument('--out', default='')
@@ -126,6 +128,8 @@ def main():
            '--quiet', '--max-connections', str(a.max_connections), '--idle-timeout', str(a.idle_timeout)]
     if a.workers:
         cmd += ['--jobs', str(a.workers)]
+    if a.job_delay_ms:
+        cmd += ['--debug-job-delay-ms', str(a.job_delay_ms)]
     server = subprocess.Popen(cmd)
     deadline = time.time() + a.timeout_s
     hostile = None
@@ -215,10 +219,12 @@ def main():
             t.join()
         accepted = [x for x in ids if x]
         done = set()
+        checks = 0
         while time.time() < deadline and len(done) < len(accepted):
             for jid in accepted:
                 if jid in done:
                     continue
+                checks += 1
                 try:
                     st, body = request(port, 'GET', '/v1/jobs/' + jid)
                 except Exception as e:  # noqa: BLE001
@@ -254,6 +260,7 @@ def main():
             'hostile_lifetime_s_max': round(lifetimes[-1], 2) if lifetimes else None,
             'max_connections': a.max_connections,
             'idle_timeout_s': a.idle_timeout,
+            'job_delay_ms': a.job_delay_ms,
             'trickle_s': a.trickle_s,
             'jobs_submitted': a.jobs,
             'jobs_accepted': len(accepted),
@@ -266,6 +273,7 @@ def main():
             'status_latency_ms_p99': round(1000 * pct(status_lat, 99), 2) if status_lat else None,
             'status_latency_ms_max': round(1000 * max(status_lat), 2) if status_lat else None,
             'poller_reconnects': reconnects[0],
+            'check_requests_new_connection_each': checks,
             'errors': errors[:10],
             'ok': bool(ok),
         }

@@ -1,6 +1,7 @@
 #include "server/http/http_server.hpp"
 
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -9,6 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -102,8 +104,8 @@ struct HttpServer::Impl {
     // client trickling one byte at a time would reset any per-read timeout anyway): the accept
     // loop shuts down every connection past its deadline, and at --max-connections evicts the
     // longest-waiting idle one (no request in progress) instead of refusing the newcomer:
-    // first among those that never completed a request (header-less or trickling: what a slow or
-    // idle attacker holds), then among idle keep-alive clients.
+    // first among those that never delivered a request header (header-less or trickling: what a
+    // slow or idle attacker holds), then among idle keep-alive clients (evict_idle).
     struct Conn {
         int fd = -1;
         std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
@@ -141,14 +143,22 @@ struct HttpServer::Impl {
     }
     bool evict_idle() {
         std::lock_guard lock(conns_mu);
-        Conn* oldest = nullptr;
+        std::vector<Conn*> idle;  // waiting for a request; best to evict first
         for (auto& [id, c] : conns)
-            if (!c.shut && c.idle_since != std::chrono::steady_clock::time_point::max() &&
-                (oldest == nullptr || (!c.had_request && oldest->had_request) ||
-                 (c.had_request == oldest->had_request && c.idle_since < oldest->idle_since)))
-                oldest = &c;
-        if (oldest == nullptr) return false;
-        shut_locked(*oldest);
+            if (!c.shut && c.idle_since != std::chrono::steady_clock::time_point::max()) idle.push_back(&c);
+        std::sort(idle.begin(), idle.end(), [](const Conn* a, const Conn* b) {
+            return a->had_request != b->had_request ? !a->had_request : a->idle_since < b->idle_since;
+        });
+        // A request already waiting in the socket (a client whose thread has not read it yet, while
+        // an attacker reconnects as fast as it is closed) is spared while another can go.
+        for (Conn* c : idle) {
+            int pending = 0;
+            if (::ioctl(c->fd, FIONREAD, &pending) == 0 && pending > 0) continue;
+            shut_locked(*c);
+            return true;
+        }
+        if (idle.empty()) return false;
+        shut_locked(*idle.front());
         return true;
     }
     std::atomic<int> active{0};

@@ -55,6 +55,7 @@ std::vector<std::string> split_path(const std::string& path) {
 
 /// Matches a path against a route pattern; fills the {placeholders} in order.
 bool match(const std::string& pattern, const std::string& path, std::vector<std::string>& args) {
+    if (path.empty() || path.front() != '/') return false;  // ".v1/jobs" is not "/v1/jobs"
     const auto p = split_path(pattern), s = split_path(path);
     if (p.size() != s.size()) return false;
     std::vector<std::string> a;
