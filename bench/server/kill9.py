@@ -114,7 +114,7 @@ def main():
                 reason = 'poisoned job running'
             else:
                 # Let the jobs interrupted last time finish, then kill at a random moment mid-job.
-                wait_until(lambda: all(job(j)['status'] == 'succeeded' for j in interrupted),
+                wait_until(lambda: all(job(j)['status'] in ('succeeded', 'failed') for j in interrupted),
                            'interrupted jobs to finish')
                 if not any(job(j)['status'] in ('queued', 'running') for j in others):
                     break  # nothing left to interrupt
@@ -154,6 +154,8 @@ def main():
             'ordinary_jobs': a.jobs,
             'ordinary_final_states': states,
             'ordinary_attempts_histogram': {str(k): v for k, v in sorted(attempts.items())},
+            'ordinary_failed': [{'attempts': j['attempts'], 'error': (j.get('error') or {}).get('detail')}
+                                for j in finals if j['status'] != 'succeeded'],
             'server_analyses_counter': health['analyses'],
             'restart_to_listening_ms_median': round(1000 * sorted(restart_s)[len(restart_s) // 2], 1),
             'ok': bool(ok),
