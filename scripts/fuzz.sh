@@ -37,6 +37,12 @@ max_len() {
   esac
 }
 
+# Scratch files of the targets (a job store, uploads, decoded inputs) on tmpfs when there is one,
+# removed at the end even after a crash (a crashing target cannot clean up after itself).
+scratch_base=/tmp
+[[ -d /dev/shm && -w /dev/shm ]] && scratch_base=/dev/shm
+export HARMONY_FUZZ_TMP="$(mktemp -d "$scratch_base/harmony-fuzz-run-XXXXXX")"
+trap 'rm -rf "$HARMONY_FUZZ_TMP"' EXIT
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 failed=()
