@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package Harmony needs to build, run and test.
 # Idempotent: when everything is present it does nothing (no apt-get call).
-#   scripts/setup.sh          build + runtime + test dependencies (the web app: node, npm, chromium
+#   scripts/setup.sh          build + runtime + test dependencies (clang, its libFuzzer runtime and
+#                             llvm-symbolizer for scripts/fuzz.sh; the web app: node, npm, chromium
 #                             for its browser tests, and `npm ci` of app/package-lock.json)
 #   scripts/setup.sh --bench  also the benchmark's peers and corpus renderer
 set -euo pipefail
@@ -14,6 +15,7 @@ pkgs=(
   libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev libxxhash-dev libboost-dev libeigen3-dev postgresql
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format ffmpeg python3 python3-jsonschema
+  clang libclang-rt-14-dev llvm
   chromium
 )
 # The web app (app/) is built with node and npm; use the machine's own when present.

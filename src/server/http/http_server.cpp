@@ -1,6 +1,7 @@
 #include "server/http/http_server.hpp"
 
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -9,6 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -22,6 +24,7 @@
 
 #include "core/utf8.hpp"
 #include "server/http/app_assets.hpp"
+#include "server/http/request_target.hpp"
 
 namespace harmony::server::http {
 
@@ -82,45 +85,6 @@ std::string lower(std::string s) {
     return s;
 }
 
-int hex(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-std::string pct_decode(std::string_view s, bool plus_is_space) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-            out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
-            i += 2;
-        } else if (plus_is_space && s[i] == '+') {
-            out += ' ';
-        } else {
-            out += s[i];
-        }
-    }
-    return out;
-}
-
-void split_target(std::string_view target, HttpRequest& req) {
-    const auto q = target.find('?');
-    req.path = pct_decode(target.substr(0, q), false);
-    if (q == std::string_view::npos) return;
-    std::string_view qs = target.substr(q + 1);
-    while (!qs.empty()) {
-        const auto amp = qs.find('&');
-        const auto item = qs.substr(0, amp);
-        if (!item.empty()) {
-            const auto eq = item.find('=');
-            req.query.emplace(pct_decode(item.substr(0, eq), true),
-                              eq == std::string_view::npos ? std::string() : pct_decode(item.substr(eq + 1), true));
-        }
-        qs = amp == std::string_view::npos ? std::string_view() : qs.substr(amp + 1);
-    }
-}
-
 bool constant_time_equal(const std::string& a, const std::string& b) {
     if (a.size() != b.size()) return false;
     unsigned char d = 0;
@@ -139,12 +103,15 @@ struct HttpServer::Impl {
     // out by themselves (asio waits in poll() without a limit, so SO_RCVTIMEO has no effect, and a
     // client trickling one byte at a time would reset any per-read timeout anyway): the accept
     // loop shuts down every connection past its deadline, and at --max-connections evicts the
-    // longest-waiting idle one (no request in progress) instead of refusing the newcomer.
+    // longest-waiting idle one (no request in progress) instead of refusing the newcomer:
+    // first among those that never delivered a request header (header-less or trickling: what a
+    // slow or idle attacker holds), then among idle keep-alive clients (evict_idle).
     struct Conn {
         int fd = -1;
         std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
         std::chrono::steady_clock::time_point idle_since = std::chrono::steady_clock::time_point::max();
         bool shut = false;
+        bool had_request = false;  // a whole request header arrived on it
     };
     std::mutex conns_mu;
     std::map<std::uint64_t, Conn> conns;
@@ -157,10 +124,12 @@ struct HttpServer::Impl {
         auto it = conns.find(id);
         if (it == conns.end()) return;
         it->second.deadline = seconds > 0 ? now + std::chrono::seconds(seconds) : decltype(now)::max();
-        if (!idle)
+        if (!idle) {
             it->second.idle_since = decltype(now)::max();
-        else if (it->second.idle_since == decltype(now)::max())
+            it->second.had_request = true;
+        } else if (it->second.idle_since == decltype(now)::max()) {
             it->second.idle_since = now;
+        }
     }
     void shut_locked(Conn& c) {
         if (!c.shut) ::shutdown(c.fd, SHUT_RDWR);
@@ -174,13 +143,22 @@ struct HttpServer::Impl {
     }
     bool evict_idle() {
         std::lock_guard lock(conns_mu);
-        Conn* oldest = nullptr;
+        std::vector<Conn*> idle;  // waiting for a request; best to evict first
         for (auto& [id, c] : conns)
-            if (!c.shut && c.idle_since != std::chrono::steady_clock::time_point::max() &&
-                (oldest == nullptr || c.idle_since < oldest->idle_since))
-                oldest = &c;
-        if (oldest == nullptr) return false;
-        shut_locked(*oldest);
+            if (!c.shut && c.idle_since != std::chrono::steady_clock::time_point::max()) idle.push_back(&c);
+        std::sort(idle.begin(), idle.end(), [](const Conn* a, const Conn* b) {
+            return a->had_request != b->had_request ? !a->had_request : a->idle_since < b->idle_since;
+        });
+        // A request already waiting in the socket (a client whose thread has not read it yet, while
+        // an attacker reconnects as fast as it is closed) is spared while another can go.
+        for (Conn* c : idle) {
+            int pending = 0;
+            if (::ioctl(c->fd, FIONREAD, &pending) == 0 && pending > 0) continue;
+            shut_locked(*c);
+            return true;
+        }
+        if (idle.empty()) return false;
+        shut_locked(*idle.front());
         return true;
     }
     std::atomic<int> active{0};
@@ -311,7 +289,9 @@ void HttpServer::run(std::stop_token stop) {
         {
             std::lock_guard lock(im.conns_mu);
             id = ++im.next_conn;
-            im.conns[id].fd = sock.native_handle();
+            auto& c = im.conns[id];
+            c.fd = sock.native_handle();
+            c.idle_since = std::chrono::steady_clock::now();  // no request yet: may make room for the next
         }
         std::thread([&im, id, s = std::move(sock)]() mutable {
             try {

@@ -10,6 +10,7 @@
 #include "harmony/export.hpp"
 #include "server/http/app_assets.hpp"
 #include "server/http/multipart.hpp"
+#include "server/http/request_options.hpp"
 
 namespace harmony::server::http {
 
@@ -54,6 +55,7 @@ std::vector<std::string> split_path(const std::string& path) {
 
 /// Matches a path against a route pattern; fills the {placeholders} in order.
 bool match(const std::string& pattern, const std::string& path, std::vector<std::string>& args) {
+    if (path.empty() || path.front() != '/') return false;  // ".v1/jobs" is not "/v1/jobs"
     const auto p = split_path(pattern), s = split_path(path);
     if (p.size() != s.size()) return false;
     std::vector<std::string> a;
@@ -197,6 +199,8 @@ HttpResponse from_error(const Error& e) {
                    status >= 500 ? "Internal error" : "The request cannot be processed", e.message);
 }
 
+}  // namespace
+
 /// Options of an analysis: {"only":[...]|"a,b", "params":{"a.b":value}} from JSON.
 Result<AnalysisRequest> options_from_json(const json& j) {
     AnalysisRequest r;
@@ -249,6 +253,8 @@ Result<AnalysisRequest> options_from_query(const std::multimap<std::string, std:
     }
     return options_from_json(j);
 }
+
+namespace {
 
 std::string filename_from_disposition(const std::string& cd) {
     const auto p = lower(cd).find("filename=");
@@ -555,9 +561,10 @@ HttpResponse Router::post_batch(HttpRequest& req) {
         auto parts = parse_multipart_file(req.body_file, multipart_boundary(req.header("content-type")),
                                           req.body_file + ".part");
         if (!parts) return from_error(parts.error());
+        for (const auto& p : *parts)  // every file part first: all removed on any early answer
+            if (!p.file.empty()) files.push_back(p.file);
         AnalysisRequest opts;
         for (const auto& p : *parts) {
-            if (!p.file.empty()) files.push_back(p.file);
             if (p.name == "options") {
                 const auto j = json::parse(p.value, nullptr, false);
                 if (j.is_discarded()) return problem(400, "invalid-json", "Invalid JSON", "options", req.path);
