@@ -44,6 +44,21 @@ struct JobRecord {
     std::string idempotency_key;  // client's Idempotency-Key (empty: none)
 };
 
+/// A page request for GET /v1/jobs: newest first, filtered; `before_seq` is the cursor (the
+/// insertion sequence number of the last job of the previous page; 0: from the newest).
+struct JobQuery {
+    std::vector<JobState> states;                         // empty: any
+    std::string batch_id;                                 // empty: any
+    std::int64_t created_from_ms = 0, created_to_ms = 0;  // inclusive / exclusive bounds; 0: none
+    std::int64_t before_seq = 0;
+    int limit = 50;
+};
+
+struct JobPage {
+    std::vector<JobRecord> jobs;
+    std::int64_t next_seq = 0;  // cursor of the next page (0: this was the last page)
+};
+
 /// What a worker gets from claim(): the job and its fencing token (the attempt number).
 struct Claim {
     JobRecord job;
@@ -68,6 +83,8 @@ public:
     virtual Result<std::optional<JobRecord>> get_job(const std::string& id) = 0;
     virtual Result<std::optional<JobRecord>> find_by_idempotency_key(const std::string& key) = 0;
     virtual Result<std::vector<JobRecord>> batch_jobs(const std::string& batch_id) = 0;
+    /// One page of jobs, newest first (insertion order; stable under concurrent inserts).
+    virtual Result<JobPage> list_jobs(const JobQuery& q) = 0;
 
     /// Takes the oldest queued job (or one whose lease expired) for `worker`: state running,
     /// attempts + 1, lease until now + lease_ms. Jobs whose attempts are used up fail instead.

@@ -206,6 +206,48 @@ public:
         });
     }
 
+    Result<JobPage> list_jobs(const JobQuery& q) override {
+        return with_conn([&](PGconn* c) -> Result<JobPage> {
+            std::string sql = "SELECT * FROM harmony_jobs WHERE true";
+            Params p;
+            int n = 0;
+            auto arg = [&] { return "$" + std::to_string(++n); };
+            if (!q.states.empty()) {
+                sql += " AND state IN (";
+                for (std::size_t i = 0; i < q.states.size(); ++i) {
+                    sql += (i ? "," : "") + arg();
+                    p.add(std::string(job_state_name(q.states[i])));
+                }
+                sql += ")";
+            }
+            if (!q.batch_id.empty()) {
+                sql += " AND batch_id=" + arg();
+                p.add(q.batch_id);
+            }
+            if (q.created_from_ms > 0) {
+                sql += " AND created_ms>=" + arg();
+                p.add(q.created_from_ms);
+            }
+            if (q.created_to_ms > 0) {
+                sql += " AND created_ms<" + arg();
+                p.add(q.created_to_ms);
+            }
+            if (q.before_seq > 0) {
+                sql += " AND seq<" + arg();
+                p.add(q.before_seq);
+            }
+            sql += " ORDER BY seq DESC LIMIT " + arg();
+            p.add(static_cast<std::int64_t>(q.limit) + 1);
+            auto r = run(c, sql.c_str(), p);
+            if (!r) return r.error();
+            JobPage page;
+            const int rows = PQntuples(r->get());
+            for (int i = 0; i < rows && i < q.limit; ++i) page.jobs.push_back(row_to_job(r->get(), i));
+            if (rows > q.limit) page.next_seq = std::stoll(field(r->get(), q.limit - 1, "seq"));
+            return page;
+        });
+    }
+
     Result<std::optional<Claim>> claim(const std::string& worker, std::int64_t lease_ms) override {
         return with_conn([&](PGconn* c) -> Result<std::optional<Claim>> {
             const auto now = now_ms();

@@ -261,6 +261,18 @@ Result<std::optional<std::vector<JobRecord>>> Service::batch(const std::string& 
     return std::optional<std::vector<JobRecord>>(std::move(*jobs));
 }
 
+Result<JobPage> Service::list_jobs(const JobQuery& q) {
+    auto page = store_->list_jobs(q);
+    if (!page) return page;
+    std::shared_lock lock(live_mu_);
+    for (auto& j : page->jobs)
+        if (auto it = live_.find(j.id); j.state == JobState::kRunning && it != live_.end()) {
+            j.stage = it->second->stage;
+            j.progress = it->second->progress;
+        }
+    return page;
+}
+
 Result<std::optional<JobRecord>> Service::cancel(const std::string& id) {
     auto r = store_->cancel(id);
     if (!r || !r->has_value()) return r;

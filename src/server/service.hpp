@@ -69,6 +69,7 @@ public:
     Result<std::string> create_batch();
     Result<std::optional<JobRecord>> job(const std::string& id);  // with live progress
     Result<std::optional<std::vector<JobRecord>>> batch(const std::string& id);
+    Result<JobPage> list_jobs(const JobQuery& q);  // with live progress
     Result<std::optional<JobRecord>> cancel(const std::string& id);
     Result<std::optional<std::string>> result_json(const JobRecord& job);
     Result<StoreCounts> counts() { return store_->counts(); }

@@ -203,6 +203,43 @@ public:
         });
     }
 
+    Result<JobPage> list_jobs(const JobQuery& q) override {
+        return with_db([&](sqlite3* db) -> Result<JobPage> {
+            std::string sql = std::string("SELECT ") + kCols + ", rowid FROM jobs WHERE 1=1";
+            if (!q.states.empty()) {
+                sql += " AND state IN (";
+                for (std::size_t i = 0; i < q.states.size(); ++i) sql += i ? ",?" : "?";
+                sql += ")";
+            }
+            if (!q.batch_id.empty()) sql += " AND batch_id=?";
+            if (q.created_from_ms > 0) sql += " AND created_ms>=?";
+            if (q.created_to_ms > 0) sql += " AND created_ms<?";
+            if (q.before_seq > 0) sql += " AND rowid<?";
+            sql += " ORDER BY rowid DESC LIMIT ?";
+            Stmt s(db, sql.c_str());
+            int i = 1;
+            for (auto st : q.states) s.bind(i++, std::string(job_state_name(st)));
+            if (!q.batch_id.empty()) s.bind(i++, q.batch_id);
+            if (q.created_from_ms > 0) s.bind(i++, q.created_from_ms);
+            if (q.created_to_ms > 0) s.bind(i++, q.created_to_ms);
+            if (q.before_seq > 0) s.bind(i++, q.before_seq);
+            s.bind(i++, static_cast<std::int64_t>(q.limit) + 1);
+            JobPage page;
+            std::int64_t last_seq = 0;
+            int rc;
+            while ((rc = s.step()) == SQLITE_ROW) {
+                if (static_cast<int>(page.jobs.size()) == q.limit) {
+                    page.next_seq = last_seq;  // one more row exists
+                    break;
+                }
+                page.jobs.push_back(row_to_job(s));
+                last_seq = s.i64(22);
+            }
+            if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_error(db, "list jobs");
+            return page;
+        });
+    }
+
     Result<std::optional<Claim>> claim(const std::string& worker, std::int64_t lease_ms) override {
         return in_tx([&](sqlite3* db) -> Result<std::optional<Claim>> {
             const auto now = now_ms();

@@ -123,6 +123,9 @@ TEST(OpenApi, ServedDocumentAndResponsesMatchTheSchemas) {
     check(c.Get(("/v1/batches/" + json::parse(batch->body)["id"].get<std::string>()).c_str()), "/v1/batches/{id}",
           "get");
     check(c.Get("/v1/batches/nope"), "/v1/batches/{id}", "get");
+    check(c.Get("/v1/jobs?limit=1"), "/v1/jobs", "get");  // a page with a next link
+    check(c.Get("/v1/jobs?status=succeeded,canceled&limit=200"), "/v1/jobs", "get");
+    check(c.Get("/v1/jobs?limit=0"), "/v1/jobs", "get");
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "server/job_store.hpp"
 #include "server_harness.hpp"
+#include "store_listing.hpp"
 #include "support/test_support.hpp"
 
 namespace harmony::test {
@@ -134,6 +135,13 @@ std::string Postgres::why_;
 Child start_worker(const std::string& url, const std::string& log, const std::string& delay_ms) {
     return Child(
         {harmony_bin(), "worker", "--db", url, "--jobs", "1", "--lease", "1.5", "--debug-job-delay-ms", delay_ms}, log);
+}
+
+TEST_F(Postgres, StoreListsFiltersAndPages) {
+    ASSERT_TRUE(pg_->create_db("listing"));
+    auto store = harmony::server::open_postgres_store(pg_->url("listing"));
+    ASSERT_TRUE(store) << store.error().message;
+    check_store_listing(**store);
 }
 
 TEST_F(Postgres, OpeningAnExistingSchemaTakesNoExclusiveLock) {

@@ -1,9 +1,13 @@
 #include "server/http/router.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "core/utf8.hpp"
@@ -23,6 +27,7 @@ const std::vector<RouteInfo>& routes() {
         {"GET", "/ready"},
         {"GET", "/openapi.json"},
         {"GET", "/metrics"},
+        {"GET", "/v1/jobs"},
         {"POST", "/v1/jobs"},
         {"GET", "/v1/jobs/{id}"},
         {"DELETE", "/v1/jobs/{id}"},
@@ -81,6 +86,88 @@ std::string rfc3339(std::int64_t ms) {
     char out[48];
     std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
     return out;
+}
+
+/// RFC 3339 date-time ("2026-12-03T10:42:37Z", fraction and offset optional) to ms since epoch.
+std::optional<std::int64_t> parse_rfc3339(const std::string& s) {
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, used = 0;
+    if (std::sscanf(s.c_str(), "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6 ||
+        used != 19)
+        return std::nullopt;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || y < 1970) return std::nullopt;
+    std::size_t i = 19;
+    std::int64_t frac_ms = 0;
+    if (i < s.size() && s[i] == '.') {
+        std::int64_t scale = 100;
+        std::size_t digits = 0;
+        for (++i; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i, ++digits) {
+            frac_ms += (s[i] - '0') * scale;
+            scale /= 10;
+        }
+        if (digits == 0) return std::nullopt;
+    }
+    std::int64_t offset_s = 0;
+    if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
+        ++i;
+    } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+        int oh = 0, om = 0;
+        if (std::sscanf(s.c_str() + i + 1, "%2d:%2d", &oh, &om) != 2 || oh > 23 || om > 59) return std::nullopt;
+        offset_s = (s[i] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+        i += 6;
+    } else {
+        return std::nullopt;
+    }
+    if (i != s.size()) return std::nullopt;
+    std::tm tm{};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec;
+    const std::int64_t t = timegm(&tm);
+    return (t - offset_s) * 1000 + frac_ms;
+}
+
+std::string pct_encode(const std::string& s) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+/// The page cursor is opaque to clients: "c" and the hexadecimal insertion sequence number.
+std::string encode_cursor(std::int64_t seq) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "c%llx", static_cast<unsigned long long>(seq));
+    return buf;
+}
+
+std::optional<std::int64_t> decode_cursor(const std::string& c) {
+    if (c.size() < 2 || c.size() > 17 || c[0] != 'c') return std::nullopt;
+    std::int64_t v = 0;
+    for (std::size_t i = 1; i < c.size(); ++i) {
+        const char ch = c[i];
+        int d;
+        if (ch >= '0' && ch <= '9')
+            d = ch - '0';
+        else if (ch >= 'a' && ch <= 'f')
+            d = ch - 'a' + 10;
+        else
+            return std::nullopt;
+        if (v > (std::numeric_limits<std::int64_t>::max() >> 4)) return std::nullopt;
+        v = v * 16 + d;
+    }
+    if (v <= 0) return std::nullopt;
+    return v;
 }
 
 json time_or_null(std::int64_t ms) {
@@ -385,7 +472,7 @@ HttpResponse Router::handle(HttpRequest& req) {
             res.body = openapi_text();
             return res;
         }
-        if (p == "/v1/jobs") return post_job(req);
+        if (p == "/v1/jobs") return req.method == "POST" ? post_job(req) : list_jobs(req);
         if (p == "/v1/jobs/{id}") return req.method == "DELETE" ? delete_job(a[0]) : get_job(a[0]);
         if (p == "/v1/jobs/{id}/result") return get_result(a[0]);
         if (p == "/v1/jobs/{id}/export/{format}") return get_export(a[0], a[1], req);
@@ -736,6 +823,68 @@ HttpResponse Router::post_exports(const std::string& format, const HttpRequest& 
         maps.push_back(std::move(*map));
     }
     return export_response(maps, *fmt, eo, maps.size() == 1 ? "harmony-export" : "harmony-collection", req);
+}
+
+HttpResponse Router::list_jobs(const HttpRequest& req) {
+    static constexpr int kMaxLimit = 200;
+    auto bad = [&](const std::string& detail) {
+        return problem(400, "invalid_argument", "Invalid request", detail, req.path);
+    };
+    JobQuery q;
+    std::string self = "/v1/jobs", next_query;
+    auto keep = [&](const std::string& k, const std::string& v) {
+        next_query += (next_query.empty() ? "?" : "&") + k + "=" + pct_encode(v);
+    };
+    for (const auto& [k, v] : req.query) {
+        if (k == "status") {
+            std::size_t start = 0;
+            while (start <= v.size()) {
+                const auto end = std::min(v.find(',', start), v.size());
+                const auto name = v.substr(start, end - start);
+                const auto st = parse_job_state(name);
+                if (!st)
+                    return bad("unknown status '" + name +
+                               "' (expected queued, running, succeeded, failed or canceled, comma-separated)");
+                q.states.push_back(*st);
+                start = end + 1;
+            }
+            keep(k, v);
+        } else if (k == "batch_id") {
+            if (v.empty()) return bad("batch_id is empty");
+            q.batch_id = v;
+            keep(k, v);
+        } else if (k == "created_after" || k == "created_before") {
+            const auto ms = parse_rfc3339(v);
+            if (!ms) return bad(k + " is not an RFC 3339 date-time (e.g. 2026-12-03T10:00:00Z)");
+            (k == "created_after" ? q.created_from_ms : q.created_to_ms) = k == "created_after" ? *ms + 1 : *ms;
+            keep(k, v);
+        } else if (k == "limit") {
+            int n = 0;
+            const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+            if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > kMaxLimit)
+                return bad("limit must be an integer from 1 to " + std::to_string(kMaxLimit));
+            q.limit = n;
+            keep(k, v);
+        } else if (k == "cursor") {
+            const auto seq = decode_cursor(v);
+            if (!seq) return bad("cursor is not one this server gave (use next_cursor from a previous page)");
+            q.before_seq = *seq;
+        } else if (k != "access_token") {
+            return bad("unknown query parameter '" + k +
+                       "' (expected status, batch_id, created_after, created_before, limit, cursor)");
+        }
+    }
+    auto page = svc_.list_jobs(q);
+    if (!page) return from_error(page.error());
+    json jobs = json::array();
+    for (const auto& j : page->jobs) jobs.push_back(job_json(j));
+    json links = {{"self", self}};
+    json next = nullptr;
+    if (page->next_seq > 0) {
+        next = encode_cursor(page->next_seq);
+        links["next"] = self + (next_query.empty() ? "?" : next_query + "&") + "cursor=" + next.get<std::string>();
+    }
+    return json_response(200, {{"jobs", jobs}, {"next_cursor", next}, {"links", links}});
 }
 
 HttpResponse Router::get_batch(const std::string& id) {

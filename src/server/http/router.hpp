@@ -77,6 +77,7 @@ private:
     HttpResponse post_job(HttpRequest& req);
     HttpResponse post_batch(HttpRequest& req);
     HttpResponse get_job(const std::string& id);
+    HttpResponse list_jobs(const HttpRequest& req);
     HttpResponse get_result(const std::string& id);
     HttpResponse get_export(const std::string& id, const std::string& format, const HttpRequest& req);
     HttpResponse post_exports(const std::string& format, const HttpRequest& req);
