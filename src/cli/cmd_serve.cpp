@@ -9,12 +9,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <mutex>
+#include <stop_token>
 #include <thread>
 
 #include "cli/common.hpp"
@@ -41,6 +44,7 @@ struct ServeArgs {
     std::vector<std::string> cors_origins;
     std::vector<std::string> allowed_hosts;
     int idle_timeout_s = 60;
+    int drain_timeout_s = 20;  // after SIGTERM: in-flight requests and running jobs may finish
     int max_batch = 256;
     std::string max_duration = "0";  // audio longer fails (limit_exceeded); 0 = none
     std::string job_timeout = "0";   // an analysis running longer fails; 0 = none
@@ -150,6 +154,40 @@ std::unique_ptr<server::Service> start_service(const ServeArgs& a, int workers, 
 
 constexpr std::size_t kMinTokenLength = 16;
 
+/// Graceful drain after the first SIGTERM/SIGINT: the service stops taking jobs at once (and
+/// /ready says so); jobs running here get until `drain_s` after the signal to finish, then
+/// stop() gives the rest back to the queue (the attempt not counted). A second signal cuts the
+/// wait short.
+class Drain {
+public:
+    Drain(server::Service& svc, int drain_s, const char* who)
+        : svc_(svc), drain_s_(drain_s), who_(who), cb_(global_stop_token(), [this] {
+              stop_at_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
+              svc_.begin_drain();
+          }) {}
+    /// Waits for running jobs (bounded), then stops the service.
+    void finish() {
+        const auto at = stop_at_ns_.load();
+        const auto stop_at = at != 0 ? std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(at))
+                                     : std::chrono::steady_clock::now();
+        if (const int n = svc_.running_here(); n > 0)
+            std::fprintf(stderr,
+                         "harmony %s: draining: %d job(s) running, up to %d s to finish (send the signal again "
+                         "to stop now)\n",
+                         who_, n, drain_s_);
+        const int left = svc_.wait_running(stop_at + std::chrono::seconds(drain_s_), global_hard_stop_token());
+        svc_.stop();
+        if (left > 0) std::fprintf(stderr, "harmony %s: %d running job(s) given back to the queue\n", who_, left);
+    }
+
+private:
+    server::Service& svc_;
+    int drain_s_;
+    const char* who_;
+    std::atomic<std::int64_t> stop_at_ns_{0};
+    std::stop_callback<std::function<void()>> cb_;
+};
+
 /// --max-duration and --job-timeout into milliseconds ("0" = no limit); false on a bad value.
 bool parse_limits(ServeArgs& a) {
     const auto d = a.max_duration == "0" ? std::optional<std::int64_t>(0) : parse_duration_ms(a.max_duration);
@@ -222,6 +260,7 @@ int run_serve(ServeArgs a, const std::function<void(int)>& on_listening = {}) {
     ho.max_request_bytes = *max_request;
     ho.max_connections = a.max_connections;
     ho.idle_timeout_s = a.idle_timeout_s;
+    ho.drain_timeout_s = a.drain_timeout_s;
     ho.log = stderr_sink(a.quiet, "serve");
     server::http::HttpServer http(router, ho);
     auto port = http.listen();
@@ -238,8 +277,9 @@ int run_serve(ServeArgs a, const std::function<void(int)>& on_listening = {}) {
             return kExitOutputError;
         }
     if (on_listening) on_listening(*port);
-    http.run(global_stop_token());
-    svc->stop();
+    Drain drain(*svc, a.drain_timeout_s, "serve");
+    http.run(global_stop_token(), global_hard_stop_token());
+    drain.finish();
     return kExitOk;
 }
 
@@ -379,8 +419,9 @@ int run_worker(ServeArgs a) {
     auto svc = start_service(a, workers, *retention, "worker");
     if (!svc) return kExitOutputError;
     std::fprintf(stderr, "harmony worker: %d thread(s) taking jobs from PostgreSQL\n", workers);
+    Drain drain(*svc, a.drain_timeout_s, "worker");
     while (!global_stop_token().stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    svc->stop();
+    drain.finish();
     workdir->remove();
     if (own_base) {
         std::error_code ec;
@@ -422,6 +463,13 @@ void add_serve_commands(CLI::App& app, CommandList& commands) {
                      "Seconds a connection may wait for, or take to send, a request's headers (and between reads "
                      "of a body) before it is closed")
         ->check(CLI::Range(1, 86400));
+    serve
+        ->add_option("--drain-timeout", args->drain_timeout_s,
+                     "Seconds after SIGTERM/SIGINT that requests in flight (uploads included) and running jobs get "
+                     "to finish; no new connection or job is taken meanwhile, and jobs still running are given "
+                     "back to the queue (a second signal stops at once)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 3600));
     serve->add_option("--retention", args->retention, "Finished jobs and their audio are removed after this")
         ->capture_default_str();
     serve->add_option("--token", args->token,
@@ -455,6 +503,12 @@ void add_serve_commands(CLI::App& app, CommandList& commands) {
     worker->add_option("--job-timeout", wargs->job_timeout, "Longest an analysis may run (0 = no limit)")
         ->capture_default_str();
     worker->add_option("--data-dir", wargs->data_dir, "Temp files (default: a fresh dir under /tmp)");
+    worker
+        ->add_option("--drain-timeout", wargs->drain_timeout_s,
+                     "Seconds after SIGTERM/SIGINT that running jobs get to finish before they are given back to "
+                     "the queue (no new job is taken meanwhile; a second signal stops at once)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 3600));
     worker->add_option("--lease", wargs->lease_s, "Lease in seconds (heartbeat every lease/3)")->capture_default_str();
     worker->add_option("--retention", wargs->retention, "Also sweep finished jobs older than this")
         ->capture_default_str();

@@ -14,14 +14,22 @@ std::stop_source& stop_source() {
     static std::stop_source s;
     return s;
 }
+std::stop_source& hard_stop_source() {
+    static std::stop_source s;
+    return s;
+}
 volatile std::sig_atomic_t g_signalled = 0;
 void on_signal(int) {
-    g_signalled = 1;
+    if (g_signalled < 2) g_signalled = g_signalled + 1;
 }
 }  // namespace
 
 std::stop_token global_stop_token() {
     return stop_source().get_token();
+}
+
+std::stop_token global_hard_stop_token() {
+    return hard_stop_source().get_token();
 }
 
 void install_signal_watch() {
@@ -31,6 +39,8 @@ void install_signal_watch() {
     std::thread([] {
         while (!g_signalled) std::this_thread::sleep_for(std::chrono::milliseconds(20));
         stop_source().request_stop();
+        while (g_signalled < 2) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        hard_stop_source().request_stop();
     }).detach();
 }
 

@@ -28,6 +28,8 @@ void add_serve_commands(CLI::App& app, CommandList& commands);   // serve, worke
 
 /// Stop token triggered by SIGINT/SIGTERM (after install_signal_watch()).
 std::stop_token global_stop_token();
+/// Triggered by a second SIGINT/SIGTERM: stop now, without waiting for a graceful drain.
+std::stop_token global_hard_stop_token();
 void install_signal_watch();
 
 /// "harmony: error: <message> [<code>]" on stderr, one line.

@@ -103,7 +103,27 @@ void Service::stop() {
     threads_.clear();  // joins
 }
 
+void Service::begin_drain() {
+    if (draining_.exchange(true)) return;
+    wake_.notify_all();
+    log("draining: no new jobs are taken; " + std::to_string(running_here()) + " running here");
+}
+
+int Service::running_here() {
+    std::shared_lock lock(live_mu_);
+    return static_cast<int>(live_.size());
+}
+
+int Service::wait_running(std::chrono::steady_clock::time_point deadline, std::stop_token hard_stop) {
+    for (;;) {
+        const int n = running_here();
+        if (n == 0 || std::chrono::steady_clock::now() >= deadline || hard_stop.stop_requested()) return n;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
 std::string Service::unready_reason() {
+    if (draining_) return "the service is shutting down (draining)";
     if (!started_) return "the service is starting";
     // Jobs run in this process (SQLite) only when it has workers: with --jobs 0 none ever would.
     if (store_->kind() == "sqlite" && opt_.workers <= 0) return "no analysis workers (--jobs 0): no job can run";
@@ -297,6 +317,11 @@ Result<std::optional<std::string>> Service::result_json(const JobRecord& job) {
 void Service::worker_loop(std::stop_token st, int index) {
     const std::string name = opt_.worker_name + "#" + std::to_string(index);
     while (!st.stop_requested()) {
+        if (draining_) {  // a draining service takes no new job; stop() ends this loop
+            std::unique_lock lock(wake_mu_);
+            wake_.wait_for(lock, st, std::chrono::milliseconds(opt_.poll_ms), [] { return false; });
+            continue;
+        }
         auto c = store_->claim(name, opt_.lease_ms);
         if (!c) {
             log("claim failed: " + c.error().message);

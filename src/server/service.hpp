@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -62,6 +63,13 @@ public:
 
     void start();  // requeues crashed jobs (SQLite), starts workers and the retention sweeper
     void stop();   // stops workers; interrupted jobs go back to the queue
+    /// Graceful drain, first step: no new job is claimed (queued ones wait for the next start or
+    /// another worker) and /ready answers 503. Safe from any thread.
+    void begin_drain();
+    /// Waits until no job runs here, until `deadline` or until `hard_stop`; returns how many
+    /// were still running (stop() then gives them back to the queue).
+    int wait_running(std::chrono::steady_clock::time_point deadline, std::stop_token hard_stop);
+    int running_here();
 
     /// Validates the request, hashes the audio, answers from the result store when it can,
     /// otherwise stores the job durably (it is on disk when this returns) and wakes a worker.
@@ -117,6 +125,7 @@ private:
     std::condition_variable_any wake_;
     std::vector<std::jthread> threads_;
     std::atomic<bool> started_{false};
+    std::atomic<bool> draining_{false};
 };
 
 }  // namespace harmony::server

@@ -2,6 +2,11 @@
 // every accepted job completes; kept audio is removed when jobs end and after retention.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <filesystem>
 #include <set>
 #include <thread>
@@ -101,12 +106,140 @@ TEST(Durability, AJobKilledInEveryAttemptFailsAfterMaxAttempts) {
     EXPECT_EQ(wait_job(c, other, 60000)["status"], "succeeded");
 }
 
+bool wait_running(httplib::Client& c, const std::string& id) {
+    for (int i = 0; i < 1000; ++i) {
+        if (json::parse(c.Get(("/v1/jobs/" + id).c_str())->body)["status"] == "running") return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Issue 19: graceful drain on SIGTERM. The running job finishes (it is not analysed twice), the
+// queued one is not started, an idle keep-alive connection is closed at once, new connections
+// are refused, and the process exits 0 as soon as nothing is left.
+TEST(Durability, DrainLetsTheRunningJobFinishAndTakesNoNewOne) {
+    TempDir d;
+    const auto data = d.file("data");
+    std::string running, queued;
+    {
+        Server s(data, {"--jobs", "1", "--debug-job-delay-ms", "1500", "--drain-timeout", "20"});
+        ASSERT_TRUE(s.start()) << s.log();
+        auto c = s.client();
+        running = json::parse(post_audio(c, make_wav_bytes(1.0, 160))->body)["id"];
+        ASSERT_TRUE(wait_running(c, running));
+        queued = json::parse(post_audio(c, make_wav_bytes(1.0, 161))->body)["id"];
+        const int idle = connect_loopback(s.port());  // a keep-alive client between requests
+        ASSERT_GE(idle, 0);
+        const auto t0 = std::chrono::steady_clock::now();
+        ASSERT_EQ(::kill(s.pid(), SIGTERM), 0);
+        EXPECT_TRUE(closed_within(idle, 1000)) << "an idle connection must not hold the drain";
+        ::close(idle);
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        EXPECT_LT(connect_loopback(s.port()), 0) << "a draining server accepts no new connection";
+        const auto rc = s.wait_exit(15000);
+        ASSERT_TRUE(rc.has_value()) << "the drain did not end once the job finished\n" << s.log();
+        EXPECT_EQ(*rc, 0);
+        EXPECT_LT(seconds_since(t0), 10.0);
+        EXPECT_NE(s.log().find("draining"), std::string::npos) << s.log();
+    }
+    Server s(data, {"--jobs", "0"});
+    ASSERT_TRUE(s.start()) << s.log();
+    auto c = s.client();
+    const auto done = json::parse(c.Get(("/v1/jobs/" + running).c_str())->body);
+    EXPECT_EQ(done["status"], "succeeded") << done.dump();
+    EXPECT_EQ(done["attempts"], 1);
+    const auto waiting = json::parse(c.Get(("/v1/jobs/" + queued).c_str())->body);
+    EXPECT_EQ(waiting["status"], "queued") << "a draining server must not start a job: " << waiting.dump();
+    EXPECT_EQ(waiting["attempts"], 0);
+}
+
+// An upload in flight when SIGTERM arrives is read to the end and answered (202, Connection:
+// close), and its job is stored for the next start.
+TEST(Durability, DrainAnswersAnUploadInFlight) {
+    TempDir d;
+    const auto data = d.file("data");
+    std::string id;
+    {
+        Server s(data, {"--jobs", "0", "--drain-timeout", "20"});
+        ASSERT_TRUE(s.start()) << s.log();
+        const auto wav = make_wav_bytes(2.0, 170);
+        const int fd = connect_loopback(s.port());
+        ASSERT_GE(fd, 0);
+        const std::string head =
+            "POST /v1/jobs?filename=inflight.wav HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Content-Type: audio/wav\r\nContent-Length: " +
+            std::to_string(wav.size()) + "\r\n\r\n";
+        const std::size_t half = wav.size() / 2;
+        ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+        ASSERT_EQ(::send(fd, wav.data(), half, MSG_NOSIGNAL), static_cast<ssize_t>(half));
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the server is reading the body
+        ASSERT_EQ(::kill(s.pid(), SIGTERM), 0);
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        const std::size_t rest = wav.size() - half;
+        ASSERT_EQ(::send(fd, wav.data() + half, rest, MSG_NOSIGNAL), static_cast<ssize_t>(rest));
+        std::string reply;
+        char buf[4096];
+        for (;;) {
+            const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+            if (n <= 0) break;
+            reply.append(buf, static_cast<std::size_t>(n));
+        }
+        ::close(fd);
+        ASSERT_EQ(reply.rfind("HTTP/1.1 202", 0), 0u) << reply;
+        EXPECT_NE(reply.find("Connection: close"), std::string::npos) << reply;
+        const auto body = json::parse(reply.substr(reply.find("\r\n\r\n") + 4));
+        id = body["id"];
+        const auto rc = s.wait_exit(10000);
+        ASSERT_TRUE(rc.has_value()) << s.log();
+        EXPECT_EQ(*rc, 0);
+    }
+    Server s(data, {"--jobs", "1"});
+    ASSERT_TRUE(s.start()) << s.log();
+    auto c = s.client();
+    const auto j = wait_job(c, id, 60000);
+    EXPECT_EQ(j["status"], "succeeded") << j.dump();
+    EXPECT_EQ(j["source"]["name"], "inflight.wav");
+}
+
+// A second signal ends the drain at once: the running job goes back to the queue.
+TEST(Durability, SecondSignalStopsTheDrainAtOnce) {
+    TempDir d;
+    const auto data = d.file("data");
+    std::string id;
+    {
+        Server s(data, {"--jobs", "1", "--debug-job-delay-ms", "30000", "--drain-timeout", "60"});
+        ASSERT_TRUE(s.start()) << s.log();
+        auto c = s.client();
+        id = json::parse(post_audio(c, make_wav_bytes(1.0, 180))->body)["id"];
+        ASSERT_TRUE(wait_running(c, id));
+        ASSERT_EQ(::kill(s.pid(), SIGTERM), 0);
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        EXPECT_FALSE(s.wait_exit(50).has_value()) << "the first signal waits for the running job";
+        const auto t0 = std::chrono::steady_clock::now();
+        ASSERT_EQ(::kill(s.pid(), SIGINT), 0);
+        const auto rc = s.wait_exit(5000);
+        ASSERT_TRUE(rc.has_value()) << s.log();
+        EXPECT_EQ(*rc, 0);
+        EXPECT_LT(seconds_since(t0), 3.0);
+        EXPECT_NE(s.log().find("given back to the queue"), std::string::npos) << s.log();
+    }
+    Server s(data, {"--jobs", "0"});
+    ASSERT_TRUE(s.start()) << s.log();
+    const auto j = json::parse(s.client().Get(("/v1/jobs/" + id).c_str())->body);
+    EXPECT_EQ(j["status"], "queued") << j.dump();
+}
+
 TEST(Durability, GracefulStopGivesRunningJobsBack) {
     TempDir d;
     const auto data = d.file("data");
     std::string id;
     {
-        Server s(data, {"--jobs", "1", "--debug-job-delay-ms", "5000"});
+        // --drain-timeout 0: the running job is given back at once instead of finishing.
+        Server s(data, {"--jobs", "1", "--debug-job-delay-ms", "5000", "--drain-timeout", "0"});
         ASSERT_TRUE(s.start()) << s.log();
         auto c = s.client();
         auto r = post_audio(c, make_wav_bytes(1.0, 150));

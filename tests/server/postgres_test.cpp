@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <pwd.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -252,6 +253,36 @@ TEST_F(Postgres, JobFailsAfterMaxAttemptsKeepingTheError) {
     EXPECT_EQ(j["status"], "failed") << j.dump();
     EXPECT_EQ(j["attempts"], 1);
     EXPECT_NE(j["error"]["detail"].get<std::string>().find("lease expired"), std::string::npos) << j.dump();
+}
+
+// Graceful drain of a worker: SIGTERM lets its running job finish (no second analysis anywhere)
+// and takes no new job; the worker then exits 0.
+TEST_F(Postgres, WorkerDrainFinishesItsJobAndTakesNoOther) {
+    ASSERT_TRUE(pg_->create_db("drain"));
+    const auto url = pg_->url("drain");
+    TempDir d;
+    Server s(d.file("data"), {"--db", url});
+    ASSERT_TRUE(s.start()) << s.log();
+    auto c = s.client();
+    const std::string first = json::parse(post_audio(c, make_wav_bytes(1.0, 610))->body)["id"];
+    Child w = start_worker(url, d.file("w.log"), "1500");
+    bool running = false;
+    for (int i = 0; i < 400 && !running; ++i) {
+        running = json::parse(c.Get(("/v1/jobs/" + first).c_str())->body)["status"] == "running";
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ASSERT_TRUE(running);
+    const std::string second = json::parse(post_audio(c, make_wav_bytes(1.0, 611))->body)["id"];
+    ASSERT_EQ(::kill(w.pid(), SIGTERM), 0);
+    const auto rc = w.wait_exit(15000);
+    ASSERT_TRUE(rc.has_value()) << read_file(d.file("w.log"));
+    EXPECT_EQ(*rc, 0);
+    const auto done = json::parse(c.Get(("/v1/jobs/" + first).c_str())->body);
+    EXPECT_EQ(done["status"], "succeeded") << done.dump();
+    EXPECT_EQ(done["attempts"], 1);
+    const auto waiting = json::parse(c.Get(("/v1/jobs/" + second).c_str())->body);
+    EXPECT_EQ(waiting["status"], "queued") << waiting.dump();
+    EXPECT_EQ(json::parse(c.Get("/health")->body)["analyses"], 1);
 }
 
 // Issue 19.6: `harmony worker --data-dir DIR` removed DIR recursively on SIGTERM, and a killed

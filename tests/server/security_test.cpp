@@ -170,27 +170,6 @@ TEST(Security, CorsOnlyForTheUiOrigin) {
     EXPECT_TRUE(c.Get("/health")->get_header_value("Access-Control-Allow-Origin").empty());
 }
 
-int connect_loopback(int port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/// True when the server closed the connection within `ms` (read returns 0 or an error).
-bool closed_within(int fd, int ms) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, ms) <= 0) return false;
-    char c;
-    return ::recv(fd, &c, 1, MSG_DONTWAIT) <= 0;
-}
-
 // Issue 19.2: idle connections were never closed (the 60 s idle timeout had no effect), and with
 // --max-connections 4 four clients trickling one byte every 20 s locked every other client out
 // (503) for as long as they liked. Now a request's headers must arrive within the idle timeout

@@ -180,19 +180,6 @@ httplib::Result post_audio(httplib::Client& c, const std::string& bytes, const s
 
 namespace {
 
-int connect_loopback(int port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 /// Reads up to n bytes with a deadline; false on timeout or close before n.
 bool read_exact(int fd, std::string& buf, std::size_t n, std::chrono::steady_clock::time_point deadline) {
     char tmp[65536];
@@ -291,6 +278,27 @@ int free_port() {
     const int port = ntohs(a.sin_port);
     ::close(fd);
     return port;
+}
+
+int connect_loopback(int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/// True when the server closed the connection within `ms` (read returns 0 or an error).
+bool closed_within(int fd, int ms) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, ms) <= 0) return false;
+    char c;
+    return ::recv(fd, &c, 1, MSG_DONTWAIT) <= 0;
 }
 
 }  // namespace harmony::test

@@ -41,6 +41,9 @@ public:
     bool start();  // false when it did not come up within 20 s
     void kill9() { child_.kill9(); }
     int stop() { return child_.terminate(); }
+    pid_t pid() const { return child_.pid(); }
+    /// Waits for the process to exit (after a signal sent to pid()); nullopt when still running.
+    std::optional<int> wait_exit(int timeout_ms) { return child_.wait_exit(timeout_ms); }
     int port() const { return port_; }
     std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
     httplib::Client client() const;
@@ -77,5 +80,10 @@ std::string sse_collect(int port, const std::string& path, int timeout_ms);
 
 /// A free TCP port on 127.0.0.1 (bind to 0, read, close).
 int free_port();
+
+/// A raw TCP connection to 127.0.0.1:port (-1 when refused).
+int connect_loopback(int port);
+/// True when the server closed the connection within `ms` (read returns 0 or an error).
+bool closed_within(int fd, int ms);
 
 }  // namespace harmony::test

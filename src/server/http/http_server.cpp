@@ -161,7 +161,18 @@ struct HttpServer::Impl {
         shut_locked(*idle.front());
         return true;
     }
+    /// Draining: connections waiting for a request, with none pending in the socket, are closed.
+    void shut_idle() {
+        std::lock_guard lock(conns_mu);
+        for (auto& [id, c] : conns) {
+            if (c.shut || c.idle_since == std::chrono::steady_clock::time_point::max()) continue;
+            int pending = 0;
+            if (::ioctl(c.fd, FIONREAD, &pending) == 0 && pending > 0) continue;  // a request: answer it
+            shut_locked(c);
+        }
+    }
     std::atomic<int> active{0};
+    std::atomic<bool> draining{false};  // stop accepting, answer what is in flight with Connection: close
     std::atomic<bool> stopping{false};
 
     Impl(Router& r, HttpServerOptions o) : router(r), opt(std::move(o)) {}
@@ -212,7 +223,7 @@ struct HttpServer::Impl {
         if (!cache_set) r.set(bhttp::field::cache_control, "no-store");
         r.set("X-Content-Type-Options", "nosniff");
         for (const auto& [k, v] : res.headers) r.insert(k, v);
-        r.keep_alive(keep_alive);
+        r.keep_alive(keep_alive && !draining);
         const auto n = res.body.size();
         if (req.method != "HEAD") r.body() = std::move(res.body);
         r.content_length(n);
@@ -262,7 +273,7 @@ Result<int> HttpServer::listen() {
     return static_cast<int>(a.local_endpoint().port());
 }
 
-void HttpServer::run(std::stop_token stop) {
+void HttpServer::run(std::stop_token stop, std::stop_token hard_stop) {
     auto& im = *impl_;
     while (!stop.stop_requested()) {
         pollfd p{im.acceptor.native_handle(), POLLIN, 0};
@@ -308,9 +319,20 @@ void HttpServer::run(std::stop_token stop) {
             --im.active;
         }).detach();
     }
-    im.stopping = true;
     boost::system::error_code ec;
-    im.acceptor.close(ec);
+    im.acceptor.close(ec);  // from here on a new connection is refused by the kernel
+    im.draining = true;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(std::max(0, im.opt.drain_timeout_s));
+    if (im.active.load() > 0)
+        im.log("draining " + std::to_string(im.active.load()) + " connection(s) (up to " +
+               std::to_string(im.opt.drain_timeout_s) + " s)");
+    while (im.active.load() > 0 && std::chrono::steady_clock::now() < deadline && !hard_stop.stop_requested()) {
+        im.shut_idle();
+        im.reap();
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (im.active.load() > 0) im.log(std::to_string(im.active.load()) + " connection(s) still open: closed");
+    im.stopping = true;
     {
         std::lock_guard lock(im.conns_mu);
         for (auto& [id, c] : im.conns) im.shut_locked(c);
@@ -321,7 +343,7 @@ void HttpServer::run(std::stop_token stop) {
 void HttpServer::Impl::session(tcp::socket& sock, std::uint64_t id) {
     beast::flat_buffer buf;
     beast::error_code ec;
-    while (!stopping) {
+    while (!stopping && !draining) {
         // Waiting for a request: the whole header must arrive within the idle timeout, however
         // slowly it trickles in; until it does the connection may be evicted for a newcomer.
         arm(id, opt.idle_timeout_s, true);
@@ -522,7 +544,7 @@ void HttpServer::Impl::stream_events(tcp::socket& sock, bhttp::request<bhttp::em
                 if (ec) return;
                 last = ev->first;
             }
-            if (ev->second || stopping) break;
+            if (ev->second || stopping || draining) break;
             std::this_thread::sleep_for(period);
             ev = snapshot();
             if (!ev) break;
@@ -560,7 +582,7 @@ void HttpServer::Impl::stream_events(tcp::socket& sock, bhttp::request<bhttp::em
             if (ec) return;
             last_write = std::chrono::steady_clock::now();
         }
-        if (ev->second || stopping) break;
+        if (ev->second || stopping || draining) break;
         std::this_thread::sleep_for(period);
         ev = snapshot();
         if (!ev) break;

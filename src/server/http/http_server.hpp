@@ -26,6 +26,7 @@ struct HttpServerOptions {
     std::int64_t max_request_bytes = 1LL << 20;  // other request bodies (413 beyond)
     int max_connections = 1024;                  // 503 beyond
     int idle_timeout_s = 60;                     // a silent connection is closed after this
+    int drain_timeout_s = 20;                    // after stop: how long requests in flight may take
     int event_interval_ms = 100;                 // progress stream poll period
     bool access_log = true;                      // one JSON line per request through `log`
     LogSink log;
@@ -50,8 +51,11 @@ public:
 
     /// Binds and listens; returns the bound port.
     Result<int> listen();
-    /// Accepts connections until `stop` is requested, then closes them (waits up to 5 s).
-    void run(std::stop_token stop);
+    /// Serves until `stop`, then drains: no new connection is accepted, idle keep-alive
+    /// connections and progress streams are closed, requests in flight (uploads included) are
+    /// answered with `Connection: close` until drain_timeout_s or `hard_stop`; then every
+    /// connection still open is closed.
+    void run(std::stop_token stop, std::stop_token hard_stop = {});
 
 private:
     struct Impl;
