@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "cli/common.hpp"
+#include "server/http/callbacks.hpp"
 #include "server/http/http_server.hpp"
 #include "server/http/router.hpp"
 #include "server/service.hpp"
@@ -50,6 +51,11 @@ struct ServeArgs {
     std::string job_timeout = "0";   // an analysis running longer fails; 0 = none
     std::int64_t max_duration_ms = 0, job_timeout_ms = 0;
     std::string token_file;
+    std::vector<std::string> callback_hosts;  // receivers a job's callback_url may name
+    std::string callback_secret_file;         // or HARMONY_CALLBACK_SECRET
+    std::string callback_secret;
+    int callback_attempts = 8;
+    int debug_callback_backoff_ms = 1000;
     int max_attempts = 3;
     double lease_s = 30.0;
     std::string port_file;
@@ -225,6 +231,30 @@ int run_serve(ServeArgs a, const std::function<void(int)>& on_listening = {}) {
                      kMinTokenLength);
         return kExitUsage;
     }
+    if (!a.callback_hosts.empty()) {
+        if (!a.callback_secret_file.empty()) {
+            std::ifstream f(a.callback_secret_file);
+            if (!f || !std::getline(f, a.callback_secret)) {
+                std::fprintf(stderr, "harmony: error: cannot read the callback secret from %s [usage]\n",
+                             a.callback_secret_file.c_str());
+                return kExitUsage;
+            }
+            while (!a.callback_secret.empty() && (a.callback_secret.back() == '\r' || a.callback_secret.back() == ' '))
+                a.callback_secret.pop_back();
+        } else if (const char* t = std::getenv("HARMONY_CALLBACK_SECRET"); t) {
+            a.callback_secret = t;
+        }
+        if (a.callback_secret.size() < kMinTokenLength) {
+            std::fprintf(stderr,
+                         "harmony: error: --callback-host needs a signing secret of at least %zu characters "
+                         "(--callback-secret-file or HARMONY_CALLBACK_SECRET) [usage]\n",
+                         kMinTokenLength);
+            return kExitUsage;
+        }
+    } else if (!a.callback_secret_file.empty()) {
+        std::fprintf(stderr, "harmony: error: --callback-secret-file without --callback-host [usage]\n");
+        return kExitUsage;
+    }
     if (!server::http::is_loopback_address(a.bind) && a.token.empty()) {
         std::fprintf(stderr,
                      "harmony: error: binding to %s (beyond loopback) requires --token or HARMONY_TOKEN [usage]\n",
@@ -249,7 +279,18 @@ int run_serve(ServeArgs a, const std::function<void(int)>& on_listening = {}) {
                     : (is_postgres(a.db) ? 0 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     auto svc = start_service(a, workers, *retention, "serve");
     if (!svc) return kExitOutputError;
-    server::http::Router router(*svc, {a.file_root, a.max_batch});
+    server::http::Router router(*svc, {a.file_root, a.max_batch, a.callback_hosts});
+    std::unique_ptr<server::http::CallbackSender> callbacks;
+    if (!a.callback_hosts.empty()) {
+        server::http::CallbackOptions co;
+        co.secret = a.callback_secret;
+        co.hosts = a.callback_hosts;
+        co.max_attempts = a.callback_attempts;
+        co.backoff_ms = a.debug_callback_backoff_ms;
+        co.log = stderr_sink(a.quiet, "serve");
+        callbacks = std::make_unique<server::http::CallbackSender>(*svc, co);
+        callbacks->start();
+    }
     server::http::HttpServerOptions ho;
     ho.bind_address = a.bind;
     ho.port = a.port;
@@ -280,6 +321,7 @@ int run_serve(ServeArgs a, const std::function<void(int)>& on_listening = {}) {
     Drain drain(*svc, a.drain_timeout_s, "serve");
     http.run(global_stop_token(), global_hard_stop_token());
     drain.finish();
+    if (callbacks) callbacks->stop();  // after the drain: jobs ending in it still get theirs
     return kExitOk;
 }
 
@@ -476,6 +518,20 @@ void add_serve_commands(CLI::App& app, CommandList& commands) {
                       "Bearer token required on /v1, at least 16 characters (visible in ps: prefer HARMONY_TOKEN or "
                       "--token-file)");
     serve->add_option("--token-file", args->token_file, "Read the bearer token from the first line of this file");
+    serve->add_option("--callback-host", args->callback_hosts,
+                      "Host (or host:port; '*': any) a job's callback_url may name (repeatable); completion "
+                      "callbacks are off without it");
+    serve->add_option("--callback-secret-file", args->callback_secret_file,
+                      "HMAC-SHA256 key for the Harmony-Signature of callbacks, first line of this file (or "
+                      "HARMONY_CALLBACK_SECRET; at least 16 characters)");
+    serve->add_option("--callback-attempts", args->callback_attempts, "Attempts before a callback is given up")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 100));
+    serve
+        ->add_option("--debug-callback-backoff-ms", args->debug_callback_backoff_ms,
+                     "TEST ONLY: wait after a callback's first failure (doubles each time)")
+        ->group("")
+        ->check(CLI::Range(1, 3600000));
     serve->add_option("--file-root", args->file_root,
                       "Allow jobs to name server-side files, confined below this directory (off by default)");
     serve->add_option("--cors-origin", args->cors_origins, "Browser origin allowed to call the API (repeatable)");

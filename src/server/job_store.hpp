@@ -42,6 +42,13 @@ struct JobRecord {
     std::int64_t audio_bytes = 0;
     std::string worker;           // who holds the lease
     std::string idempotency_key;  // client's Idempotency-Key (empty: none)
+    std::string callback_url;     // insert_job only: a completion callback to send (empty: none)
+};
+
+/// A completion callback that is due: the job has ended and the last attempt (if any) failed.
+struct CallbackDue {
+    std::string job_id, url;
+    int attempts = 0;  // attempts made so far
 };
 
 /// A page request for GET /v1/jobs: newest first, filtered; `before_seq` is the cursor (the
@@ -85,6 +92,15 @@ public:
     virtual Result<std::vector<JobRecord>> batch_jobs(const std::string& batch_id) = 0;
     /// One page of jobs, newest first (insertion order; stable under concurrent inserts).
     virtual Result<JobPage> list_jobs(const JobQuery& q) = 0;
+
+    /// Completion callbacks of ended jobs that are due now, oldest first, each held for `lease_ms`
+    /// (another sender skips it meanwhile; an unrecorded attempt is retried after the lease).
+    virtual Result<std::vector<CallbackDue>> due_callbacks(std::int64_t lease_ms, int limit) = 0;
+    /// Records an attempt: delivered, retried at `next_ms`, or (next_ms == 0, not delivered) given up.
+    virtual Result<void> record_callback(const std::string& job_id, int attempts, bool delivered, std::int64_t next_ms,
+                                         const std::string& error) = 0;
+    /// "pending", "delivered", "failed" with the attempts made; nullopt: the job has no callback.
+    virtual Result<std::optional<std::pair<std::string, int>>> callback_state(const std::string& job_id) = 0;
 
     /// Takes the oldest queued job (or one whose lease expired) for `worker`: state running,
     /// attempts + 1, lease until now + lease_ms. Jobs whose attempts are used up fail instead.

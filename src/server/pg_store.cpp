@@ -57,7 +57,11 @@ constexpr const char* kSchema =
     "CREATE TABLE IF NOT EXISTS harmony_counters(name TEXT PRIMARY KEY, value BIGINT NOT NULL);"
     "ALTER TABLE harmony_jobs ADD COLUMN IF NOT EXISTS idempotency_key TEXT NOT NULL DEFAULT '';"
     "CREATE UNIQUE INDEX IF NOT EXISTS harmony_jobs_idempotency ON harmony_jobs(idempotency_key) WHERE "
-    "idempotency_key<>'';";
+    "idempotency_key<>'';"
+    "CREATE TABLE IF NOT EXISTS harmony_callbacks(job_id TEXT PRIMARY KEY, url TEXT NOT NULL, state TEXT NOT NULL "
+    "DEFAULT 'pending', attempts INT NOT NULL DEFAULT 0, next_ms BIGINT NOT NULL DEFAULT 0, last_error TEXT NOT "
+    "NULL DEFAULT '', done_ms BIGINT NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS harmony_callbacks_due ON harmony_callbacks(state, next_ms);";
 
 std::string field(const PGresult* r, int row, const char* name) {
     const int c = PQfnumber(r, name);
@@ -113,7 +117,7 @@ public:
             // when PostgreSQL picks it as the deadlock victim.
             if (auto r = run(c, "SELECT pg_advisory_lock(717171)", {}); !r) return r.error();
             Result<void> r{};
-            auto done = run(c, "SELECT to_regclass('harmony_jobs_idempotency') IS NOT NULL", {});
+            auto done = run(c, "SELECT to_regclass('harmony_callbacks_due') IS NOT NULL", {});
             if (!done) {
                 r = done.error();
             } else if (PQntuples(done->get()) != 1 || std::string_view(PQgetvalue(done->get(), 0, 0)) != "t") {
@@ -157,6 +161,11 @@ public:
                          "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)",
                          p);
             if (!r) return r.error();
+            if (!j.callback_url.empty())  // in the same transaction: a stored job never loses its callback
+                if (auto cb = run(c, "INSERT INTO harmony_callbacks(job_id, url) VALUES($1,$2)",
+                                  Params().add(j.id).add(j.callback_url));
+                    !cb)
+                    return cb.error();
             return {};
         });
     }
@@ -245,6 +254,53 @@ public:
             for (int i = 0; i < rows && i < q.limit; ++i) page.jobs.push_back(row_to_job(r->get(), i));
             if (rows > q.limit) page.next_seq = std::stoll(field(r->get(), q.limit - 1, "seq"));
             return page;
+        });
+    }
+
+    Result<std::vector<CallbackDue>> due_callbacks(std::int64_t lease_ms, int limit) override {
+        return with_conn([&](PGconn* c) -> Result<std::vector<CallbackDue>> {
+            const auto now = now_ms();
+            auto r = run(c,
+                         "UPDATE harmony_callbacks SET next_ms=$1+$2 WHERE job_id IN (SELECT c.job_id FROM "
+                         "harmony_callbacks c JOIN harmony_jobs j ON j.id=c.job_id WHERE c.state='pending' AND "
+                         "c.next_ms<=$1 AND j.state IN ('succeeded','failed','canceled') ORDER BY c.next_ms LIMIT $3 "
+                         "FOR UPDATE OF c SKIP LOCKED) RETURNING job_id, url, attempts",
+                         Params().add(now).add(lease_ms).add(limit));
+            if (!r) return r.error();
+            std::vector<CallbackDue> out;
+            for (int i = 0; i < PQntuples(r->get()); ++i)
+                out.push_back({field(r->get(), i, "job_id"), field(r->get(), i, "url"),
+                               std::stoi(field(r->get(), i, "attempts"))});
+            return out;
+        });
+    }
+
+    Result<void> record_callback(const std::string& job_id, int attempts, bool delivered, std::int64_t next_ms,
+                                 const std::string& error) override {
+        return with_conn([&](PGconn* c) -> Result<void> {
+            const std::string state = delivered ? "delivered" : next_ms > 0 ? "pending" : "failed";
+            auto r = run(c,
+                         "UPDATE harmony_callbacks SET state=$1, attempts=$2, next_ms=$3, last_error=$4, done_ms=$5 "
+                         "WHERE job_id=$6",
+                         Params()
+                             .add(state)
+                             .add(attempts)
+                             .add(next_ms)
+                             .add(error)
+                             .add(state == "pending" ? std::int64_t{0} : now_ms())
+                             .add(job_id));
+            if (!r) return r.error();
+            return {};
+        });
+    }
+
+    Result<std::optional<std::pair<std::string, int>>> callback_state(const std::string& job_id) override {
+        return with_conn([&](PGconn* c) -> Result<std::optional<std::pair<std::string, int>>> {
+            auto r = run(c, "SELECT state, attempts FROM harmony_callbacks WHERE job_id=$1", Params().add(job_id));
+            if (!r) return r.error();
+            if (PQntuples(r->get()) == 0) return std::optional<std::pair<std::string, int>>();
+            return std::optional<std::pair<std::string, int>>(
+                std::make_pair(field(r->get(), 0, "state"), std::stoi(field(r->get(), 0, "attempts"))));
         });
     }
 
@@ -413,7 +469,9 @@ public:
                 "DELETE FROM harmony_results r WHERE created_ms<$1 AND NOT EXISTS (SELECT 1 FROM harmony_jobs j "
                 "WHERE j.result_key=r.key)",
                 "DELETE FROM harmony_batches b WHERE created_ms<$1 AND NOT EXISTS (SELECT 1 FROM harmony_jobs j "
-                "WHERE j.batch_id=b.id)"};
+                "WHERE j.batch_id=b.id)",
+                "DELETE FROM harmony_callbacks cb WHERE $1>0 AND NOT EXISTS (SELECT 1 FROM harmony_jobs j WHERE "
+                "j.id=cb.job_id)"};
             for (const char* s : sqls)
                 if (auto r = run(c, s, Params().add(before_ms)); !r) return r.error();
             return std::vector<std::string>();

@@ -183,6 +183,7 @@ Result<JobRecord> Service::submit(Submission s) {
     j.id = new_id();
     j.batch_id = s.batch_id;
     j.idempotency_key = s.idempotency_key;
+    j.callback_url = s.callback_url;
     j.request_json = request_to_json(s.request);
     j.source_name = s.source_name;
     j.content_hash = *hash;

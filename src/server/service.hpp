@@ -48,6 +48,7 @@ struct Submission {
     AnalysisRequest request;
     std::string batch_id;
     std::string idempotency_key;  // a retried request with the same key gets the same job
+    std::string callback_url;     // POSTed the job once it ends (validated by the HTTP layer)
 };
 
 /// Canonical JSON text of a request ({"only":[...],"params":{...}}) and back.
@@ -81,6 +82,7 @@ public:
     Result<std::optional<JobRecord>> cancel(const std::string& id);
     Result<std::optional<std::string>> result_json(const JobRecord& job);
     Result<StoreCounts> counts() { return store_->counts(); }
+    JobStore& store() { return *store_; }  // for the callback sender
     /// Why the service cannot take jobs now (empty: ready).
     std::string unready_reason();
     bool ready();

@@ -111,7 +111,11 @@ public:
             "CREATE TABLE IF NOT EXISTS batches(id TEXT PRIMARY KEY, created_ms INTEGER NOT NULL);"
             "CREATE TABLE IF NOT EXISTS results(key TEXT PRIMARY KEY, json TEXT NOT NULL, created_ms INTEGER NOT "
             "NULL);"
-            "CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);";
+            "CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS callbacks(job_id TEXT PRIMARY KEY, url TEXT NOT NULL, state TEXT NOT NULL "
+            "DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL DEFAULT 0, last_error "
+            "TEXT NOT NULL DEFAULT '', done_ms INTEGER NOT NULL DEFAULT 0);"
+            "CREATE INDEX IF NOT EXISTS callbacks_due ON callbacks(state, next_ms);";
         // Added after the first release of the schema: add the column to older stores.
         const char* v2 =
             "CREATE UNIQUE INDEX IF NOT EXISTS jobs_idempotency ON jobs(idempotency_key) WHERE "
@@ -139,7 +143,7 @@ public:
     std::string_view kind() const noexcept override { return "sqlite"; }
 
     Result<void> insert_job(const JobRecord& j, const std::string&) override {
-        return with_write([&](sqlite3* db) -> Result<void> {
+        return in_tx([&](sqlite3* db) -> Result<void> {
             Stmt s(db,
                    "INSERT INTO jobs(id, batch_id, state, stage, progress, request_json, source_name, content_hash, "
                    "result_key, attempts, max_attempts, error_code, error_message, created_ms, started_ms, "
@@ -153,6 +157,11 @@ public:
             s.bind(17, j.cached ? 1 : 0).bind(18, j.audio_path).bind(19, j.audio_owned ? 1 : 0);
             s.bind(20, j.audio_bytes).bind(21, j.idempotency_key);
             if (s.step() != SQLITE_DONE) return db_error(db, "insert");
+            if (!j.callback_url.empty()) {  // in the same transaction: a stored job never loses its callback
+                Stmt cb(db, "INSERT INTO callbacks(job_id, url) VALUES(?,?)");
+                cb.bind(1, j.id).bind(2, j.callback_url);
+                if (cb.step() != SQLITE_DONE) return db_error(db, "insert callback");
+            }
             return {};
         });
     }
@@ -237,6 +246,50 @@ public:
             }
             if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_error(db, "list jobs");
             return page;
+        });
+    }
+
+    Result<std::vector<CallbackDue>> due_callbacks(std::int64_t lease_ms, int limit) override {
+        return in_tx([&](sqlite3* db) -> Result<std::vector<CallbackDue>> {
+            const auto now = now_ms();
+            Stmt s(db,
+                   "SELECT c.job_id, c.url, c.attempts FROM callbacks c JOIN jobs j ON j.id=c.job_id WHERE "
+                   "c.state='pending' AND c.next_ms<=? AND j.state IN ('succeeded','failed','canceled') ORDER BY "
+                   "c.next_ms LIMIT ?");
+            s.bind(1, now).bind(2, limit);
+            std::vector<CallbackDue> out;
+            int rc;
+            while ((rc = s.step()) == SQLITE_ROW) out.push_back({s.text(0), s.text(1), static_cast<int>(s.i64(2))});
+            if (rc != SQLITE_DONE) return db_error(db, "due callbacks");
+            for (const auto& d : out) {
+                Stmt u(db, "UPDATE callbacks SET next_ms=? WHERE job_id=?");
+                u.bind(1, now + lease_ms).bind(2, d.job_id);
+                if (u.step() != SQLITE_DONE) return db_error(db, "due callbacks");
+            }
+            return out;
+        });
+    }
+
+    Result<void> record_callback(const std::string& job_id, int attempts, bool delivered, std::int64_t next_ms,
+                                 const std::string& error) override {
+        return with_write([&](sqlite3* db) -> Result<void> {
+            Stmt u(db, "UPDATE callbacks SET state=?, attempts=?, next_ms=?, last_error=?, done_ms=? WHERE job_id=?");
+            const std::string state = delivered ? "delivered" : next_ms > 0 ? "pending" : "failed";
+            u.bind(1, state).bind(2, attempts).bind(3, next_ms).bind(4, error);
+            u.bind(5, state == "pending" ? std::int64_t{0} : now_ms()).bind(6, job_id);
+            if (u.step() != SQLITE_DONE) return db_error(db, "record callback");
+            return {};
+        });
+    }
+
+    Result<std::optional<std::pair<std::string, int>>> callback_state(const std::string& job_id) override {
+        return with_db([&](sqlite3* db) -> Result<std::optional<std::pair<std::string, int>>> {
+            Stmt s(db, "SELECT state, attempts FROM callbacks WHERE job_id=?");
+            s.bind(1, job_id);
+            const int rc = s.step();
+            if (rc == SQLITE_DONE) return std::optional<std::pair<std::string, int>>();
+            if (rc != SQLITE_ROW) return db_error(db, "callback state");
+            return std::optional<std::pair<std::string, int>>(std::make_pair(s.text(0), static_cast<int>(s.i64(1))));
         });
     }
 
@@ -402,6 +455,8 @@ public:
             Stmt r(db, "DELETE FROM results WHERE created_ms<? AND key NOT IN (SELECT result_key FROM jobs)");
             r.bind(1, before_ms);
             if (r.step() != SQLITE_DONE) return db_error(db, "purge results");
+            Stmt cb(db, "DELETE FROM callbacks WHERE job_id NOT IN (SELECT id FROM jobs)");
+            if (cb.step() != SQLITE_DONE) return db_error(db, "purge callbacks");
             Stmt b(db, "DELETE FROM batches WHERE created_ms<? AND id NOT IN (SELECT batch_id FROM jobs)");
             b.bind(1, before_ms);
             if (b.step() != SQLITE_DONE) return db_error(db, "purge batches");

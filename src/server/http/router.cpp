@@ -13,6 +13,7 @@
 #include "core/utf8.hpp"
 #include "harmony/export.hpp"
 #include "server/http/app_assets.hpp"
+#include "server/http/callbacks.hpp"
 #include "server/http/multipart.hpp"
 #include "server/http/request_options.hpp"
 
@@ -318,7 +319,7 @@ Result<AnalysisRequest> options_from_json(const json& j) {
             r.params[it.key()] = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
     }
     for (auto it = j.begin(); it != j.end(); ++it)
-        if (it.key() != "only" && it.key() != "params" && it.key() != "source")
+        if (it.key() != "only" && it.key() != "params" && it.key() != "source" && it.key() != "callback_url")
             return make_error(ErrorCode::kInvalidArgument, "unknown option '" + it.key() + "'");
     return r;
 }
@@ -334,14 +335,46 @@ Result<AnalysisRequest> options_from_query(const std::multimap<std::string, std:
             if (eq == std::string::npos || eq == 0)
                 return make_error(ErrorCode::kInvalidArgument, "param must be analyzer.name=value");
             j["params"][v.substr(0, eq)] = v.substr(eq + 1);
-        } else if (k != "filename" && k != "access_token") {
+        } else if (k != "filename" && k != "access_token" && k != "callback_url") {
             return make_error(ErrorCode::kInvalidArgument, "unknown query parameter '" + k + "'");
         }
     }
     return options_from_json(j);
 }
 
+json job_resource(const JobRecord& j) {
+    return job_json(j);
+}
+
 namespace {
+
+/// The callback_url of a request (JSON options or the query string), checked against the
+/// allowed hosts; empty when none was given.
+Result<std::string> callback_url_of(const json* options, const std::multimap<std::string, std::string>* query,
+                                    const std::vector<std::string>& hosts) {
+    std::string url;
+    if (options != nullptr && options->is_object() && options->contains("callback_url")) {
+        if (!(*options)["callback_url"].is_string())
+            return make_error(ErrorCode::kInvalidArgument, "callback_url must be a string");
+        url = (*options)["callback_url"].get<std::string>();
+        if (url.empty()) return make_error(ErrorCode::kInvalidArgument, "callback_url: empty");
+    }
+    if (query != nullptr)
+        if (auto it = query->find("callback_url"); it != query->end()) {
+            url = it->second;
+            if (url.empty()) return make_error(ErrorCode::kInvalidArgument, "callback_url: empty");
+        }
+    if (url.empty()) return url;
+    if (hosts.empty())
+        return make_error(ErrorCode::kInvalidArgument,
+                          "completion callbacks are off on this server (start it with --callback-host)");
+    auto u = parse_callback_url(url);
+    if (!u) return u.error();
+    if (!callback_host_allowed(*u, hosts))
+        return make_error(ErrorCode::kInvalidArgument, "callback_url: host " + u->host + ":" + std::to_string(u->port) +
+                                                           " is not an allowed receiver (--callback-host)");
+    return url;
+}
 
 std::string filename_from_disposition(const std::string& cd) {
     const auto p = lower(cd).find("filename=");
@@ -546,6 +579,9 @@ HttpResponse Router::post_job(HttpRequest& req) {
                            "a JSON body needs source.path (uploads go as audio/* or multipart/form-data)", req.path);
         auto opts = options_from_json(j);
         if (!opts) return from_error(opts.error());
+        auto cb = callback_url_of(&j, nullptr, opt_.callback_hosts);
+        if (!cb) return from_error(cb.error());
+        sub.callback_url = *cb;
         auto path = confined_path(opt_.file_root, j["source"]["path"].get<std::string>());
         if (!path) return from_error(path.error());
         sub.audio_file = *path;
@@ -578,6 +614,9 @@ HttpResponse Router::post_job(HttpRequest& req) {
                 if (j.is_discarded()) return problem(400, "invalid-json", "Invalid JSON", "options", req.path);
                 auto o = options_from_json(j);
                 if (!o) return from_error(o.error());
+                auto cb = callback_url_of(&j, nullptr, opt_.callback_hosts);
+                if (!cb) return from_error(cb.error());
+                sub.callback_url = *cb;
                 opts = std::move(*o);
             }
         }
@@ -590,6 +629,9 @@ HttpResponse Router::post_job(HttpRequest& req) {
     } else if (is_audio_media_type(mt)) {
         auto opts = options_from_query(req.query);
         if (!opts) return from_error(opts.error());
+        auto cb = callback_url_of(nullptr, &req.query, opt_.callback_hosts);
+        if (!cb) return from_error(cb.error());
+        sub.callback_url = *cb;
         sub.audio_file = req.body_file;
         req.body_file.clear();  // the service takes it over
         std::string name = req.query.count("filename") ? req.query.find("filename")->second
@@ -635,9 +677,12 @@ HttpResponse Router::post_batch(HttpRequest& req) {
                 return problem(400, "invalid_argument", "Invalid request", "every job needs source.path", req.path);
             auto opts = options_from_json(item);
             if (!opts) return from_error(opts.error());
+            auto cb = callback_url_of(&item, nullptr, opt_.callback_hosts);
+            if (!cb) return from_error(cb.error());
             auto path = confined_path(opt_.file_root, item["source"]["path"].get<std::string>());
             if (!path) return from_error(path.error());
             Submission s;
+            s.callback_url = *cb;
             s.audio_file = *path;
             s.owned = false;
             s.source_name = item["source"]["path"].get<std::string>();
@@ -651,18 +696,23 @@ HttpResponse Router::post_batch(HttpRequest& req) {
         for (const auto& p : *parts)  // every file part first: all removed on any early answer
             if (!p.file.empty()) files.push_back(p.file);
         AnalysisRequest opts;
+        std::string callback;
         for (const auto& p : *parts) {
             if (p.name == "options") {
                 const auto j = json::parse(p.value, nullptr, false);
                 if (j.is_discarded()) return problem(400, "invalid-json", "Invalid JSON", "options", req.path);
                 auto o = options_from_json(j);
                 if (!o) return from_error(o.error());
+                auto cb = callback_url_of(&j, nullptr, opt_.callback_hosts);
+                if (!cb) return from_error(cb.error());
+                callback = *cb;
                 opts = std::move(*o);
             }
         }
         for (const auto& p : *parts)
             if (!p.file.empty()) {
                 Submission s;
+                s.callback_url = callback;
                 s.audio_file = p.file;
                 s.source_name = clean_name(p.filename);
                 s.request = opts;
@@ -702,14 +752,20 @@ HttpResponse Router::get_job(const std::string& id) {
     auto j = svc_.job(id);
     if (!j) return from_error(j.error());
     if (!j->has_value()) return problem(404, "job-not-found", "Unknown job", "no job " + id, "/v1/jobs/" + id);
-    return json_response(200, job_json(**j));
+    auto body = job_json(**j);
+    if (auto cb = svc_.store().callback_state(id); cb && cb->has_value())
+        body["callback"] = {{"state", (*cb)->first}, {"attempts", (*cb)->second}};
+    return json_response(200, body);
 }
 
 HttpResponse Router::delete_job(const std::string& id) {
     auto j = svc_.cancel(id);
     if (!j) return from_error(j.error());
     if (!j->has_value()) return problem(404, "job-not-found", "Unknown job", "no job " + id, "/v1/jobs/" + id);
-    return json_response(200, job_json(**j));
+    auto body = job_json(**j);
+    if (auto cb = svc_.store().callback_state(id); cb && cb->has_value())
+        body["callback"] = {{"state", (*cb)->first}, {"attempts", (*cb)->second}};
+    return json_response(200, body);
 }
 
 static Result<std::string> result_text(Service& svc, const std::string& id, JobRecord& job, HttpResponse& err) {

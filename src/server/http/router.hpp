@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,9 +39,13 @@ struct HttpResponse {
 };
 
 struct RouterOptions {
-    std::string file_root;     // non-empty: server-side file reads allowed below this directory
-    int max_batch_jobs = 256;  // tracks in one POST /v1/batches (413 beyond)
+    std::string file_root;                    // non-empty: server-side file reads allowed below this directory
+    int max_batch_jobs = 256;                 // tracks in one POST /v1/batches (413 beyond)
+    std::vector<std::string> callback_hosts;  // receivers a callback_url may name (empty: callbacks off)
 };
+
+/// A job as the API shows it (GET /v1/jobs/{id}, listings, completion callbacks).
+nlohmann::json job_resource(const JobRecord& j);
 
 /// One route of the API, as served and as listed in schemas/openapi.json.
 struct RouteInfo {
