@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "cli/common.hpp"
+#include "library/library.hpp"
 #include "server/http/http_server.hpp"
 #include "server/http/router.hpp"
 #include "server/service.hpp"
@@ -38,6 +39,7 @@ struct ServeArgs {
     std::string retention = "7d";
     std::string token;
     std::string file_root;
+    std::string library;  // the CLI's track library, read-only at /v1/library ("none": not served)
     std::vector<std::string> cors_origins;
     std::vector<std::string> allowed_hosts;
     int idle_timeout_s = 60;
@@ -211,7 +213,9 @@ int run_serve(ServeArgs a, const std::function<void(int)>& on_listening = {}) {
                     : (is_postgres(a.db) ? 0 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     auto svc = start_service(a, workers, *retention, "serve");
     if (!svc) return kExitOutputError;
-    server::http::Router router(*svc, {a.file_root, a.max_batch});
+    const std::string library_path =
+        a.library == "none" ? std::string() : (a.library.empty() ? library::default_library_path() : a.library);
+    server::http::Router router(*svc, {a.file_root, a.max_batch, library_path});
     server::http::HttpServerOptions ho;
     ho.bind_address = a.bind;
     ho.port = a.port;
@@ -430,6 +434,9 @@ void add_serve_commands(CLI::App& app, CommandList& commands) {
     serve->add_option("--token-file", args->token_file, "Read the bearer token from the first line of this file");
     serve->add_option("--file-root", args->file_root,
                       "Allow jobs to name server-side files, confined below this directory (off by default)");
+    serve->add_option("--library", args->library,
+                      "The track library `harmony analyze` fills, served read-only at /v1/library (default: "
+                      "$HARMONY_LIBRARY or the user data dir; 'none': not served)");
     serve->add_option("--cors-origin", args->cors_origins, "Browser origin allowed to call the API (repeatable)");
     serve->add_option("--allowed-host", args->allowed_hosts,
                       "Host name the server answers for (repeatable; '*': any). Default: loopback names when bound "

@@ -3,10 +3,12 @@ import { navigate, useSettings } from '../App';
 import { CamelotWheel } from '../components/CamelotWheel';
 import { TempoCurve } from '../components/TempoCurve';
 import { type PlayerControls, Waveform } from '../components/Waveform';
-import { EXPORT_FORMATS, downloadExport } from '../lib/api';
+import { EXPORT_FORMATS, downloadExport, getLibraryMap } from '../lib/api';
+import { energyLevel } from '../lib/energy';
+import { chordSegments, sectionSegments, segmentAt } from '../lib/lanes';
 import { keyIn, parseCamelot, toOpenKey } from '../lib/camelot';
 import { formatBpm, formatDb, formatPercent, formatTime } from '../lib/format';
-import { loadAudio, loadMap, queue } from '../lib/queue';
+import { type QueueItem, loadAudio, loadMap, queue, useItem } from '../lib/queue';
 import type { SongMap, Vote } from '../lib/songmap';
 
 function Votes({ title, votes, decision }: { title: string; votes: Vote[] | undefined; decision?: string }) {
@@ -51,8 +53,11 @@ function Stat({ label, value, sub, testid }: { label: string; value: string; sub
   );
 }
 
-export function TrackView({ id }: { id: string }) {
-  const item = queue.get(id);
+/** A track of this browser's queue (`#/track/<id>`) or of the CLI's library (`#/lib/<content hash>`). */
+export function TrackView({ id, library = false }: { id: string; library?: boolean }) {
+  const queued = useItem(library ? '' : id);
+  const [libName, setLibName] = useState<string>('');
+  const item: Pick<QueueItem, 'name' | 'jobId' | 'status'> | undefined = library ? { name: libName || 'Library track', jobId: undefined, status: 'succeeded' } : queued;
   const { settings } = useSettings();
   const [map, setMap] = useState<SongMap | null>(null);
   const [audio, setAudio] = useState<Blob | undefined>(undefined);
@@ -63,11 +68,29 @@ export function TrackView({ id }: { id: string }) {
   const [fmt, setFmt] = useState<string>('rekordbox');
   const [exportMsg, setExportMsg] = useState<string | null>(null);
   const controls = useRef<PlayerControls | null>(null);
+  const [loop, setLoop] = useState<{ start: number; end: number; label: string } | null>(null);
+  const [chromaShown, setChromaShown] = useState(false);
 
   useEffect(() => {
-    if (!item) return;
+    if (library) {
+      let live = true;
+      getLibraryMap<SongMap>(id)
+        .then((m) => {
+          if (!live) return;
+          setLibName((m.audio.path ?? '').split('/').pop() || 'Library track');
+          setMap(m);
+          setReady(true);
+        })
+        .catch((e: unknown) => live && setErr(String(e instanceof Error ? e.message : e)));
+      return () => {
+        live = false;
+      };
+    }
+    const current = queue.get(id);
+    if (!current || current.status !== 'succeeded') return;
     let live = true;
-    Promise.all([loadMap(item), loadAudio(item)])
+    setMap(null);
+    Promise.all([loadMap(current), loadAudio(current)])
       .then(([m, a]) => {
         if (!live) return;
         setMap(m);
@@ -79,10 +102,12 @@ export function TrackView({ id }: { id: string }) {
       live = false;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [id]);
+  }, [id, library, queued?.status, queued?.jobId]);
 
   const beats = useMemo(() => map?.beats?.times_s ?? [], [map]);
   const downbeats = useMemo(() => map?.downbeats?.times_s ?? [], [map]);
+  const chords = useMemo(() => chordSegments(map?.chords?.segments), [map]);
+  const sections = useMemo(() => sectionSegments(map?.sections?.segments), [map]);
   const keySegments = useMemo(
     () => (map?.key?.segments && map.key.segments.length > 1 ? map.key.segments.map((s) => ({ start_s: s.start_s, end_s: s.end_s, label: keyIn(settings.notation, s.key.camelot, s.key.label) })) : []),
     [map, settings.notation],
@@ -102,7 +127,20 @@ export function TrackView({ id }: { id: string }) {
       const c = controls.current;
       if (!c) return;
       const step = e.shiftKey ? barLen() : 5;
-      if (e.key === ' ') c.playPause();
+      const now = c.time();
+      const secAt = segmentAt(sections, now);
+      if (e.key === 'r') {
+        // Loop the section under the playhead (again: stop looping).
+        setLoop((l) => {
+          if (l) return null;
+          const s = sections[secAt];
+          return s ? { start: s.start, end: s.end, label: s.label } : null;
+        });
+      } else if (e.key === ']' || e.key === '[') {
+        const next = e.key === ']' ? sections.find((s) => s.start > now + 0.05) : [...sections].reverse().find((s) => s.start < now - 0.5);
+        if (next) c.seek(next.start);
+        else if (e.key === '[') c.seek(0);
+      } else if (e.key === ' ') c.playPause();
       else if (e.key === 'ArrowLeft') c.seek(c.time() - step);
       else if (e.key === 'ArrowRight') c.seek(c.time() + step);
       else if (e.key === 'Home') c.seek(0);
@@ -114,7 +152,7 @@ export function TrackView({ id }: { id: string }) {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [downbeats, map]);
+  }, [downbeats, map, sections]);
 
   if (!item)
     return (
@@ -148,6 +186,17 @@ export function TrackView({ id }: { id: string }) {
   const cam = k?.camelot ? parseCamelot(k.camelot) : null;
   const duration = map.audio.duration_s;
   const curBar = downbeats.filter((d) => d <= time + 1e-3).length;
+  const chordIdx = segmentAt(chords, time);
+  const chordNow = chords[chordIdx];
+  const chordNext = chordIdx >= 0 ? chords.slice(chordIdx + 1).find((c) => c.label !== chordNow?.label) : undefined;
+  const sectionNow = sections[segmentAt(sections, time)];
+  const energy = energyLevel(map);
+  const toggleLoop = () =>
+    setLoop((l) => {
+      if (l) return null;
+      const s = sectionNow ?? sections[0];
+      return s ? { start: s.start, end: s.end, label: s.label } : null;
+    });
 
   return (
     <section className="track" data-testid="track-view" data-ready={ready ? '1' : '0'}>
@@ -179,9 +228,22 @@ export function TrackView({ id }: { id: string }) {
               );
             }}
             disabled={!item.jobId}
+            title={item.jobId ? undefined : 'Tracks of the CLI library export with `harmony library --export`'}
           >
             Export
           </button>
+          {!library && (
+            <button
+              className="ghost"
+              disabled={!queued || queued.status !== 'succeeded'}
+              onClick={() => {
+                queue.retry(id, true);
+              }}
+              title="Analyse the file again, even though the server has its result"
+            >
+              Re-analyse
+            </button>
+          )}
           {exportMsg && (
             <span className="muted small" role="status">
               {exportMsg}
@@ -190,6 +252,11 @@ export function TrackView({ id }: { id: string }) {
         </div>
       </div>
 
+      {queued && queued.status !== 'succeeded' && (
+        <p className={queued.status === 'failed' ? 'error' : 'muted'} role="status" data-testid="reanalyse-status">
+          {queued.status === 'failed' ? `Re-analysis failed: ${queued.error ?? ''} ${queued.errorDetail ?? ''}` : `Re-analysing… ${queued.stage} ${Math.round(queued.progress * 100)} %`}
+        </p>
+      )}
       <div className="transport">
         <button className="play" onClick={() => controls.current?.playPause()} disabled={!audio || !ready} aria-label={playing ? 'Pause' : 'Play'} data-testid="play">
           {playing ? '❚❚' : '▶'}
@@ -208,7 +275,42 @@ export function TrackView({ id }: { id: string }) {
         <button className="ghost" onClick={() => void controls.current?.showSpectrogram()} disabled={!audio || !ready}>
           Spectrogram
         </button>
+        <button
+          className="ghost"
+          onClick={() => {
+            controls.current?.showChromagram();
+            setChromaShown(true);
+          }}
+          disabled={!audio || !ready || chromaShown}
+        >
+          Chromagram
+        </button>
       </div>
+      {(chords.length > 0 || sections.length > 0) && (
+        <div className="playalong" data-testid="playalong">
+          {sections.length > 0 && (
+            <span>
+              <span className="muted small">Section </span>
+              <b data-testid="section-now">{sectionNow?.label ?? '—'}</b>
+            </span>
+          )}
+          {chords.length > 0 && (
+            <span>
+              <span className="muted small">Chord </span>
+              <b className="chord-now" data-testid="chord-now">
+                {chordNow?.label ?? '—'}
+              </b>
+              {chordNext && <span className="muted"> → {chordNext.label}</span>}
+            </span>
+          )}
+          <span className="spacer" />
+          {sections.length > 0 && (
+            <button className={loop ? 'on' : 'ghost'} aria-pressed={loop != null} onClick={toggleLoop} disabled={!audio || !ready} data-testid="loop">
+              {loop ? `Looping ${loop.label} (${formatTime(loop.start)}–${formatTime(loop.end)})` : 'Loop section'}
+            </button>
+          )}
+        </div>
+      )}
 
       <Waveform
         audio={audio}
@@ -216,6 +318,9 @@ export function TrackView({ id }: { id: string }) {
         beats={beats}
         downbeats={downbeats}
         keySegments={keySegments}
+        chords={chords}
+        sections={sections}
+        loop={loop}
         controls={controls}
         onTime={setTime}
         onPlaying={setPlaying}
@@ -316,6 +421,8 @@ export function TrackView({ id }: { id: string }) {
               <dd>{formatDb(l.max_short_term_lufs, 'LUFS')}</dd>
               <dt>ReplayGain</dt>
               <dd>{formatDb(l.replaygain_track_gain_db, 'dB')}</dd>
+              <dt>Energy</dt>
+              <dd data-testid="energy">{energy != null ? `${energy} / 10` : '—'}</dd>
             </dl>
           ) : (
             <p className="muted">not analysed</p>
