@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
 import { arg, demo, findChromium, launch, startServer, tmpdir } from './common.mjs';
 
 const require = createRequire(import.meta.url);
@@ -31,10 +32,22 @@ const step = (s) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${
 const demoFile = demo(harmony, path.join(work, 'demo.wav'), 30);
 const corrupt = path.join(work, 'corrupt.mp3');
 fs.writeFileSync(corrupt, Buffer.concat([Buffer.from('ID3\x03\x00\x00\x00\x00\x00\x00'), Buffer.alloc(20000, 0x5a)]));
+const notes = path.join(work, 'notes.txt');
+fs.writeFileSync(notes, 'setlist: 1. intro 2. drop\n');
 const batch = [11, 12, 13, 14, 15].map((s) => demo(harmony, path.join(work, `batch-${s}s.wav`), s));
 
+// The CLI's library: two tracks analysed by `harmony analyze` before the app is opened.
+const libDb = path.join(work, 'library.sqlite');
+const cliTracks = [16, 17].map((s) => demo(harmony, path.join(work, `cli-${s}s.wav`), s));
+execFileSync(harmony, ['analyze', ...cliTracks, '--library', libDb, '--only', 'tempo,beats,key,loudness,chords,sections'], { stdio: 'ignore' });
+const csvRows = (text) => {
+  // The exports' CSV (names here have no commas or quotes: a plain split is exact).
+  const [head, ...rows] = text.trim().split(/\r?\n/).map((l) => l.split(','));
+  return rows.map((r) => Object.fromEntries(head.map((h, i) => [h, r[i]])));
+};
+
 // One analysis thread and a delay per job: the batch is still running when the page reloads.
-const server = await startServer(harmony, path.join(work, 'data'), ['--jobs', '1', '--debug-job-delay-ms', '700', '--quiet']);
+const server = await startServer(harmony, path.join(work, 'data'), ['--jobs', '1', '--debug-job-delay-ms', '700', '--quiet', '--library', libDb]);
 const browser = await launch(chromium);
 const errors = [];
 let failed = false;
@@ -86,7 +99,7 @@ try {
     zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
   }, demoB64);
   const input = await page.$('[data-testid=file-input]');
-  await input.uploadFile(corrupt);
+  await input.uploadFile(corrupt, notes);
 
   // Live progress: watch the rows until both are final, remembering the states seen.
   const seen = new Set();
@@ -101,7 +114,8 @@ try {
     }
     const d = rows.find((r) => r.name === 'demo.wav');
     const c = rows.find((r) => r.name === 'corrupt.mp3');
-    if (d && c && ['succeeded', 'failed'].includes(d.status) && c.status === 'failed') break;
+    const n = rows.find((r) => r.name === 'notes.txt');
+    if (d && c && n && ['succeeded', 'failed'].includes(d.status) && c.status === 'failed' && n.status === 'failed') break;
     assert.ok(i < 1200, `analysis did not finish: ${JSON.stringify(rows)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -111,6 +125,9 @@ try {
   assert.equal(demoRow.status, 'succeeded', demoRow.text);
   assert.ok(seen.has('demo.wav:running'), `never saw the demo running: ${[...seen]}`);
   assert.ok(/Not an audio file|could not be decoded|no audio/i.test(badRow.text), `unclear error for the corrupt file: ${badRow.text}`);
+  const txtRow = rows.find((r) => r.name === 'notes.txt');
+  assert.equal(txtRow.status, 'failed');
+  assert.match(txtRow.text, /Not an audio file Harmony can read/, `a text file says it is not audio: ${txtRow.text}`);
   step(`analysed; states seen ${[...seen].join(', ')}; running progress values ${[...fractions].join(',')}`);
   await shot('2-analyse-done');
   await axe('analyse-done');
@@ -150,6 +167,100 @@ try {
   step(`track view: ${JSON.stringify(shown)}`);
   await shot('3-track');
   await axe('track');
+
+  // --- Chord and section lanes: one segment per Song Map segment, colour per label, click-to-seek,
+  // the section loop and the [ ] keys; the chromagram; the energy rating.
+  assert.ok(map.chords?.segments?.length > 1, 'the app asks for chords: the map has a chord timeline');
+  assert.ok(map.sections?.segments?.length >= 1, 'the map has sections');
+  const lanes = await page.evaluate(() => {
+    const segs = (id) =>
+      [...document.querySelectorAll(`[data-testid=${id}] .seg`)].map((b) => ({
+        start: Number(b.dataset.start),
+        end: Number(b.dataset.end),
+        label: b.dataset.label,
+        bg: getComputedStyle(b).backgroundColor,
+        fg: getComputedStyle(b).color,
+        width: b.getBoundingClientRect().width,
+      }));
+    return { chords: segs('chord-lane'), sections: segs('section-lane') };
+  });
+  assert.equal(lanes.chords.length, map.chords.segments.length, 'one chord segment per chord');
+  assert.equal(lanes.sections.length, map.sections.segments.length, 'one section segment per section');
+  lanes.chords.forEach((c, i) => {
+    const [start, end] = map.chords.segments[i];
+    assert.ok(Math.abs(c.start - start) < 1e-6 && Math.abs(c.end - end) < 1e-6, `chord ${i} times`);
+  });
+  const byLabel = new Map();
+  for (const c of lanes.chords) {
+    if (byLabel.has(c.label)) assert.equal(c.bg, byLabel.get(c.label), `one colour per chord label (${c.label})`);
+    byLabel.set(c.label, c.bg);
+  }
+  for (const [la, ca] of byLabel) for (const [lb, cb] of byLabel) if (la !== lb && la.replace(/7$/, '') !== lb.replace(/7$/, '')) assert.notEqual(ca, cb, `${la} and ${lb} look different`);
+  const sectionLetters = new Map();
+  map.sections.segments.forEach((s, i) => {
+    if (sectionLetters.has(s[2])) assert.equal(lanes.sections[i].bg, sectionLetters.get(s[2]), 'one colour per section letter');
+    sectionLetters.set(s[2], lanes.sections[i].bg);
+  });
+  step(`lanes: ${lanes.chords.length} chords (${[...byLabel.keys()].join(' ')}), ${lanes.sections.length} sections (${lanes.sections.map((s) => s.label).join(', ')})`);
+
+  const clockOf = async () => {
+    const txt = await page.$eval('[data-testid=clock]', (e) => e.textContent);
+    const [m, s] = txt.split('/')[0].trim().split(':');
+    return Number(m) * 60 + Number(s);
+  };
+  // Click a chord (the widest one after the first): the playhead goes to its start, the chord
+  // shown above the lanes is that one.
+  const ci = lanes.chords.reduce((best, c, i) => (i > 0 && c.width > lanes.chords[best].width ? i : best), 1);
+  await page.click(`[data-testid=chord-lane] .seg[data-start="${lanes.chords[ci].start}"]`);
+  await new Promise((r) => setTimeout(r, 250));
+  assert.ok(Math.abs((await clockOf()) - lanes.chords[ci].start) < 0.25, `chord click seeks to ${lanes.chords[ci].start}`);
+  assert.equal(await page.$eval('[data-testid=chord-now]', (e) => e.textContent), lanes.chords[ci].label);
+  // Click the last section, then loop it: playing past its end comes back to its start.
+  const sec = lanes.sections[lanes.sections.length - 1];
+  await page.click(`[data-testid=section-lane] .seg[data-start="${sec.start}"]`);
+  await new Promise((r) => setTimeout(r, 250));
+  assert.ok(Math.abs((await clockOf()) - sec.start) < 0.25, 'section click seeks');
+  assert.equal(await page.$eval('[data-testid=section-now]', (e) => e.textContent), sec.label);
+  await page.keyboard.press('r');
+  await page.waitForSelector('[data-testid=loop][aria-pressed=true]');
+  assert.match(await page.$eval('[data-testid=loop]', (e) => e.textContent), new RegExp(`^Looping ${sec.label}`));
+  const wbox = await (await page.$('[data-testid=waveform]')).boundingBox();
+  const nearEnd = Math.max(sec.start, sec.end - 0.6);
+  await page.mouse.click(wbox.x + (wbox.width * nearEnd) / map.audio.duration_s, wbox.y + wbox.height / 2);
+  await page.click('[data-testid=play]');
+  await new Promise((r) => setTimeout(r, 1800));
+  const looped = await clockOf();
+  await page.click('[data-testid=play]');
+  assert.ok(looped >= sec.start - 0.05 && looped < Math.min(sec.end, sec.start + 1.8), `the loop came back to ${sec.start}: at ${looped}`);
+  await page.keyboard.press('r');
+  await page.waitForSelector('[data-testid=loop][aria-pressed=false]');
+  step(`chord click -> ${lanes.chords[ci].label}; section ${sec.label} looped (${sec.start}-${sec.end} s, at ${looped} s after 1.8 s of play)`);
+  // [ and ]: previous and next section.
+  await page.keyboard.press('Home');
+  await page.keyboard.press(']');
+  await new Promise((r) => setTimeout(r, 200));
+  const nextStart = map.sections.segments.map((s) => s[0]).find((t) => t > 0.05);
+  if (nextStart !== undefined) assert.ok(Math.abs((await clockOf()) - nextStart) < 0.25, `] goes to the next section (${nextStart})`);
+
+  // Chromagram: drawn from the decoded audio; its strongest pitch class is in the key's scale.
+  await page.click('::-p-text(Chromagram)');
+  await page.waitForSelector('[data-testid=chromagram]:not([data-columns="0"])', { timeout: 20000 });
+  const chroma = await page.$eval('[data-testid=chromagram]', (e) => ({ dominant: e.dataset.dominant, columns: Number(e.dataset.columns) }));
+  const NAMES = ['C', 'C♯', 'D', 'E♭', 'E', 'F', 'F♯', 'G', 'A♭', 'A', 'B♭', 'B'];
+  const tonic = map.key.key.pitch_class;
+  const scale = (map.key.key.mode === 'major' ? [0, 2, 4, 5, 7, 9, 11] : [0, 2, 3, 5, 7, 8, 10]).map((i) => (tonic + i) % 12);
+  assert.ok(chroma.columns >= 100, `chromagram columns ${chroma.columns}`);
+  assert.ok(scale.includes(NAMES.indexOf(chroma.dominant)), `strongest pitch class ${chroma.dominant} is in ${map.key.label}`);
+  const cbox = await (await page.$('[data-testid=chromagram] canvas')).boundingBox();
+  await page.mouse.click(cbox.x + cbox.width * 0.5, cbox.y + cbox.height / 2);
+  await new Promise((r) => setTimeout(r, 250));
+  assert.ok(Math.abs((await clockOf()) - map.audio.duration_s * 0.5) < 1.0, 'a click on the chromagram seeks');
+  step(`chromagram: ${chroma.columns} columns, strongest ${chroma.dominant} (key ${map.key.label})`);
+
+  // Energy: the server's rating (its CSV export) is the one shown.
+  const csvOne = csvRows(await (await fetch(`${server.base}/v1/jobs/${demoItem.jobId}/export/csv`)).text());
+  assert.equal(await page.$eval('[data-testid=energy]', (e) => e.textContent), `${csvOne[0].energy} / 10`);
+  await shot('3b-track-lanes-chromagram');
 
   // Play, pause, click-to-seek and keyboard seeking.
   const clock = async () => {
@@ -243,9 +354,9 @@ try {
   const ids = (await stored()).filter((i) => i.name.startsWith('batch-')).map((i) => i.jobId);
   assert.equal(new Set(ids).size, 5, 'five distinct jobs');
   const health = await (await fetch(`${server.base}/health`)).json();
-  assert.equal(health.jobs.succeeded + health.jobs.failed, 7, `no job was submitted twice: ${JSON.stringify(health.jobs)}`);
+  assert.equal(health.jobs.succeeded + health.jobs.failed, 8, `no job was submitted twice: ${JSON.stringify(health.jobs)}`);
   const summary = await page.$eval('[data-testid=batch-summary]', (e) => e.textContent);
-  assert.match(summary, /^6 done · 0 in progress · 1 failed/);
+  assert.match(summary, /^6 done · 0 in progress · 2 failed/);
   await shot('5-analyse-batch');
   step(`batch done: ${summary}`);
 
@@ -273,9 +384,66 @@ try {
   }
   assert.ok(coll, 'no collection export');
   assert.match(fs.readFileSync(path.join(downloads, coll), 'utf8'), /<COLLECTION Entries="5">/);
+  // Energy column: the same rating as the server's CSV export of those tracks.
+  const sel5 = (await stored()).filter((i) => i.name.startsWith('batch-'));
+  const csv5 = csvRows(
+    await (await fetch(`${server.base}/v1/exports/csv`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ jobs: sel5.map((i) => i.jobId) }) })).text(),
+  );
+  const energyShown = await page.$$eval('[data-testid=library-table] tbody tr', (trs) => Object.fromEntries(trs.map((tr) => [tr.children[1].textContent, tr.querySelector('[data-testid=energy-cell]').textContent])));
+  for (const r of csv5) assert.equal(energyShown[path.basename(r.path)], r.energy, `energy of ${r.path}`);
+  step(`energy column = CSV export: ${JSON.stringify(energyShown)}`);
+
   await shot('6-library');
   await axe('library');
   step('library sorted, filtered, 5 tracks exported');
+
+  // --- Re-analyse bypasses the server's result store: a new job, analysed (not cached).
+  const before11 = (await stored()).find((i) => i.name === 'batch-11s.wav');
+  const analysesBefore = (await (await fetch(`${server.base}/health`)).json()).analyses;
+  await page.click('input[aria-label="Select all"]'); // clear the selection
+  await page.click('input[aria-label="Select batch-11s.wav"]');
+  await page.click('::-p-text(Re-analyse)');
+  for (let i = 0; ; i++) {
+    const it = (await stored()).find((x) => x.name === 'batch-11s.wav');
+    if (it.status === 'succeeded' && it.jobId !== before11.jobId) break;
+    assert.ok(it.status !== 'failed', `re-analysis failed: ${JSON.stringify(it)}`);
+    assert.ok(i < 1200, `re-analysis did not finish: ${JSON.stringify(it)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const after11 = (await stored()).find((i) => i.name === 'batch-11s.wav');
+  const job11 = await (await fetch(`${server.base}/v1/jobs/${after11.jobId}`)).json();
+  assert.equal(job11.refresh, true);
+  assert.equal(job11.cached, false, 'analysed again, not answered from the result store');
+  assert.equal((await (await fetch(`${server.base}/health`)).json()).analyses, analysesBefore + 1);
+  step(`re-analysed batch-11s.wav: job ${after11.jobId.slice(0, 8)} (refresh, not cached)`);
+
+  // --- The CLI's library (harmony analyze --library), read-only through GET /v1/library.
+  const cli = await (await fetch(`${server.base}/v1/library?sort=title`)).json();
+  assert.equal(cli.count, 2);
+  await page.waitForSelector('[data-testid=cli-library-table] tbody tr');
+  const cliRows = await page.$$eval('[data-testid=cli-library-table] tbody tr', (trs) => trs.map((tr) => ({ hash: tr.dataset.hash, cells: [...tr.children].map((td) => td.textContent) })));
+  assert.equal(cliRows.length, 2);
+  for (const r of cliRows) {
+    const t = cli.tracks.find((x) => x.content_hash === r.hash);
+    assert.ok(t, `row ${r.hash} is a library track`);
+    assert.equal(r.cells[0], t.title);
+    assert.equal(r.cells[2], t.bpm.toFixed(1));
+    assert.equal(r.cells[4], String(t.energy));
+  }
+  await page.click('[data-testid=cli-library] th:nth-child(3) button'); // BPM ascending
+  const cliBpm = await page.$$eval('[data-testid=cli-library-table] tbody tr', (trs) => trs.map((tr) => Number(tr.children[2].textContent)));
+  assert.deepEqual(cliBpm, [...cliBpm].sort((a, b) => a - b));
+  await shot('6b-library-cli');
+  await page.click(`[data-testid=cli-library-table] a[href="#/lib/${encodeURIComponent(cli.tracks[0].content_hash)}"]`);
+  await page.waitForSelector('[data-testid=track-view][data-ready="1"]');
+  const libMap = await (await fetch(`${server.base}/v1/library/tracks/${encodeURIComponent(cli.tracks[0].content_hash)}`)).json();
+  assert.equal(await page.$eval('[data-testid=bpm]', (e) => e.textContent), libMap.tempo.bpm.toFixed(1));
+  assert.equal(await page.$eval('[data-testid=key]', (e) => e.textContent), libMap.key.label);
+  assert.equal(await page.$$eval('[data-testid=chord-lane] .seg', (x) => x.length), libMap.chords.segments.length);
+  assert.equal(await page.$$eval('[data-testid=section-lane] .seg', (x) => x.length), libMap.sections.segments.length);
+  await shot('6c-track-from-cli-library');
+  await axe('track-cli-library');
+  step(`CLI library: ${cliRows.length} tracks; opened ${cli.tracks[0].title} (${libMap.chords.segments.length} chords)`);
 
   // --- Settings: notation and theme -------------------------------------------------------
   await page.goto(`${server.base}/#/settings`);

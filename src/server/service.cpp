@@ -188,7 +188,8 @@ Result<JobRecord> Service::submit(Submission s) {
     j.audio_bytes = size;
     j.stage = "queued";
 
-    auto cached = s.refresh ? Result<std::optional<std::string>>(std::optional<std::string>{}) : store_->find_result(j.result_key);
+    auto cached = s.refresh ? Result<std::optional<std::string>>(std::optional<std::string>{})
+                            : store_->find_result(j.result_key);
     if (!cached) {
         cleanup();
         return cached.error();

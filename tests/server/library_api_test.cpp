@@ -63,8 +63,11 @@ TEST_F(LibraryApiTest, ListsTheCliLibraryWithEnergyAndServesEachSongMap) {
         ASSERT_EQ(m->status, 200) << m->body;
         const auto map = json::parse(m->body);
         EXPECT_EQ(map["audio"]["content_hash"], t["content_hash"]);
-        if (t["bpm"].is_number()) EXPECT_DOUBLE_EQ(map["tempo"]["bpm"].get<double>(), t["bpm"].get<double>());
-        if (!t["camelot"].get<std::string>().empty()) EXPECT_EQ(map["key"]["camelot"], t["camelot"]);
+        ASSERT_TRUE(t["bpm"].is_number()) << t;
+        EXPECT_DOUBLE_EQ(map["tempo"]["bpm"].get<double>(), t["bpm"].get<double>());
+        if (!t["camelot"].get<std::string>().empty()) {
+            EXPECT_EQ(map["key"]["camelot"], t["camelot"]);
+        }
     }
     // Sorting descending reverses; filters narrow; bad parameters are refused in words.
     auto d = json::parse(c.Get("/v1/library?sort=path&order=desc")->body);
@@ -142,8 +145,9 @@ TEST_F(LibraryApiTest, RefreshAnalysesAgainInsteadOfAnsweringFromTheStore) {
         EXPECT_EQ(m2["loudness"]["integrated_lufs"], m1["loudness"]["integrated_lufs"]);
     }
     // Multipart options take it as a boolean; anything else is refused.
-    httplib::MultipartFormDataItems items = {{"file", wav, "a.wav", "audio/wav"},
-                                             {"options", R"({"only":["tempo"],"refresh":true})", "", "application/json"}};
+    httplib::MultipartFormDataItems items = {
+        {"file", wav, "a.wav", "audio/wav"},
+        {"options", R"({"only":["tempo"],"refresh":true})", "", "application/json"}};
     auto mp = c.Post("/v1/jobs", items);
     ASSERT_TRUE(mp);
     ASSERT_EQ(mp->status, 202) << mp->body;

@@ -42,7 +42,7 @@ function Lane({ name, segs, colour, view, time, focusable, loop, onSeek, testid 
               data-start={s.start}
               data-end={s.end}
               data-label={s.label}
-              onClick={() => onSeek(s.start)}
+              onClick={() => onSeek(s.start + 0.005)}
             >
               {s.label}
             </button>

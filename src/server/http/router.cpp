@@ -892,8 +892,7 @@ HttpResponse Router::get_library(const HttpRequest& req) {
             q.path_contains = v;
         } else if (k != "bpm_min" && k != "bpm_max" && k != "energy_min" && k != "energy_max" && k != "limit" &&
                    k != "access_token") {
-            return problem(400, "invalid_argument", "Invalid request", "unknown query parameter '" + k + "'",
-                           req.path);
+            return problem(400, "invalid_argument", "Invalid request", "unknown query parameter '" + k + "'", req.path);
         }
     }
     for (const char* k : {"bpm_min", "bpm_max", "energy_min", "energy_max", "limit"}) {
@@ -945,8 +944,7 @@ HttpResponse Router::get_library_track(const std::string& content_hash) {
         res.body = **map;
         return res;
     }
-    return problem(404, "track-not-found", "Unknown track", "no analysis of " + content_hash + " in the library",
-                   self);
+    return problem(404, "track-not-found", "Unknown track", "no analysis of " + content_hash + " in the library", self);
 }
 
 }  // namespace harmony::server::http
