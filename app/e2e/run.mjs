@@ -420,7 +420,14 @@ try {
   // --- The CLI's library (harmony analyze --library), read-only through GET /v1/library.
   const cli = await (await fetch(`${server.base}/v1/library?sort=title`)).json();
   assert.equal(cli.count, 2);
+  // The filters apply to both tables: "batch-1" hides the CLI's tracks, "cli-" shows them.
+  await page.waitForSelector('[data-testid=cli-library-table]');
+  assert.equal(await page.$$eval('[data-testid=cli-library-table] tbody tr', (x) => x.length), 0);
+  await page.click('input[type=search]', { count: 3 });
+  await page.keyboard.press('Backspace');
+  await page.type('input[type=search]', 'cli-');
   await page.waitForSelector('[data-testid=cli-library-table] tbody tr');
+  assert.equal((await bpmCol()).length, 0, 'the browser tracks are filtered out by "cli-"');
   const cliRows = await page.$$eval('[data-testid=cli-library-table] tbody tr', (trs) => trs.map((tr) => ({ hash: tr.dataset.hash, cells: [...tr.children].map((td) => td.textContent) })));
   assert.equal(cliRows.length, 2);
   for (const r of cliRows) {
