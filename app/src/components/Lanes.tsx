@@ -20,10 +20,7 @@ interface LaneProps {
 function Lane({ name, segs, colour, view, time, focusable, loop, onSeek, testid }: LaneProps) {
   const cur = segmentAt(segs, time);
   return (
-    <div className="lane" role="group" aria-label={name} data-testid={testid}>
-      <span className="lane-name" aria-hidden="true">
-        {name}
-      </span>
+    <div className="lane" role="group" aria-label={name} title={name} data-testid={testid}>
       <div className="lane-track">
         {segs.map((s, i) => {
           const at = placeInView(s, view[0], view[1]);

@@ -143,7 +143,7 @@ export function LibraryView() {
           disabled={selected.length === 0}
           onClick={() => {
             selected.forEach((r) => queue.retry(r.id, true));
-            setMsg(`Re-analysing ${selected.length} tracks (the server analyses them again, its stored results are not reused)`);
+            setMsg(`Re-analysing ${selected.length} ${selected.length === 1 ? 'track' : 'tracks'} (the server analyses again: its stored results are not reused)`);
           }}
         >
           Re-analyse
