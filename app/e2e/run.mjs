@@ -241,6 +241,14 @@ try {
   await new Promise((r) => setTimeout(r, 200));
   const nextStart = map.sections.segments.map((s) => s[0]).find((t) => t > 0.05);
   if (nextStart !== undefined) assert.ok(Math.abs((await clockOf()) - nextStart) < 0.25, `] goes to the next section (${nextStart})`);
+  // [ from 60 % of the track: the start of the section under the playhead.
+  await page.mouse.click(wbox.x + wbox.width * 0.6, wbox.y + wbox.height / 2);
+  await new Promise((r) => setTimeout(r, 200));
+  const at60 = await clockOf();
+  await page.keyboard.press('[');
+  await new Promise((r) => setTimeout(r, 200));
+  const secStart = [...map.sections.segments].reverse().find((s) => s[0] < at60 - 0.5)?.[0] ?? 0;
+  assert.ok(Math.abs((await clockOf()) - secStart) < 0.25, `[ from ${at60} s goes to the section start ${secStart}`);
 
   // Chromagram: drawn from the decoded audio; its strongest pitch class is in the key's scale.
   await page.click('::-p-text(Chromagram)');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chordColour, chordName, chordSegments, parseHarte, pitchClass, placeInView, sectionColour, sectionSegments, segmentAt } from './lanes';
+import { stepSection, chordColour, chordName, chordSegments, parseHarte, pitchClass, placeInView, sectionColour, sectionSegments, segmentAt } from './lanes';
 
 describe('chord labels', () => {
   it('parses Harte labels', () => {
@@ -60,5 +60,18 @@ describe('segments', () => {
     expect(placeInView({ start: 2, end: 6 }, 4, 8)).toEqual({ left: 0, width: 50 });
     expect(placeInView({ start: 0, end: 2 }, 4, 8)).toBeNull();
     expect(placeInView({ start: 0, end: 2 }, 4, 4)).toBeNull();
+  });
+});
+
+describe('section keys', () => {
+  const secs = [{ start: 0 }, { start: 8 }, { start: 16 }];
+  it('] goes to the next section, [ to the current or previous one', () => {
+    expect(stepSection(secs, 0, 1)).toBe(8);
+    expect(stepSection(secs, 8, 1)).toBe(16);
+    expect(stepSection(secs, 17, 1)).toBeNull();
+    expect(stepSection(secs, 12, -1)).toBe(8); // back to the start of this section
+    expect(stepSection(secs, 8.2, -1)).toBe(0); // just started: the one before
+    expect(stepSection(secs, 0.3, -1)).toBe(0);
+    expect(stepSection([], 5, -1)).toBe(0);
   });
 });

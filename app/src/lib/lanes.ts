@@ -132,3 +132,14 @@ export function placeInView(s: { start: number; end: number }, from: number, to:
   const b = Math.min(s.end, to);
   return { left: ((a - from) / span) * 100, width: ((b - a) / span) * 100 };
 }
+
+/**
+ * Where `]` (dir +1) and `[` (dir -1) go from time `now`: the next section's start; back, the start
+ * of the section under the playhead unless it began under half a second ago (then the one before),
+ * and 0 before the first. null: no next section.
+ */
+export function stepSection(segs: { start: number }[], now: number, dir: 1 | -1): number | null {
+  if (dir > 0) return segs.find((s) => s.start > now + 0.05)?.start ?? null;
+  for (let i = segs.length - 1; i >= 0; i--) if (segs[i]!.start < now - 0.5) return segs[i]!.start;
+  return 0;
+}

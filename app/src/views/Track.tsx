@@ -5,7 +5,7 @@ import { TempoCurve } from '../components/TempoCurve';
 import { type PlayerControls, Waveform } from '../components/Waveform';
 import { EXPORT_FORMATS, downloadExport, getLibraryMap } from '../lib/api';
 import { energyLevel } from '../lib/energy';
-import { chordSegments, sectionSegments, segmentAt } from '../lib/lanes';
+import { chordSegments, sectionSegments, segmentAt, stepSection } from '../lib/lanes';
 import { keyIn, parseCamelot, toOpenKey } from '../lib/camelot';
 import { formatBpm, formatDb, formatPercent, formatTime } from '../lib/format';
 import { type QueueItem, loadAudio, loadMap, queue, useItem } from '../lib/queue';
@@ -137,9 +137,8 @@ export function TrackView({ id, library = false }: { id: string; library?: boole
           return s ? { start: s.start, end: s.end, label: s.label } : null;
         });
       } else if (e.key === ']' || e.key === '[') {
-        const next = e.key === ']' ? sections.find((s) => s.start > now + 0.05) : [...sections].reverse().find((s) => s.start < now - 0.5);
-        if (next) c.seek(next.start);
-        else if (e.key === '[') c.seek(0);
+        const to = stepSection(sections, now, e.key === ']' ? 1 : -1);
+        if (to != null) c.seek(to + 0.005);
       } else if (e.key === ' ') c.playPause();
       else if (e.key === 'ArrowLeft') c.seek(c.time() - step);
       else if (e.key === 'ArrowRight') c.seek(c.time() + step);
