@@ -265,10 +265,20 @@ try {
   assert.ok(Math.abs((await clockOf()) - map.audio.duration_s * 0.5) < 1.0, 'a click on the chromagram seeks');
   step(`chromagram: ${chroma.columns} columns, strongest ${chroma.dominant} (key ${map.key.label})`);
 
+  // ChordPro lead sheet (the server's exporter) shown in the page: title, tempo, every chord of the lane.
+  await page.click('[data-testid=chordpro-toggle]');
+  await page.waitForSelector('[data-testid=chordpro]');
+  const sheet = await page.$eval('[data-testid=chordpro]', (e) => e.textContent);
+  assert.match(sheet, /\{title: demo\}/);
+  assert.match(sheet, /\{start_of_grid\}/);
+  for (const label of byLabel.keys()) if (label !== 'N.C.') assert.ok(new RegExp(`(^|[ |])${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([ |]|$)`, 'm').test(sheet), `${label} in the ChordPro sheet`);
+  step(`ChordPro sheet shown (${sheet.split('\n').length} lines)`);
+
   // Energy: the server's rating (its CSV export) is the one shown.
   const csvOne = csvRows(await (await fetch(`${server.base}/v1/jobs/${demoItem.jobId}/export/csv`)).text());
   assert.equal(await page.$eval('[data-testid=energy]', (e) => e.textContent), `${csvOne[0].energy} / 10`);
   await shot('3b-track-lanes-chromagram');
+  await axe('track-lanes-chromagram-chordpro');
 
   // Play, pause, click-to-seek and keyboard seeking.
   const clock = async () => {

@@ -141,6 +141,11 @@ export function saveBlob(blob: Blob, name: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
+/** One job's export as text (the ChordPro sheet shown in the track view). */
+export async function exportText(id: string, format: string): Promise<string> {
+  return (await api(`/v1/jobs/${encodeURIComponent(id)}/export/${format}`)).text();
+}
+
 /** Downloads one job's export (the server's exporters), with the chosen key notation. */
 export async function downloadExport(id: string, format: string, keyNotation: string): Promise<void> {
   const res = await api(`/v1/jobs/${encodeURIComponent(id)}/export/${format}?key_notation=${keyNotation}`);

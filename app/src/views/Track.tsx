@@ -3,7 +3,7 @@ import { navigate, useSettings } from '../App';
 import { CamelotWheel } from '../components/CamelotWheel';
 import { TempoCurve } from '../components/TempoCurve';
 import { type PlayerControls, Waveform } from '../components/Waveform';
-import { EXPORT_FORMATS, downloadExport, getLibraryMap } from '../lib/api';
+import { EXPORT_FORMATS, downloadExport, exportText, getLibraryMap } from '../lib/api';
 import { energyLevel } from '../lib/energy';
 import { chordSegments, sectionSegments, segmentAt, stepSection } from '../lib/lanes';
 import { keyIn, parseCamelot, toOpenKey } from '../lib/camelot';
@@ -70,6 +70,7 @@ export function TrackView({ id, library = false }: { id: string; library?: boole
   const controls = useRef<PlayerControls | null>(null);
   const [loop, setLoop] = useState<{ start: number; end: number; label: string } | null>(null);
   const [chromaShown, setChromaShown] = useState(false);
+  const [chordPro, setChordPro] = useState<string | null>(null);
 
   useEffect(() => {
     if (library) {
@@ -303,6 +304,20 @@ export function TrackView({ id, library = false }: { id: string; library?: boole
             </span>
           )}
           <span className="spacer" />
+          {chords.length > 0 && item.jobId && (
+            <button
+              className="ghost"
+              aria-expanded={chordPro != null}
+              aria-controls="chordpro"
+              data-testid="chordpro-toggle"
+              onClick={() => {
+                if (chordPro != null) setChordPro(null);
+                else exportText(item.jobId!, 'chordpro').then(setChordPro, (e: unknown) => setChordPro(`The ChordPro sheet could not be made: ${String(e instanceof Error ? e.message : e)}`));
+              }}
+            >
+              {chordPro != null ? 'Hide ChordPro' : 'ChordPro'}
+            </button>
+          )}
           {sections.length > 0 && (
             <button className={loop ? 'on' : 'ghost'} aria-pressed={loop != null} onClick={toggleLoop} disabled={!audio || !ready} data-testid="loop">
               {loop ? `Looping ${loop.label} (${formatTime(loop.start)}–${formatTime(loop.end)})` : 'Loop section'}
@@ -328,6 +343,11 @@ export function TrackView({ id, library = false }: { id: string; library?: boole
           performance.mark('harmony-track-interactive');
         }}
       />
+      {chordPro != null && (
+        <pre id="chordpro" className="chordpro card" data-testid="chordpro" tabIndex={0} role="region" aria-label="ChordPro lead sheet">
+          {chordPro}
+        </pre>
+      )}
       {t?.curve && t.curve.length > 1 && <TempoCurve curve={t.curve} bpm={t.bpm} duration={duration} />}
 
       <div className="cards">
