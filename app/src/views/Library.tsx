@@ -2,7 +2,8 @@ import { useEffect, useMemo, useState } from 'react';
 import { navigate, useQueue, useSettings } from '../App';
 import { camelotLabel } from '../components/KeyText';
 import { EXPORT_FORMATS, type LibraryTrack, downloadMultiExport, getLibrary } from '../lib/api';
-import { isCompatible, parseCamelot, fromOpenKey } from '../lib/camelot';
+import { SortHeader } from '../components/SortHeader';
+import { camelotOrder, makeFilter, sortBy } from '../lib/filter';
 import { formatBpm, formatDb, formatTime } from '../lib/format';
 import { type QueueItem, queue } from '../lib/queue';
 
@@ -15,10 +16,8 @@ function sortValue(it: QueueItem, k: SortKey): number | string {
       return it.name.toLowerCase();
     case 'bpm':
       return s.bpm ?? -1;
-    case 'key': {
-      const c = parseCamelot(s.camelot);
-      return c ? c.num * 2 + (c.letter === 'B' ? 1 : 0) : 99;
-    }
+    case 'key':
+      return camelotOrder(s.camelot);
     case 'meter':
       return s.meter;
     case 'lufs':
@@ -30,10 +29,6 @@ function sortValue(it: QueueItem, k: SortKey): number | string {
   }
 }
 
-const camelotOrder = (camelot: string) => {
-  const c = parseCamelot(camelot);
-  return c ? c.num * 2 + (c.letter === 'B' ? 1 : 0) : 99;
-};
 
 export function LibraryView() {
   const items = useQueue();
@@ -49,38 +44,13 @@ export function LibraryView() {
   const [msg, setMsg] = useState<string | null>(null);
 
   const tracks = items.filter((i) => i.status === 'succeeded' && i.summary);
-  const keyFilter = parseCamelot(keyText) ?? fromOpenKey(keyText);
   const rows = useMemo(() => {
-    const lo = bpmMin ? Number(bpmMin) : -Infinity;
-    const hi = bpmMax ? Number(bpmMax) : Infinity;
-    const out = tracks.filter((it) => {
-      const s = it.summary!;
-      if (q && !it.name.toLowerCase().includes(q.toLowerCase())) return false;
-      if ((bpmMin || bpmMax) && (s.bpm == null || s.bpm < lo || s.bpm > hi)) return false;
-      if (keyFilter) {
-        const c = parseCamelot(s.camelot);
-        if (!c) return false;
-        if (compat ? !isCompatible(keyFilter, c) : c.num !== keyFilter.num || c.letter !== keyFilter.letter) return false;
-      }
-      return true;
-    });
-    out.sort((a, b) => {
-      const x = sortValue(a, sort.k);
-      const y = sortValue(b, sort.k);
-      const r = x < y ? -1 : x > y ? 1 : 0;
-      return sort.desc ? -r : r;
-    });
-    return out;
-  }, [tracks, q, bpmMin, bpmMax, keyFilter, compat, sort]);
+    const pass = makeFilter({ q, bpmMin, bpmMax, keyText, compat });
+    const out = tracks.filter((it) => pass({ text: it.name, bpm: it.summary!.bpm, camelot: it.summary!.camelot }));
+    return sortBy(out, (it) => sortValue(it, sort.k), sort.desc);
+  }, [tracks, q, bpmMin, bpmMax, keyText, compat, sort]);
 
-  const header = (k: SortKey, label: string) => (
-    <th scope="col" aria-sort={sort.k === k ? (sort.desc ? 'descending' : 'ascending') : 'none'}>
-      <button className="th" onClick={() => setSort((s) => ({ k, desc: s.k === k ? !s.desc : false }))}>
-        {label}
-        {sort.k === k ? (sort.desc ? ' ▼' : ' ▲') : ''}
-      </button>
-    </th>
-  );
+  const header = (k: SortKey, label: string) => <SortHeader k={k} label={label} sort={sort} setSort={setSort} />;
   const selected = rows.filter((r) => sel.has(r.id) && r.jobId);
   const toggle = (id: string) =>
     setSel((s) => {
@@ -227,21 +197,10 @@ function CliLibrary({ q, bpmMin, bpmMax, keyText, compat }: { q: string; bpmMin:
       live = false;
     };
   }, []);
-  const keyFilter = parseCamelot(keyText) ?? fromOpenKey(keyText);
   const tracks = state && 'tracks' in state ? state.tracks : [];
   const rows = useMemo(() => {
-    const lo = bpmMin ? Number(bpmMin) : -Infinity;
-    const hi = bpmMax ? Number(bpmMax) : Infinity;
-    const out = tracks.filter((t) => {
-      if (q && !`${t.title} ${t.artist} ${t.path}`.toLowerCase().includes(q.toLowerCase())) return false;
-      if ((bpmMin || bpmMax) && (t.bpm == null || t.bpm < lo || t.bpm > hi)) return false;
-      if (keyFilter) {
-        const c = parseCamelot(t.camelot);
-        if (!c) return false;
-        if (compat ? !isCompatible(keyFilter, c) : c.num !== keyFilter.num || c.letter !== keyFilter.letter) return false;
-      }
-      return true;
-    });
+    const pass = makeFilter({ q, bpmMin, bpmMax, keyText, compat });
+    const out = tracks.filter((t) => pass({ text: `${t.title} ${t.artist} ${t.path}`, bpm: t.bpm, camelot: t.camelot }));
     const v = (t: LibraryTrack): number | string => {
       switch (sort.k) {
         case 'title':
@@ -258,22 +217,9 @@ function CliLibrary({ q, bpmMin, bpmMax, keyText, compat }: { q: string; bpmMin:
           return t.duration_s;
       }
     };
-    out.sort((a, b) => {
-      const x = v(a);
-      const y = v(b);
-      const r = x < y ? -1 : x > y ? 1 : 0;
-      return sort.desc ? -r : r;
-    });
-    return out;
-  }, [tracks, q, bpmMin, bpmMax, keyFilter, compat, sort]);
-  const header = (k: CliSort, label: string) => (
-    <th scope="col" aria-sort={sort.k === k ? (sort.desc ? 'descending' : 'ascending') : 'none'}>
-      <button className="th" onClick={() => setSort((s) => ({ k, desc: s.k === k ? !s.desc : false }))}>
-        {label}
-        {sort.k === k ? (sort.desc ? ' ▼' : ' ▲') : ''}
-      </button>
-    </th>
-  );
+    return sortBy(out, v, sort.desc);
+  }, [tracks, q, bpmMin, bpmMax, keyText, compat, sort]);
+  const header = (k: CliSort, label: string) => <SortHeader k={k} label={label} sort={sort} setSort={setSort} />;
   return (
     <section className="cli-library" aria-labelledby="cli-lib-title" data-testid="cli-library">
       <h2 id="cli-lib-title">Harmony library on this machine</h2>
