@@ -250,6 +250,43 @@ try {
   const secStart = [...map.sections.segments].reverse().find((s) => s[0] < at60 - 0.5)?.[0] ?? 0;
   assert.ok(Math.abs((await clockOf()) - secStart) < 0.25, `[ from ${at60} s goes to the section start ${secStart}`);
 
+  // The lanes follow the waveform's zoom: zoomed in 4x, only the chords in view are drawn, and
+  // each sits under its own time (its left edge at the waveform's pixel for its start).
+  await page.keyboard.press('+');
+  await page.keyboard.press('+');
+  await new Promise((r) => setTimeout(r, 400));
+  const zoomed = await page.evaluate(() => {
+    const wrap = document.querySelector('[data-testid=waveform] > div')?.shadowRoot?.querySelector('.scroll');
+    const segs = [...document.querySelectorAll('[data-testid=chord-lane] .seg')];
+    const lane = document.querySelector('[data-testid=chord-lane] .lane-track').getBoundingClientRect();
+    return {
+      n: segs.length,
+      scroll: wrap ? wrap.scrollLeft : null,
+      wrapLeft: wrap ? wrap.getBoundingClientRect().left : null,
+      scrollWidth: wrap ? wrap.scrollWidth : null,
+      laneLeft: lane.left,
+      laneWidth: lane.width,
+      segs: segs.map((b) => ({ start: Number(b.dataset.start), left: b.getBoundingClientRect().left })),
+    };
+  });
+  assert.ok(zoomed.n > 0 && zoomed.n < lanes.chords.length, `zoomed in: ${zoomed.n} of ${lanes.chords.length} chords drawn`);
+  assert.notEqual(zoomed.scroll, null, 'the waveform scroll container is found');
+  let aligned = 0;
+  {
+    const pps = zoomed.scrollWidth / map.audio.duration_s;
+    for (const sg of zoomed.segs) {
+      const x = sg.start * pps - zoomed.scroll;
+      if (x >= 0) aligned++;
+      if (x >= 0) assert.ok(Math.abs(zoomed.wrapLeft + x - sg.left) < 3, `chord at ${sg.start} s drawn at ${sg.left}, waveform pixel ${zoomed.wrapLeft + x}`);
+    }
+  }
+  await page.keyboard.press('-');
+  await page.keyboard.press('-');
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(await page.$$eval('[data-testid=chord-lane] .seg', (x) => x.length), lanes.chords.length, 'zoomed out: every chord again');
+  assert.ok(aligned >= 2, `at least two chord starts in view were checked (${aligned})`);
+  step(`zoom x4: ${zoomed.n} of ${lanes.chords.length} chords in view, ${aligned} starts within 3 px of their waveform pixel`);
+
   // Chromagram: drawn from the decoded audio; its strongest pitch class is in the key's scale.
   await page.click('::-p-text(Chromagram)');
   await page.waitForSelector('[data-testid=chromagram]:not([data-columns="0"])', { timeout: 20000 });
