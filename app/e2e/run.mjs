@@ -472,6 +472,27 @@ try {
   assert.equal((await (await fetch(`${server.base}/health`)).json()).analyses, analysesBefore + 1);
   step(`re-analysed batch-11s.wav: job ${after11.jobId.slice(0, 8)} (refresh, not cached)`);
 
+  // The track view's Re-analyse: the view says it is re-analysing, then shows the new result.
+  const it12 = (await stored()).find((i) => i.name === 'batch-12s.wav');
+  await page.goto(`${server.base}/#/track/${it12.id}`);
+  await page.waitForSelector('[data-testid=track-view][data-ready="1"]', { timeout: 30000 });
+  await page.click('.exports ::-p-text(Re-analyse)');
+  await page.waitForSelector('[data-testid=reanalyse-status]');
+  await page.waitForFunction(() => !document.querySelector('[data-testid=reanalyse-status]'), { timeout: 60000 });
+  await page.waitForSelector('[data-testid=track-view][data-ready="1"]', { timeout: 30000 });
+  const it12b = (await stored()).find((i) => i.name === 'batch-12s.wav');
+  assert.notEqual(it12b.jobId, it12.jobId);
+  assert.equal(it12b.status, 'succeeded');
+  const job12 = await (await fetch(`${server.base}/v1/jobs/${it12b.jobId}`)).json();
+  assert.equal(job12.refresh, true);
+  assert.equal(job12.cached, false);
+  const map12 = await (await fetch(`${server.base}/v1/jobs/${it12b.jobId}/result`)).json();
+  assert.equal(await page.$eval('[data-testid=bpm]', (e) => e.textContent), map12.tempo.bpm.toFixed(1));
+  step('track view re-analysed batch-12s.wav (status shown, then the new result)');
+  await page.goto(`${server.base}/#/library`);
+  await page.waitForSelector('[data-testid=library-table]');
+  await page.type('input[type=search]', 'batch-1');
+
   // --- The CLI's library (harmony analyze --library), read-only through GET /v1/library.
   const cli = await (await fetch(`${server.base}/v1/library?sort=title`)).json();
   assert.equal(cli.count, 2);
@@ -500,6 +521,7 @@ try {
   await page.waitForSelector('[data-testid=track-view][data-ready="1"]');
   const libMap = await (await fetch(`${server.base}/v1/library/tracks/${encodeURIComponent(cli.tracks[0].content_hash)}`)).json();
   assert.equal(await page.$eval('[data-testid=bpm]', (e) => e.textContent), libMap.tempo.bpm.toFixed(1));
+  assert.match(await page.$eval('[data-testid=library-note]', (e) => e.textContent), /read-only/);
   assert.equal(await page.$eval('[data-testid=key]', (e) => e.textContent), libMap.key.label);
   assert.equal(await page.$$eval('[data-testid=chord-lane] .seg', (x) => x.length), libMap.chords.segments.length);
   assert.equal(await page.$$eval('[data-testid=section-lane] .seg', (x) => x.length), libMap.sections.segments.length);

@@ -208,48 +208,49 @@ export function TrackView({ id, library = false }: { id: string; library?: boole
             {map.audio.channels ?? ''} ch{map.audio.truncated ? ' · truncated file' : ''}
           </p>
         </div>
-        <div className="exports">
-          <label>
-            <span className="sr-only">Export format</span>
-            <select value={fmt} onChange={(e) => setFmt(e.target.value)} aria-label="Export format">
-              {EXPORT_FORMATS.map((f) => (
-                <option key={f.id} value={f.id}>
-                  {f.label}
-                </option>
-              ))}
-            </select>
-          </label>
-          <button
-            onClick={() => {
-              setExportMsg(null);
-              downloadExport(item.jobId!, fmt, settings.notation).then(
-                () => setExportMsg('Downloaded'),
-                (e: unknown) => setExportMsg(`Export failed: ${String(e)}`),
-              );
-            }}
-            disabled={!item.jobId}
-            title={item.jobId ? undefined : 'Tracks of the CLI library export with `harmony library --export`'}
-          >
-            Export
-          </button>
-          {!library && (
+        {library ? (
+          <p className="muted small" data-testid="library-note">
+            From this machine's library (read-only): export with <code>harmony library export</code>
+          </p>
+        ) : (
+          <div className="exports">
+            <label>
+              <span className="sr-only">Export format</span>
+              <select value={fmt} onChange={(e) => setFmt(e.target.value)} aria-label="Export format">
+                {EXPORT_FORMATS.map((f) => (
+                  <option key={f.id} value={f.id}>
+                    {f.label}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <button
+              onClick={() => {
+                setExportMsg(null);
+                downloadExport(item.jobId!, fmt, settings.notation).then(
+                  () => setExportMsg('Downloaded'),
+                  (e: unknown) => setExportMsg(`Export failed: ${String(e)}`),
+                );
+              }}
+              disabled={!item.jobId}
+            >
+              Export
+            </button>
             <button
               className="ghost"
               disabled={!queued || queued.status !== 'succeeded'}
-              onClick={() => {
-                queue.retry(id, true);
-              }}
+              onClick={() => queue.retry(id, true)}
               title="Analyse the file again, even though the server has its result"
             >
               Re-analyse
             </button>
-          )}
-          {exportMsg && (
-            <span className="muted small" role="status">
-              {exportMsg}
-            </span>
-          )}
-        </div>
+            {exportMsg && (
+              <span className="muted small" role="status">
+                {exportMsg}
+              </span>
+            )}
+          </div>
+        )}
       </div>
 
       {queued && queued.status !== 'succeeded' && (
