@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
-import { arg, demo, findChromium, launch, startServer, tmpdir } from './common.mjs';
+import { abab, arg, demo, findChromium, launch, startServer, tmpdir } from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const harmony = path.resolve(arg('harmony', '../build/harmony'));
@@ -28,6 +28,15 @@ const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'
 
 const t0 = Date.now();
 const step = (s) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${s}`);
+/** Polls `read` until it is within `tol` of `want` (up to 3 s: the machine is shared); returns the last value. */
+async function settle(read, want, tol = 0.25) {
+  let v = await read();
+  for (let i = 0; i < 30 && !(Math.abs(v - want) < tol); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    v = await read();
+  }
+  return v;
+}
 
 const demoFile = demo(harmony, path.join(work, 'demo.wav'), 30);
 const corrupt = path.join(work, 'corrupt.mp3');
@@ -39,6 +48,8 @@ const batch = [11, 12, 13, 14, 15].map((s) => demo(harmony, path.join(work, `bat
 // The CLI's library: two tracks analysed by `harmony analyze` before the app is opened.
 const libDb = path.join(work, 'library.sqlite');
 const cliTracks = [16, 17].map((s) => demo(harmony, path.join(work, `cli-${s}s.wav`), s));
+// A song with sections A B A B (64 s), for the section lane's colours, [ ] and the loop.
+const song = abab(cliTracks[0], path.join(work, 'song-abab.wav'));
 execFileSync(harmony, ['analyze', ...cliTracks, '--library', libDb, '--only', 'tempo,beats,key,loudness,chords,sections'], { stdio: 'ignore' });
 const csvRows = (text) => {
   // The exports' CSV (names here have no commas or quotes: a plain split is exact).
@@ -212,14 +223,12 @@ try {
   // shown above the lanes is that one.
   const ci = lanes.chords.reduce((best, c, i) => (i > 0 && c.width > lanes.chords[best].width ? i : best), 1);
   await page.click(`[data-testid=chord-lane] .seg[data-start="${lanes.chords[ci].start}"]`);
-  await new Promise((r) => setTimeout(r, 250));
-  assert.ok(Math.abs((await clockOf()) - lanes.chords[ci].start) < 0.25, `chord click seeks to ${lanes.chords[ci].start}`);
+  assert.ok(Math.abs((await settle(clockOf, lanes.chords[ci].start)) - lanes.chords[ci].start) < 0.25, `chord click seeks to ${lanes.chords[ci].start}`);
   assert.equal(await page.$eval('[data-testid=chord-now]', (e) => e.textContent), lanes.chords[ci].label);
   // Click the last section, then loop it: playing past its end comes back to its start.
   const sec = lanes.sections[lanes.sections.length - 1];
   await page.click(`[data-testid=section-lane] .seg[data-start="${sec.start}"]`);
-  await new Promise((r) => setTimeout(r, 250));
-  assert.ok(Math.abs((await clockOf()) - sec.start) < 0.25, 'section click seeks');
+  assert.ok(Math.abs((await settle(clockOf, sec.start)) - sec.start) < 0.25, 'section click seeks');
   assert.equal(await page.$eval('[data-testid=section-now]', (e) => e.textContent), sec.label);
   await page.keyboard.press('r');
   await page.waitForSelector('[data-testid=loop][aria-pressed=true]');
@@ -237,18 +246,17 @@ try {
   step(`chord click -> ${lanes.chords[ci].label}; section ${sec.label} looped (${sec.start}-${sec.end} s, at ${looped} s after 1.8 s of play)`);
   // [ and ]: previous and next section.
   await page.keyboard.press('Home');
+  await settle(clockOf, 0);
   await page.keyboard.press(']');
-  await new Promise((r) => setTimeout(r, 200));
   const nextStart = map.sections.segments.map((s) => s[0]).find((t) => t > 0.05);
-  if (nextStart !== undefined) assert.ok(Math.abs((await clockOf()) - nextStart) < 0.25, `] goes to the next section (${nextStart})`);
+  if (nextStart !== undefined) assert.ok(Math.abs((await settle(clockOf, nextStart)) - nextStart) < 0.25, `] goes to the next section (${nextStart})`);
   // [ from 60 % of the track: the start of the section under the playhead.
   await page.mouse.click(wbox.x + wbox.width * 0.6, wbox.y + wbox.height / 2);
   await new Promise((r) => setTimeout(r, 200));
   const at60 = await clockOf();
   await page.keyboard.press('[');
-  await new Promise((r) => setTimeout(r, 200));
   const secStart = [...map.sections.segments].reverse().find((s) => s[0] < at60 - 0.5)?.[0] ?? 0;
-  assert.ok(Math.abs((await clockOf()) - secStart) < 0.25, `[ from ${at60} s goes to the section start ${secStart}`);
+  assert.ok(Math.abs((await settle(clockOf, secStart)) - secStart) < 0.25, `[ from ${at60} s goes to the section start ${secStart}`);
 
   // The lanes follow the waveform's zoom: zoomed in 4x, only the chords in view are drawn, and
   // each sits under its own time (its left edge at the waveform's pixel for its start).
@@ -298,8 +306,7 @@ try {
   assert.ok(scale.includes(NAMES.indexOf(chroma.dominant)), `strongest pitch class ${chroma.dominant} is in ${map.key.label}`);
   const cbox = await (await page.$('[data-testid=chromagram] canvas')).boundingBox();
   await page.mouse.click(cbox.x + cbox.width * 0.5, cbox.y + cbox.height / 2);
-  await new Promise((r) => setTimeout(r, 250));
-  assert.ok(Math.abs((await clockOf()) - map.audio.duration_s * 0.5) < 1.0, 'a click on the chromagram seeks');
+  assert.ok(Math.abs((await settle(clockOf, map.audio.duration_s * 0.5, 1.0)) - map.audio.duration_s * 0.5) < 1.0, 'a click on the chromagram seeks');
   step(`chromagram: ${chroma.columns} columns, strongest ${chroma.dominant} (key ${map.key.label})`);
 
   // ChordPro lead sheet (the server's exporter) shown in the page: title, tempo, every chord of the lane.
@@ -557,8 +564,57 @@ try {
     p2.on('console', (m) => m.type() === 'error' && errors.push(`console (token): ${m.text()}`));
     await p2.goto(`${secured.base}/#token=s3cret-token-0123456789`, { waitUntil: 'networkidle0' });
     assert.equal(await p2.evaluate(() => window.location.hash), '#/analyse', 'the token leaves the address bar');
-    await (await p2.$('[data-testid=file-input]')).uploadFile(batch[0]);
+    await (await p2.$('[data-testid=file-input]')).uploadFile(song);
     await p2.waitForSelector('[data-testid=queue-item][data-status=succeeded]', { timeout: 60000 });
+    // The A B A B song: four sections, two colours (one per letter), readable text on each;
+    // ] and [ step through them; the loop of the second section comes back to its start.
+    const songItem = (await p2.evaluate(() => JSON.parse(localStorage.getItem('harmony.queue.v1') ?? '[]')))[0];
+    const songMap = await (await fetch(`${secured.base}/v1/jobs/${songItem.jobId}/result`, { headers: { Authorization: 'Bearer s3cret-token-0123456789' } })).json();
+    assert.deepEqual(songMap.sections.segments.map((x) => x[2]), ['A', 'B', 'A', 'B'], 'the test song has sections A B A B');
+    await p2.goto(`${secured.base}/#/track/${songItem.id}`);
+    await p2.waitForSelector('[data-testid=track-view][data-ready="1"]', { timeout: 30000 });
+    await p2.bringToFront(); // key events go to the focused tab
+    const secs = await p2.$$eval('[data-testid=section-lane] .seg', (els) => {
+      const rgb = (c) => c.match(/[\d.]+/g).slice(0, 3).map(Number).map((v) => v / 255).map((v) => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+      const lum = (c) => { const [r, g, b] = rgb(c); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+      return els.map((e) => {
+        const cs = getComputedStyle(e);
+        const l1 = lum(cs.backgroundColor);
+        const l2 = lum(cs.color);
+        return { start: Number(e.dataset.start), label: e.dataset.label, bg: cs.backgroundColor, ratio: (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05) };
+      });
+    });
+    assert.equal(secs.length, 4);
+    assert.equal(secs[0].bg, secs[2].bg, 'A and A: one colour');
+    assert.equal(secs[1].bg, secs[3].bg, 'B and B: one colour');
+    assert.notEqual(secs[0].bg, secs[1].bg, 'A and B: two colours');
+    for (const x of secs) assert.ok(x.ratio >= 4.5, `section ${x.label}: text contrast ${x.ratio.toFixed(2)} >= 4.5`);
+    const clock2 = async () => {
+      const [m, sec] = (await p2.$eval('[data-testid=clock]', (e) => e.textContent)).split('/')[0].trim().split(':');
+      return Number(m) * 60 + Number(sec);
+    };
+    await p2.keyboard.press('Home');
+    await settle(clock2, 0);
+    for (const want of [secs[1].start, secs[2].start, secs[3].start]) {
+      await p2.keyboard.press(']');
+      const got = await settle(clock2, want);
+      assert.ok(Math.abs(got - want) < 0.25, `] goes to ${want}: at ${got}`);
+    }
+    await p2.keyboard.press('[');
+    assert.ok(Math.abs((await settle(clock2, secs[2].start)) - secs[2].start) < 0.25, '[ just after a section start goes to the one before');
+    await p2.click(`[data-testid=section-lane] .seg[data-start="${secs[1].start}"]`);
+    await p2.click('[data-testid=loop]');
+    await p2.waitForSelector('[data-testid=loop][aria-pressed=true]');
+    const end1 = songMap.sections.segments[1][1];
+    const wb = await (await p2.$('[data-testid=waveform]')).boundingBox();
+    await p2.mouse.click(wb.x + (wb.width * (end1 - 0.6)) / songMap.audio.duration_s, wb.y + wb.height / 2);
+    await p2.click('[data-testid=play]');
+    await new Promise((r) => setTimeout(r, 1800));
+    const at = await clock2();
+    await p2.click('[data-testid=play]');
+    assert.ok(at >= secs[1].start - 0.05 && at < secs[1].start + 1.8, `looping B (${secs[1].start}-${end1} s): at ${at} s after 1.8 s from ${end1 - 0.6} s`);
+    await p2.screenshot({ path: path.join(out, '10-track-sections-abab.png'), fullPage: true });
+    step(`A B A B song: 4 sections, 2 colours (contrast ${secs.map((x) => x.ratio.toFixed(1)).join(', ')}), [ ] and the loop of B`);
     const unauth = await fetch(`${secured.base}/v1/jobs/x`);
     assert.equal(unauth.status, 401);
     await p2.close();
