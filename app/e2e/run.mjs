@@ -28,6 +28,12 @@ const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'
 
 const t0 = Date.now();
 const step = (s) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${s}`);
+/** The playhead in seconds, read from the clock the page shows ("0:17.1 / 1:04.0"). */
+async function clockOn(p) {
+  const txt = await p.$eval('[data-testid=clock]', (e) => e.textContent);
+  const [m, sec] = txt.split('/')[0].trim().split(':');
+  return Number(m) * 60 + Number(sec);
+}
 /** Polls `read` until it is within `tol` of `want` (up to 3 s: the machine is shared); returns the last value. */
 async function settle(read, want, tol = 0.25) {
   let v = await read();
@@ -214,11 +220,7 @@ try {
   });
   step(`lanes: ${lanes.chords.length} chords (${[...byLabel.keys()].join(' ')}), ${lanes.sections.length} sections (${lanes.sections.map((s) => s.label).join(', ')})`);
 
-  const clockOf = async () => {
-    const txt = await page.$eval('[data-testid=clock]', (e) => e.textContent);
-    const [m, s] = txt.split('/')[0].trim().split(':');
-    return Number(m) * 60 + Number(s);
-  };
+  const clockOf = () => clockOn(page);
   // Click a chord (the widest one after the first): the playhead goes to its start, the chord
   // shown above the lanes is that one.
   const ci = lanes.chords.reduce((best, c, i) => (i > 0 && c.width > lanes.chords[best].width ? i : best), 1);
@@ -325,11 +327,7 @@ try {
   await axe('track-lanes-chromagram-chordpro');
 
   // Play, pause, click-to-seek and keyboard seeking.
-  const clock = async () => {
-    const txt = await page.$eval('[data-testid=clock]', (e) => e.textContent);
-    const [m, s] = txt.split('/')[0].trim().split(':');
-    return Number(m) * 60 + Number(s);
-  };
+  const clock = clockOf;
   await page.click('[data-testid=play]');
   await page.waitForSelector('[data-testid=play][aria-label=Pause]', { timeout: 5000 });
   await new Promise((r) => setTimeout(r, 1500));
@@ -589,15 +587,17 @@ try {
     assert.equal(secs[1].bg, secs[3].bg, 'B and B: one colour');
     assert.notEqual(secs[0].bg, secs[1].bg, 'A and B: two colours');
     for (const x of secs) assert.ok(x.ratio >= 4.5, `section ${x.label}: text contrast ${x.ratio.toFixed(2)} >= 4.5`);
-    const clock2 = async () => {
-      const [m, sec] = (await p2.$eval('[data-testid=clock]', (e) => e.textContent)).split('/')[0].trim().split(':');
-      return Number(m) * 60 + Number(sec);
-    };
+    const clock2 = () => clockOn(p2);
     await p2.keyboard.press('Home');
     await settle(clock2, 0);
+    await p2.evaluate(() => {
+      window.__keys = [];
+      window.addEventListener('keydown', (e) => window.__keys.push(`${e.key}@${document.activeElement?.tagName}`));
+    });
     for (const want of [secs[1].start, secs[2].start, secs[3].start]) {
       await p2.keyboard.press(']');
       const got = await settle(clock2, want);
+      if (Math.abs(got - want) >= 0.25) console.error('keys the page received:', await p2.evaluate(() => window.__keys), 'ready', await p2.$eval('[data-testid=track-view]', (e) => e.dataset.ready));
       assert.ok(Math.abs(got - want) < 0.25, `] goes to ${want}: at ${got}`);
     }
     await p2.keyboard.press('[');

@@ -134,7 +134,16 @@ export function Waveform({ audio, duration, beats, downbeats, keySegments, chord
     let zoomPx = 0;
     controls.current = {
       playPause: () => void w.playPause(),
-      seek: (t) => w.setTime(Math.min(Math.max(0, t), w.getDuration() || duration)),
+      seek: (t) => {
+        const x = Math.min(Math.max(0, t), w.getDuration() || duration);
+        // wavesurfer defers a seek while the media is below HAVE_FUTURE_DATA (just after another
+        // seek) and drops that deferred seek when the earlier one's 'seeking' event arrives: two
+        // quick seeks (`]` `]`) left the audio at the first one while the clock showed the second.
+        // Setting the element's position first makes every seek take effect at once.
+        const m = w.getMediaElement();
+        if (m && m.readyState >= 1) m.currentTime = x;
+        w.setTime(x);
+      },
       time: () => w.getCurrentTime(),
       zoom: (f) => {
         const base = zoomPx || w.getWrapper().scrollWidth / Math.max(duration, 1e-3);
