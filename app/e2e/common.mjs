@@ -72,3 +72,54 @@ export function median(xs) {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
+
+/**
+ * A 4-part song A B A B from a demo WAV (16-bit PCM): B is the demo at 30 % under a sustained
+ * F major pad, so the sections analyzer finds four sections with two letters.
+ */
+export function abab(demoWav, out) {
+  const buf = fs.readFileSync(demoWav);
+  let off = 12;
+  let fmt = null;
+  let data = null;
+  while (off + 8 <= buf.length) {
+    const id = buf.toString('ascii', off, off + 4);
+    const size = buf.readUInt32LE(off + 4);
+    if (id === 'fmt ') fmt = { ch: buf.readUInt16LE(off + 10), sr: buf.readUInt32LE(off + 12), bits: buf.readUInt16LE(off + 22) };
+    if (id === 'data') {
+      data = buf.subarray(off + 8, off + 8 + size);
+      break;
+    }
+    off += 8 + size + (size & 1);
+  }
+  if (!fmt || !data || fmt.bits !== 16) throw new Error(`${demoWav}: not 16-bit PCM WAV`);
+  const n = data.length / 2;
+  const a = new Int16Array(n);
+  for (let i = 0; i < n; i++) a[i] = data.readInt16LE(i * 2);
+  const b = new Int16Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = Math.floor(i / fmt.ch) / fmt.sr;
+    const pad = (Math.sin(2 * Math.PI * 349.23 * t) + Math.sin(2 * Math.PI * 440 * t) + Math.sin(2 * Math.PI * 523.25 * t)) * 3000;
+    b[i] = Math.max(-32768, Math.min(32767, Math.round(a[i] * 0.3 + pad)));
+  }
+  const parts = [a, b, a, b];
+  const body = Buffer.alloc(n * 2 * parts.length);
+  parts.forEach((p, k) => {
+    for (let i = 0; i < n; i++) body.writeInt16LE(p[i], (k * n + i) * 2);
+  });
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0);
+  h.writeUInt32LE(36 + body.length, 4);
+  h.write('WAVEfmt ', 8);
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20);
+  h.writeUInt16LE(fmt.ch, 22);
+  h.writeUInt32LE(fmt.sr, 24);
+  h.writeUInt32LE(fmt.sr * fmt.ch * 2, 28);
+  h.writeUInt16LE(fmt.ch * 2, 32);
+  h.writeUInt16LE(16, 34);
+  h.write('data', 36);
+  h.writeUInt32LE(body.length, 40);
+  fs.writeFileSync(out, Buffer.concat([h, body]));
+  return out;
+}

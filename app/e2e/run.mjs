@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { arg, demo, findChromium, launch, startServer, tmpdir } from './common.mjs';
+import { execFileSync } from 'node:child_process';
+import { abab, arg, demo, findChromium, launch, startServer, tmpdir } from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const harmony = path.resolve(arg('harmony', '../build/harmony'));
@@ -27,14 +28,43 @@ const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'
 
 const t0 = Date.now();
 const step = (s) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${s}`);
+/** The playhead in seconds, read from the clock the page shows ("0:17.1 / 1:04.0"). */
+async function clockOn(p) {
+  const txt = await p.$eval('[data-testid=clock]', (e) => e.textContent);
+  const [m, sec] = txt.split('/')[0].trim().split(':');
+  return Number(m) * 60 + Number(sec);
+}
+/** Polls `read` until it is within `tol` of `want` (up to 3 s: the machine is shared); returns the last value. */
+async function settle(read, want, tol = 0.25) {
+  let v = await read();
+  for (let i = 0; i < 30 && !(Math.abs(v - want) < tol); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    v = await read();
+  }
+  return v;
+}
 
 const demoFile = demo(harmony, path.join(work, 'demo.wav'), 30);
 const corrupt = path.join(work, 'corrupt.mp3');
 fs.writeFileSync(corrupt, Buffer.concat([Buffer.from('ID3\x03\x00\x00\x00\x00\x00\x00'), Buffer.alloc(20000, 0x5a)]));
+const notes = path.join(work, 'notes.txt');
+fs.writeFileSync(notes, 'setlist: 1. intro 2. drop\n');
 const batch = [11, 12, 13, 14, 15].map((s) => demo(harmony, path.join(work, `batch-${s}s.wav`), s));
 
+// The CLI's library: two tracks analysed by `harmony analyze` before the app is opened.
+const libDb = path.join(work, 'library.sqlite');
+const cliTracks = [16, 17].map((s) => demo(harmony, path.join(work, `cli-${s}s.wav`), s));
+// A song with sections A B A B (64 s), for the section lane's colours, [ ] and the loop.
+const song = abab(cliTracks[0], path.join(work, 'song-abab.wav'));
+execFileSync(harmony, ['analyze', ...cliTracks, '--library', libDb, '--only', 'tempo,beats,key,loudness,chords,sections'], { stdio: 'ignore' });
+const csvRows = (text) => {
+  // The exports' CSV (names here have no commas or quotes: a plain split is exact).
+  const [head, ...rows] = text.trim().split(/\r?\n/).map((l) => l.split(','));
+  return rows.map((r) => Object.fromEntries(head.map((h, i) => [h, r[i]])));
+};
+
 // One analysis thread and a delay per job: the batch is still running when the page reloads.
-const server = await startServer(harmony, path.join(work, 'data'), ['--jobs', '1', '--debug-job-delay-ms', '700', '--quiet']);
+const server = await startServer(harmony, path.join(work, 'data'), ['--jobs', '1', '--debug-job-delay-ms', '700', '--quiet', '--library', libDb]);
 const browser = await launch(chromium);
 const errors = [];
 let failed = false;
@@ -86,7 +116,7 @@ try {
     zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
   }, demoB64);
   const input = await page.$('[data-testid=file-input]');
-  await input.uploadFile(corrupt);
+  await input.uploadFile(corrupt, notes);
 
   // Live progress: watch the rows until both are final, remembering the states seen.
   const seen = new Set();
@@ -101,7 +131,8 @@ try {
     }
     const d = rows.find((r) => r.name === 'demo.wav');
     const c = rows.find((r) => r.name === 'corrupt.mp3');
-    if (d && c && ['succeeded', 'failed'].includes(d.status) && c.status === 'failed') break;
+    const n = rows.find((r) => r.name === 'notes.txt');
+    if (d && c && n && ['succeeded', 'failed'].includes(d.status) && c.status === 'failed' && n.status === 'failed') break;
     assert.ok(i < 1200, `analysis did not finish: ${JSON.stringify(rows)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -111,6 +142,9 @@ try {
   assert.equal(demoRow.status, 'succeeded', demoRow.text);
   assert.ok(seen.has('demo.wav:running'), `never saw the demo running: ${[...seen]}`);
   assert.ok(/Not an audio file|could not be decoded|no audio/i.test(badRow.text), `unclear error for the corrupt file: ${badRow.text}`);
+  const txtRow = rows.find((r) => r.name === 'notes.txt');
+  assert.equal(txtRow.status, 'failed');
+  assert.match(txtRow.text, /Not an audio file Harmony can read/, `a text file says it is not audio: ${txtRow.text}`);
   step(`analysed; states seen ${[...seen].join(', ')}; running progress values ${[...fractions].join(',')}`);
   await shot('2-analyse-done');
   await axe('analyse-done');
@@ -151,12 +185,149 @@ try {
   await shot('3-track');
   await axe('track');
 
+  // --- Chord and section lanes: one segment per Song Map segment, colour per label, click-to-seek,
+  // the section loop and the [ ] keys; the chromagram; the energy rating.
+  assert.ok(map.chords?.segments?.length > 1, 'the app asks for chords: the map has a chord timeline');
+  assert.ok(map.sections?.segments?.length >= 1, 'the map has sections');
+  const lanes = await page.evaluate(() => {
+    const segs = (id) =>
+      [...document.querySelectorAll(`[data-testid=${id}] .seg`)].map((b) => ({
+        start: Number(b.dataset.start),
+        end: Number(b.dataset.end),
+        label: b.dataset.label,
+        bg: getComputedStyle(b).backgroundColor,
+        fg: getComputedStyle(b).color,
+        width: b.getBoundingClientRect().width,
+      }));
+    return { chords: segs('chord-lane'), sections: segs('section-lane') };
+  });
+  assert.equal(lanes.chords.length, map.chords.segments.length, 'one chord segment per chord');
+  assert.equal(lanes.sections.length, map.sections.segments.length, 'one section segment per section');
+  lanes.chords.forEach((c, i) => {
+    const [start, end] = map.chords.segments[i];
+    assert.ok(Math.abs(c.start - start) < 1e-6 && Math.abs(c.end - end) < 1e-6, `chord ${i} times`);
+  });
+  const byLabel = new Map();
+  for (const c of lanes.chords) {
+    if (byLabel.has(c.label)) assert.equal(c.bg, byLabel.get(c.label), `one colour per chord label (${c.label})`);
+    byLabel.set(c.label, c.bg);
+  }
+  for (const [la, ca] of byLabel) for (const [lb, cb] of byLabel) if (la !== lb && la.replace(/7$/, '') !== lb.replace(/7$/, '')) assert.notEqual(ca, cb, `${la} and ${lb} look different`);
+  const sectionLetters = new Map();
+  map.sections.segments.forEach((s, i) => {
+    if (sectionLetters.has(s[2])) assert.equal(lanes.sections[i].bg, sectionLetters.get(s[2]), 'one colour per section letter');
+    sectionLetters.set(s[2], lanes.sections[i].bg);
+  });
+  step(`lanes: ${lanes.chords.length} chords (${[...byLabel.keys()].join(' ')}), ${lanes.sections.length} sections (${lanes.sections.map((s) => s.label).join(', ')})`);
+
+  const clockOf = () => clockOn(page);
+  // Click a chord (the widest one after the first): the playhead goes to its start, the chord
+  // shown above the lanes is that one.
+  const ci = lanes.chords.reduce((best, c, i) => (i > 0 && c.width > lanes.chords[best].width ? i : best), 1);
+  await page.click(`[data-testid=chord-lane] .seg[data-start="${lanes.chords[ci].start}"]`);
+  assert.ok(Math.abs((await settle(clockOf, lanes.chords[ci].start)) - lanes.chords[ci].start) < 0.25, `chord click seeks to ${lanes.chords[ci].start}`);
+  assert.equal(await page.$eval('[data-testid=chord-now]', (e) => e.textContent), lanes.chords[ci].label);
+  // Click the last section, then loop it: playing past its end comes back to its start.
+  const sec = lanes.sections[lanes.sections.length - 1];
+  await page.click(`[data-testid=section-lane] .seg[data-start="${sec.start}"]`);
+  assert.ok(Math.abs((await settle(clockOf, sec.start)) - sec.start) < 0.25, 'section click seeks');
+  assert.equal(await page.$eval('[data-testid=section-now]', (e) => e.textContent), sec.label);
+  await page.keyboard.press('r');
+  await page.waitForSelector('[data-testid=loop][aria-pressed=true]');
+  assert.match(await page.$eval('[data-testid=loop]', (e) => e.textContent), new RegExp(`^Looping ${sec.label}`));
+  const wbox = await (await page.$('[data-testid=waveform]')).boundingBox();
+  const nearEnd = Math.max(sec.start, sec.end - 0.6);
+  await page.mouse.click(wbox.x + (wbox.width * nearEnd) / map.audio.duration_s, wbox.y + wbox.height / 2);
+  await page.click('[data-testid=play]');
+  await new Promise((r) => setTimeout(r, 1800));
+  const looped = await clockOf();
+  await page.click('[data-testid=play]');
+  assert.ok(looped >= sec.start - 0.05 && looped < Math.min(sec.end, sec.start + 1.8), `the loop came back to ${sec.start}: at ${looped}`);
+  await page.keyboard.press('r');
+  await page.waitForSelector('[data-testid=loop][aria-pressed=false]');
+  step(`chord click -> ${lanes.chords[ci].label}; section ${sec.label} looped (${sec.start}-${sec.end} s, at ${looped} s after 1.8 s of play)`);
+  // [ and ]: previous and next section.
+  await page.keyboard.press('Home');
+  await settle(clockOf, 0);
+  await page.keyboard.press(']');
+  const nextStart = map.sections.segments.map((s) => s[0]).find((t) => t > 0.05);
+  if (nextStart !== undefined) assert.ok(Math.abs((await settle(clockOf, nextStart)) - nextStart) < 0.25, `] goes to the next section (${nextStart})`);
+  // [ from 60 % of the track: the start of the section under the playhead.
+  await page.mouse.click(wbox.x + wbox.width * 0.6, wbox.y + wbox.height / 2);
+  await new Promise((r) => setTimeout(r, 200));
+  const at60 = await clockOf();
+  await page.keyboard.press('[');
+  const secStart = [...map.sections.segments].reverse().find((s) => s[0] < at60 - 0.5)?.[0] ?? 0;
+  assert.ok(Math.abs((await settle(clockOf, secStart)) - secStart) < 0.25, `[ from ${at60} s goes to the section start ${secStart}`);
+
+  // The lanes follow the waveform's zoom: zoomed in 4x, only the chords in view are drawn, and
+  // each sits under its own time (its left edge at the waveform's pixel for its start).
+  await page.keyboard.press('+');
+  await page.keyboard.press('+');
+  await new Promise((r) => setTimeout(r, 400));
+  const zoomed = await page.evaluate(() => {
+    const wrap = document.querySelector('[data-testid=waveform] > div')?.shadowRoot?.querySelector('.scroll');
+    const segs = [...document.querySelectorAll('[data-testid=chord-lane] .seg')];
+    const lane = document.querySelector('[data-testid=chord-lane] .lane-track').getBoundingClientRect();
+    return {
+      n: segs.length,
+      scroll: wrap ? wrap.scrollLeft : null,
+      wrapLeft: wrap ? wrap.getBoundingClientRect().left : null,
+      scrollWidth: wrap ? wrap.scrollWidth : null,
+      laneLeft: lane.left,
+      laneWidth: lane.width,
+      segs: segs.map((b) => ({ start: Number(b.dataset.start), left: b.getBoundingClientRect().left })),
+    };
+  });
+  assert.ok(zoomed.n > 0 && zoomed.n < lanes.chords.length, `zoomed in: ${zoomed.n} of ${lanes.chords.length} chords drawn`);
+  assert.notEqual(zoomed.scroll, null, 'the waveform scroll container is found');
+  let aligned = 0;
+  {
+    const pps = zoomed.scrollWidth / map.audio.duration_s;
+    for (const sg of zoomed.segs) {
+      const x = sg.start * pps - zoomed.scroll;
+      if (x >= 0) aligned++;
+      if (x >= 0) assert.ok(Math.abs(zoomed.wrapLeft + x - sg.left) < 3, `chord at ${sg.start} s drawn at ${sg.left}, waveform pixel ${zoomed.wrapLeft + x}`);
+    }
+  }
+  await page.keyboard.press('-');
+  await page.keyboard.press('-');
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(await page.$$eval('[data-testid=chord-lane] .seg', (x) => x.length), lanes.chords.length, 'zoomed out: every chord again');
+  assert.ok(aligned >= 2, `at least two chord starts in view were checked (${aligned})`);
+  step(`zoom x4: ${zoomed.n} of ${lanes.chords.length} chords in view, ${aligned} starts within 3 px of their waveform pixel`);
+
+  // Chromagram: drawn from the decoded audio; its strongest pitch class is in the key's scale.
+  await page.click('::-p-text(Chromagram)');
+  await page.waitForSelector('[data-testid=chromagram]:not([data-columns="0"])', { timeout: 20000 });
+  const chroma = await page.$eval('[data-testid=chromagram]', (e) => ({ dominant: e.dataset.dominant, columns: Number(e.dataset.columns) }));
+  const NAMES = ['C', 'C♯', 'D', 'E♭', 'E', 'F', 'F♯', 'G', 'A♭', 'A', 'B♭', 'B'];
+  const tonic = map.key.key.pitch_class;
+  const scale = (map.key.key.mode === 'major' ? [0, 2, 4, 5, 7, 9, 11] : [0, 2, 3, 5, 7, 8, 10]).map((i) => (tonic + i) % 12);
+  assert.ok(chroma.columns >= 100, `chromagram columns ${chroma.columns}`);
+  assert.ok(scale.includes(NAMES.indexOf(chroma.dominant)), `strongest pitch class ${chroma.dominant} is in ${map.key.label}`);
+  const cbox = await (await page.$('[data-testid=chromagram] canvas')).boundingBox();
+  await page.mouse.click(cbox.x + cbox.width * 0.5, cbox.y + cbox.height / 2);
+  assert.ok(Math.abs((await settle(clockOf, map.audio.duration_s * 0.5, 1.0)) - map.audio.duration_s * 0.5) < 1.0, 'a click on the chromagram seeks');
+  step(`chromagram: ${chroma.columns} columns, strongest ${chroma.dominant} (key ${map.key.label})`);
+
+  // ChordPro lead sheet (the server's exporter) shown in the page: title, tempo, every chord of the lane.
+  await page.click('[data-testid=chordpro-toggle]');
+  await page.waitForSelector('[data-testid=chordpro]');
+  const sheet = await page.$eval('[data-testid=chordpro]', (e) => e.textContent);
+  assert.match(sheet, /\{title: demo\}/);
+  assert.match(sheet, /\{start_of_grid\}/);
+  for (const label of byLabel.keys()) if (label !== 'N.C.') assert.ok(new RegExp(`(^|[ |])${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([ |]|$)`, 'm').test(sheet), `${label} in the ChordPro sheet`);
+  step(`ChordPro sheet shown (${sheet.split('\n').length} lines)`);
+
+  // Energy: the server's rating (its CSV export) is the one shown.
+  const csvOne = csvRows(await (await fetch(`${server.base}/v1/jobs/${demoItem.jobId}/export/csv`)).text());
+  assert.equal(await page.$eval('[data-testid=energy]', (e) => e.textContent), `${csvOne[0].energy} / 10`);
+  await shot('3b-track-lanes-chromagram');
+  await axe('track-lanes-chromagram-chordpro');
+
   // Play, pause, click-to-seek and keyboard seeking.
-  const clock = async () => {
-    const txt = await page.$eval('[data-testid=clock]', (e) => e.textContent);
-    const [m, s] = txt.split('/')[0].trim().split(':');
-    return Number(m) * 60 + Number(s);
-  };
+  const clock = clockOf;
   await page.click('[data-testid=play]');
   await page.waitForSelector('[data-testid=play][aria-label=Pause]', { timeout: 5000 });
   await new Promise((r) => setTimeout(r, 1500));
@@ -243,9 +414,9 @@ try {
   const ids = (await stored()).filter((i) => i.name.startsWith('batch-')).map((i) => i.jobId);
   assert.equal(new Set(ids).size, 5, 'five distinct jobs');
   const health = await (await fetch(`${server.base}/health`)).json();
-  assert.equal(health.jobs.succeeded + health.jobs.failed, 7, `no job was submitted twice: ${JSON.stringify(health.jobs)}`);
+  assert.equal(health.jobs.succeeded + health.jobs.failed, 8, `no job was submitted twice: ${JSON.stringify(health.jobs)}`);
   const summary = await page.$eval('[data-testid=batch-summary]', (e) => e.textContent);
-  assert.match(summary, /^6 done · 0 in progress · 1 failed/);
+  assert.match(summary, /^6 done · 0 in progress · 2 failed/);
   await shot('5-analyse-batch');
   step(`batch done: ${summary}`);
 
@@ -273,9 +444,95 @@ try {
   }
   assert.ok(coll, 'no collection export');
   assert.match(fs.readFileSync(path.join(downloads, coll), 'utf8'), /<COLLECTION Entries="5">/);
+  // Energy column: the same rating as the server's CSV export of those tracks.
+  const sel5 = (await stored()).filter((i) => i.name.startsWith('batch-'));
+  const csv5 = csvRows(
+    await (await fetch(`${server.base}/v1/exports/csv`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ jobs: sel5.map((i) => i.jobId) }) })).text(),
+  );
+  const energyShown = await page.$$eval('[data-testid=library-table] tbody tr', (trs) => Object.fromEntries(trs.map((tr) => [tr.children[1].textContent, tr.querySelector('[data-testid=energy-cell]').textContent])));
+  for (const r of csv5) assert.equal(energyShown[path.basename(r.path)], r.energy, `energy of ${r.path}`);
+  step(`energy column = CSV export: ${JSON.stringify(energyShown)}`);
+
   await shot('6-library');
   await axe('library');
   step('library sorted, filtered, 5 tracks exported');
+
+  // --- Re-analyse bypasses the server's result store: a new job, analysed (not cached).
+  const before11 = (await stored()).find((i) => i.name === 'batch-11s.wav');
+  const analysesBefore = (await (await fetch(`${server.base}/health`)).json()).analyses;
+  await page.click('input[aria-label="Select all"]'); // clear the selection
+  await page.click('input[aria-label="Select batch-11s.wav"]');
+  await page.click('::-p-text(Re-analyse)');
+  for (let i = 0; ; i++) {
+    const it = (await stored()).find((x) => x.name === 'batch-11s.wav');
+    if (it.status === 'succeeded' && it.jobId !== before11.jobId) break;
+    assert.ok(it.status !== 'failed', `re-analysis failed: ${JSON.stringify(it)}`);
+    assert.ok(i < 1200, `re-analysis did not finish: ${JSON.stringify(it)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const after11 = (await stored()).find((i) => i.name === 'batch-11s.wav');
+  const job11 = await (await fetch(`${server.base}/v1/jobs/${after11.jobId}`)).json();
+  assert.equal(job11.refresh, true);
+  assert.equal(job11.cached, false, 'analysed again, not answered from the result store');
+  assert.equal((await (await fetch(`${server.base}/health`)).json()).analyses, analysesBefore + 1);
+  step(`re-analysed batch-11s.wav: job ${after11.jobId.slice(0, 8)} (refresh, not cached)`);
+
+  // The track view's Re-analyse: the view says it is re-analysing, then shows the new result.
+  const it12 = (await stored()).find((i) => i.name === 'batch-12s.wav');
+  await page.goto(`${server.base}/#/track/${it12.id}`);
+  await page.waitForSelector('[data-testid=track-view][data-ready="1"]', { timeout: 30000 });
+  await page.click('.exports ::-p-text(Re-analyse)');
+  await page.waitForSelector('[data-testid=reanalyse-status]');
+  await page.waitForFunction(() => !document.querySelector('[data-testid=reanalyse-status]'), { timeout: 60000 });
+  await page.waitForSelector('[data-testid=track-view][data-ready="1"]', { timeout: 30000 });
+  const it12b = (await stored()).find((i) => i.name === 'batch-12s.wav');
+  assert.notEqual(it12b.jobId, it12.jobId);
+  assert.equal(it12b.status, 'succeeded');
+  const job12 = await (await fetch(`${server.base}/v1/jobs/${it12b.jobId}`)).json();
+  assert.equal(job12.refresh, true);
+  assert.equal(job12.cached, false);
+  const map12 = await (await fetch(`${server.base}/v1/jobs/${it12b.jobId}/result`)).json();
+  assert.equal(await page.$eval('[data-testid=bpm]', (e) => e.textContent), map12.tempo.bpm.toFixed(1));
+  step('track view re-analysed batch-12s.wav (status shown, then the new result)');
+  await page.goto(`${server.base}/#/library`);
+  await page.waitForSelector('[data-testid=library-table]');
+  await page.type('input[type=search]', 'batch-1');
+
+  // --- The CLI's library (harmony analyze --library), read-only through GET /v1/library.
+  const cli = await (await fetch(`${server.base}/v1/library?sort=title`)).json();
+  assert.equal(cli.count, 2);
+  // The filters apply to both tables: "batch-1" hides the CLI's tracks, "cli-" shows them.
+  await page.waitForSelector('[data-testid=cli-library-table]');
+  assert.equal(await page.$$eval('[data-testid=cli-library-table] tbody tr', (x) => x.length), 0);
+  await page.click('input[type=search]', { count: 3 });
+  await page.keyboard.press('Backspace');
+  await page.type('input[type=search]', 'cli-');
+  await page.waitForSelector('[data-testid=cli-library-table] tbody tr');
+  assert.equal((await bpmCol()).length, 0, 'the browser tracks are filtered out by "cli-"');
+  const cliRows = await page.$$eval('[data-testid=cli-library-table] tbody tr', (trs) => trs.map((tr) => ({ hash: tr.dataset.hash, cells: [...tr.children].map((td) => td.textContent) })));
+  assert.equal(cliRows.length, 2);
+  for (const r of cliRows) {
+    const t = cli.tracks.find((x) => x.content_hash === r.hash);
+    assert.ok(t, `row ${r.hash} is a library track`);
+    assert.equal(r.cells[0], t.title);
+    assert.equal(r.cells[2], t.bpm.toFixed(1));
+    assert.equal(r.cells[4], String(t.energy));
+  }
+  await page.click('[data-testid=cli-library] th:nth-child(3) button'); // BPM ascending
+  const cliBpm = await page.$$eval('[data-testid=cli-library-table] tbody tr', (trs) => trs.map((tr) => Number(tr.children[2].textContent)));
+  assert.deepEqual(cliBpm, [...cliBpm].sort((a, b) => a - b));
+  await shot('6b-library-cli');
+  await page.click(`[data-testid=cli-library-table] a[href="#/lib/${encodeURIComponent(cli.tracks[0].content_hash)}"]`);
+  await page.waitForSelector('[data-testid=track-view][data-ready="1"]');
+  const libMap = await (await fetch(`${server.base}/v1/library/tracks/${encodeURIComponent(cli.tracks[0].content_hash)}`)).json();
+  assert.equal(await page.$eval('[data-testid=bpm]', (e) => e.textContent), libMap.tempo.bpm.toFixed(1));
+  assert.match(await page.$eval('[data-testid=library-note]', (e) => e.textContent), /read-only/);
+  assert.equal(await page.$eval('[data-testid=key]', (e) => e.textContent), libMap.key.label);
+  assert.equal(await page.$$eval('[data-testid=chord-lane] .seg', (x) => x.length), libMap.chords.segments.length);
+  assert.equal(await page.$$eval('[data-testid=section-lane] .seg', (x) => x.length), libMap.sections.segments.length);
+  await shot('6c-track-from-cli-library');
+  await axe('track-cli-library');
+  step(`CLI library: ${cliRows.length} tracks; opened ${cli.tracks[0].title} (${libMap.chords.segments.length} chords)`);
 
   // --- Settings: notation and theme -------------------------------------------------------
   await page.goto(`${server.base}/#/settings`);
@@ -305,8 +562,59 @@ try {
     p2.on('console', (m) => m.type() === 'error' && errors.push(`console (token): ${m.text()}`));
     await p2.goto(`${secured.base}/#token=s3cret-token-0123456789`, { waitUntil: 'networkidle0' });
     assert.equal(await p2.evaluate(() => window.location.hash), '#/analyse', 'the token leaves the address bar');
-    await (await p2.$('[data-testid=file-input]')).uploadFile(batch[0]);
+    await (await p2.$('[data-testid=file-input]')).uploadFile(song);
     await p2.waitForSelector('[data-testid=queue-item][data-status=succeeded]', { timeout: 60000 });
+    // The A B A B song: four sections, two colours (one per letter), readable text on each;
+    // ] and [ step through them; the loop of the second section comes back to its start.
+    const songItem = (await p2.evaluate(() => JSON.parse(localStorage.getItem('harmony.queue.v1') ?? '[]')))[0];
+    const songMap = await (await fetch(`${secured.base}/v1/jobs/${songItem.jobId}/result`, { headers: { Authorization: 'Bearer s3cret-token-0123456789' } })).json();
+    assert.deepEqual(songMap.sections.segments.map((x) => x[2]), ['A', 'B', 'A', 'B'], 'the test song has sections A B A B');
+    await p2.goto(`${secured.base}/#/track/${songItem.id}`);
+    await p2.waitForSelector('[data-testid=track-view][data-ready="1"]', { timeout: 30000 });
+    await p2.bringToFront(); // key events go to the focused tab
+    const secs = await p2.$$eval('[data-testid=section-lane] .seg', (els) => {
+      const rgb = (c) => c.match(/[\d.]+/g).slice(0, 3).map(Number).map((v) => v / 255).map((v) => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+      const lum = (c) => { const [r, g, b] = rgb(c); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+      return els.map((e) => {
+        const cs = getComputedStyle(e);
+        const l1 = lum(cs.backgroundColor);
+        const l2 = lum(cs.color);
+        return { start: Number(e.dataset.start), label: e.dataset.label, bg: cs.backgroundColor, ratio: (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05) };
+      });
+    });
+    assert.equal(secs.length, 4);
+    assert.equal(secs[0].bg, secs[2].bg, 'A and A: one colour');
+    assert.equal(secs[1].bg, secs[3].bg, 'B and B: one colour');
+    assert.notEqual(secs[0].bg, secs[1].bg, 'A and B: two colours');
+    for (const x of secs) assert.ok(x.ratio >= 4.5, `section ${x.label}: text contrast ${x.ratio.toFixed(2)} >= 4.5`);
+    const clock2 = () => clockOn(p2);
+    await p2.keyboard.press('Home');
+    await settle(clock2, 0);
+    await p2.evaluate(() => {
+      window.__keys = [];
+      window.addEventListener('keydown', (e) => window.__keys.push(`${e.key}@${document.activeElement?.tagName}`));
+    });
+    for (const want of [secs[1].start, secs[2].start, secs[3].start]) {
+      await p2.keyboard.press(']');
+      const got = await settle(clock2, want);
+      if (Math.abs(got - want) >= 0.25) console.error('keys the page received:', await p2.evaluate(() => window.__keys), 'ready', await p2.$eval('[data-testid=track-view]', (e) => e.dataset.ready));
+      assert.ok(Math.abs(got - want) < 0.25, `] goes to ${want}: at ${got}`);
+    }
+    await p2.keyboard.press('[');
+    assert.ok(Math.abs((await settle(clock2, secs[2].start)) - secs[2].start) < 0.25, '[ just after a section start goes to the one before');
+    await p2.click(`[data-testid=section-lane] .seg[data-start="${secs[1].start}"]`);
+    await p2.click('[data-testid=loop]');
+    await p2.waitForSelector('[data-testid=loop][aria-pressed=true]');
+    const end1 = songMap.sections.segments[1][1];
+    const wb = await (await p2.$('[data-testid=waveform]')).boundingBox();
+    await p2.mouse.click(wb.x + (wb.width * (end1 - 0.6)) / songMap.audio.duration_s, wb.y + wb.height / 2);
+    await p2.click('[data-testid=play]');
+    await new Promise((r) => setTimeout(r, 1800));
+    const at = await clock2();
+    await p2.click('[data-testid=play]');
+    assert.ok(at >= secs[1].start - 0.05 && at < secs[1].start + 1.8, `looping B (${secs[1].start}-${end1} s): at ${at} s after 1.8 s from ${end1 - 0.6} s`);
+    await p2.screenshot({ path: path.join(out, '10-track-sections-abab.png'), fullPage: true });
+    step(`A B A B song: 4 sections, 2 colours (contrast ${secs.map((x) => x.ratio.toFixed(1)).join(', ')}), [ ] and the loop of B`);
     const unauth = await fetch(`${secured.base}/v1/jobs/x`);
     assert.equal(unauth.status, 401);
     await p2.close();

@@ -8,11 +8,13 @@ import { TrackView } from './views/Track';
 
 // Views are addressed by the URL fragment (#/analyse, #/track/<item id>, #/library, #/settings),
 // so the server serves one page and a reload stays on the same view.
-type Route = { view: 'analyse' } | { view: 'library' } | { view: 'settings' } | { view: 'track'; id: string };
+type Route = { view: 'analyse' } | { view: 'library' } | { view: 'settings' } | { view: 'track'; id: string; library: boolean };
 
 function parseRoute(hash: string): Route {
   const m = /^#\/track\/([\w-]+)/.exec(hash);
-  if (m && m[1]) return { view: 'track', id: m[1] };
+  if (m && m[1]) return { view: 'track', id: m[1], library: false };
+  const lib = /^#\/lib\/(.+)$/.exec(hash);
+  if (lib && lib[1]) return { view: 'track', id: decodeURIComponent(lib[1]), library: true };
   if (hash.startsWith('#/library')) return { view: 'library' };
   if (hash.startsWith('#/settings')) return { view: 'settings' };
   return { view: 'analyse' };
@@ -35,6 +37,9 @@ const SHORTCUTS: [string, string][] = [
   ['← / →', 'Seek 5 s back / forward (Shift: one bar)'],
   ['Home / End', 'Start / end of the track'],
   ['+ / −', 'Zoom the waveform in / out'],
+  ['[ / ]', 'Previous / next section'],
+  ['r', 'Loop the section under the playhead (again: stop)'],
+  ['Click a lane', 'Seek to that chord or section'],
   ['a / l / s', 'Analyse, Library, Settings'],
   ['?', 'This help'],
   ['Esc', 'Close dialogs'],
@@ -104,7 +109,7 @@ export function App() {
         {route.view === 'analyse' && <AnalyseView />}
         {route.view === 'library' && <LibraryView />}
         {route.view === 'settings' && <SettingsView />}
-        {route.view === 'track' && <TrackView id={route.id} />}
+        {route.view === 'track' && <TrackView key={`${route.library ? 'lib' : 'q'}:${route.id}`} id={route.id} library={route.library} />}
       </main>
       {help && (
         <div className="modal-backdrop" onClick={() => setHelp(false)}>

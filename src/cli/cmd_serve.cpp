@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "cli/common.hpp"
+#include "library/library.hpp"
 #include "server/http/callbacks.hpp"
 #include "server/http/http_server.hpp"
 #include "server/http/router.hpp"
@@ -42,6 +43,7 @@ struct ServeArgs {
     std::string retention = "7d";
     std::string token;
     std::string file_root;
+    std::string library;  // the CLI's track library, read-only at /v1/library ("none": not served)
     std::vector<std::string> cors_origins;
     std::vector<std::string> allowed_hosts;
     int idle_timeout_s = 60;
@@ -279,7 +281,9 @@ int run_serve(ServeArgs a, const std::function<void(int)>& on_listening = {}) {
                     : (is_postgres(a.db) ? 0 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     auto svc = start_service(a, workers, *retention, "serve");
     if (!svc) return kExitOutputError;
-    server::http::Router router(*svc, {a.file_root, a.max_batch, a.callback_hosts});
+    const std::string library_path =
+        a.library == "none" ? std::string() : (a.library.empty() ? library::default_library_path() : a.library);
+    server::http::Router router(*svc, {a.file_root, a.max_batch, a.callback_hosts, library_path});
     std::unique_ptr<server::http::CallbackSender> callbacks;
     if (!a.callback_hosts.empty()) {
         server::http::CallbackOptions co;
@@ -534,6 +538,9 @@ void add_serve_commands(CLI::App& app, CommandList& commands) {
         ->check(CLI::Range(1, 3600000));
     serve->add_option("--file-root", args->file_root,
                       "Allow jobs to name server-side files, confined below this directory (off by default)");
+    serve->add_option("--library", args->library,
+                      "The track library `harmony analyze` fills, served read-only at /v1/library (default: "
+                      "$HARMONY_LIBRARY or the user data dir; 'none': not served)");
     serve->add_option("--cors-origin", args->cors_origins, "Browser origin allowed to call the API (repeatable)");
     serve->add_option("--allowed-host", args->allowed_hosts,
                       "Host name the server answers for (repeatable; '*': any). Default: loopback names when bound "

@@ -39,6 +39,8 @@ std::string result_key(const std::string& content_hash, const std::string& confi
     return "rk:" + core::hash_string(k) + core::hash_string(k + "#");
 }
 
+constexpr std::string_view kRefreshMarker = "|refresh:";
+
 bool retryable(ErrorCode c) {
     return c == ErrorCode::kIoError || c == ErrorCode::kInternal;
 }
@@ -55,6 +57,10 @@ std::string default_worker_name() {
 }
 
 }  // namespace
+
+bool is_refresh_key(const std::string& result_key) {
+    return result_key.find(kRefreshMarker) != std::string::npos;
+}
 
 Service::Service(std::unique_ptr<JobStore> store, ServiceOptions options)
     : store_(std::move(store)), opt_(std::move(options)) {
@@ -149,8 +155,9 @@ Result<JobRecord> Service::submit(Submission s) {
             // The same key with other audio or other options is a client bug, not a retry:
             // refused, rather than silently answered with the first job.
             auto hash = core::hash_file(s.audio_file);
-            const bool same =
-                hash && *hash == (*seen)->content_hash && request_to_json(s.request) == (*seen)->request_json;
+            const bool same = hash && *hash == (*seen)->content_hash &&
+                              request_to_json(s.request) == (*seen)->request_json &&
+                              is_refresh_key((*seen)->result_key) == s.refresh;
             cleanup();
             if (!same)
                 return make_error(ErrorCode::kInvalidArgument,
@@ -193,13 +200,17 @@ Result<JobRecord> Service::submit(Submission s) {
         return config.error();
     }
     j.result_key = result_key(*hash, *config);
+    // A refresh gets a key of its own: the worker's look-up misses, the analysis runs, and the
+    // fresh result is this job's (the stored result other jobs point to is left as it is).
+    if (s.refresh) j.result_key += std::string(kRefreshMarker) + j.id;
     j.max_attempts = opt_.max_attempts;
     j.created_ms = now_ms();
     j.audio_owned = s.owned;
     j.audio_bytes = size;
     j.stage = "queued";
 
-    auto cached = store_->find_result(j.result_key);
+    auto cached = s.refresh ? Result<std::optional<std::string>>(std::optional<std::string>{})
+                            : store_->find_result(j.result_key);
     if (!cached) {
         cleanup();
         return cached.error();

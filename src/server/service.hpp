@@ -49,7 +49,12 @@ struct Submission {
     std::string batch_id;
     std::string idempotency_key;  // a retried request with the same key gets the same job
     std::string callback_url;     // POSTed the job once it ends (validated by the HTTP layer)
+    bool refresh = false;         // analyse again even when the result store holds this analysis
 };
+
+/// Whether a job's result key is that of a refresh (its own key: never answered from, nor
+/// answering, other jobs).
+bool is_refresh_key(const std::string& result_key);
 
 /// Canonical JSON text of a request ({"only":[...],"params":{...}}) and back.
 std::string request_to_json(const AnalysisRequest& r);

@@ -128,5 +128,33 @@ TEST(OpenApi, ServedDocumentAndResponsesMatchTheSchemas) {
     check(c.Get("/v1/jobs?limit=0"), "/v1/jobs", "get");
 }
 
+TEST(OpenApi, LibraryAndRefreshResponsesMatchTheSchemas) {
+    TempDir d;
+    write_file(d.file("a.wav"), make_wav_bytes(4.0, 31));
+    auto r = run_command(
+        {harmony_bin(), "analyze", d.file("a.wav"), "--library", d.file("lib.sqlite"), "--only", "tempo,loudness"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    Server s(d.file("data"), {"--library", d.file("lib.sqlite")});
+    ASSERT_TRUE(s.start()) << s.log();
+    auto c = s.client();
+    const auto doc = openapi_doc();
+    auto check = [&](const httplib::Result& res, const std::string& path, const std::string& method) {
+        ASSERT_TRUE(res);
+        EXPECT_EQ(
+            validate(doc, path, method, res->status, res->get_header_value("Content-Type"), json::parse(res->body)),
+            "");
+    };
+    auto lib = c.Get("/v1/library");
+    check(lib, "/v1/library", "get");
+    ASSERT_EQ(lib->status, 200);
+    const std::string hash = json::parse(lib->body)["tracks"][0]["content_hash"];
+    check(c.Get(("/v1/library/tracks/" + hash).c_str()), "/v1/library/tracks/{content_hash}", "get");
+    check(c.Get("/v1/library/tracks/xxh128:00"), "/v1/library/tracks/{content_hash}", "get");  // 404
+    check(c.Get("/v1/library?bpm_min=x"), "/v1/library", "get");                               // 400
+    auto fresh = post_audio(c, make_wav_bytes(2.0, 32), "?only=tempo&refresh=1");
+    check(fresh, "/v1/jobs", "post");
+    EXPECT_TRUE(json::parse(fresh->body)["refresh"].get<bool>());
+}
+
 }  // namespace
 }  // namespace harmony::test

@@ -2,6 +2,9 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { createPortal } from 'react-dom';
 import WaveSurfer from 'wavesurfer.js';
 import { type GridMark, gridMarks, xPercent } from '../lib/grid';
+import type { LaneSegment } from '../lib/lanes';
+import { Chromagram } from './Chromagram';
+import { Lanes } from './Lanes';
 
 export interface PlayerControls {
   playPause: () => void;
@@ -9,6 +12,7 @@ export interface PlayerControls {
   time: () => number;
   zoom: (factor: number) => void;
   showSpectrogram: () => Promise<void>;
+  showChromagram: () => void;
 }
 
 interface Props {
@@ -17,6 +21,9 @@ interface Props {
   beats: number[];
   downbeats: number[];
   keySegments: { start_s: number; end_s: number; label: string }[];
+  chords: LaneSegment[];
+  sections: LaneSegment[];
+  loop: { start: number; end: number } | null;
   controls: React.MutableRefObject<PlayerControls | null>;
   onTime: (t: number) => void;
   onPlaying: (p: boolean) => void;
@@ -66,13 +73,19 @@ function GridOverlay({ marks, duration, keySegments }: { marks: GridMark[]; dura
   );
 }
 
-export function Waveform({ audio, duration, beats, downbeats, keySegments, controls, onTime, onPlaying, onReady }: Props) {
+export function Waveform({ audio, duration, beats, downbeats, keySegments, chords, sections, loop, controls, onTime, onPlaying, onReady }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const ws = useRef<WaveSurfer | null>(null);
   const [wrapper, setWrapper] = useState<HTMLElement | null>(null);
   const [pxPerSec, setPxPerSec] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const spectro = useRef<HTMLDivElement>(null);
+  const [view, setView] = useState<[number, number]>([0, duration]);
+  const [time, setTime] = useState(0);
+  const [chroma, setChroma] = useState<AudioBuffer | null>(null);
+  // The loop is read on every time update: a ref, so that changing it does not rebuild the player.
+  const loopRef = useRef(loop);
+  loopRef.current = loop;
 
   useEffect(() => {
     if (!box.current || !audio) return;
@@ -91,7 +104,10 @@ export function Waveform({ audio, duration, beats, downbeats, keySegments, contr
     ws.current = w;
     const measure = () => {
       const el = w.getWrapper();
-      setPxPerSec(el.scrollWidth / Math.max(duration, 1e-3));
+      const pps = el.scrollWidth / Math.max(duration, 1e-3);
+      setPxPerSec(pps);
+      // The visible window, for the lanes under the waveform (they follow zoom and scroll).
+      if (pps > 0) setView([w.getScroll() / pps, Math.min(duration, (w.getScroll() + w.getWidth()) / pps)]);
     };
     w.on('ready', () => {
       setWrapper(w.getWrapper());
@@ -100,7 +116,16 @@ export function Waveform({ audio, duration, beats, downbeats, keySegments, contr
     });
     w.on('zoom', measure);
     w.on('redrawcomplete', measure);
-    w.on('timeupdate', (t) => onTime(t));
+    w.on('scroll', (from, to) => setView([from, Math.min(duration, to)]));
+    w.on('timeupdate', (t) => {
+      const l = loopRef.current;
+      if (l && w.isPlaying() && (t >= l.end - 0.01 || t < l.start - 0.25)) {
+        w.setTime(l.start); // loop: back to the section's start
+        return;
+      }
+      setTime(t);
+      onTime(t);
+    });
     w.on('play', () => onPlaying(true));
     w.on('pause', () => onPlaying(false));
     w.on('finish', () => onPlaying(false));
@@ -109,7 +134,16 @@ export function Waveform({ audio, duration, beats, downbeats, keySegments, contr
     let zoomPx = 0;
     controls.current = {
       playPause: () => void w.playPause(),
-      seek: (t) => w.setTime(Math.min(Math.max(0, t), w.getDuration() || duration)),
+      seek: (t) => {
+        const x = Math.min(Math.max(0, t), w.getDuration() || duration);
+        // wavesurfer defers a seek while the media is below HAVE_FUTURE_DATA (just after another
+        // seek) and drops that deferred seek when the earlier one's 'seeking' event arrives: two
+        // quick seeks (`]` `]`) left the audio at the first one while the clock showed the second.
+        // Setting the element's position first makes every seek take effect at once.
+        const m = w.getMediaElement();
+        if (m && m.readyState >= 1) m.currentTime = x;
+        w.setTime(x);
+      },
       time: () => w.getCurrentTime(),
       zoom: (f) => {
         const base = zoomPx || w.getWrapper().scrollWidth / Math.max(duration, 1e-3);
@@ -121,6 +155,7 @@ export function Waveform({ audio, duration, beats, downbeats, keySegments, contr
         const { default: Spectrogram } = await import('wavesurfer.js/dist/plugins/spectrogram.esm.js');
         w.registerPlugin(Spectrogram.create({ container: spectro.current, labels: true, height: 160, fftSamples: 1024 }));
       },
+      showChromagram: () => setChroma(w.getDecodedData()),
     };
     return () => {
       controls.current = null;
@@ -146,7 +181,9 @@ export function Waveform({ audio, duration, beats, downbeats, keySegments, contr
         </div>
       )}
       {wrapper && createPortal(<GridOverlay marks={marks} duration={duration} keySegments={keySegments} />, wrapper)}
+      <Lanes chords={chords} sections={sections} view={audio ? view : [0, duration]} time={time} loop={loop} onSeek={(t) => controls.current?.seek(t)} />
       <div ref={spectro} className="spectrogram" />
+      {chroma && <Chromagram buffer={chroma} time={time} onSeek={(t) => controls.current?.seek(t)} />}
       {error && (
         <p className="error" role="alert">
           {error}

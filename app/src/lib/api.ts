@@ -61,6 +61,7 @@ export interface Job {
   progress: number;
   eta_s: number | null;
   cached?: boolean;
+  refresh?: boolean;
   error: Problem | null;
 }
 
@@ -77,12 +78,14 @@ export interface ProgressEvent {
 export interface AnalysisOptions {
   only: string[];
   params: Record<string, string>;
+  refresh?: boolean; // analyse again even when the server's result store holds this analysis
 }
 
 export async function submitJob(file: Blob, name: string, opts: AnalysisOptions, idempotencyKey: string): Promise<Job> {
   const q = new URLSearchParams({ filename: name });
   if (opts.only.length > 0) q.set('only', opts.only.join(','));
   for (const [k, v] of Object.entries(opts.params)) q.append('param', `${k}=${v}`);
+  if (opts.refresh) q.set('refresh', '1');
   const type = file.type && /^(audio|video)\//.test(file.type) ? file.type : 'application/octet-stream';
   const res = await api(`/v1/jobs?${q.toString()}`, {
     method: 'POST',
@@ -116,6 +119,8 @@ export const EXPORT_FORMATS = [
   { id: 'm3u', label: 'M3U' },
   { id: 'csv', label: 'CSV' },
   { id: 'jams', label: 'JAMS' },
+  { id: 'chordpro', label: 'ChordPro (chords)' },
+  { id: 'lab', label: 'MIREX chords .lab' },
   { id: 'json', label: 'Song Map JSON' },
 ] as const;
 
@@ -136,6 +141,11 @@ export function saveBlob(blob: Blob, name: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
+/** One job's export as text (the ChordPro sheet shown in the track view). */
+export async function exportText(id: string, format: string): Promise<string> {
+  return (await api(`/v1/jobs/${encodeURIComponent(id)}/export/${format}`)).text();
+}
+
 /** Downloads one job's export (the server's exporters), with the chosen key notation. */
 export async function downloadExport(id: string, format: string, keyNotation: string): Promise<void> {
   const res = await api(`/v1/jobs/${encodeURIComponent(id)}/export/${format}?key_notation=${keyNotation}`);
@@ -150,4 +160,35 @@ export async function downloadMultiExport(ids: string[], format: string, keyNota
     body: JSON.stringify({ jobs: ids }),
   });
   saveBlob(await res.blob(), filenameOf(res, `harmony.${format}`));
+}
+
+/** A track of the CLI's library (GET /v1/library). */
+export interface LibraryTrack {
+  content_hash: string;
+  path: string;
+  title: string;
+  artist: string;
+  duration_s: number;
+  bpm: number | null;
+  key: string;
+  camelot: string;
+  open_key: string;
+  integrated_lufs: number | null;
+  energy: number | null;
+  analyzed_at: string;
+  copies: number;
+}
+
+/** The CLI's library; null when the server serves none (404 library-not-found, with why). */
+export async function getLibrary(): Promise<{ tracks: LibraryTrack[] } | { missing: string }> {
+  try {
+    return (await (await api('/v1/library')).json()) as { tracks: LibraryTrack[] };
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return { missing: e.message };
+    throw e;
+  }
+}
+
+export async function getLibraryMap<T>(contentHash: string): Promise<T> {
+  return (await (await api(`/v1/library/tracks/${encodeURIComponent(contentHash)}`)).json()) as T;
 }

@@ -3,6 +3,7 @@
 // accepted are watched again (their WebSocket sends the current state first), uploads that were
 // cut off are sent again under the same Idempotency-Key (the server then returns the same job).
 
+import { useSyncExternalStore } from 'react';
 import { ApiError, type AnalysisOptions, type JobStatus, type ProgressEvent, cancelJob, eventsUrl, getJob, getResult, submitJob } from './api';
 import { idbDelete, idbGet, idbPut } from './idb';
 import { type SongMap, type Summary, summarise } from './songmap';
@@ -158,10 +159,11 @@ class Queue {
     for (const i of this.items) if (i.status === 'failed' || i.status === 'canceled') this.remove(i.id);
   }
 
-  retry(id: string): void {
+  /** Sends the file again; `refresh`: the server analyses it again even if it has the result. */
+  retry(id: string, refresh = false): void {
     const it = this.get(id);
     if (!it || !isFinal(it.status)) return;
-    this.update(id, { attempt: (it.attempt ?? 0) + 1, status: 'pending', stage: 'waiting', progress: 0, error: undefined, errorDetail: undefined, jobId: undefined, eta: null });
+    this.update(id, { options: { ...it.options, refresh }, attempt: (it.attempt ?? 0) + 1, status: 'pending', stage: 'waiting', progress: 0, error: undefined, errorDetail: undefined, jobId: undefined, eta: null });
   }
 
   private fail(id: string, e: unknown): void {
@@ -264,4 +266,9 @@ export async function loadMap(item: QueueItem): Promise<SongMap> {
 
 export async function loadAudio(item: QueueItem): Promise<Blob | undefined> {
   return idbGet<Blob>('files', item.id).catch(() => undefined);
+}
+
+/** The queue item with this id, kept current (undefined when not in the queue). */
+export function useItem(id: string): QueueItem | undefined {
+  return useSyncExternalStore(queue.subscribe, () => (id ? queue.get(id) : undefined));
 }

@@ -8,6 +8,8 @@ export const ANALYZERS = [
   { id: 'beats', label: 'Beats, downbeats, meter' },
   { id: 'key', label: 'Key' },
   { id: 'loudness', label: 'Loudness' },
+  { id: 'chords', label: 'Chords' },
+  { id: 'sections', label: 'Sections' },
 ] as const;
 
 export interface Settings {
@@ -16,14 +18,22 @@ export interface Settings {
   minBpm: number;
   maxBpm: number;
   analyzers: string[];
+  seen?: number; // how many analyzers the app offered when these settings were saved
 }
 
-export const DEFAULTS: Settings = { notation: 'camelot', theme: 'dark', minBpm: 50, maxBpm: 220, analyzers: ANALYZERS.map((a) => a.id) };
+export const DEFAULTS: Settings = { notation: 'camelot', theme: 'dark', minBpm: 50, maxBpm: 220, analyzers: ANALYZERS.map((a) => a.id), seen: ANALYZERS.length };
 const KEY = 'harmony.settings.v1';
 
 export function loadSettings(): Settings {
   try {
-    return { ...DEFAULTS, ...(JSON.parse(localStorage.getItem(KEY) ?? '{}') as Partial<Settings>) };
+    const s = { ...DEFAULTS, ...(JSON.parse(localStorage.getItem(KEY) ?? '{}') as Partial<Settings>) };
+    // Settings saved before chords and sections were offered had every analyzer of that time on:
+    // they get the new ones too (the version 1 list was tempo, beats, key, loudness).
+    if (!s.seen || s.seen < ANALYZERS.length) {
+      if (['tempo', 'beats', 'key', 'loudness'].every((a) => s.analyzers.includes(a))) s.analyzers = [...new Set([...s.analyzers, 'chords', 'sections'])];
+      s.seen = ANALYZERS.length;
+    }
+    return s;
   } catch {
     return DEFAULTS;
   }
@@ -33,12 +43,17 @@ export function saveSettings(s: Settings): void {
   localStorage.setItem(KEY, JSON.stringify(s));
 }
 
-/** The request options for new analyses (the server's defaults are not repeated). */
+/**
+ * The request options for new analyses (the server's default parameters are not repeated). The
+ * analyzers are always named: the server's default set leaves chords out (opt-in there, for
+ * memory on hours-long files), and the song view wants them.
+ */
 export function analysisOptions(s: Settings): AnalysisOptions {
   const params: Record<string, string> = {};
-  const all = s.analyzers.length === ANALYZERS.length;
-  const tempo = all || s.analyzers.includes('tempo') || s.analyzers.includes('beats');
+  const only = ANALYZERS.map((a) => a.id as string).filter((id) => s.analyzers.includes(id));
+  // chords and sections read the beat grid, which needs the tempo: the engine adds them itself.
+  const tempo = ['tempo', 'beats', 'chords', 'sections'].some((a) => only.includes(a));
   if (tempo && s.minBpm !== DEFAULTS.minBpm) params['tempo.min_bpm'] = String(s.minBpm);
   if (tempo && s.maxBpm !== DEFAULTS.maxBpm) params['tempo.max_bpm'] = String(s.maxBpm);
-  return { only: all ? [] : s.analyzers, params };
+  return { only, params };
 }

@@ -1,6 +1,9 @@
 // The parts of the Song Map (schemas/song_map.schema.json) the app shows. Optional everywhere:
 // a map holds only the parts that were requested and succeeded.
 
+import { energyLevel } from './energy';
+import type { ChordRow, SectionRow } from './lanes';
+
 export interface Vote {
   name: string;
   value: string;
@@ -10,6 +13,8 @@ export interface Vote {
 export interface Provenance {
   analyzer?: string;
   version?: number | string;
+  chords?: { segments: ChordRow[]; vocabulary?: string; provenance?: Provenance };
+  sections?: { segments: SectionRow[]; phrases?: SectionRow[]; provenance?: Provenance };
   elapsed_s?: number;
 }
 export interface KeyName {
@@ -83,6 +88,8 @@ export interface SongMap {
     replaygain_track_gain_db?: number;
     silent?: boolean;
   };
+  chords?: { segments: ChordRow[]; vocabulary?: string; provenance?: Provenance };
+  sections?: { segments: SectionRow[]; phrases?: SectionRow[]; provenance?: Provenance };
   elapsed_s?: number;
 }
 
@@ -95,6 +102,7 @@ export interface Summary {
   openKey: string;
   meter: string;
   lufs: number | null;
+  energy: number | null;
   duration: number;
 }
 
@@ -107,6 +115,7 @@ export function summarise(m: SongMap): Summary {
     openKey: m.key?.open_key ?? '',
     meter: m.meter?.label ?? '',
     lufs: m.loudness?.integrated_lufs ?? null,
+    energy: energyLevel(m),
     duration: m.audio.duration_s,
   };
 }

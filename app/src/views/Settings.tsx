@@ -56,6 +56,9 @@ export function SettingsView() {
             {a.label}
           </label>
         ))}
+        <p className="small muted">
+          Chords and sections fill the lanes under the waveform. Chords keep their features for the whole file (about 240 MB of memory per hour of audio): for hours-long mixes, leave them out.
+        </p>
       </fieldset>
       <p>
         <button className="ghost" onClick={() => setSettings(DEFAULTS)}>

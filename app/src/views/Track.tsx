@@ -3,10 +3,12 @@ import { navigate, useSettings } from '../App';
 import { CamelotWheel } from '../components/CamelotWheel';
 import { TempoCurve } from '../components/TempoCurve';
 import { type PlayerControls, Waveform } from '../components/Waveform';
-import { EXPORT_FORMATS, downloadExport } from '../lib/api';
+import { EXPORT_FORMATS, downloadExport, exportText, getLibraryMap } from '../lib/api';
+import { energyLevel } from '../lib/energy';
+import { chordSegments, sectionSegments, segmentAt, stepSection } from '../lib/lanes';
 import { keyIn, parseCamelot, toOpenKey } from '../lib/camelot';
 import { formatBpm, formatDb, formatPercent, formatTime } from '../lib/format';
-import { loadAudio, loadMap, queue } from '../lib/queue';
+import { type QueueItem, loadAudio, loadMap, queue, useItem } from '../lib/queue';
 import type { SongMap, Vote } from '../lib/songmap';
 
 function Votes({ title, votes, decision }: { title: string; votes: Vote[] | undefined; decision?: string }) {
@@ -51,8 +53,11 @@ function Stat({ label, value, sub, testid }: { label: string; value: string; sub
   );
 }
 
-export function TrackView({ id }: { id: string }) {
-  const item = queue.get(id);
+/** A track of this browser's queue (`#/track/<id>`) or of the CLI's library (`#/lib/<content hash>`). */
+export function TrackView({ id, library = false }: { id: string; library?: boolean }) {
+  const queued = useItem(library ? '' : id);
+  const [libName, setLibName] = useState<string>('');
+  const item: Pick<QueueItem, 'name' | 'jobId' | 'status'> | undefined = library ? { name: libName || 'Library track', jobId: undefined, status: 'succeeded' } : queued;
   const { settings } = useSettings();
   const [map, setMap] = useState<SongMap | null>(null);
   const [audio, setAudio] = useState<Blob | undefined>(undefined);
@@ -63,11 +68,30 @@ export function TrackView({ id }: { id: string }) {
   const [fmt, setFmt] = useState<string>('rekordbox');
   const [exportMsg, setExportMsg] = useState<string | null>(null);
   const controls = useRef<PlayerControls | null>(null);
+  const [loop, setLoop] = useState<{ start: number; end: number; label: string } | null>(null);
+  const [chromaShown, setChromaShown] = useState(false);
+  const [chordPro, setChordPro] = useState<string | null>(null);
 
   useEffect(() => {
-    if (!item) return;
+    if (library) {
+      let live = true;
+      getLibraryMap<SongMap>(id)
+        .then((m) => {
+          if (!live) return;
+          setLibName((m.audio.path ?? '').split('/').pop() || 'Library track');
+          setMap(m);
+          setReady(true);
+        })
+        .catch((e: unknown) => live && setErr(String(e instanceof Error ? e.message : e)));
+      return () => {
+        live = false;
+      };
+    }
+    const current = queue.get(id);
+    if (!current || current.status !== 'succeeded') return;
     let live = true;
-    Promise.all([loadMap(item), loadAudio(item)])
+    setMap(null);
+    Promise.all([loadMap(current), loadAudio(current)])
       .then(([m, a]) => {
         if (!live) return;
         setMap(m);
@@ -79,10 +103,12 @@ export function TrackView({ id }: { id: string }) {
       live = false;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [id]);
+  }, [id, library, queued?.status, queued?.jobId]);
 
   const beats = useMemo(() => map?.beats?.times_s ?? [], [map]);
   const downbeats = useMemo(() => map?.downbeats?.times_s ?? [], [map]);
+  const chords = useMemo(() => chordSegments(map?.chords?.segments), [map]);
+  const sections = useMemo(() => sectionSegments(map?.sections?.segments), [map]);
   const keySegments = useMemo(
     () => (map?.key?.segments && map.key.segments.length > 1 ? map.key.segments.map((s) => ({ start_s: s.start_s, end_s: s.end_s, label: keyIn(settings.notation, s.key.camelot, s.key.label) })) : []),
     [map, settings.notation],
@@ -102,7 +128,19 @@ export function TrackView({ id }: { id: string }) {
       const c = controls.current;
       if (!c) return;
       const step = e.shiftKey ? barLen() : 5;
-      if (e.key === ' ') c.playPause();
+      const now = c.time();
+      const secAt = segmentAt(sections, now);
+      if (e.key === 'r') {
+        // Loop the section under the playhead (again: stop looping).
+        setLoop((l) => {
+          if (l) return null;
+          const s = sections[secAt];
+          return s ? { start: s.start, end: s.end, label: s.label } : null;
+        });
+      } else if (e.key === ']' || e.key === '[') {
+        const to = stepSection(sections, now, e.key === ']' ? 1 : -1);
+        if (to != null) c.seek(to + 0.005);
+      } else if (e.key === ' ') c.playPause();
       else if (e.key === 'ArrowLeft') c.seek(c.time() - step);
       else if (e.key === 'ArrowRight') c.seek(c.time() + step);
       else if (e.key === 'Home') c.seek(0);
@@ -114,7 +152,7 @@ export function TrackView({ id }: { id: string }) {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [downbeats, map]);
+  }, [downbeats, map, sections]);
 
   if (!item)
     return (
@@ -148,6 +186,17 @@ export function TrackView({ id }: { id: string }) {
   const cam = k?.camelot ? parseCamelot(k.camelot) : null;
   const duration = map.audio.duration_s;
   const curBar = downbeats.filter((d) => d <= time + 1e-3).length;
+  const chordIdx = segmentAt(chords, time);
+  const chordNow = chords[chordIdx];
+  const chordNext = chordIdx >= 0 ? chords.slice(chordIdx + 1).find((c) => c.label !== chordNow?.label) : undefined;
+  const sectionNow = sections[segmentAt(sections, time)];
+  const energy = energyLevel(map);
+  const toggleLoop = () =>
+    setLoop((l) => {
+      if (l) return null;
+      const s = sectionNow ?? sections[0];
+      return s ? { start: s.start, end: s.end, label: s.label } : null;
+    });
 
   return (
     <section className="track" data-testid="track-view" data-ready={ready ? '1' : '0'}>
@@ -159,37 +208,56 @@ export function TrackView({ id }: { id: string }) {
             {map.audio.channels ?? ''} ch{map.audio.truncated ? ' · truncated file' : ''}
           </p>
         </div>
-        <div className="exports">
-          <label>
-            <span className="sr-only">Export format</span>
-            <select value={fmt} onChange={(e) => setFmt(e.target.value)} aria-label="Export format">
-              {EXPORT_FORMATS.map((f) => (
-                <option key={f.id} value={f.id}>
-                  {f.label}
-                </option>
-              ))}
-            </select>
-          </label>
-          <button
-            onClick={() => {
-              setExportMsg(null);
-              downloadExport(item.jobId!, fmt, settings.notation).then(
-                () => setExportMsg('Downloaded'),
-                (e: unknown) => setExportMsg(`Export failed: ${String(e)}`),
-              );
-            }}
-            disabled={!item.jobId}
-          >
-            Export
-          </button>
-          {exportMsg && (
-            <span className="muted small" role="status">
-              {exportMsg}
-            </span>
-          )}
-        </div>
+        {library ? (
+          <p className="muted small" data-testid="library-note">
+            From this machine's library (read-only): export with <code>harmony library export</code>
+          </p>
+        ) : (
+          <div className="exports">
+            <label>
+              <span className="sr-only">Export format</span>
+              <select value={fmt} onChange={(e) => setFmt(e.target.value)} aria-label="Export format">
+                {EXPORT_FORMATS.map((f) => (
+                  <option key={f.id} value={f.id}>
+                    {f.label}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <button
+              onClick={() => {
+                setExportMsg(null);
+                downloadExport(item.jobId!, fmt, settings.notation).then(
+                  () => setExportMsg('Downloaded'),
+                  (e: unknown) => setExportMsg(`Export failed: ${String(e)}`),
+                );
+              }}
+              disabled={!item.jobId}
+            >
+              Export
+            </button>
+            <button
+              className="ghost"
+              disabled={!queued || queued.status !== 'succeeded'}
+              onClick={() => queue.retry(id, true)}
+              title="Analyse the file again, even though the server has its result"
+            >
+              Re-analyse
+            </button>
+            {exportMsg && (
+              <span className="muted small" role="status">
+                {exportMsg}
+              </span>
+            )}
+          </div>
+        )}
       </div>
 
+      {queued && queued.status !== 'succeeded' && (
+        <p className={queued.status === 'failed' ? 'error' : 'muted'} role="status" data-testid="reanalyse-status">
+          {queued.status === 'failed' ? `Re-analysis failed: ${queued.error ?? ''} ${queued.errorDetail ?? ''}` : `Re-analysing… ${queued.stage} ${Math.round(queued.progress * 100)} %`}
+        </p>
+      )}
       <div className="transport">
         <button className="play" onClick={() => controls.current?.playPause()} disabled={!audio || !ready} aria-label={playing ? 'Pause' : 'Play'} data-testid="play">
           {playing ? '❚❚' : '▶'}
@@ -208,7 +276,56 @@ export function TrackView({ id }: { id: string }) {
         <button className="ghost" onClick={() => void controls.current?.showSpectrogram()} disabled={!audio || !ready}>
           Spectrogram
         </button>
+        <button
+          className="ghost"
+          onClick={() => {
+            controls.current?.showChromagram();
+            setChromaShown(true);
+          }}
+          disabled={!audio || !ready || chromaShown}
+        >
+          Chromagram
+        </button>
       </div>
+      {(chords.length > 0 || sections.length > 0) && (
+        <div className="playalong" data-testid="playalong">
+          {sections.length > 0 && (
+            <span>
+              <span className="muted small">Section </span>
+              <b data-testid="section-now">{sectionNow?.label ?? '—'}</b>
+            </span>
+          )}
+          {chords.length > 0 && (
+            <span>
+              <span className="muted small">Chord </span>
+              <b className="chord-now" data-testid="chord-now">
+                {chordNow?.label ?? '—'}
+              </b>
+              {chordNext && <span className="muted"> → {chordNext.label}</span>}
+            </span>
+          )}
+          <span className="spacer" />
+          {chords.length > 0 && item.jobId && (
+            <button
+              className="ghost"
+              aria-expanded={chordPro != null}
+              aria-controls="chordpro"
+              data-testid="chordpro-toggle"
+              onClick={() => {
+                if (chordPro != null) setChordPro(null);
+                else exportText(item.jobId!, 'chordpro').then(setChordPro, (e: unknown) => setChordPro(`The ChordPro sheet could not be made: ${String(e instanceof Error ? e.message : e)}`));
+              }}
+            >
+              {chordPro != null ? 'Hide ChordPro' : 'ChordPro'}
+            </button>
+          )}
+          {sections.length > 0 && (
+            <button className={loop ? 'on' : 'ghost'} aria-pressed={loop != null} onClick={toggleLoop} disabled={!audio || !ready} data-testid="loop">
+              {loop ? `Looping ${loop.label} (${formatTime(loop.start)}–${formatTime(loop.end)})` : 'Loop section'}
+            </button>
+          )}
+        </div>
+      )}
 
       <Waveform
         audio={audio}
@@ -216,6 +333,9 @@ export function TrackView({ id }: { id: string }) {
         beats={beats}
         downbeats={downbeats}
         keySegments={keySegments}
+        chords={chords}
+        sections={sections}
+        loop={loop}
         controls={controls}
         onTime={setTime}
         onPlaying={setPlaying}
@@ -224,6 +344,11 @@ export function TrackView({ id }: { id: string }) {
           performance.mark('harmony-track-interactive');
         }}
       />
+      {chordPro != null && (
+        <pre id="chordpro" className="chordpro card" data-testid="chordpro" tabIndex={0} role="region" aria-label="ChordPro lead sheet">
+          {chordPro}
+        </pre>
+      )}
       {t?.curve && t.curve.length > 1 && <TempoCurve curve={t.curve} bpm={t.bpm} duration={duration} />}
 
       <div className="cards">
@@ -316,6 +441,8 @@ export function TrackView({ id }: { id: string }) {
               <dd>{formatDb(l.max_short_term_lufs, 'LUFS')}</dd>
               <dt>ReplayGain</dt>
               <dd>{formatDb(l.replaygain_track_gain_db, 'dB')}</dd>
+              <dt>Energy</dt>
+              <dd data-testid="energy">{energy != null ? `${energy} / 10` : '—'}</dd>
             </dl>
           ) : (
             <p className="muted">not analysed</p>

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -39,6 +40,8 @@ const std::vector<RouteInfo>& routes() {
         {"POST", "/v1/batches"},
         {"GET", "/v1/batches/{id}"},
         {"GET", "/v1/batches/{id}/events"},
+        {"GET", "/v1/library"},
+        {"GET", "/v1/library/tracks/{content_hash}"},
     };
     return r;
 }
@@ -225,6 +228,7 @@ json job_json(const JobRecord& j) {
             {"attempts", j.attempts},
             {"max_attempts", j.max_attempts},
             {"cached", j.cached},
+            {"refresh", is_refresh_key(j.result_key)},
             {"batch_id", j.batch_id.empty() ? json(nullptr) : json(j.batch_id)},
             {"source", {{"name", j.source_name}, {"content_hash", j.content_hash}, {"bytes", j.audio_bytes}}},
             {"request", {{"only", req.only}, {"params", req.params}}},
@@ -319,7 +323,8 @@ Result<AnalysisRequest> options_from_json(const json& j) {
             r.params[it.key()] = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
     }
     for (auto it = j.begin(); it != j.end(); ++it)
-        if (it.key() != "only" && it.key() != "params" && it.key() != "source" && it.key() != "callback_url")
+        if (it.key() != "only" && it.key() != "params" && it.key() != "source" && it.key() != "callback_url" &&
+            it.key() != "refresh")
             return make_error(ErrorCode::kInvalidArgument, "unknown option '" + it.key() + "'");
     return r;
 }
@@ -335,7 +340,7 @@ Result<AnalysisRequest> options_from_query(const std::multimap<std::string, std:
             if (eq == std::string::npos || eq == 0)
                 return make_error(ErrorCode::kInvalidArgument, "param must be analyzer.name=value");
             j["params"][v.substr(0, eq)] = v.substr(eq + 1);
-        } else if (k != "filename" && k != "access_token" && k != "callback_url") {
+        } else if (k != "filename" && k != "access_token" && k != "callback_url" && k != "refresh") {
             return make_error(ErrorCode::kInvalidArgument, "unknown query parameter '" + k + "'");
         }
     }
@@ -374,6 +379,23 @@ Result<std::string> callback_url_of(const json* options, const std::multimap<std
         return make_error(ErrorCode::kInvalidArgument, "callback_url: host " + u->host + ":" + std::to_string(u->port) +
                                                            " is not an allowed receiver (--callback-host)");
     return url;
+}
+
+/// "refresh": analyse again even when the result store holds this analysis. JSON: a boolean;
+/// query: 1/true/yes or 0/false/no.
+Result<bool> refresh_from_json(const json& j) {
+    if (!j.is_object() || !j.contains("refresh")) return false;
+    if (!j["refresh"].is_boolean()) return make_error(ErrorCode::kInvalidArgument, "'refresh' must be true or false");
+    return j["refresh"].get<bool>();
+}
+
+Result<bool> refresh_from_query(const std::multimap<std::string, std::string>& q) {
+    auto it = q.find("refresh");
+    if (it == q.end()) return false;
+    const auto v = it->second;
+    if (v == "1" || v == "true" || v == "yes" || v.empty()) return true;
+    if (v == "0" || v == "false" || v == "no") return false;
+    return make_error(ErrorCode::kInvalidArgument, "refresh must be 1/true/yes or 0/false/no, not '" + v + "'");
 }
 
 std::string filename_from_disposition(const std::string& cd) {
@@ -512,6 +534,8 @@ HttpResponse Router::handle(HttpRequest& req) {
         if (p == "/v1/exports/{format}") return post_exports(a[0], req);
         if (p == "/v1/batches") return post_batch(req);
         if (p == "/v1/batches/{id}") return get_batch(a[0]);
+        if (p == "/v1/library") return get_library(req);
+        if (p == "/v1/library/tracks/{content_hash}") return get_library_track(a[0]);
         // The event streams are served by the socket layer; reaching here means a plain request
         // without a stream: describe it.
         return problem(406, "not-acceptable", "Not a stream request",
@@ -582,6 +606,9 @@ HttpResponse Router::post_job(HttpRequest& req) {
         auto cb = callback_url_of(&j, nullptr, opt_.callback_hosts);
         if (!cb) return from_error(cb.error());
         sub.callback_url = *cb;
+        auto refresh = refresh_from_json(j);
+        if (!refresh) return from_error(refresh.error());
+        sub.refresh = *refresh;
         auto path = confined_path(opt_.file_root, j["source"]["path"].get<std::string>());
         if (!path) return from_error(path.error());
         sub.audio_file = *path;
@@ -617,6 +644,9 @@ HttpResponse Router::post_job(HttpRequest& req) {
                 auto cb = callback_url_of(&j, nullptr, opt_.callback_hosts);
                 if (!cb) return from_error(cb.error());
                 sub.callback_url = *cb;
+                auto refresh = refresh_from_json(j);
+                if (!refresh) return from_error(refresh.error());
+                sub.refresh = *refresh;
                 opts = std::move(*o);
             }
         }
@@ -632,6 +662,9 @@ HttpResponse Router::post_job(HttpRequest& req) {
         auto cb = callback_url_of(nullptr, &req.query, opt_.callback_hosts);
         if (!cb) return from_error(cb.error());
         sub.callback_url = *cb;
+        auto refresh = refresh_from_query(req.query);
+        if (!refresh) return from_error(refresh.error());
+        sub.refresh = *refresh;
         sub.audio_file = req.body_file;
         req.body_file.clear();  // the service takes it over
         std::string name = req.query.count("filename") ? req.query.find("filename")->second
@@ -683,6 +716,9 @@ HttpResponse Router::post_batch(HttpRequest& req) {
             if (!path) return from_error(path.error());
             Submission s;
             s.callback_url = *cb;
+            auto refresh = refresh_from_json(item);
+            if (!refresh) return from_error(refresh.error());
+            s.refresh = *refresh;
             s.audio_file = *path;
             s.owned = false;
             s.source_name = item["source"]["path"].get<std::string>();
@@ -697,6 +733,7 @@ HttpResponse Router::post_batch(HttpRequest& req) {
             if (!p.file.empty()) files.push_back(p.file);
         AnalysisRequest opts;
         std::string callback;
+        bool refresh_all = false;
         for (const auto& p : *parts) {
             if (p.name == "options") {
                 const auto j = json::parse(p.value, nullptr, false);
@@ -706,6 +743,9 @@ HttpResponse Router::post_batch(HttpRequest& req) {
                 auto cb = callback_url_of(&j, nullptr, opt_.callback_hosts);
                 if (!cb) return from_error(cb.error());
                 callback = *cb;
+                auto refresh = refresh_from_json(j);
+                if (!refresh) return from_error(refresh.error());
+                refresh_all = *refresh;
                 opts = std::move(*o);
             }
         }
@@ -713,6 +753,7 @@ HttpResponse Router::post_batch(HttpRequest& req) {
             if (!p.file.empty()) {
                 Submission s;
                 s.callback_url = callback;
+                s.refresh = refresh_all;
                 s.audio_file = p.file;
                 s.source_name = clean_name(p.filename);
                 s.request = opts;
@@ -980,6 +1021,136 @@ std::optional<std::pair<std::string, bool>> Router::batch_event(const std::strin
             running.push_back({{"job", r.id}, {"stage", r.stage}, {"progress", r.progress}});
     e["running"] = running;
     return std::make_pair(e.dump(-1, ' ', false, json::error_handler_t::replace), done);
+}
+
+Result<library::Library*> Router::open_library() {
+    std::lock_guard lock(lib_->mu);
+    if (lib_->lib) return lib_->lib.get();
+    if (opt_.library_path.empty())
+        return make_error(ErrorCode::kFileNotFound,
+                          "this server does not serve a track library (start it with --library PATH)");
+    std::error_code ec;
+    if (!fs::is_regular_file(opt_.library_path, ec))
+        return make_error(ErrorCode::kFileNotFound,
+                          "the track library is empty: nothing was analysed with `harmony analyze` yet");
+    auto l = library::Library::open(opt_.library_path);
+    if (!l) return l.error();
+    lib_->lib = std::move(*l);
+    return lib_->lib.get();
+}
+
+namespace {
+json library_row_json(const library::TrackRow& r) {
+    auto opt = [](const auto& v) { return v ? json(*v) : json(nullptr); };
+    return {{"content_hash", r.content_hash},
+            {"path", core::to_valid_utf8(r.path)},
+            {"title", core::to_valid_utf8(r.title)},
+            {"artist", core::to_valid_utf8(r.artist)},
+            {"duration_s", r.duration_s},
+            {"bpm", opt(r.bpm)},
+            {"key", r.key_label},
+            {"camelot", r.camelot},
+            {"open_key", r.open_key},
+            {"integrated_lufs", opt(r.integrated_lufs)},
+            {"energy", opt(r.energy)},
+            {"analyzed_at", r.analyzed_at},
+            {"copies", r.copies},
+            {"links", {{"song_map", "/v1/library/tracks/" + r.content_hash}}}};
+}
+
+Result<std::optional<double>> number_param(const std::multimap<std::string, std::string>& q, const std::string& k) {
+    auto it = q.find(k);
+    if (it == q.end() || it->second.empty()) return std::optional<double>();
+    try {
+        std::size_t used = 0;
+        const double v = std::stod(it->second, &used);
+        if (used == it->second.size() && std::isfinite(v)) return std::optional<double>(v);
+    } catch (const std::exception&) {
+    }
+    return make_error(ErrorCode::kInvalidArgument, k + " must be a number, not '" + it->second + "'");
+}
+}  // namespace
+
+HttpResponse Router::get_library(const HttpRequest& req) {
+    library::Query q;
+    for (const auto& [k, v] : req.query) {
+        if (k == "sort") {
+            q.sort = v;
+        } else if (k == "order") {
+            if (v != "asc" && v != "desc")
+                return problem(400, "invalid_argument", "Invalid request", "order must be asc or desc", req.path);
+            q.descending = v == "desc";
+        } else if (k == "key") {
+            std::string cur;
+            for (char c : v + ",")
+                if (c == ',') {
+                    if (!cur.empty()) {
+                        if (library::normalise_camelot(cur).empty())
+                            return problem(400, "invalid_argument", "Invalid request", "not a key: '" + cur + "'",
+                                           req.path);
+                        q.camelot.push_back(cur);
+                    }
+                    cur.clear();
+                } else {
+                    cur += c;
+                }
+        } else if (k == "q") {
+            q.path_contains = v;
+        } else if (k != "bpm_min" && k != "bpm_max" && k != "energy_min" && k != "energy_max" && k != "limit" &&
+                   k != "access_token") {
+            return problem(400, "invalid_argument", "Invalid request", "unknown query parameter '" + k + "'", req.path);
+        }
+    }
+    for (const char* k : {"bpm_min", "bpm_max", "energy_min", "energy_max", "limit"}) {
+        auto v = number_param(req.query, k);
+        if (!v) return from_error(v.error());
+        if (!*v) continue;
+        const std::string key = k;
+        if (key == "bpm_min") q.bpm_min = **v;
+        if (key == "bpm_max") q.bpm_max = **v;
+        if (key == "energy_min") q.energy_min = static_cast<int>(std::lround(**v));
+        if (key == "energy_max") q.energy_max = static_cast<int>(std::lround(**v));
+        if (key == "limit") {
+            if (**v < 0 || **v > 1e6)
+                return problem(400, "invalid_argument", "Invalid request", "limit must be 0 to 1000000", req.path);
+            q.limit = static_cast<int>(**v);
+        }
+    }
+    auto lib = open_library();
+    if (!lib) {
+        if (lib.error().code == ErrorCode::kFileNotFound)
+            return problem(404, "library-not-found", "No track library", lib.error().message, req.path);
+        return from_error(lib.error());
+    }
+    auto rows = (*lib)->list(q);
+    if (!rows) return from_error(rows.error());
+    json tracks = json::array();
+    for (const auto& r : *rows) tracks.push_back(library_row_json(r));
+    return json_response(200, {{"count", tracks.size()}, {"tracks", tracks}});
+}
+
+HttpResponse Router::get_library_track(const std::string& content_hash) {
+    const std::string self = "/v1/library/tracks/" + content_hash;
+    auto lib = open_library();
+    if (!lib) {
+        if (lib.error().code == ErrorCode::kFileNotFound)
+            return problem(404, "library-not-found", "No track library", lib.error().message, self);
+        return from_error(lib.error());
+    }
+    library::Query q;
+    q.include_missing = true;  // the analysis stays readable after the file moved away
+    auto rows = (*lib)->list(q);
+    if (!rows) return from_error(rows.error());
+    for (const auto& r : *rows) {
+        if (r.content_hash != content_hash) continue;
+        auto map = (*lib)->find(r.content_hash, r.config_key);
+        if (!map) return from_error(map.error());
+        if (!map->has_value()) break;
+        HttpResponse res;
+        res.body = **map;
+        return res;
+    }
+    return problem(404, "track-not-found", "Unknown track", "no analysis of " + content_hash + " in the library", self);
 }
 
 }  // namespace harmony::server::http

@@ -6,12 +6,15 @@
 #include <cstdint>
 #include <chrono>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "library/library.hpp"
 #include "server/service.hpp"
 
 namespace harmony::server::http {
@@ -42,6 +45,7 @@ struct RouterOptions {
     std::string file_root;                    // non-empty: server-side file reads allowed below this directory
     int max_batch_jobs = 256;                 // tracks in one POST /v1/batches (413 beyond)
     std::vector<std::string> callback_hosts;  // receivers a callback_url may name (empty: callbacks off)
+    std::string library_path;                 // the CLI's track library, served read-only at /v1/library (empty: none)
 };
 
 /// A job as the API shows it (GET /v1/jobs/{id}, listings, completion callbacks).
@@ -63,7 +67,8 @@ std::string openapi_text();
 
 class Router {
 public:
-    Router(Service& service, RouterOptions options) : svc_(service), opt_(std::move(options)) {}
+    Router(Service& service, RouterOptions options)
+        : svc_(service), opt_(std::move(options)), lib_(std::make_shared<LibraryHandle>()) {}
     HttpResponse handle(HttpRequest& req);
 
     /// For the progress streams: the current event (JSON text) and whether it is the last one;
@@ -90,9 +95,18 @@ private:
     HttpResponse get_batch(const std::string& id);
     HttpResponse health();
     HttpResponse ready();
+    HttpResponse get_library(const HttpRequest& req);
+    HttpResponse get_library_track(const std::string& content_hash);
+    /// The library, opened on first use (only when its file exists: nothing is created).
+    Result<library::Library*> open_library();
 
+    struct LibraryHandle {
+        std::mutex mu;
+        std::unique_ptr<library::Library> lib;
+    };
     Service& svc_;
     RouterOptions opt_;
+    std::shared_ptr<LibraryHandle> lib_;
 };
 
 }  // namespace harmony::server::http
