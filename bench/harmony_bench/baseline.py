@@ -2,7 +2,7 @@
 
 Only Harmony's corpus scores are gated. A metric fails when it is below the baseline by more than
 its margin: 0.02 absolute for averaged continuous scores (beat F, CMLt, AMLt, downbeat F, MIREX key
-score) and 0.04 for per-file yes/no scores (Acc1, Acc2, exact key, meter): on the 30-song quick
+score, chord scores) and 0.04 for per-file yes/no scores (Acc1, Acc2, exact key, meter): on the 30-song quick
 set one file is 0.033, so a single file may flip but not two.
 """
 import json
@@ -13,7 +13,8 @@ from . import paths
 MARGINS = {"rhythm": {"acc1": 0.04, "acc2": 0.04, "beat_f": 0.02, "cmlt": 0.02, "amlt": 0.02,
                       "downbeat_f": 0.02, "meter_acc": 0.04},
            "key": {"key_weighted": 0.02, "key_exact": 0.04},
-           "sections": {"F@2": 0.03, "pairwise_F": 0.03, "intro_acc": 0.04, "outro_acc": 0.04}}
+           "sections": {"F@2": 0.03, "pairwise_F": 0.03, "intro_acc": 0.04, "outro_acc": 0.04},
+           "chords": {"root": 0.02, "majmin": 0.02, "sevenths": 0.02, "mirex": 0.02}}
 
 
 def harmony_scores(summary):

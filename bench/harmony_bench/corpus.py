@@ -97,6 +97,7 @@ def load_corpus_tracks(songs, seed=SEED):
                 "meter": gt.get("meter"),
                 "key": key_from_names(key.get("tonic"), key.get("mode")),
                 "sections": gt.get("sections"),
+                "chords": gt.get("chords"),
                 "duration_s": float(gt["duration"]),
             },
         })

@@ -14,12 +14,17 @@ KEY_METRICS = [("key_weighted", "MIREX weighted"), ("key_exact", "Exact")]
 SECTION_METRICS = [("F@0.5", "Boundary F ±0.5 s"), ("F@2", "Boundary F ±2 s"), ("F@3", "Boundary F ±3 s"),
                    ("pairwise_F", "Pairwise F (letters)"), ("intro_acc", "Intro acc."), ("outro_acc", "Outro acc."),
                    ("n_est", "Segments / file")]
+CHORD_METRICS = [("root", "Root"), ("thirds", "Thirds"), ("majmin", "MajMin"), ("majmin_inv", "MajMin inv."),
+                 ("sevenths", "Sevenths"), ("mirex", "MIREX")]
 SUITE_TITLES = {"rhythm": "Rhythm: tempo, beats, downbeats, meter", "key": "Key",
-                "sections": "Sections: phrase boundaries and repetition letters"}
+                "sections": "Sections: phrase boundaries and repetition letters",
+                "chords": "Chords: mir_eval.chord, duration-weighted over the files"}
+SUITE_ORDER = ("rhythm", "key", "sections", "chords")
 
 
 def metrics_of(suite):
-    return {"rhythm": RHYTHM_METRICS, "key": KEY_METRICS, "sections": SECTION_METRICS}[suite]
+    return {"rhythm": RHYTHM_METRICS, "key": KEY_METRICS, "sections": SECTION_METRICS,
+            "chords": CHORD_METRICS}[suite]
 KEY_CATS = ["same", "fifth", "relative", "parallel", "other", "missing"]
 SETS = (("corpus", "POP909 rendered corpus"), ("real", "real clips (../shared/data)"))
 
@@ -54,7 +59,11 @@ def accuracy(suite, tools_info, res):
         a = {"n": len(rows), "errors": sum(r["status"] != "ok" for r in rows)}
         for m, _ in metrics:
             vals = [r["scores"][m] for r in rows if m in r["scores"]]
-            a[m] = _mean(vals)
+            if suite == "chords":  # weighted by the reference duration each file was scored over
+                ws = [r["scores"].get("weight_" + m, 0.0) for r in rows if m in r["scores"]]
+                a[m] = sum(v * w for v, w in zip(vals, ws)) / sum(ws) if sum(ws) > 0 else None
+            else:
+                a[m] = _mean(vals)
             a["n_" + m] = len(vals)
         if suite == "rhythm":
             a["tempo_missing"] = sum(bool(r["scores"].get("tempo_missing")) for r in rows)
@@ -63,6 +72,8 @@ def accuracy(suite, tools_info, res):
             a["sections_missing"] = sum(bool(r["scores"].get("sections_missing")) for r in rows)
             vals = [r["scores"]["n_ref"] for r in rows if "n_ref" in r["scores"]]
             a["n_ref"] = _mean(vals)
+        elif suite == "chords":
+            a["chords_missing"] = sum(bool(r["scores"].get("chords_missing")) for r in rows)
         else:
             cats = [r["scores"].get("key_category") for r in rows if "key_category" in r["scores"]]
             for c in KEY_CATS:
@@ -130,6 +141,8 @@ def _accuracy_table(suite, acc, tools_info):
             miss = "%d tempo, %d beats / %d" % (a["tempo_missing"], a["beats_missing"], a["errors"])
         elif suite == "sections":
             miss = "%d / %d" % (a["sections_missing"], a["errors"])
+        elif suite == "chords":
+            miss = "%d / %d" % (a["chords_missing"], a["errors"])
         else:
             miss = "%d / %d" % (a["key_missing"], a["errors"])
         lines.append("| %s | %d | %s | %s |" % (info["name"], a["n"], " | ".join(cells), miss))
@@ -207,7 +220,7 @@ def _slim(r):
 def write_csv(path, suite, results):
     metrics = [m for m, _ in metrics_of(suite)]
     cols = (["track", "set", "format", "duration_s", "tool", "status", "cached", "truth", "estimate"] + metrics +
-            ({"rhythm": ["tempo_ratio"], "key": ["key_category"], "sections": ["n_ref"]}[suite]) +
+            ({"rhythm": ["tempo_ratio"], "key": ["key_category"], "sections": ["n_ref"], "chords": ["n_ref"]}[suite]) +
             ["wall_s", "cpu_s", "rss_mb", "x_realtime", "n_runs", "error"])
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
@@ -219,12 +232,15 @@ def write_csv(path, suite, results):
                     _fmt(e.get("bpm"), 2), len(e.get("beats") or []))
             elif suite == "sections":
                 est = " ".join("%.1f%s" % (x[0], x[2]) for x in (e.get("sections") or []))
+            elif suite == "chords":
+                est = "%d segments" % len(e.get("chords") or [])
             else:
                 est = key_label(e.get("key")) if r["status"] == "ok" else ""
             row = [r["track"], r["set"], r["format"], "%.2f" % r["duration_s"], r["tool"], r["status"],
                    int(bool(r["cached"])), r["truth_label"], est]
             row += [("%.4f" % r["scores"][m]) if m in r["scores"] else "" for m in metrics]
-            extra = r["scores"].get({"rhythm": "tempo_ratio", "key": "key_category", "sections": "n_ref"}[suite], "")
+            extra = r["scores"].get({"rhythm": "tempo_ratio", "key": "key_category", "sections": "n_ref",
+                                     "chords": "n_ref"}[suite], "")
             row += ["%.4f" % extra if isinstance(extra, float) else extra]
             row += ["%.3f" % r["wall_s"] if r["wall_s"] else "", "%.3f" % r["cpu_s"] if r["cpu_s"] else "",
                     "%.1f" % r["rss_mb"] if r["rss_mb"] else "",
@@ -234,6 +250,8 @@ def write_csv(path, suite, results):
 
 
 def _truth_label(suite, track_truth):
+    if suite == "chords":
+        return "%d chords" % len(track_truth.get("chords") or [])
     if suite == "sections":
         return " ".join("%.1f%s" % (x[0], x[2]) for x in (track_truth.get("sections") or []))
     if suite == "rhythm":
@@ -265,7 +283,8 @@ SPLIT_COLS = {"rhythm": [("acc1", "Acc1"), ("acc2", "Acc2"), ("acc1_1pct", "Acc1
                          ("downbeat_f", "Downbeat F"), ("meter_acc", "Meter acc.")],
               "key": [("key_weighted", "MIREX weighted"), ("key_exact", "Exact")],
               "sections": [("F@0.5", "F ±0.5 s"), ("F@2", "F ±2 s"), ("F@3", "F ±3 s"), ("pairwise_F", "Pairwise F"),
-                           ("intro_acc", "Intro acc."), ("outro_acc", "Outro acc.")]}
+                           ("intro_acc", "Intro acc."), ("outro_acc", "Outro acc.")],
+              "chords": [("root", "Root"), ("majmin", "MajMin"), ("sevenths", "Sevenths"), ("mirex", "MIREX")]}
 
 
 def _song(track_id):
@@ -315,11 +334,11 @@ def split_comparison(data):
          "songs (the corpus has no unused song), rendered with another seed: other instruments, tempo scale, "
          "transposition, drums, excerpt and format. Sources: dev from %s; test from %s." % (
              tseed, origin(dev), origin(test)), ""]
-    for suite in ("rhythm", "key", "sections"):
+    for suite in SUITE_ORDER:
         if suite not in dev["suites"] or suite not in test["suites"]:
             continue
         cols = SPLIT_COLS[suite]
-        L += ["### %s" % {"rhythm": "Rhythm", "key": "Key", "sections": "Sections"}[suite], "",
+        L += ["### %s" % {"rhythm": "Rhythm", "key": "Key", "sections": "Sections", "chords": "Chords"}[suite], "",
               "| tool | split | files | " + " | ".join(h for _, h in cols) + " |",
               "|---" * (3 + len(cols)) + "|"]
         tools_info = test["suites"][suite]["tools"]
@@ -355,7 +374,7 @@ def markdown(data, summary, plots):
                      "report (`bench/results/report.md`)." % m["split"])
     L.append("")
     L += split_comparison(data)
-    for suite in ("rhythm", "key", "sections"):
+    for suite in SUITE_ORDER:
         sd = data["suites"].get(suite)
         if not sd:
             continue
@@ -400,7 +419,7 @@ def markdown(data, summary, plots):
 
 def write_all(data, out, plots=True, log=print):
     summary = {}
-    for suite in ("rhythm", "key", "sections"):
+    for suite in SUITE_ORDER:
         sd = data["suites"].get(suite)
         if not sd:
             continue
@@ -433,6 +452,10 @@ def write_all(data, out, plots=True, log=print):
                 log("  %-18s sections  F@0.5 %s  F@2 %s  F@3 %s  pairwise F %s  intro %s  outro %s" % (
                     name, _fmt(a.get("F@0.5")), _fmt(a.get("F@2")), _fmt(a.get("F@3")), _fmt(a.get("pairwise_F")),
                     _fmt(a.get("intro_acc")), _fmt(a.get("outro_acc"))))
+            elif suite == "chords":
+                log("  %-18s chords  root %s  majmin %s  majmin_inv %s  sevenths %s  mirex %s" % (
+                    name, _fmt(a.get("root")), _fmt(a.get("majmin")), _fmt(a.get("majmin_inv")),
+                    _fmt(a.get("sevenths")), _fmt(a.get("mirex"))))
             else:
                 log("  %-18s key     weighted %s  exact %s" % (name, _fmt(a.get("key_weighted")),
                                                                 _fmt(a.get("key_exact"))))

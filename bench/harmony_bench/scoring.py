@@ -13,6 +13,9 @@ Sections  mir_eval.segment: boundary hit-rate F at +-0.5, 2 and 3 s (detection, 
         frame-clustering F of the repetition letters (0.1 s frames), intro / outro presence accuracy
         (reference: first label 'i' / last label 'o'; estimate: the first / last non-silent section
         has the function intro / outro). Reference: the corpus `sections` (human phrase labels).
+Chords  mir_eval.chord root, thirds, majmin, majmin_inv, sevenths, mirex over the reference's labelled
+        span (the estimate padded with N); each file keeps its score and the duration it was scored
+        over, and the report weights the files by that duration (the MIREX convention).
 A missing estimate scores 0 (and is counted as missing in the report).
 """
 import warnings
@@ -166,3 +169,37 @@ def score_sections(truth, est, provides):
     rows = (est or {}).get("sections")
     dur = (est or {}).get("duration_s") or truth.get("duration_s")
     return score_section_rows(truth["sections"], rows or [], dur)
+
+
+# ---------------------------------------------------------------- chords
+CHORD_METRICS = ("root", "thirds", "majmin", "majmin_inv", "sevenths", "mirex")
+
+
+def score_chord_rows(ref_rows, est_rows):
+    """Scores one file: ref_rows / est_rows as [start, end, Harte label, ...]. For each metric the
+    file's score and the reference duration it was computed over (weight_<metric>)."""
+    ri = np.array([[r[0], r[1]] for r in ref_rows], dtype=float).reshape(-1, 2)
+    rl = [str(r[2]) for r in ref_rows]
+    out = {}
+    if not est_rows:
+        est_rows = [[float(ri.min()), float(ri.max()), "N"]]
+        out["chords_missing"] = True
+    ei = np.array([[r[0], r[1]] for r in est_rows], dtype=float).reshape(-1, 2)
+    el = [str(r[2]) for r in est_rows]
+    ei, el = mir_eval.util.adjust_intervals(ei, el, ri.min(), ri.max(), mir_eval.chord.NO_CHORD,
+                                            mir_eval.chord.NO_CHORD)
+    iv, r, e = mir_eval.util.merge_labeled_intervals(ri, rl, ei, el)
+    dur = mir_eval.util.intervals_to_durations(iv)
+    for m in CHORD_METRICS:
+        comp = getattr(mir_eval.chord, m)(r, e)
+        valid = comp >= 0
+        w = float(np.sum(dur[valid]))
+        out[m] = float(np.sum(dur[valid] * comp[valid]) / w) if w > 0 else 0.0
+        out["weight_" + m] = w
+    out["n_ref"] = len(ref_rows)
+    return out
+
+
+def score_chords(truth, est, provides):
+    """est: {"chords": [[start, end, label], ...] or None}."""
+    return score_chord_rows(truth["chords"], (est or {}).get("chords") or [])

@@ -96,9 +96,9 @@ class Harmony(Tool):
     def __init__(self, suite):
         self.suite = suite
         self.name = "harmony"
-        self.only = {"rhythm": "tempo,beats", "key": "key", "sections": "sections"}[suite]
+        self.only = {"rhythm": "tempo,beats", "key": "key", "sections": "sections", "chords": "chords"}[suite]
         self.provides = {"rhythm": ("bpm", "beats", "downbeats", "meter"), "key": ("key",),
-                         "sections": ("sections",)}[suite]
+                         "sections": ("sections",), "chords": ("chords",)}[suite]
         self.description = "build/harmony analyze --only %s" % self.only
         if suite == "sections":
             self.description += " (method learned; scored on the phrase level, the level the labels are)"
@@ -122,6 +122,9 @@ class Harmony(Tool):
             doc = json.load(f)
         if self.suite == "sections":
             return harmony_song_map_sections(doc, "phrases")
+        if self.suite == "chords":
+            segs = (doc.get("chords") or {}).get("segments")
+            return {"chords": [[s[0], s[1], s[2]] for s in segs] if segs else None}
         return harmony_song_map_rhythm(doc) if self.suite == "rhythm" else harmony_song_map_key(doc)
 
 
@@ -289,6 +292,23 @@ class EssentiaKey(Tool):
         return {"key": key_from_names(d.get("tonic"), d.get("mode"))}
 
 
+class EssentiaChords(Tool):
+    suite = "chords"
+    name = "essentia"
+    provides = ("chords",)
+    description = ("essentia.js TonalExtractor -> ChordsDetection (major/minor triads, its documented defaults, "
+                   "tuning 440 Hz)")
+    available = staticmethod(_essentia_available)
+    version = staticmethod(_essentia_version)
+
+    def command(self, audio, outfile):
+        return ["node", paths.ESSENTIA_PEER, "chords", audio]
+
+    def parse(self, stdout, outfile):
+        rows = json.loads(stdout).get("chords")
+        return {"chords": [list(r[:3]) for r in rows] if rows else None}
+
+
 def tools_for(suite, names=None):
     if suite == "rhythm":
         tools = [Harmony("rhythm"), Aubio(), QMBeats(), EssentiaRhythm()]
@@ -296,6 +316,8 @@ def tools_for(suite, names=None):
         tools = [Harmony("key"), QMKey()] + [EssentiaKey(p) for p in ("edma", "bgate", "temperley")]
     elif suite == "sections":
         tools = [Harmony("sections"), HarmonySectionsPeer("foote"), HarmonySectionsPeer("phrases")]
+    elif suite == "chords":
+        tools = [Harmony("chords"), EssentiaChords()]
     else:
         raise ValueError(suite)
     if names:

@@ -7,6 +7,7 @@ import glob
 import json
 import os
 import sys
+import tempfile
 import unittest
 
 import numpy as np
@@ -151,6 +152,29 @@ class TestKeys(unittest.TestCase):
         self.assertEqual((sc["F@2"], sc["sections_missing"]), (0.0, True))
         doc = {"sections": {"phrases": est, "segments": est[:1]}, "audio": {"duration_s": 60.0}}
         self.assertEqual(tools.harmony_song_map_sections(doc, "phrases")["sections"], est)
+
+    def test_chords(self):
+        ref = [[0.0, 2.0, "N"], [2.0, 6.0, "C:maj"], [6.0, 10.0, "A:min7"]]
+        sc = scoring.score_chord_rows(ref, ref)
+        for m in scoring.CHORD_METRICS:
+            self.assertAlmostEqual(sc[m], 1.0, msg=m)
+        self.assertAlmostEqual(sc["weight_majmin"], 10.0)
+        # A:min instead of A:min7: majmin right, sevenths wrong on that half of the chords.
+        est = [[0.0, 2.0, "N"], [2.0, 6.0, "C:maj"], [6.0, 10.0, "A:min"]]
+        sc = scoring.score_chord_rows(ref, est)
+        self.assertAlmostEqual(sc["majmin"], 1.0)
+        self.assertAlmostEqual(sc["sevenths"], 0.6)
+        # An estimate that stops early is padded with N; none at all scores 0 and is counted missing.
+        sc = scoring.score_chord_rows(ref, est[:2])
+        self.assertAlmostEqual(sc["majmin"], 0.6)
+        sc = scoring.score_chords({"chords": ref}, {"chords": None}, ())
+        self.assertTrue(sc["chords_missing"])
+        self.assertAlmostEqual(sc["root"], 0.2)  # the N second of the reference is right
+        doc = {"chords": {"segments": [[0.0, 2.0, "C:maj", 0.9, {"name": "C"}]]}}
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+            json.dump(doc, f)
+            f.flush()
+            self.assertEqual(tools.Harmony("chords").parse("", f.name), {"chords": [[0.0, 2.0, "C:maj"]]})
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ Chroma::Chroma(FeatureCache& cache, const Config& cfg) : cfg_(cfg) {
     bin_hz_ = stft.bin_hz();
     frame_treble_.assign(static_cast<size_t>(cfg_.bins_per_octave), 0.0f);
     frame_bass_.assign(static_cast<size_t>(cfg_.bins_per_octave), 0.0f);
+    for (int h = 0; h <= std::max(1, cfg_.harmonics); ++h)
+        sub_semitones_.push_back(h == 0 ? 0.0 : 12.0 * std::log2(static_cast<double>(h)));
     stft.subscribe([this](std::span<const float> mag, std::int64_t) { on_frame(mag); });
 }
 
@@ -66,8 +68,12 @@ void Chroma::on_frame(std::span<const float> mag) {
             const double pos = pc * bpo / 12.0;
             const int b0 = static_cast<int>(std::floor(pos));
             const double frac = pos - b0;
-            v[static_cast<size_t>(b0 % bpo)] += static_cast<float>(w * (1.0 - frac));
-            v[static_cast<size_t>((b0 + 1) % bpo)] += static_cast<float>(w * frac);
+            // b0 lies in [0, bpo] (pc < 12, or exactly 12 after wrapping a tiny negative): a
+            // subtraction instead of the integer division of `% bpo` (the hottest line here).
+            const int i0 = b0 >= bpo ? b0 - bpo : b0;
+            const int i1 = b0 + 1 >= bpo ? b0 + 1 - bpo : b0 + 1;
+            v[static_cast<size_t>(i0)] += static_cast<float>(w * (1.0 - frac));
+            v[static_cast<size_t>(i1)] += static_cast<float>(w * frac);
         };
         for (int k = lo; k <= hi; ++k) {
             const float m = mag[static_cast<size_t>(k)];
@@ -100,7 +106,7 @@ void Chroma::on_frame(std::span<const float> mag) {
                 double w = pk.vote;
                 for (int h = 1; h <= cfg_.harmonics; ++h) {
                     if (pk.hz / h < 50.0) break;
-                    const double target = pk.midi - 12.0 * std::log2(static_cast<double>(h));
+                    const double target = pk.midi - sub_semitones_[static_cast<size_t>(h)];
                     bool ok = h == 1 || !cfg_.validate_subharmonics;
                     if (!ok) {
                         auto it = std::lower_bound(peaks_.begin(), peaks_.end(), target - 0.4,

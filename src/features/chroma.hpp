@@ -82,6 +82,7 @@ private:
     std::vector<Peak> peaks_;  // scratch: the current frame's peaks
     std::vector<float> frame_treble_;
     std::vector<float> frame_bass_;
+    std::vector<double> sub_semitones_;  // 12 log2(h): the h-th sub-harmonic, in semitones below
 };
 
 }  // namespace harmony::features

@@ -272,6 +272,44 @@ TEST(ChordsAnalyzer, ChangeExactlyOnABeat) {
     EXPECT_TRUE(found);
 }
 
+TEST(ChordsAnalyzer, SegmentedLongFileMatchesTheWholeFileDecoding) {
+    // Long files run in segments (memory flat in the length); the joined timeline must be the one
+    // decoded over the whole file, up to the segments' cuts, and stay contiguous.
+    std::vector<Bar> bars;
+    for (int i = 0; i < 30; ++i) bars.push_back({(i * 7) % 12, (i / 3) % 2});
+    const auto x = render(bars, Timbre::kPiano);
+    auto run = [&](double segment_s) {
+        EngineOptions o;
+        o.segment_s = segment_s;
+        o.segment_overlap_s = 8.0;
+        AnalysisRequest req;
+        req.only = {"chords"};
+        req.params["chords.vocabulary"] = "majmin";
+        auto song = Engine(o).analyze_pcm(x, 1, kRate, req);
+        EXPECT_TRUE(song.ok()) << (song.ok() ? "" : song.error().message);
+        return song.ok() ? song.value() : SongMap{};
+    };
+    const SongMap whole = run(0.0);
+    const SongMap seg = run(20.0);
+    ASSERT_TRUE(whole.chords && seg.chords && seg.tempo);
+    EXPECT_NE(seg.tempo->decision.find("segments"), std::string::npos) << seg.tempo->decision;
+    const auto& w = *whole.chords;
+    const auto& s = *seg.chords;
+    ASSERT_FALSE(s.segments.empty());
+    EXPECT_DOUBLE_EQ(s.segments.front().start_s, 0.0);
+    EXPECT_NEAR(s.segments.back().end_s, w.segments.back().end_s, 0.3);
+    for (size_t i = 1; i < s.segments.size(); ++i) {
+        EXPECT_DOUBLE_EQ(s.segments[i].start_s, s.segments[i - 1].end_s);
+        EXPECT_NE(s.segments[i].label, s.segments[i - 1].label);
+    }
+    int same = 0, n = 0;
+    for (double t = 0.0; t < w.segments.back().end_s; t += 0.05, ++n)
+        if (label_at(w, t) == label_at(s, t)) ++same;
+    EXPECT_GE(static_cast<double>(same) / n, 0.97) << describe(s);
+    EXPECT_GE(agreement(s, bars, harte), agreement(w, bars, harte) - 0.02) << describe(s);
+    EXPECT_GE(agreement(s, bars, harte), 0.9) << describe(s);
+}
+
 TEST(ChordsAnalyzer, SilenceAndDrumsOnlyAreNoChord) {
     const std::vector<float> silence(static_cast<size_t>(10 * kRate), 0.0f);
     const auto s = analyze(silence);

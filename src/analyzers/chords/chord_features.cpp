@@ -135,10 +135,16 @@ Result<ChordNet> ChordNet::load(const nn::WeightFile& w) {
     return net;
 }
 
-std::vector<std::vector<float>> ChordNet::log_posteriors(const UnitFeatures& f, double prior_correction) const {
-    const auto nu = static_cast<std::int64_t>(f.units.size());
-    std::vector<std::vector<float>> out(static_cast<size_t>(nu));
-    if (nu == 0) return out;
+void ChordNet::log_posteriors(const UnitFeatures& f, size_t begin, size_t end, double prior_correction,
+                              std::vector<float>& out) const {
+    const auto total = static_cast<std::int64_t>(f.units.size());
+    end = std::min(end, f.units.size());
+    const int nc = n_classes_;
+    const auto row_len = static_cast<size_t>(12 * nc + 1);
+    out.assign(begin < end ? (end - begin) * row_len : 0, 0.0f);
+    if (begin >= end) return;
+    const auto nu = static_cast<std::int64_t>(end - begin);
+    const auto first = static_cast<std::int64_t>(begin);
     // One batch of 12 rotations per unit: row (u * 12 + r).
     nn::Tensor x({nu * 12, kInputDims});
     float* px = x.data();
@@ -146,7 +152,7 @@ std::vector<std::vector<float>> ChordNet::log_posteriors(const UnitFeatures& f, 
         for (int r = 0; r < 12; ++r) {
             float* row = px + (u * 12 + r) * kInputDims;
             for (int c = -kContext; c <= kContext; ++c) {
-                const std::int64_t v = std::clamp<std::int64_t>(u + c, 0, nu - 1);
+                const std::int64_t v = std::clamp<std::int64_t>(first + u + c, 0, total - 1);
                 const auto& src = f.units[static_cast<size_t>(v)];
                 float* dst = row + (c + kContext) * kUnitDims;
                 for (int k = 0; k < 12; ++k) {
@@ -163,27 +169,23 @@ std::vector<std::vector<float>> ChordNet::log_posteriors(const UnitFeatures& f, 
     h = fc2_.forward(h);
     nn::relu(h);
     const nn::Tensor y = fc3_.forward(h);  // [nu * 12, nc + 1]
-    const int nc = n_classes_;
     const float* py = y.data();
     for (std::int64_t u = 0; u < nu; ++u) {
-        auto& lp = out[static_cast<size_t>(u)];
-        lp.resize(static_cast<size_t>(12 * nc + 1));
+        float* lp = out.data() + static_cast<size_t>(u) * row_len;
         double nsum = 0.0;
         for (int r = 0; r < 12; ++r) {
             const float* row = py + (u * 12 + r) * (nc + 1);
             for (int q = 0; q < nc; ++q)
-                lp[static_cast<size_t>(r * nc + q)] =
-                    row[q] - static_cast<float>(prior_correction * log_prior_[static_cast<size_t>(q)]);
+                lp[r * nc + q] = row[q] - static_cast<float>(prior_correction * log_prior_[static_cast<size_t>(q)]);
             nsum += row[nc];
         }
-        lp.back() = static_cast<float>(nsum / 12.0 - prior_correction * log_prior_.back());
-        const float mx = *std::max_element(lp.begin(), lp.end());
+        lp[row_len - 1] = static_cast<float>(nsum / 12.0 - prior_correction * log_prior_.back());
+        const float mx = *std::max_element(lp, lp + row_len);
         double z = 0.0;
-        for (float v : lp) z += std::exp(static_cast<double>(v - mx));
+        for (size_t i = 0; i < row_len; ++i) z += std::exp(static_cast<double>(lp[i] - mx));
         const auto lz = static_cast<float>(mx + std::log(z));
-        for (auto& v : lp) v -= lz;
+        for (size_t i = 0; i < row_len; ++i) lp[i] -= lz;
     }
-    return out;
 }
 
 Result<std::shared_ptr<const ChordNet>> shipped_model() {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <memory>
 #include <vector>
 
@@ -41,10 +42,14 @@ UnitFeatures unit_features(const features::Chroma& chroma, double cents, const s
 class ChordNet {
 public:
     static Result<ChordNet> load(const nn::WeightFile& w);
-    /// Log-posteriors [units][12 * n_classes + 1], root-major (index = root * n_classes + class).
+    /// Log-posteriors, 12 * n_classes + 1 per unit, root-major (index = root * n_classes + class).
     /// prior_correction a: each class's posterior is divided by its training frequency^a and
     /// renormalised (0 = the network's posteriors; 1 = likelihoods with a flat prior).
-    std::vector<std::vector<float>> log_posteriors(const UnitFeatures& f, double prior_correction = 0.0) const;
+    /// Units [begin, end) only (their context windows still read the neighbouring units of f):
+    /// (end - begin) rows, row-major, into `out`. Memory is proportional to end - begin, so a long
+    /// track is scored in fixed-size batches.
+    void log_posteriors(const UnitFeatures& f, std::size_t begin, std::size_t end, double prior_correction,
+                        std::vector<float>& out) const;
     int n_classes() const { return n_classes_; }
 
 private:

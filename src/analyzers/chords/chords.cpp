@@ -10,8 +10,18 @@ namespace harmony::analyzers {
 
 namespace {
 
-constexpr int kVersion = 1;
+constexpr int kVersion = 2;
 constexpr int kRunnersUp = 3;
+// Units scored by the network at a time (its activations: 12 rotations x ~300 floats per unit).
+constexpr size_t kBatch = 64;
+// Emissions are kept as -log(p) in steps of 1/1024 nat (16 bits; p floored at 1e-12, 28.3 k steps).
+constexpr double kCostStep = 1.0 / 1024.0;
+constexpr double kMinProbability = 1e-12;
+
+std::uint16_t quantise_cost(double p) {
+    const double c = -std::log(std::max(p, kMinProbability)) / kCostStep;
+    return static_cast<std::uint16_t>(std::clamp(std::lround(c), 0L, 65535L));
+}
 
 std::string fmt(double v) {
     char buf[64];
@@ -123,39 +133,52 @@ Result<void> ChordsAnalyzer::analyze(Context& ctx) const {
     const UnitFeatures f = unit_features(*chroma, fold_cents, bounds);
     ctx.report(0.3);
     if (ctx.cancelled()) return make_error(ErrorCode::kCancelled, "cancelled");
-    const auto lp = cfg_.net->log_posteriors(f, cfg_.prior_correction);
-    ctx.report(0.7);
 
-    // Posteriors reduced to the vocabulary: states root * V + v, then N.
+    // Posteriors reduced to the vocabulary (states root * V + v, then N), scored in batches of
+    // kBatch units and kept as quantised negative log-probabilities (2 bytes per state), so the
+    // memory per unit is that and the 16-bit back-pointer: 1.6 KB per half beat in `full`.
     const int nc = cfg_.net->n_classes();
     const int nv = static_cast<int>(vocabulary_classes(cfg_.vocabulary).size());
     const int ns = 12 * nv + 1;
+    const auto uns = static_cast<size_t>(ns);
     std::vector<int> map_class(static_cast<size_t>(nc));
     for (int q = 0; q < nc; ++q) map_class[static_cast<size_t>(q)] = reduce_class(cfg_.vocabulary, q);
-    const size_t nu = lp.size();
-    std::vector<std::vector<float>> post(nu, std::vector<float>(static_cast<size_t>(ns), 0.0f));
-    for (size_t u = 0; u < nu; ++u) {
-        auto& p = post[u];
-        if (f.silent[u]) {
-            p.back() = 1.0f;
-            continue;
+    const size_t nu = f.units.size();
+    std::vector<std::uint16_t> cost(nu * uns);
+    {
+        std::vector<float> lp;
+        std::vector<double> p(uns);
+        const auto row = static_cast<size_t>(12 * nc + 1);
+        for (size_t b0 = 0; b0 < nu; b0 += kBatch) {
+            const size_t b1 = std::min(nu, b0 + kBatch);
+            cfg_.net->log_posteriors(f, b0, b1, cfg_.prior_correction, lp);
+            for (size_t u = b0; u < b1; ++u) {
+                std::fill(p.begin(), p.end(), 0.0);
+                if (f.silent[u]) {
+                    p.back() = 1.0;
+                } else {
+                    const float* l = lp.data() + (u - b0) * row;
+                    for (int r = 0; r < 12; ++r)
+                        for (int q = 0; q < nc; ++q)
+                            p[static_cast<size_t>(r * nv + map_class[static_cast<size_t>(q)])] +=
+                                std::exp(static_cast<double>(l[r * nc + q]));
+                    p.back() += std::exp(static_cast<double>(l[row - 1]));
+                }
+                for (size_t s = 0; s < uns; ++s) cost[u * uns + s] = quantise_cost(p[s]);
+            }
+            if (ctx.cancelled()) return make_error(ErrorCode::kCancelled, "cancelled");
         }
-        for (int r = 0; r < 12; ++r)
-            for (int q = 0; q < nc; ++q)
-                p[static_cast<size_t>(r * nv + map_class[static_cast<size_t>(q)])] +=
-                    std::exp(lp[u][static_cast<size_t>(r * nc + q)]);
-        p.back() += std::exp(lp[u].back());
     }
+    ctx.report(0.7);
+    auto emit = [&](size_t u, int s) { return -kCostStep * cost[u * uns + static_cast<size_t>(s)]; };
+    auto post = [&](size_t u, int s) { return std::exp(emit(u, s)); };
 
     // Viterbi: emission log-posterior, a change costs change_penalty (+ offbeat_penalty off the beat).
     std::vector<int> path(nu, ns - 1);
     if (nu > 0) {
-        std::vector<double> score(static_cast<size_t>(ns)), next(static_cast<size_t>(ns));
+        std::vector<double> score(uns), next(uns);
         // Back-pointers as 16-bit state indices (ns = 397 at most): 0.8 KB per half beat.
-        std::vector<std::vector<std::uint16_t>> back(nu, std::vector<std::uint16_t>(static_cast<size_t>(ns), 0));
-        auto emit = [&](size_t u, int s) {
-            return std::log(std::max(static_cast<double>(post[u][static_cast<size_t>(s)]), 1e-12));
-        };
+        std::vector<std::uint16_t> back(nu * uns, 0);
         for (int s = 0; s < ns; ++s) score[static_cast<size_t>(s)] = emit(0, s);
         for (size_t u = 1; u < nu; ++u) {
             const int best = static_cast<int>(std::max_element(score.begin(), score.end()) - score.begin());
@@ -165,14 +188,14 @@ Result<void> ChordsAnalyzer::analyze(Context& ctx) const {
                 const double stay = score[static_cast<size_t>(s)];
                 const bool j = jump > stay;
                 next[static_cast<size_t>(s)] = (j ? jump : stay) + emit(u, s);
-                back[u][static_cast<size_t>(s)] = static_cast<std::uint16_t>(j ? best : s);
+                back[u * uns + static_cast<size_t>(s)] = static_cast<std::uint16_t>(j ? best : s);
             }
             std::swap(score, next);
         }
         int s = static_cast<int>(std::max_element(score.begin(), score.end()) - score.begin());
         for (size_t u = nu; u-- > 0;) {
             path[u] = s;
-            s = back[u][static_cast<size_t>(s)];
+            s = back[u * uns + static_cast<size_t>(s)];
         }
     }
 
@@ -195,7 +218,7 @@ Result<void> ChordsAnalyzer::analyze(Context& ctx) const {
         double w = 0.0;
         for (size_t u = a; u < b; ++u) {
             const double d = bounds[u + 1] - bounds[u];
-            for (int s = 0; s < ns; ++s) mean[static_cast<size_t>(s)] += d * post[u][static_cast<size_t>(s)];
+            for (int s = 0; s < ns; ++s) mean[static_cast<size_t>(s)] += d * post(u, s);
             w += d;
         }
         if (w > 0)
@@ -231,6 +254,56 @@ Result<void> ChordsAnalyzer::analyze(Context& ctx) const {
     ctx.out.chords = std::move(out);
     ctx.report(1.0);
     return {};
+}
+
+void ChordsAnalyzer::merge(const std::vector<pipeline::SegmentResult>& segs, const MergeInfo& /*info*/,
+                           SongMap& out) const {
+    // The cut between two segments: the middle of their overlap (keep_to of the first), moved to
+    // the nearest merged beat within a second, so a chord change at the cut stays on the grid.
+    std::vector<double> beats;
+    if (out.beats) beats = out.beats->times_s;
+    std::sort(beats.begin(), beats.end());
+    auto snap = [&](double t) {
+        const auto it = std::lower_bound(beats.begin(), beats.end(), t);
+        double best = t, gap = 1.0;
+        if (it != beats.end() && *it - t < gap) best = *it, gap = *it - t;
+        if (it != beats.begin() && t - *(it - 1) < gap) best = *(it - 1);
+        return best;
+    };
+    Chords c;
+    bool any = false;
+    for (size_t i = 0; i < segs.size(); ++i) {
+        const auto& s = segs[i];
+        if (!s.map.chords) continue;
+        if (!any) c.vocabulary = s.map.chords->vocabulary;
+        any = true;
+        const double lo = i == 0 ? -std::numeric_limits<double>::infinity() : snap(segs[i - 1].keep_to_s);
+        const double hi = i + 1 == segs.size() ? std::numeric_limits<double>::infinity() : snap(s.keep_to_s);
+        for (const auto& seg : s.map.chords->segments) {
+            ChordSegment x = seg;
+            x.start_s = std::max(x.start_s, lo);
+            x.end_s = std::min(x.end_s, hi);
+            if (x.end_s <= x.start_s) continue;
+            if (!c.segments.empty() && c.segments.back().label == x.label &&
+                std::abs(c.segments.back().end_s - x.start_s) < 1e-6) {
+                auto& last = c.segments.back();
+                const double a = last.end_s - last.start_s, b = x.end_s - x.start_s;
+                last.confidence = (last.confidence * a + x.confidence * b) / (a + b);
+                if (b > a) last.runners_up = x.runners_up;
+                last.end_s = x.end_s;
+            } else {
+                c.segments.push_back(std::move(x));
+            }
+        }
+    }
+    if (!any) return;
+    double conf = 0.0, dur = 0.0;
+    for (const auto& x : c.segments) {
+        conf += x.confidence * (x.end_s - x.start_s);
+        dur += x.end_s - x.start_s;
+    }
+    c.confidence = dur > 0 ? std::clamp(conf / dur, 0.0, 1.0) : 0.0;
+    out.chords = std::move(c);
 }
 
 }  // namespace harmony::analyzers

@@ -31,6 +31,12 @@ public:
 
     void plan(features::FeatureCache& cache) const override;
     Result<void> analyze(Context& ctx) const override;
+    /// Long files: each segment is decoded on its own (its window has 10 s of context either side
+    /// with the default 20 s overlap) and the timelines are joined at the segments' cuts, moved to
+    /// the nearest beat (merge()).
+    bool segmentable() const override { return true; }
+    void merge(const std::vector<pipeline::SegmentResult>& segments, const MergeInfo& info,
+               SongMap& out) const override;
     std::string model_hash() const override { return cfg_.model_hash; }
 
 private:
