@@ -68,10 +68,11 @@ ChildRun in_child(const std::function<int()>& f) {
     return r;
 }
 
-ChildRun analyse(const std::string& path, double segment_s) {
+ChildRun analyse(const std::string& path, double segment_s, int threads = 0) {
     return in_child([&] {
         EngineOptions o;
         o.segment_s = segment_s;
+        o.threads = threads;
         Engine engine(o);
         auto map = engine.analyze_file(path);
         if (!map || !map->tempo || !map->tempo->bpm || !map->key || !map->key->key || !map->loudness) return 2;
@@ -93,20 +94,30 @@ TEST(LongFile, FortyMinutesNeedNoMoreMemoryThanAShortSong) {
         spec.rate_hz = rate;
         const auto loop = dsp::synth::make_rhythm_track(spec);
         write_looped_wav(dir.file("short.wav"), loop.samples, rate, 4);  // 4 min
+        write_looped_wav(dir.file("mid.wav"), loop.samples, rate, 20);   // 20 min
         write_looped_wav(dir.file("long.wav"), loop.samples, rate, 40);  // 40 min
     }
     const double segment_s = EngineOptions{}.segment_s;
-    const ChildRun short_run = analyse(dir.file("short.wav"), segment_s);
-    const ChildRun long_run = analyse(dir.file("long.wav"), segment_s);
-    const ChildRun long_whole = analyse(dir.file("long.wav"), 0.0);
-    std::printf("[ memory ] peak RSS: 4 min %ld MB, 40 min segmented %ld MB, 40 min whole %ld MB\n",
-                short_run.peak_kb / 1024, long_run.peak_kb / 1024, long_whole.peak_kb / 1024);
-    ASSERT_EQ(short_run.exit_code, 0);
-    ASSERT_EQ(long_run.exit_code, 0);
-    ASSERT_EQ(long_whole.exit_code, 0);
+    // One thread: one segment in flight, as for the 4-minute song (which is one segment).
+    const ChildRun short_run = analyse(dir.file("short.wav"), segment_s, 1);
+    const ChildRun long_run = analyse(dir.file("long.wav"), segment_s, 1);
+    const ChildRun long_whole = analyse(dir.file("long.wav"), 0.0, 1);
+    // Two threads: segments run side by side, so a long file holds two segments at once (both
+    // files have more than two); what must not happen is growth with the length (20 vs 40 min).
+    const ChildRun mid_par = analyse(dir.file("mid.wav"), segment_s, 2);
+    const ChildRun long_par = analyse(dir.file("long.wav"), segment_s, 2);
+    std::printf(
+        "[ memory ] peak RSS, 1 thread: 4 min %ld MB, 40 min segmented %ld MB, 40 min whole %ld MB; 2 threads: "
+        "20 min %ld MB, 40 min %ld MB\n",
+        short_run.peak_kb / 1024, long_run.peak_kb / 1024, long_whole.peak_kb / 1024, mid_par.peak_kb / 1024,
+        long_par.peak_kb / 1024);
+    for (const auto* r : {&short_run, &long_run, &long_whole, &mid_par, &long_par}) ASSERT_EQ(r->exit_code, 0);
     // Segments are at most 7.5 minutes long (1.5 x 5 min), so the long file's analysis may need a
     // little more than a 4-minute song's, never more than that plus a fixed margin (12 MB).
     EXPECT_LE(long_run.peak_kb, short_run.peak_kb + 12 * 1024);
     // Without segments the same file needs clearly more: the measurement sees the difference.
     EXPECT_GT(long_whole.peak_kb, long_run.peak_kb + 12 * 1024);
+    // Twice the length, the same segments in flight: only the Song Map itself may grow (beats,
+    // chords, sections of 20 more minutes: well under 4 MB with its JSON text).
+    EXPECT_LE(long_par.peak_kb, mid_par.peak_kb + 4 * 1024);
 }
