@@ -6,6 +6,7 @@
 #include "analyzers/defaults.hpp"
 #include "analyzers/key/key.hpp"
 #include "analyzers/loudness/loudness.hpp"
+#include "analyzers/notes/notes.hpp"
 #include "analyzers/sections/sections.hpp"
 #include "analyzers/tempo/tempo.hpp"
 
@@ -14,8 +15,8 @@ namespace harmony::analyzers {
 namespace {
 std::vector<AnalyzerDef>& storage() {
     static std::vector<AnalyzerDef> all = {
-        define<LoudnessAnalyzer>(), define<TempoAnalyzer>(),  define<BeatsAnalyzer>(),
-        define<KeyAnalyzer>(),      define<ChordsAnalyzer>(), define<SectionsAnalyzer>(),
+        define<LoudnessAnalyzer>(), define<TempoAnalyzer>(),    define<BeatsAnalyzer>(), define<KeyAnalyzer>(),
+        define<ChordsAnalyzer>(),   define<SectionsAnalyzer>(), define<NotesAnalyzer>(),
     };
     return all;
 }
@@ -29,7 +30,9 @@ bool in_default_set(std::string_view id) {
     // chords: its half-beat features are kept for the whole file (about 240 MB per hour of audio
     // measured on a 1-hour FLAC), so a 10-hour mix would need gigabytes; opt-in (--only ...,chords)
     // until it runs on segments like tempo, beats and key.
-    return id != "chords";
+    // notes: about 1.5 CPU-s per 3-minute song (src/analyzers/notes/README.md), over the default
+    // set's budget; opt-in (--only ...,notes).
+    return id != "chords" && id != "notes";
 }
 
 const AnalyzerDef* find_analyzer(std::string_view id) {
