@@ -33,7 +33,7 @@ const AnalyzerInfo& NotesAnalyzer::describe() {
             {"melody_voicing",
              "melody is unvoiced below this fraction of the track's reference salience",
              ParamType::kDouble,
-             0.12,
+             0.3,
              0.001,
              1.0,
              {}},
@@ -44,6 +44,42 @@ const AnalyzerInfo& NotesAnalyzer::describe() {
              0.001,
              1.0,
              {}},
+            {"melody_min_harmonic",
+             "melody frames whose best pitch explains less of the frame's peak energy are unvoiced",
+             ParamType::kDouble,
+             0.12,
+             0.0,
+             1.0,
+             {}},
+            {"bass_min_harmonic",
+             "bass frames whose best pitch explains less of the frame's peak energy are unvoiced (drums)",
+             ParamType::kDouble,
+             0.15,
+             0.0,
+             1.0,
+             {}},
+            {"melody_pitch_bias",
+             "melody tracking: score added per octave of pitch (> 0 prefers the upper line)",
+             ParamType::kDouble,
+             0.0,
+             -5.0,
+             5.0,
+             {}},
+            {"bass_pitch_bias",
+             "bass tracking: score added per octave of pitch (< 0 prefers the lowest line)",
+             ParamType::kDouble,
+             0.0,
+             -5.0,
+             5.0,
+             {}},
+            {"bass_note_harmonic",
+             "bass notes whose mean harmonicity is lower are dropped (drums)",
+             ParamType::kDouble,
+             0.3,
+             0.0,
+             1.0,
+             {}},
+            {"jump_cost", "tracking cost of a pitch jump, per semitone", ParamType::kDouble, 0.35, 0.0, 10.0, {}},
             {"min_note_s", "shortest note in seconds", ParamType::kDouble, 0.05, 0.01, 1.0, {}},
             {"onset_rise",
              "log-salience rise within 50 ms that starts a new note at the same pitch",
@@ -60,7 +96,12 @@ Result<NotesAnalyzer::Config> NotesAnalyzer::configure(const ParamSet& p) {
     Config c;
     c.melody_track.voicing = p.get_double("melody_voicing");
     c.bass_track.voicing = p.get_double("bass_voicing");
-    c.bass_track.min_harmonic = 0.3;
+    c.melody_track.min_harmonic = p.get_double("melody_min_harmonic");
+    c.bass_track.min_harmonic = p.get_double("bass_min_harmonic");
+    c.bass_note_harmonic = p.get_double("bass_note_harmonic");
+    c.melody_track.jump_cost = c.bass_track.jump_cost = p.get_double("jump_cost");
+    c.melody_track.pitch_bias = p.get_double("melody_pitch_bias");
+    c.bass_track.pitch_bias = p.get_double("bass_pitch_bias");
     c.min_note_s = p.get_double("min_note_s");
     c.onset_rise = p.get_double("onset_rise");
     return c;
@@ -82,7 +123,7 @@ notes::SalienceConfig NotesAnalyzer::bass_salience() {
     notes::SalienceConfig c;
     c.n_fft = 4096;
     c.min_midi = 24.0;
-    c.max_midi = 55.0;
+    c.max_midi = 50.0;  // D3: bass lines rarely sit higher (the corpus: 28-44)
     c.peak_min_hz = 28.0;
     c.peak_max_hz = 1200.0;
     c.harmonics = 6;
@@ -116,6 +157,7 @@ Result<void> NotesAnalyzer::analyze(Context& ctx) const {
     nc.tuning_cents = notes::estimate_tuning_cents(mtrack);
     out.melody = notes::segment_notes(mtrack, nc);
     nc.frame_s = 1.0 / bas->frame_rate_hz();
+    nc.min_note_harmonic = cfg_.bass_note_harmonic;
     nc.tuning_cents = notes::estimate_tuning_cents(btrack);
     out.bass = notes::segment_notes(btrack, nc);
 

@@ -17,6 +17,7 @@ public:
         notes::TrackConfig bass_track;
         double min_note_s = 0.05;
         double onset_rise = 0.6;
+        double bass_note_harmonic = 0.3;
     };
     static const AnalyzerInfo& describe();
     static Result<Config> configure(const ParamSet& params);

@@ -27,6 +27,7 @@ PitchTrack track_pitch(std::span<const std::span<const Candidate>> frames, const
     out.midi.assign(T, 0.0f);
     out.guess.assign(T, 0.0f);
     out.strength.assign(T, 0.0f);
+    out.harmonic.assign(T, 0.0f);
     if (T == 0) return out;
 
     // Reference salience: a high percentile of the frame-best harmonic candidate.
@@ -53,7 +54,7 @@ PitchTrack track_pitch(std::span<const std::span<const Candidate>> frames, const
     auto emission = [&](size_t t, size_t j) {
         const auto& c = frames[t][j];
         if (c.harmonic < cfg.min_harmonic) return kNegInf;
-        return std::log(std::max(1e-9, c.salience / ref));
+        return std::log(std::max(1e-9, c.salience / ref)) + cfg.pitch_bias * (c.midi - 60.0) / 12.0;
     };
     for (size_t t = 0; t < T; ++t) {
         const size_t n = frames[t].size();
@@ -98,6 +99,7 @@ PitchTrack track_pitch(std::span<const std::span<const Candidate>> frames, const
             out.midi[t] = frames[t][j].midi;
             out.guess[t] = frames[t][j].midi;
             out.strength[t] = static_cast<float>(frames[t][j].salience / ref);
+            out.harmonic[t] = frames[t][j].harmonic;
         }
         if (t > 0) j = back[t][j];
     }
@@ -254,9 +256,13 @@ std::vector<Note> segment_notes(const PitchTrack& track, const NoteConfig& cfg) 
                 const double slope = den > 0.0 ? (n * sxy - sx * sy) / den : 0.0;
                 if (slope < -cfg.max_decay_per_s) continue;
             }
-            double strength = 0.0;
-            for (size_t t = p.s; t < p.e; ++t) strength += track.strength[t];
+            double strength = 0.0, harmonic = 0.0;
+            for (size_t t = p.s; t < p.e; ++t) {
+                strength += track.strength[t];
+                harmonic += track.harmonic[t];
+            }
             strength /= static_cast<double>(p.e - p.s);
+            if (harmonic / static_cast<double>(p.e - p.s) < cfg.min_note_harmonic) continue;
             Note n;
             n.onset_s = static_cast<double>(p.s) * cfg.frame_s;
             n.offset_s = static_cast<double>(p.e) * cfg.frame_s;

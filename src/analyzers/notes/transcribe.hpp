@@ -30,12 +30,14 @@ struct TrackConfig {
     double max_jump_st = 12.0;    // jumps cost at most this many semitones
     double voicing_cost = 1.5;    // switching between voiced and unvoiced
     double ref_percentile = 0.95; // of the frame-best salience (harmonic frames only)
+    double pitch_bias = 0.0;      // added to a candidate's score per octave above MIDI 60 (melody > 0, bass < 0)
 };
 
 struct PitchTrack {
     std::vector<float> midi;      // per frame: the pitch when voiced, else 0
     std::vector<float> guess;     // per frame: the best candidate (also when unvoiced), 0 when none
     std::vector<float> strength;  // per frame: the chosen candidate's salience / reference (0 when unvoiced)
+    std::vector<float> harmonic;  // per frame: the chosen candidate's harmonicity (0 when unvoiced)
 };
 
 PitchTrack track_pitch(std::span<const std::span<const Candidate>> frames, const TrackConfig& cfg);
@@ -48,6 +50,7 @@ struct NoteConfig {
     double onset_rise = 0.6; // log-salience rise over the last 50 ms that starts a new note
     double tuning_cents = 0.0;
     double max_decay_per_s = 8.0;  // notes whose log strength falls faster (a drum body) are dropped
+    double min_note_harmonic = 0.0;  // notes whose mean harmonicity is lower (noisy: drums) are dropped
 };
 
 /// Tuning of a track: the salience-weighted circular mean of the voiced pitches' deviation from
