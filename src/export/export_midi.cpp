@@ -39,8 +39,9 @@ struct Event {
 };
 
 std::string track_chunk(std::vector<Event> events) {
-    std::stable_sort(events.begin(), events.end(),
-                     [](const Event& a, const Event& b) { return a.tick != b.tick ? a.tick < b.tick : a.order < b.order; });
+    std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
+        return a.tick != b.tick ? a.tick < b.tick : a.order < b.order;
+    });
     std::string body;
     std::int64_t last = 0;
     for (const auto& e : events) {
@@ -101,8 +102,8 @@ private:
 
 Result<std::string> render_midi(const std::vector<SongMap>& maps) {
     if (maps.size() != 1)
-        return make_error(ErrorCode::kInvalidArgument, "MIDI export takes one Song Map per file, got " +
-                                                           std::to_string(maps.size()));
+        return make_error(ErrorCode::kInvalidArgument,
+                          "MIDI export takes one Song Map per file, got " + std::to_string(maps.size()));
     const SongMap& m = maps.front();
     if (!m.notes)
         return make_error(ErrorCode::kInvalidArgument,
@@ -203,8 +204,8 @@ Result<std::string> render_midi(const std::vector<SongMap>& maps) {
     put_be(out, 3, 2);  // tracks
     put_be(out, kPpq, 2);
     out += track_chunk(std::move(tempo_track));
-    out += note_track(m.notes->melody, "Melody", 0, 0);   // acoustic grand piano
-    out += note_track(m.notes->bass, "Bass", 1, 33);      // electric bass (finger)
+    out += note_track(m.notes->melody, "Melody", 0, 0);  // acoustic grand piano
+    out += note_track(m.notes->bass, "Bass", 1, 33);     // electric bass (finger)
     return out;
 }
 

@@ -101,8 +101,8 @@ std::vector<Ref> melody_refs() {
 std::vector<float> render(const std::vector<Ref>& refs, int partials, float amp = 0.3f) {
     std::vector<float> x;
     for (const auto& r : refs)
-        add_line_note(x, r.onset, r.offset - r.onset, [&](double) { return static_cast<double>(r.midi); }, amp,
-                      partials);
+        add_line_note(
+            x, r.onset, r.offset - r.onset, [&](double) { return static_cast<double>(r.midi); }, amp, partials);
     x.resize(x.size() + kRate / 2, 0.0f);
     return x;
 }
@@ -127,8 +127,8 @@ TEST(NotesAnalyzer, SawtoothMelodyGivesTheExactNotes) {
 TEST(NotesAnalyzer, VibratoStaysOneNoteAndTheCurveFollowsIt) {
     std::vector<float> x;
     // A4 held 1.5 s with +-60 cents of vibrato at 5.5 Hz.
-    add_line_note(x, 0.4, 1.5, [](double t) { return 69.0 + 0.6 * std::sin(2.0 * std::numbers::pi * 5.5 * t); }, 0.3f,
-                  8);
+    add_line_note(
+        x, 0.4, 1.5, [](double t) { return 69.0 + 0.6 * std::sin(2.0 * std::numbers::pi * 5.5 * t); }, 0.3f, 8);
     x.resize(x.size() + kRate / 2, 0.0f);
     auto song = analyze(x);
     ASSERT_TRUE(song.ok()) << song.error().message;
@@ -156,13 +156,14 @@ TEST(NotesAnalyzer, VibratoStaysOneNoteAndTheCurveFollowsIt) {
 TEST(NotesAnalyzer, ScoopAndFallStayOneNote) {
     std::vector<float> x;
     // E4 entered by a 120 ms glide up from D4 and left by a 120 ms fall of three semitones.
-    add_line_note(x, 0.5, 1.2,
-                  [](double t) {
-                      if (t < 0.12) return 62.0 + 2.0 * t / 0.12;
-                      if (t > 1.08) return 64.0 - 3.0 * (t - 1.08) / 0.12;
-                      return 64.0;
-                  },
-                  0.3f, 8);
+    add_line_note(
+        x, 0.5, 1.2,
+        [](double t) {
+            if (t < 0.12) return 62.0 + 2.0 * t / 0.12;
+            if (t > 1.08) return 64.0 - 3.0 * (t - 1.08) / 0.12;
+            return 64.0;
+        },
+        0.3f, 8);
     x.resize(x.size() + kRate / 2, 0.0f);
     auto song = analyze(x);
     ASSERT_TRUE(song.ok()) << song.error().message;
@@ -176,8 +177,11 @@ TEST(NotesAnalyzer, BassLineUnderChords) {
     std::vector<Ref> refs;
     for (size_t b = 0; b < std::size(roots); ++b) {
         const double t = 0.5 + static_cast<double>(b);
-        add_line_note(x, t, 0.9, [&](double) { return static_cast<double>(roots[b]); }, 0.35f, 8);
-        for (int p : chord[b]) add_line_note(x, t, 1.0, [&](double) { return static_cast<double>(p); }, 0.12f, 6);
+        add_line_note(
+            x, t, 0.9, [&](double) { return static_cast<double>(roots[b]); }, 0.35f, 8);
+        for (int p : chord[b])
+            add_line_note(
+                x, t, 1.0, [&](double) { return static_cast<double>(p); }, 0.12f, 6);
         refs.push_back({t, t + 0.9, roots[b]});
     }
     x.resize(x.size() + kRate / 2, 0.0f);
@@ -291,7 +295,8 @@ SongMap midi_test_map() {
     meter.label = "3/4";
     m.meter = meter;
     Notes n;
-    n.melody = {{0.2, 0.6, 72, 90, 0.8}, {b.times_s[1], b.times_s[2], 74, 100, 0.9}, {b.times_s[5] + 0.1, 7.9, 76, 64, 0.5}};
+    n.melody = {
+        {0.2, 0.6, 72, 90, 0.8}, {b.times_s[1], b.times_s[2], 74, 100, 0.9}, {b.times_s[5] + 0.1, 7.9, 76, 64, 0.5}};
     n.bass = {{b.times_s[1], b.times_s[4], 40, 80, 0.7}, {b.times_s[4], b.times_s[7], 45, 70, 0.7}};
     m.notes = n;
     return m;
@@ -316,7 +321,8 @@ TEST(MidiExport, ReadBackByMidoWithTheSameNotesAndTempoMap) {
     const SongMap m = midi_test_map();
     auto smf = export_song_maps({m}, ExportFormat::kMidi);
     ASSERT_TRUE(smf.ok()) << smf.error().message;
-    const auto path = std::filesystem::temp_directory_path() / ("harmony-notes-test-" + std::to_string(::getpid()) + ".mid");
+    const auto path =
+        std::filesystem::temp_directory_path() / ("harmony-notes-test-" + std::to_string(::getpid()) + ".mid");
     std::ofstream(path, std::ios::binary) << *smf;
     const std::string script =
         "import json, sys, mido\n"
@@ -336,7 +342,8 @@ TEST(MidiExport, ReadBackByMidoWithTheSameNotesAndTempoMap) {
         "    if msg.type == 'set_tempo': out['tempos'].append([abs_tick, msg.tempo])\n"
         "    if msg.type == 'time_signature': out['sigs'].append([abs_tick, msg.numerator, msg.denominator])\n"
         "print(json.dumps(out))\n";
-    const auto py = std::filesystem::temp_directory_path() / ("harmony-notes-test-" + std::to_string(::getpid()) + ".py");
+    const auto py =
+        std::filesystem::temp_directory_path() / ("harmony-notes-test-" + std::to_string(::getpid()) + ".py");
     std::ofstream(py) << script;
     const std::string text = run("/usr/bin/python3 " + py.string() + " " + path.string());
     std::filesystem::remove(path);
@@ -355,7 +362,8 @@ TEST(MidiExport, ReadBackByMidoWithTheSameNotesAndTempoMap) {
     for (const auto& [ch, n] : want) {
         bool found = false;
         for (const auto& g : j["notes"])
-            if (g[0] == ch && g[1] == static_cast<int>(n->pitch_midi) && std::abs(g[2].get<double>() - n->onset_s) < 0.002) {
+            if (g[0] == ch && g[1] == static_cast<int>(n->pitch_midi) &&
+                std::abs(g[2].get<double>() - n->onset_s) < 0.002) {
                 found = true;
                 EXPECT_NEAR(g[3].get<double>(), n->offset_s, 0.002);
                 EXPECT_EQ(g[4], static_cast<int>(n->velocity));

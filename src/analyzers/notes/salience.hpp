@@ -23,16 +23,16 @@ struct Candidate {
 
 struct SalienceConfig {
     int n_fft = 2048;
-    int hop = 220;              // 10 ms at 22.05 kHz
-    double min_midi = 45.0;     // pitch range searched
+    int hop = 220;           // 10 ms at 22.05 kHz
+    double min_midi = 45.0;  // pitch range searched
     double max_midi = 96.0;
     double peak_min_hz = 80.0;  // spectral peaks that vote
     double peak_max_hz = 5000.0;
     int harmonics = 10;
     double decay = 0.8;
-    int candidates = 6;          // salience peaks kept per frame
-    double floor_db = -50.0;     // peaks this far below the frame's strongest are ignored
-    double silence_db = -75.0;   // absolute floor (dB re a full-scale sine)
+    int candidates = 6;         // salience peaks kept per frame
+    double floor_db = -50.0;    // peaks this far below the frame's strongest are ignored
+    double silence_db = -75.0;  // absolute floor (dB re a full-scale sine)
     std::string key() const;
 };
 

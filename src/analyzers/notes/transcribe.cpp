@@ -43,7 +43,8 @@ PitchTrack track_pitch(std::span<const std::span<const Candidate>> frames, const
             if (!frames[t].empty()) out.guess[t] = frames[t][0].midi;
         return out;
     }
-    const auto k = static_cast<std::ptrdiff_t>(std::min(best.size() - 1, static_cast<size_t>(cfg.ref_percentile * static_cast<double>(best.size()))));
+    const auto k = static_cast<std::ptrdiff_t>(
+        std::min(best.size() - 1, static_cast<size_t>(cfg.ref_percentile * static_cast<double>(best.size()))));
     std::nth_element(best.begin(), best.begin() + k, best.end());
     const double ref = std::max(1e-12, static_cast<double>(best[static_cast<size_t>(k)]));
     const double unvoiced_score = std::log(cfg.voicing);
@@ -139,9 +140,9 @@ std::vector<Note> segment_notes(const PitchTrack& track, const NoteConfig& cfg) 
         for (size_t t = a; t < b; ++t) {
             const size_t lo = t >= a + static_cast<size_t>(half) ? t - static_cast<size_t>(half) : a;
             const size_t hi = std::min(b, t + static_cast<size_t>(half) + 1);
-            pm[t - a] = static_cast<float>(
-                median_of(std::vector<float>(track.midi.begin() + static_cast<std::ptrdiff_t>(lo),
-                                             track.midi.begin() + static_cast<std::ptrdiff_t>(hi))));
+            pm[t - a] =
+                static_cast<float>(median_of(std::vector<float>(track.midi.begin() + static_cast<std::ptrdiff_t>(lo),
+                                                                track.midi.begin() + static_cast<std::ptrdiff_t>(hi))));
         }
         // Cuts: pitch changes (hysteresis) and re-attacks.
         std::vector<size_t> cuts = {a};
@@ -181,7 +182,8 @@ std::vector<Note> segment_notes(const PitchTrack& track, const NoteConfig& cfg) 
             if (r > cfg.onset_rise && r >= rise(t - 1) && r > rise(t + 1)) {
                 // The note starts where the strength began to climb.
                 size_t s = t;
-                while (s > a + 1 && track.strength[s - 1] < track.strength[s] && t - s < static_cast<size_t>(rise_frames))
+                while (s > a + 1 && track.strength[s - 1] < track.strength[s] &&
+                       t - s < static_cast<size_t>(rise_frames))
                     --s;
                 cuts.push_back(s);
             }
@@ -224,9 +226,10 @@ std::vector<Note> segment_notes(const PitchTrack& track, const NoteConfig& cfg) 
             else if (i + 1 == pieces.size())
                 into = i - 1;
             else
-                into = std::abs(pieces[i - 1].pitch - pieces[i].pitch) <= std::abs(pieces[i + 1].pitch - pieces[i].pitch)
-                           ? i - 1
-                           : i + 1;
+                into =
+                    std::abs(pieces[i - 1].pitch - pieces[i].pitch) <= std::abs(pieces[i + 1].pitch - pieces[i].pitch)
+                        ? i - 1
+                        : i + 1;
             const bool adopt_pitch = !stable(pieces[into]) && stable(pieces[i]);
             pieces[into].s = std::min(pieces[into].s, pieces[i].s);
             pieces[into].e = std::max(pieces[into].e, pieces[i].e);

@@ -24,13 +24,13 @@
 namespace harmony::analyzers::notes {
 
 struct TrackConfig {
-    double voicing = 0.12;        // unvoiced below this fraction of the reference salience
-    double min_harmonic = 0.12;   // candidates explaining less of their frame are never voiced
-    double jump_cost = 0.35;      // per semitone of jump between frames
-    double max_jump_st = 12.0;    // jumps cost at most this many semitones
-    double voicing_cost = 1.5;    // switching between voiced and unvoiced
-    double ref_percentile = 0.95; // of the frame-best salience (harmonic frames only)
-    double pitch_bias = 0.0;      // added to a candidate's score per octave above MIDI 60 (melody > 0, bass < 0)
+    double voicing = 0.12;         // unvoiced below this fraction of the reference salience
+    double min_harmonic = 0.12;    // candidates explaining less of their frame are never voiced
+    double jump_cost = 0.35;       // per semitone of jump between frames
+    double max_jump_st = 12.0;     // jumps cost at most this many semitones
+    double voicing_cost = 1.5;     // switching between voiced and unvoiced
+    double ref_percentile = 0.95;  // of the frame-best salience (harmonic frames only)
+    double pitch_bias = 0.0;       // added to a candidate's score per octave above MIDI 60 (melody > 0, bass < 0)
 };
 
 struct PitchTrack {
@@ -46,10 +46,10 @@ struct NoteConfig {
     double frame_s = 220.0 / 22050.0;
     double min_note_s = 0.05;
     double change_st = 0.6;
-    double median_s = 0.15;  // running median window (about one vibrato cycle)
-    double onset_rise = 0.6; // log-salience rise over the last 50 ms that starts a new note
+    double median_s = 0.15;   // running median window (about one vibrato cycle)
+    double onset_rise = 0.6;  // log-salience rise over the last 50 ms that starts a new note
     double tuning_cents = 0.0;
-    double max_decay_per_s = 8.0;  // notes whose log strength falls faster (a drum body) are dropped
+    double max_decay_per_s = 8.0;    // notes whose log strength falls faster (a drum body) are dropped
     double min_note_harmonic = 0.0;  // notes whose mean harmonicity is lower (noisy: drums) are dropped
 };
 
