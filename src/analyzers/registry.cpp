@@ -30,8 +30,8 @@ bool in_default_set(std::string_view id) {
     // chords: its half-beat features are kept for the whole file (about 240 MB per hour of audio
     // measured on a 1-hour FLAC), so a 10-hour mix would need gigabytes; opt-in (--only ...,chords)
     // until it runs on segments like tempo, beats and key.
-    // notes: about 1.5 CPU-s per 3-minute song (src/analyzers/notes/README.md), over the default
-    // set's budget; opt-in (--only ...,notes).
+    // notes: about 1.3 CPU-s per 3-minute song and ~1.7 MB per minute of audio
+    // (src/analyzers/notes/README.md), over the default set's budget; opt-in (--only ...,notes).
     return id != "chords" && id != "notes";
 }
 
