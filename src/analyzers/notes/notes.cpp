@@ -79,6 +79,13 @@ const AnalyzerInfo& NotesAnalyzer::describe() {
              0.0,
              1.0,
              {}},
+            {"melody_min_midi",
+             "lowest melody pitch searched (MIDI; 45 = A2)",
+             ParamType::kDouble,
+             45.0,
+             24.0,
+             84.0,
+             {}},
             {"jump_cost", "tracking cost of a pitch jump, per semitone", ParamType::kDouble, 0.35, 0.0, 10.0, {}},
             {"min_note_s", "shortest note in seconds", ParamType::kDouble, 0.05, 0.01, 1.0, {}},
             {"onset_rise",
@@ -99,6 +106,7 @@ Result<NotesAnalyzer::Config> NotesAnalyzer::configure(const ParamSet& p) {
     c.melody_track.min_harmonic = p.get_double("melody_min_harmonic");
     c.bass_track.min_harmonic = p.get_double("bass_min_harmonic");
     c.bass_note_harmonic = p.get_double("bass_note_harmonic");
+    c.melody_min_midi = p.get_double("melody_min_midi");
     c.melody_track.jump_cost = c.bass_track.jump_cost = p.get_double("jump_cost");
     c.melody_track.pitch_bias = p.get_double("melody_pitch_bias");
     c.bass_track.pitch_bias = p.get_double("bass_pitch_bias");
@@ -107,10 +115,10 @@ Result<NotesAnalyzer::Config> NotesAnalyzer::configure(const ParamSet& p) {
     return c;
 }
 
-notes::SalienceConfig NotesAnalyzer::melody_salience() {
+notes::SalienceConfig NotesAnalyzer::melody_salience() const {
     notes::SalienceConfig c;
     c.n_fft = 2048;
-    c.min_midi = 45.0;
+    c.min_midi = cfg_.melody_min_midi;
     c.max_midi = 96.0;
     c.peak_min_hz = 100.0;
     c.peak_max_hz = 5000.0;

@@ -18,13 +18,14 @@ public:
         double min_note_s = 0.05;
         double onset_rise = 0.6;
         double bass_note_harmonic = 0.3;
+        double melody_min_midi = 45.0;
     };
     static const AnalyzerInfo& describe();
     static Result<Config> configure(const ParamSet& params);
     explicit NotesAnalyzer(Config config) : cfg_(config) {}
 
     /// The salience configurations it plans (melody: 2048-point STFT; bass: 4096-point).
-    static notes::SalienceConfig melody_salience();
+    notes::SalienceConfig melody_salience() const;
     static notes::SalienceConfig bass_salience();
 
     void plan(features::FeatureCache& cache) const override;
