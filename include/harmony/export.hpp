@@ -25,6 +25,7 @@ enum class ExportFormat {
     kTraktorNml,     // NML COLLECTION ENTRY with TEMPO, MUSICAL_KEY, AutoGrid CUE_V2
     kM3u,            // extended M3U playlist in harmonic-mixing order
     kChordPro,       // ChordPro lead sheet: chords over bars (a grid per section), one map per file
+    kMidi,           // Standard MIDI File: melody and bass tracks, tempo map from the beats; one map per file
 };
 
 enum class KeyNotation { kStandard, kCamelot, kOpenKey };
@@ -80,7 +81,7 @@ std::string map_export_path(const std::string& path, const std::vector<std::pair
 /// Parses "FROM=TO" (a --path-map argument).
 Result<std::pair<std::string, std::string>> parse_path_map(std::string_view text);
 
-/// "json", "csv", "jams", "beats", "lab", "sections-lab", "rekordbox", "traktor", "m3u" (case-insensitive).
+/// "json", "csv", "jams", "beats", "lab", "sections-lab", "rekordbox", "traktor", "m3u", "midi" (case-insensitive).
 Result<ExportFormat> parse_export_format(std::string_view name);
 std::string_view export_format_name(ExportFormat format);
 std::string_view export_content_type(ExportFormat format);    // e.g. "application/xml"

@@ -225,13 +225,24 @@ struct Sections {
 struct Note {
     double onset_s = 0.0;
     double offset_s = 0.0;
-    double pitch_midi = 0.0;
-    double velocity = 0.0;
+    double pitch_midi = 0.0;  // MIDI note number (69 = A4 at the estimated tuning)
+    double velocity = 0.0;    // MIDI velocity, 1..127
+    double confidence = 0.0;  // 0..1
+};
+
+/// A pitch curve on a regular grid: f0_hz[i] is the frame at start_s + i * hop_s. A positive value
+/// is a voiced frame; a negative one is unvoiced, its magnitude the best pitch guess there (the
+/// Melodia / mir_eval convention); 0: no pitch at all.
+struct PitchCurve {
+    double start_s = 0.0;
+    double hop_s = 0.01;
+    std::vector<float> f0_hz;
 };
 
 struct Notes {
     std::vector<Note> melody;
     std::vector<Note> bass;
+    PitchCurve melody_f0;  // the lead line's f0 every 10 ms
     double confidence = 0.0;
     Provenance provenance;
 };

@@ -46,10 +46,10 @@ void add_batch_options(CLI::App* sub, BatchCliOptions& o) {
     sub->add_option("--comment-prefix", o.comment_prefix,
                     "With --write-tags: prefix the comment with this template ({key} {camelot} {openkey} {bpm} "
                     "{energy}), e.g. \"{camelot} - {bpm}\"");
-    sub->add_option(
-        "--export", o.export_format,
-        "Export the batch's results: json, csv, jams, beats, lab, sections-lab, chordpro, rekordbox, traktor, m3u (to "
-        "-o FILE or stdout)");
+    sub->add_option("--export", o.export_format,
+                    "Export the batch's results: json, csv, jams, beats, lab, sections-lab, chordpro, rekordbox, "
+                    "traktor, m3u, midi "
+                    "(to -o FILE or stdout)");
     sub->add_option("--cues", o.cues,
                     "rekordbox/Traktor cue points: sections (section starts), phrases (every phrase), none")
         ->capture_default_str();
@@ -115,6 +115,7 @@ bool export_has_inputs(ExportFormat format, const AnalysisRequest& request) {
     std::string part;
     if (format == ExportFormat::kMirexChords) part = "chords";
     if (format == ExportFormat::kMirexBeats) part = "beats";
+    if (format == ExportFormat::kMidi) part = "notes";
     if (part.empty()) return true;
     auto ids = Engine::resolve(request);
     if (!ids) return true;  // reported elsewhere
@@ -230,7 +231,7 @@ std::string json_name(const std::string& path, std::map<std::string, int>& used)
 
 static bool per_track_format(ExportFormat f) {
     return f == ExportFormat::kJams || f == ExportFormat::kMirexBeats || f == ExportFormat::kMirexChords ||
-           f == ExportFormat::kMirexSections || f == ExportFormat::kChordPro;
+           f == ExportFormat::kMirexSections || f == ExportFormat::kChordPro || f == ExportFormat::kMidi;
 }
 
 int write_export(const std::vector<SongMap>& maps, ExportFormat format, const ExportOptions& options,

@@ -36,6 +36,7 @@ constexpr FormatRow kFormats[] = {
     {ExportFormat::kTraktorNml, "traktor", "application/xml", ".nml"},
     {ExportFormat::kM3u, "m3u", "audio/x-mpegurl", ".m3u"},
     {ExportFormat::kChordPro, "chordpro", "text/plain; charset=utf-8", ".cho"},
+    {ExportFormat::kMidi, "midi", "audio/midi", ".mid"},
 };
 
 const FormatRow& row_of(ExportFormat f) {
@@ -60,10 +61,11 @@ Result<ExportFormat> parse_export_format(std::string_view name) {
     if (n == "mirex-beats" || n == "mirex_beats") return ExportFormat::kMirexBeats;
     if (n == "chords" || n == "mirex-chords" || n == "mirex_chords") return ExportFormat::kMirexChords;
     if (n == "m3u8" || n == "playlist") return ExportFormat::kM3u;
+    if (n == "mid" || n == "smf") return ExportFormat::kMidi;
     if (n == "sections" || n == "mirex-sections" || n == "segments") return ExportFormat::kMirexSections;
     return make_error(ErrorCode::kInvalidArgument,
                       "unknown export format '" + std::string(name) +
-                          "' (json, csv, jams, beats, lab, sections-lab, chordpro, rekordbox, traktor, m3u)");
+                          "' (json, csv, jams, beats, lab, sections-lab, chordpro, rekordbox, traktor, m3u, midi)");
 }
 
 Result<CueSource> parse_cue_source(std::string_view name) {
@@ -142,6 +144,8 @@ Result<std::string> export_song_maps(const std::vector<SongMap>& maps, ExportFor
             return exporters::render_m3u(maps, options);
         case ExportFormat::kChordPro:
             return exporters::render_chordpro(maps);
+        case ExportFormat::kMidi:
+            return exporters::render_midi(maps);
     }
     return make_error(ErrorCode::kInvalidArgument, "unknown export format");
 }

@@ -1,5 +1,8 @@
 // MIR exports: JAMS 0.3 (formats.md §3.1) and MIREX / mir_eval text files (§3.2): `.beats`
 // (one beat time per line, mir_eval load_events) and `.lab` (start end Harte-label, chords).
+#include <cmath>
+#include <utility>
+
 #include <nlohmann/json.hpp>
 
 #include "export/export_internal.hpp"
@@ -94,11 +97,31 @@ Result<std::string> render_jams(const std::vector<SongMap>& maps) {
         a["sandbox"] = {{"harmony_letters", letters}, {"harmony_phrases", phrases}};
         anns.push_back(std::move(a));
     }
-    if (m.notes && !m.notes->melody.empty()) {
-        json data = json::array();
-        for (const auto& n : m.notes->melody)
-            data.push_back(obs(n.onset_s, n.offset_s - n.onset_s, n.pitch_midi, m.notes->confidence));
-        anns.push_back(annotation("note_midi", dur, std::move(data), m.notes->provenance));
+    if (m.notes) {
+        // One note_midi annotation per line (sandbox.line names it) and the melody's pitch_contour.
+        for (const auto& [line, notes] : {std::pair{"melody", &m.notes->melody}, std::pair{"bass", &m.notes->bass}}) {
+            if (notes->empty()) continue;
+            json data = json::array();
+            for (const auto& n : *notes)
+                data.push_back(obs(n.onset_s, n.offset_s - n.onset_s, n.pitch_midi, n.confidence));
+            json a = annotation("note_midi", dur, std::move(data), m.notes->provenance);
+            a["sandbox"] = {{"line", line}};
+            anns.push_back(std::move(a));
+        }
+        const auto& f0 = m.notes->melody_f0;
+        if (!f0.f0_hz.empty()) {
+            json data = json::array();
+            for (size_t i = 0; i < f0.f0_hz.size(); ++i) {
+                const float hz = f0.f0_hz[i];
+                if (hz == 0.0f) continue;
+                data.push_back(obs(f0.start_s + static_cast<double>(i) * f0.hop_s, 0.0,
+                                   {{"index", 0}, {"frequency", std::abs(hz)}, {"voiced", hz > 0.0f}},
+                                   m.notes->confidence));
+            }
+            json a = annotation("pitch_contour", dur, std::move(data), m.notes->provenance);
+            a["sandbox"] = {{"line", "melody"}};
+            anns.push_back(std::move(a));
+        }
     }
     if (m.lyrics && !m.lyrics->lines.empty()) {
         json data = json::array();

@@ -46,6 +46,7 @@ void shift_part(Notes& n, double d) {
             x.onset_s += d;
             x.offset_s += d;
         }
+    n.melody_f0.start_s += d;
 }
 void shift_part(Lyrics& l, double d) {
     shift_segments(l.lines, d);

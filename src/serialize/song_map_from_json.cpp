@@ -204,7 +204,9 @@ std::vector<Note> notes_from(const json& part, const char* name) {
     if (it == part.end() || !it->is_array()) return out;
     for (const auto& r : *it) {
         if (!r.is_array() || r.size() < 4) continue;
-        out.push_back({r[0].get<double>(), r[1].get<double>(), r[2].get<double>(), r[3].get<double>()});
+        Note n{r[0].get<double>(), r[1].get<double>(), r[2].get<double>(), r[3].get<double>(), 0.0};
+        if (r.size() > 4 && r[4].is_number()) n.confidence = r[4].get<double>();
+        out.push_back(n);
     }
     return out;
 }
@@ -283,6 +285,12 @@ void part_from_json(const json& j, Sections& s) {
 void part_from_json(const json& j, Notes& n) {
     n.melody = notes_from(j, "melody");
     n.bass = notes_from(j, "bass");
+    if (auto f = j.find("melody_f0"); f != j.end() && f->is_object()) {
+        get_to(*f, "start_s", n.melody_f0.start_s);
+        get_to(*f, "hop_s", n.melody_f0.hop_s);
+        if (auto a = f->find("f0_hz"); a != f->end() && a->is_array())
+            for (const auto& v : *a) n.melody_f0.f0_hz.push_back(v.is_number() ? v.get<float>() : 0.0f);
+    }
     get_to(j, "confidence", n.confidence);
     n.provenance = prov_of(j);
 }

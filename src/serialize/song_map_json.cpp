@@ -1,3 +1,4 @@
+#include <cmath>
 #include "serialize/song_map_json.hpp"
 
 #include "harmony/engine.hpp"
@@ -112,7 +113,7 @@ json loudness_json(const Loudness& l) {
 
 json notes_json(const std::vector<Note>& notes) {
     json a = json::array();
-    for (const auto& n : notes) a.push_back({n.onset_s, n.offset_s, n.pitch_midi, n.velocity});
+    for (const auto& n : notes) a.push_back({n.onset_s, n.offset_s, n.pitch_midi, n.velocity, n.confidence});
     return a;
 }
 
@@ -166,8 +167,11 @@ json part_to_json(const Sections& v) {
     return j;
 }
 json part_to_json(const Notes& v) {
+    json f0 = json::array();
+    for (float hz : v.melody_f0.f0_hz) f0.push_back(std::round(hz * 10.0f) / 10.0);  // 0.1 Hz steps
     return {{"melody", notes_json(v.melody)},
             {"bass", notes_json(v.bass)},
+            {"melody_f0", {{"start_s", v.melody_f0.start_s}, {"hop_s", v.melody_f0.hop_s}, {"f0_hz", f0}}},
             {"confidence", v.confidence},
             {"provenance", prov_json(v.provenance)}};
 }

@@ -1,0 +1,198 @@
+#include "analyzers/notes/notes.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace harmony::analyzers {
+
+namespace {
+
+constexpr int kVersion = 1;
+
+std::vector<std::span<const notes::Candidate>> spans_of(const notes::PitchSalience& s) {
+    std::vector<std::span<const notes::Candidate>> out(static_cast<size_t>(s.frames()));
+    for (std::int64_t i = 0; i < s.frames(); ++i) out[static_cast<size_t>(i)] = s.frame(i);
+    return out;
+}
+
+double midi_to_hz(double m) {
+    return 440.0 * std::pow(2.0, (m - 69.0) / 12.0);
+}
+
+}  // namespace
+
+const AnalyzerInfo& NotesAnalyzer::describe() {
+    static const AnalyzerInfo info{
+        "notes",
+        kVersion,
+        "Melody and bass lines as notes (onset, offset, MIDI pitch, velocity, confidence) and the melody's f0 "
+        "every 10 ms with voicing; harmonic-summation salience, Viterbi tracking, median-filtered segmentation",
+        {},
+        {"notes"},
+        {
+            {"melody_voicing",
+             "melody is unvoiced below this fraction of the track's reference salience",
+             ParamType::kDouble,
+             0.3,
+             0.001,
+             1.0,
+             {}},
+            {"bass_voicing",
+             "bass is unvoiced below this fraction of the track's reference salience",
+             ParamType::kDouble,
+             0.12,
+             0.001,
+             1.0,
+             {}},
+            {"melody_min_harmonic",
+             "melody frames whose best pitch explains less of the frame's peak energy are unvoiced",
+             ParamType::kDouble,
+             0.12,
+             0.0,
+             1.0,
+             {}},
+            {"bass_min_harmonic",
+             "bass frames whose best pitch explains less of the frame's peak energy are unvoiced (drums)",
+             ParamType::kDouble,
+             0.15,
+             0.0,
+             1.0,
+             {}},
+            {"melody_pitch_bias",
+             "melody tracking: score added per octave of pitch (> 0 prefers the upper line)",
+             ParamType::kDouble,
+             0.0,
+             -5.0,
+             5.0,
+             {}},
+            {"bass_pitch_bias",
+             "bass tracking: score added per octave of pitch (< 0 prefers the lowest line)",
+             ParamType::kDouble,
+             0.0,
+             -5.0,
+             5.0,
+             {}},
+            {"bass_note_harmonic",
+             "bass notes whose mean harmonicity is lower are dropped (drums)",
+             ParamType::kDouble,
+             0.3,
+             0.0,
+             1.0,
+             {}},
+            {"melody_min_midi",
+             "lowest melody pitch searched (MIDI; 45 = A2)",
+             ParamType::kDouble,
+             45.0,
+             24.0,
+             84.0,
+             {}},
+            {"jump_cost", "tracking cost of a pitch jump, per semitone", ParamType::kDouble, 0.35, 0.0, 10.0, {}},
+            {"min_note_s", "shortest note in seconds", ParamType::kDouble, 0.05, 0.01, 1.0, {}},
+            {"onset_rise",
+             "log-salience rise within 50 ms that starts a new note at the same pitch",
+             ParamType::kDouble,
+             0.6,
+             0.05,
+             5.0,
+             {}},
+        }};
+    return info;
+}
+
+Result<NotesAnalyzer::Config> NotesAnalyzer::configure(const ParamSet& p) {
+    Config c;
+    c.melody_track.voicing = p.get_double("melody_voicing");
+    c.bass_track.voicing = p.get_double("bass_voicing");
+    c.melody_track.min_harmonic = p.get_double("melody_min_harmonic");
+    c.bass_track.min_harmonic = p.get_double("bass_min_harmonic");
+    c.bass_note_harmonic = p.get_double("bass_note_harmonic");
+    c.melody_min_midi = p.get_double("melody_min_midi");
+    c.melody_track.jump_cost = c.bass_track.jump_cost = p.get_double("jump_cost");
+    c.melody_track.pitch_bias = p.get_double("melody_pitch_bias");
+    c.bass_track.pitch_bias = p.get_double("bass_pitch_bias");
+    c.min_note_s = p.get_double("min_note_s");
+    c.onset_rise = p.get_double("onset_rise");
+    return c;
+}
+
+notes::SalienceConfig NotesAnalyzer::melody_salience() const {
+    notes::SalienceConfig c;
+    c.n_fft = 2048;
+    c.min_midi = cfg_.melody_min_midi;
+    c.max_midi = 96.0;
+    c.peak_min_hz = 100.0;
+    c.peak_max_hz = 5000.0;
+    c.harmonics = 10;
+    c.candidates = 6;
+    return c;
+}
+
+notes::SalienceConfig NotesAnalyzer::bass_salience() {
+    notes::SalienceConfig c;
+    c.n_fft = 4096;
+    c.min_midi = 24.0;
+    c.max_midi = 50.0;  // D3: bass lines rarely sit higher (the corpus: 28-44)
+    c.peak_min_hz = 28.0;
+    c.peak_max_hz = 1200.0;
+    c.harmonics = 6;
+    c.candidates = 4;
+    return c;
+}
+
+void NotesAnalyzer::plan(features::FeatureCache& cache) const {
+    cache.get<notes::PitchSalience>(melody_salience());
+    cache.get<notes::PitchSalience>(bass_salience());
+}
+
+Result<void> NotesAnalyzer::analyze(Context& ctx) const {
+    const auto* mel = ctx.features.find<notes::PitchSalience>(melody_salience());
+    const auto* bas = ctx.features.find<notes::PitchSalience>(bass_salience());
+    if (mel == nullptr || bas == nullptr) return make_error(ErrorCode::kInternal, "note salience was not planned");
+    const double frame_s = 1.0 / mel->frame_rate_hz();
+
+    Notes out;
+    const auto mtrack = notes::track_pitch(spans_of(*mel), cfg_.melody_track);
+    ctx.report(0.4);
+    if (ctx.cancelled()) return make_error(ErrorCode::kCancelled, "cancelled");
+    const auto btrack = notes::track_pitch(spans_of(*bas), cfg_.bass_track);
+    ctx.report(0.8);
+    if (ctx.cancelled()) return make_error(ErrorCode::kCancelled, "cancelled");
+
+    notes::NoteConfig nc;
+    nc.frame_s = frame_s;
+    nc.min_note_s = cfg_.min_note_s;
+    nc.onset_rise = cfg_.onset_rise;
+    nc.tuning_cents = notes::estimate_tuning_cents(mtrack);
+    out.melody = notes::segment_notes(mtrack, nc);
+    nc.frame_s = 1.0 / bas->frame_rate_hz();
+    nc.min_note_harmonic = cfg_.bass_note_harmonic;
+    nc.tuning_cents = notes::estimate_tuning_cents(btrack);
+    out.bass = notes::segment_notes(btrack, nc);
+
+    // The melody f0 on an exact 10 ms grid (nearest analysis frame).
+    const double hop = 0.01;
+    const double duration = static_cast<double>(mtrack.midi.size()) * frame_s;
+    const auto n = static_cast<size_t>(std::floor(duration / hop));
+    out.melody_f0.hop_s = hop;
+    out.melody_f0.f0_hz.resize(n, 0.0f);
+    for (size_t i = 0; i < n; ++i) {
+        const auto k = std::min(mtrack.midi.size() - 1, static_cast<size_t>(std::lround(i * hop / frame_s)));
+        if (mtrack.midi[k] > 0.0f)
+            out.melody_f0.f0_hz[i] = static_cast<float>(midi_to_hz(mtrack.midi[k]));
+        else if (mtrack.guess[k] > 0.0f)
+            out.melody_f0.f0_hz[i] = -static_cast<float>(midi_to_hz(mtrack.guess[k]));
+    }
+
+    double w = 0.0, cs = 0.0;
+    for (const auto* v : {&out.melody, &out.bass})
+        for (const auto& x : *v) {
+            w += x.offset_s - x.onset_s;
+            cs += (x.offset_s - x.onset_s) * x.confidence;
+        }
+    out.confidence = w > 0.0 ? cs / w : 0.0;
+    ctx.out.notes = std::move(out);
+    ctx.report(1.0);
+    return {};
+}
+
+}  // namespace harmony::analyzers

@@ -1,0 +1,38 @@
+// Note analyzer: the melody (lead line) and the bass line of a mix as notes, and the melody's f0
+// curve every 10 ms. Classical method (Melodia-style salience, Viterbi pitch tracking with
+// voicing, median-filtered note segmentation); method and figures: src/analyzers/notes/README.md.
+// Opt-in (`--only ...,notes`): see analyzers::in_default_set.
+#pragma once
+
+#include "analyzers/analyzer.hpp"
+#include "analyzers/notes/salience.hpp"
+#include "analyzers/notes/transcribe.hpp"
+
+namespace harmony::analyzers {
+
+class NotesAnalyzer : public Analyzer {
+public:
+    struct Config {
+        notes::TrackConfig melody_track;
+        notes::TrackConfig bass_track;
+        double min_note_s = 0.05;
+        double onset_rise = 0.6;
+        double bass_note_harmonic = 0.3;
+        double melody_min_midi = 45.0;
+    };
+    static const AnalyzerInfo& describe();
+    static Result<Config> configure(const ParamSet& params);
+    explicit NotesAnalyzer(Config config) : cfg_(config) {}
+
+    /// The salience configurations it plans (melody: 2048-point STFT; bass: 4096-point).
+    notes::SalienceConfig melody_salience() const;
+    static notes::SalienceConfig bass_salience();
+
+    void plan(features::FeatureCache& cache) const override;
+    Result<void> analyze(Context& ctx) const override;
+
+private:
+    Config cfg_;
+};
+
+}  // namespace harmony::analyzers
