@@ -167,7 +167,7 @@ def main():
     ap.add_argument('--jobs', type=int, default=2)
     ap.add_argument('--tools', default='harmony,aubio,qm-dsp')
     ap.add_argument('--albums', default='')
-    ap.add_argument('--param', action='append', default=[])
+    ap.add_argument('-p', '--param', action='append', default=[])
     ap.add_argument('--tag', default='harmony')
     ap.add_argument('--out', default=os.path.join(BENCH, 'results', 'rhythm-beatles'))
     ap.add_argument('--compare', nargs=2, metavar=('A', 'B'), help='compare two estimates files song by song')
