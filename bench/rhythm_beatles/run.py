@@ -162,6 +162,11 @@ def compare(a_path, b_path):
             print('   %+.3f %s' % (x, s))
 
 
+def git_head():
+    r = subprocess.run(['git', '-C', paths.REPO_DIR, 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True)
+    return r.stdout.strip() or '?'
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--jobs', type=int, default=2)
@@ -220,8 +225,9 @@ def main():
     for r in errors:
         print('error: %s %s: %s' % (r['tool'], r['song'], r['error']), file=sys.stderr)
     md = ['# Rhythm on beatles-dev (%d songs, %d albums)' % (len(items), len(albums)), '',
-          'Harmony: `%s analyze --only tempo,beats`%s.' % (
-              paths.harmony_bin(), (' with ' + ' '.join('-p ' + p for p in args.param)) if args.param else ''),
+          'Harmony (git %s): `%s analyze --only tempo,beats`%s.' % (
+              git_head(), os.path.relpath(paths.harmony_bin(), paths.REPO_DIR),
+              (' with ' + ' '.join('-p ' + p for p in args.param)) if args.param else ''),
           'Means over songs. Tempo reference: 60 / median annotated IBI; meter reference: most common bar.', '',
           table(rows, tools, 'album'), '']
     for t in tools:
