@@ -1,6 +1,6 @@
-// Bar-phase decoding (src/analyzers/rhythm/bars.cpp): the HMM over bar positions on synthetic accent
-// sequences (a steady bar, a bar cut short, noise), the downbeat confidence, and an off-beat-heavy
-// synthetic groove (a reggae one-drop with skank chords on every off-beat) through the engine.
+// Bar-phase decoding (src/analyzers/rhythm/bars.cpp): the HMM over bar positions (beats.bar_phase=hmm) on synthetic
+// accent sequences (a steady bar, a bar cut short, noise), the downbeat confidence, and an off-beat-heavy synthetic
+// groove (a reggae one-drop with skank chords on every off-beat) through the engine.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -140,12 +140,16 @@ TEST(RhythmBarPhase, ReggaeSkankKeepsTheBeatAndTheBar) {
     // chord change, not on the drop of beat 3).
     req.params["tempo.min_bpm"] = "50";
     req.params["tempo.max_bpm"] = "100";
-    song = engine.analyze_pcm(x, 1, kRate, req);
-    ASSERT_TRUE(song.ok()) << song.error().message;
-    ASSERT_TRUE(song->tempo && song->tempo->bpm && song->beats && song->downbeats);
-    EXPECT_NEAR(*song->tempo->bpm, bpm, 0.01 * bpm);
-    EXPECT_GE(hits(beats, song->beats->times_s), ref_beats * 9 / 10) << "beats on the off-beat?";
-    EXPECT_GE(hits(downbeats, song->downbeats->times_s), ref_down * 9 / 10) << "bar phase";
+    for (const char* decoder : {"fold", "hmm"}) {
+        SCOPED_TRACE(decoder);
+        req.params["beats.bar_phase"] = decoder;
+        song = engine.analyze_pcm(x, 1, kRate, req);
+        ASSERT_TRUE(song.ok()) << song.error().message;
+        ASSERT_TRUE(song->tempo && song->tempo->bpm && song->beats && song->downbeats);
+        EXPECT_NEAR(*song->tempo->bpm, bpm, 0.01 * bpm);
+        EXPECT_GE(hits(beats, song->beats->times_s), ref_beats * 9 / 10) << "beats on the off-beat?";
+        EXPECT_GE(hits(downbeats, song->downbeats->times_s), ref_down * 9 / 10) << "bar phase";
+    }
     EXPECT_GE(song->downbeats->confidence, 0.0);
     EXPECT_LE(song->downbeats->confidence, 1.0);
 }

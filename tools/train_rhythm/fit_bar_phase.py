@@ -8,17 +8,19 @@
 
 Decoders compared (downbeat F, mir_eval, +-70 ms, beats before 5 s trimmed, on the tracked beats
 with Harmony's meter):
-* `fold`: the best fold of the accent (z(low) + z(harm) + 0.4 z(harm2)) over the whole track: the
-  method before bars 4;
+* `fold`: the best fold of the accent (z(low) + z(harm) + 0.4 z(harm2)) over the whole track (the
+  default, `beats.bar_phase=fold`);
 * `hmm eps`: Viterbi over the bar positions, emission sigmoid(accent - 1) for a downbeat, counting
-  k -> k+1 with a jump to any position at probability eps per beat (shipped: eps 2e-4, chosen on
-  these tracks: beatles-dev and the renders, no held-out set, one number);
+  k -> k+1 with a jump to any position at probability eps per beat (`beats.bar_phase=hmm`, eps 2e-4
+  chosen on these tracks: beatles-dev and the renders, no held-out set, one number; not the
+  default: +0.02 downbeat F on beatles-dev, -0.005 on the dev renders);
 * `learned`: a logistic regression over the accents of the beat and its neighbours (OFFSETS),
   z-scored per track, trained on the other albums plus the renders (album cross-validation:
   every figure is on the held-out album), decoded by the same HMM. Not shipped: it gains on
   beatles-dev about what the plain HMM gains and loses ~0.02 on the renders.
 Calibration: P(at least 75 % of the reported downbeats fall on annotated downbeats) =
-sigmoid(a * margin + b), margin = best minus second-best fold of the accent. Reliability is printed
+sigmoid(a * margin + b), margin = best minus second-best fold of the accent, fitted for the
+default decoder (fold). Reliability is printed
 for held-out albums (and halves of the renders); --manifest writes kDownbeatCalibration (fitted on
 all tracks) into src/analyzers/rhythm/learned_constants.provenance.
 """
@@ -184,7 +186,7 @@ def calibrate(tracks, groups):
     from sklearn.metrics import brier_score_loss, roc_auc_score
     X, y, g = [], [], []
     for t in tracks:
-        p = down_precision(t, shipped_positions(t))
+        p = down_precision(t, shipped_positions(t, 0.0))  # the default decoder (fold)
         if p is None:
             continue
         X.append([fold_margin(t)])
@@ -262,7 +264,7 @@ def main():
                   ('command', 'tools/train_rhythm/dump_bars.py --beatles --renders /work/cache/chords-train -o DUMP; '
                               'fit_bar_phase.py DUMP --manifest (printed values pasted into bars.cpp)'),
                   ('data', 'beatles-dev (83 songs, ../shared/data/beatles-dev .beats) and ' +
-                   provenance.describe_renders(names) + '; Harmony\'s own beats and accents (bars 4)'),
+                   provenance.describe_renders(names) + '; beats and accents of Harmony main 904f617 (dump_bars.py --harmony)'),
                   ('random seed', 'none in the fit (lbfgs from zeros)'),
                   ('libraries', provenance.libraries('numpy', 'sklearn')),
                   ('date', provenance.today()),

@@ -644,6 +644,7 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
     bi.onset_mid = &o_mid;
     bi.onset_high = &o_high;
     bi.debug = std::getenv("HARMONY_RHYTHM_DEBUG") != nullptr;
+    bi.phase_jumps = params.bar_phase == "hmm";
     BarResult bars = analyze_bars(bi);
     if (bi.debug) tempo.estimators.push_back({"debug_bars", bars.debug, 0.0, ""});
     out.beats.positions = bars.positions;

@@ -89,7 +89,7 @@ Forced parse_meter(const std::string& s) {
 constexpr double kBarPhaseJump = 2e-4;
 constexpr double kBarPhaseLogitOffset = 1.0;
 // Downbeat confidence = sigmoid(a * phase margin + b) (tools/train_rhythm/fit_bar_phase.py).
-constexpr double kDownbeatCalibration[] = {1.2515, -0.25196};
+constexpr double kDownbeatCalibration[] = {1.212, -0.32846};
 
 }  // namespace
 
@@ -236,11 +236,17 @@ BarResult analyze_bars(const BarInput& in) {
     for (size_t k = 0; k < ph.size(); ++k)
         if (static_cast<int>(k) != phase) phase_second = std::max(phase_second, ph[k]);
     const double phase_margin = ph.size() > 1 ? ph[static_cast<size_t>(phase)] - phase_second : 0.0;
-    // The bar phase may change inside a track (a 2/4 bar in a 4/4 song, a beat the tracker dropped
-    // or added): the positions are decoded by an HMM over the bar positions (Viterbi) whose
-    // emission is the accent read as a downbeat logit, and which keeps counting (k -> k+1) except
-    // with a small jump probability. Without jumps it is the best fold over the whole track.
-    const std::vector<int> pos = decode_bar_positions(accent, m);
+    // bar_phase "hmm": the bar phase may change inside a track (a 2/4 bar in a 4/4 song, a beat
+    // the tracker dropped or added): the positions are decoded by an HMM over the bar positions
+    // (Viterbi) whose emission is the accent read as a downbeat logit, and which keeps counting
+    // (k -> k+1) except with a small jump probability. "fold" (default): the best fold over the
+    // whole track, one phase. The HMM gains on beatles-dev and loses on the renders (README).
+    std::vector<int> pos(nb);
+    if (in.phase_jumps) {
+        pos = decode_bar_positions(accent, m);
+    } else {
+        for (size_t i = 0; i < nb; ++i) pos[i] = static_cast<int>((static_cast<std::ptrdiff_t>(i) - phase) % m + m) % m;
+    }
     for (size_t i = 0; i < nb; ++i) {
         r.positions[i] = pos[i] + 1;
         if (pos[i] == 0) r.downbeats.push_back(in.beats[i]);

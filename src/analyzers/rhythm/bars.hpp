@@ -22,6 +22,7 @@ struct BarInput {
     const std::vector<double>* onset_mid = nullptr;   // snare band novelty (optional)
     const std::vector<double>* onset_high = nullptr;  // hi-hat band novelty (optional)
     bool debug = false;
+    bool phase_jumps = false;  // bar positions by the HMM (decode_bar_positions), not one fold
 };
 
 struct BarResult {
