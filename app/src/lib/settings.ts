@@ -45,8 +45,8 @@ export function saveSettings(s: Settings): void {
 
 /**
  * The request options for new analyses (the server's default parameters are not repeated). The
- * analyzers are always named: the server's default set leaves chords out (opt-in there, for
- * memory on hours-long files), and the song view wants them.
+ * analyzers are always named, so the user's choice in Settings holds whatever the server's
+ * default set is.
  */
 export function analysisOptions(s: Settings): AnalysisOptions {
   const params: Record<string, string> = {};

@@ -57,7 +57,7 @@ export function SettingsView() {
           </label>
         ))}
         <p className="small muted">
-          Chords and sections fill the lanes under the waveform. Chords keep their features for the whole file (about 240 MB of memory per hour of audio): for hours-long mixes, leave them out.
+          Chords and sections fill the lanes under the waveform. Leave them out to analyse a large DJ library faster (chords add about 0.3 CPU-s per 4-minute track).
         </p>
       </fieldset>
       <p>

@@ -13,7 +13,7 @@ namespace harmony::analyzers {
 const AnalyzerInfo& BeatsAnalyzer::describe() {
     static const AnalyzerInfo info{
         "beats",
-        3,
+        4,
         "Beat times with bar positions, constant beat grid or tempo-following beat map, downbeats, meter "
         "(2/4, 3/4, 4/4, 5/4, 6/8, 7/8, 9/8, 12/8)",
         {"tempo"},
@@ -26,6 +26,13 @@ const AnalyzerInfo& BeatsAnalyzer::describe() {
              0.0,
              0.0,
              {"auto", "2/4", "3/4", "4/4", "5/4", "6/8", "7/8", "9/8", "12/8"}},
+            {"bar_phase",
+             "Bar-phase decoding: fold (one phase per track) or hmm (the phase may jump: irregular bars)",
+             ParamType::kString,
+             std::string("fold"),
+             0.0,
+             0.0,
+             {"fold", "hmm"}},
         }};
     return info;
 }
@@ -33,6 +40,7 @@ const AnalyzerInfo& BeatsAnalyzer::describe() {
 Result<BeatsAnalyzer::Config> BeatsAnalyzer::configure(const ParamSet& p) {
     Config c;
     c.meter = p.get_string("meter");
+    c.bar_phase = p.get_string("bar_phase");
     return c;
 }
 
@@ -45,11 +53,13 @@ Result<void> BeatsAnalyzer::analyze(Context& ctx) const {
     if (rhythm == nullptr) return make_error(ErrorCode::kInternal, "the tempo analyzer's rhythm analysis is missing");
     const rhythm::Analysis* a = &rhythm->analysis;
     rhythm::Analysis forced;
-    if (cfg_.meter != rhythm->params.meter) {  // a forced meter: decode the bars for it
+    if (cfg_.meter != rhythm->params.meter ||
+        cfg_.bar_phase != rhythm->params.bar_phase) {  // a forced meter or decoder: decode the bars again
         const auto* f = ctx.features.find<features::RhythmFeatures>();
         if (f == nullptr) return make_error(ErrorCode::kInternal, "rhythm features were not planned");
         rhythm::Params p = rhythm->params;
         p.meter = cfg_.meter;
+        p.bar_phase = cfg_.bar_phase;
         forced = rhythm::analyze(*f, p);
         a = &forced;
     }

@@ -6,11 +6,12 @@ namespace harmony::analyzers {
 
 /// Beat times and bar positions, the beat grid, downbeats and meter. Reads the rhythm
 /// computation of the `tempo` analyzer (its typed artifact: tempo range and tracker settings
-/// included) and decodes the bars again only when a meter is forced.
+/// included) and decodes the bars again only when a meter or the bar-phase decoder is chosen.
 class BeatsAnalyzer : public Analyzer {
 public:
     struct Config {
         std::string meter = "auto";
+        std::string bar_phase = "fold";
     };
     static const AnalyzerInfo& describe();
     static Result<Config> configure(const ParamSet& params);

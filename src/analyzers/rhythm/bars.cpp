@@ -85,7 +85,49 @@ Forced parse_meter(const std::string& s) {
     return f;
 }
 
+// Bar-phase HMM (see analyze_bars): jump probability per beat and the logit offset of the accent.
+constexpr double kBarPhaseJump = 2e-4;
+constexpr double kBarPhaseLogitOffset = 1.0;
+// Downbeat confidence = sigmoid(a * phase margin + b) (tools/train_rhythm/fit_bar_phase.py).
+constexpr double kDownbeatCalibration[] = {1.212, -0.32846};
+
 }  // namespace
+
+std::vector<int> decode_bar_positions(const std::vector<double>& accent, int m) {
+    const size_t n = accent.size();
+    std::vector<int> out(n, 0);
+    if (n == 0 || m < 1) return out;
+    if (m == 1) return out;
+    const auto mu = static_cast<size_t>(m);
+    const double stay = std::log(1.0 - kBarPhaseJump);
+    const double jump = std::log(kBarPhaseJump / m);
+    auto log_sigmoid = [](double x) { return x >= 0 ? -std::log1p(std::exp(-x)) : x - std::log1p(std::exp(x)); };
+    std::vector<double> delta(mu), next(mu);
+    std::vector<int> back(n * mu, 0);
+    auto emission = [&](size_t i, size_t k) {
+        const double logit = accent[i] - kBarPhaseLogitOffset;
+        return k == 0 ? log_sigmoid(logit) : log_sigmoid(-logit);
+    };
+    for (size_t k = 0; k < mu; ++k) delta[k] = emission(0, k) - std::log(static_cast<double>(m));
+    for (size_t i = 1; i < n; ++i) {
+        const auto best_any = static_cast<size_t>(std::max_element(delta.begin(), delta.end()) - delta.begin());
+        const double from_jump = delta[best_any] + jump;
+        for (size_t k = 0; k < mu; ++k) {
+            const size_t prev = (k + mu - 1) % mu;
+            const double from_prev = delta[prev] + stay;
+            const bool jumped = from_jump > from_prev;
+            back[i * mu + k] = static_cast<int>(jumped ? best_any : prev);
+            next[k] = (jumped ? from_jump : from_prev) + emission(i, k);
+        }
+        delta.swap(next);
+    }
+    auto s = static_cast<size_t>(std::max_element(delta.begin(), delta.end()) - delta.begin());
+    for (size_t i = n; i-- > 0;) {
+        out[i] = static_cast<int>(s);
+        if (i > 0) s = static_cast<size_t>(back[i * mu + s]);
+    }
+    return out;
+}
 
 BarResult analyze_bars(const BarInput& in) {
     BarResult r;
@@ -180,10 +222,12 @@ BarResult analyze_bars(const BarInput& in) {
     // Bar phase of the chosen meter: its own accent weights (low-band onset, 1-beat and 2-beat
     // harmonic change), fitted on POP909 songs 201-373 (the meter choice keeps the weights above).
     constexpr double wp[3] = {1.0, 1.0, 0.4};
+    Vec accent(nb);
+    for (size_t i = 0; i < nb; ++i) accent[i] = wp[0] * low[i] + wp[1] * harm[i] + wp[2] * harm2[i];
     Vec ph(static_cast<size_t>(m), 0.0);
     std::vector<int> phc(static_cast<size_t>(m), 0);
     for (size_t i = 0; i < nb; ++i) {
-        ph[i % static_cast<size_t>(m)] += wp[0] * low[i] + wp[1] * harm[i] + wp[2] * harm2[i];
+        ph[i % static_cast<size_t>(m)] += accent[i];
         phc[i % static_cast<size_t>(m)]++;
     }
     for (size_t k = 0; k < ph.size(); ++k) ph[k] /= std::max(1, phc[k]);
@@ -192,10 +236,20 @@ BarResult analyze_bars(const BarInput& in) {
     for (size_t k = 0; k < ph.size(); ++k)
         if (static_cast<int>(k) != phase) phase_second = std::max(phase_second, ph[k]);
     const double phase_margin = ph.size() > 1 ? ph[static_cast<size_t>(phase)] - phase_second : 0.0;
+    // bar_phase "hmm": the bar phase may change inside a track (a 2/4 bar in a 4/4 song, a beat
+    // the tracker dropped or added): the positions are decoded by an HMM over the bar positions
+    // (Viterbi) whose emission is the accent read as a downbeat logit, and which keeps counting
+    // (k -> k+1) except with a small jump probability. "fold" (default): the best fold over the
+    // whole track, one phase. The HMM gains on beatles-dev and loses on the renders (README).
+    std::vector<int> pos(nb);
+    if (in.phase_jumps) {
+        pos = decode_bar_positions(accent, m);
+    } else {
+        for (size_t i = 0; i < nb; ++i) pos[i] = static_cast<int>((static_cast<std::ptrdiff_t>(i) - phase) % m + m) % m;
+    }
     for (size_t i = 0; i < nb; ++i) {
-        const int pos = static_cast<int>((static_cast<std::ptrdiff_t>(i) - phase) % m + m) % m;
-        r.positions[i] = pos + 1;
-        if (pos == 0) r.downbeats.push_back(in.beats[i]);
+        r.positions[i] = pos[i] + 1;
+        if (pos[i] == 0) r.downbeats.push_back(in.beats[i]);
     }
     r.numerator = compound ? 3 * m : m;
     r.denominator = compound || m == 7 ? 8 : 4;
@@ -209,7 +263,12 @@ BarResult analyze_bars(const BarInput& in) {
     std::sort(r.candidates.begin(), r.candidates.end(),
               [](const auto& a, const auto& b) { return a.probability > b.probability; });
     r.confidence = r.candidates.empty() ? 0.0 : r.candidates.front().probability;
-    r.downbeat_confidence = std::clamp(phase_margin / 1.0, 0.0, 1.0);
+    // Probability that the downbeats are right (at least 75 % of them on an annotated downbeat),
+    // from the margin of the best bar phase: logistic calibration fitted by
+    // tools/train_rhythm/fit_bar_phase.py (beatles-dev and POP909 renders 201-334).
+    r.downbeat_confidence =
+        ph.size() > 1 ? 1.0 / (1.0 + std::exp(-(kDownbeatCalibration[0] * phase_margin + kDownbeatCalibration[1])))
+                      : 0.0;
     return r;
 }
 

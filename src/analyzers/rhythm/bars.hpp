@@ -22,6 +22,7 @@ struct BarInput {
     const std::vector<double>* onset_mid = nullptr;   // snare band novelty (optional)
     const std::vector<double>* onset_high = nullptr;  // hi-hat band novelty (optional)
     bool debug = false;
+    bool phase_jumps = false;  // bar positions by the HMM (decode_bar_positions), not one fold
 };
 
 struct BarResult {
@@ -37,5 +38,10 @@ struct BarResult {
 };
 
 BarResult analyze_bars(const BarInput& in);
+
+/// Bar positions (0 = downbeat, .. m-1) of a sequence of beat accents (z-scored; high = downbeat
+/// evidence) for m beats per bar: Viterbi over the m positions, counting k -> k+1 mod m, with a
+/// small probability of a jump to any position (a bar cut short or lengthened).
+std::vector<int> decode_bar_positions(const std::vector<double>& accent, int m);
 
 }  // namespace harmony::rhythm

@@ -15,7 +15,7 @@ using detail::Vec;
 std::string Params::key() const {
     char buf[160];
     std::snprintf(buf, sizeof buf, "%.4f/%.4f/%.3f/%d/", min_bpm, max_bpm, tightness, snap_grid ? 1 : 0);
-    return std::string(buf) + meter;
+    return std::string(buf) + meter + "/" + bar_phase;
 }
 
 namespace detail {

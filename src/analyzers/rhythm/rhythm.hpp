@@ -15,11 +15,12 @@
 namespace harmony::rhythm {
 
 struct Params {
-    double min_bpm = 0.0;        // DJ range: the answer is folded into [min_bpm, max_bpm] when set
-    double max_bpm = 0.0;        // 0/0: automatic octave choice over the full 50-220 BPM range
-    double tightness = 300.0;    // beat tracker: how strongly inter-beat intervals keep the tempo
-    bool snap_grid = true;       // stable tempo: beats are placed on the fitted constant grid
-    std::string meter = "auto";  // or a forced "4/4", "3/4", ...
+    double min_bpm = 0.0;            // DJ range: the answer is folded into [min_bpm, max_bpm] when set
+    double max_bpm = 0.0;            // 0/0: automatic octave choice over the full 50-220 BPM range
+    double tightness = 300.0;        // beat tracker: how strongly inter-beat intervals keep the tempo
+    bool snap_grid = true;           // stable tempo: beats are placed on the fitted constant grid
+    std::string meter = "auto";      // or a forced "4/4", "3/4", ...
+    std::string bar_phase = "fold";  // "fold": one bar phase per track; "hmm": the phase may jump
     std::string key() const;
 };
 
