@@ -7,6 +7,7 @@
 #include "analyzers/key/key.hpp"
 #include "analyzers/loudness/loudness.hpp"
 #include "analyzers/sections/sections.hpp"
+#include "analyzers/stems/stems.hpp"
 #include "analyzers/tempo/tempo.hpp"
 
 namespace harmony::analyzers {
@@ -14,8 +15,8 @@ namespace harmony::analyzers {
 namespace {
 std::vector<AnalyzerDef>& storage() {
     static std::vector<AnalyzerDef> all = {
-        define<LoudnessAnalyzer>(), define<TempoAnalyzer>(),  define<BeatsAnalyzer>(),
-        define<KeyAnalyzer>(),      define<ChordsAnalyzer>(), define<SectionsAnalyzer>(),
+        define<LoudnessAnalyzer>(), define<TempoAnalyzer>(),    define<BeatsAnalyzer>(), define<KeyAnalyzer>(),
+        define<ChordsAnalyzer>(),   define<SectionsAnalyzer>(), define<StemsAnalyzer>(),
     };
     return all;
 }
@@ -29,7 +30,9 @@ bool in_default_set(std::string_view id) {
     // chords: its half-beat features are kept for the whole file (about 240 MB per hour of audio
     // measured on a 1-hour FLAC), so a 10-hour mix would need gigabytes; opt-in (--only ...,chords)
     // until it runs on segments like tempo, beats and key.
-    return id != "chords";
+    // stems: slow (about a third of real time on one core) and it writes files: on with --stems DIR
+    // or --only ...,stems.
+    return id != "chords" && id != "stems";
 }
 
 const AnalyzerDef* find_analyzer(std::string_view id) {
