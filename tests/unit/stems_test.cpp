@@ -327,3 +327,34 @@ TEST(Stems, TenMinuteFileInBoundedMemory) {
     EXPECT_LT(peak - first, 8.0) << "before " << before << " MB, after the first block " << first << " MB";
     EXPECT_LT(peak - before, 64.0);
 }
+TEST(Stems, LearnedModelMatchesPyTorch) {
+    // tests/data/stems/mask_parity.json: 8 frames of magnitudes and the masks PyTorch computed for
+    // them with the committed weights (tools/train_stems/train.py --fixture).
+    const std::string dir = std::string(HARMONY_SOURCE_DIR);
+    std::ifstream f(dir + "/tests/data/stems/mask_parity.json");
+    ASSERT_TRUE(f.good());
+    const auto j = nlohmann::json::parse(f);
+    auto model = st::MaskModel::load(dir + "/src/analyzers/stems/stems_mask.hnn");
+    ASSERT_TRUE(model.ok()) << model.error().message;
+    const auto T = j["frames"].get<std::size_t>();
+    const int K = j["bins"].get<int>();
+    const auto flat = j["mag"].get<std::vector<float>>();  // [T][K]
+    std::vector<float> mag(flat.size());
+    for (std::size_t t = 0; t < T; ++t)
+        for (int k = 0; k < K; ++k)
+            mag[static_cast<std::size_t>(k) * T + t] =
+                flat[t * static_cast<std::size_t>(K) + static_cast<std::size_t>(k)];
+    std::vector<float> out;
+    model->masks(mag, T, K, 44100, 4096, out);
+    const auto bins = j["checked_bins"].get<std::vector<int>>();
+    double worst = 0.0;
+    for (std::size_t t = 0; t < T; ++t)
+        for (std::size_t s = 0; s < 4; ++s)
+            for (std::size_t b = 0; b < bins.size(); ++b) {
+                const double want = j["masks"][t][s][b].get<double>();
+                worst = std::max(
+                    worst, std::abs(out[(t * 4 + s) * static_cast<std::size_t>(K) + static_cast<std::size_t>(bins[b])] -
+                                    want));
+            }
+    EXPECT_LT(worst, 1e-4);
+}
