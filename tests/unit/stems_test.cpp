@@ -358,3 +358,18 @@ TEST(Stems, LearnedModelMatchesPyTorch) {
             }
     EXPECT_LT(worst, 1e-4);
 }
+
+TEST(Stems, LearnedAndHybridSumBackToTheMix) {
+    auto model = st::MaskModel::load(std::string(HARMONY_SOURCE_DIR) + "/src/analyzers/stems/stems_mask.hnn");
+    ASSERT_TRUE(model.ok()) << model.error().message;
+    const auto mix = band(5.0, 44100, 2, 5);
+    for (bool vocals_only : {false, true}) {
+        st::SeparationConfig cfg;
+        cfg.block_s = 2.0;
+        cfg.model = &model.value();
+        cfg.model_vocals_only = vocals_only;
+        const auto c = run(mix, cfg);
+        EXPECT_LT(max_sum_error(mix, c), 1e-6) << vocals_only;
+        for (std::size_t k = 0; k < 4; ++k) EXPECT_LT(rms(c.stems[k]), 1.5 * rms(mix.samples)) << k;
+    }
+}

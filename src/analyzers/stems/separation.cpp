@@ -113,9 +113,9 @@ Result<void> separate(const AudioBuffer& mix, const SeparationConfig& cfg, const
         // stationary part of the harmonic share = a long time median (voice band only). Learned:
         // the model's masks for every frame.
         std::vector<float> harm, perc, stat, learned;
-        if (cfg.model != nullptr) {
-            cfg.model->masks(mag, T, K, sr, n, learned);
-        } else {
+        if (cfg.model != nullptr) cfg.model->masks(mag, T, K, sr, n, learned);
+        const bool classical = cfg.model == nullptr || cfg.model_vocals_only;
+        if (classical) {
             harm.resize(mag.size());
             perc.resize(mag.size());
             stat.resize(static_cast<std::size_t>(k_vocal_max) * T);
@@ -151,7 +151,7 @@ Result<void> separate(const AudioBuffer& mix, const SeparationConfig& cfg, const
                 for (std::size_t s = 0; s < 3; ++s)
                     std::copy_n(lm + s * static_cast<std::size_t>(K), K, mask[s].begin());
             }
-            for (int k = 0; learned.empty() && k < K; ++k) {
+            for (int k = 0; classical && k < K; ++k) {
                 const std::size_t i = static_cast<std::size_t>(k) * T + t;
                 const float h2 = harm[i] * harm[i], p2 = perc[i] * perc[i];
                 const float mh = h2 / (h2 + p2 + kEps);
@@ -165,6 +165,12 @@ Result<void> separate(const AudioBuffer& mix, const SeparationConfig& cfg, const
                 mask[0][static_cast<std::size_t>(k)] = mh * (1.0f - l) * vs;  // vocals
                 mask[1][static_cast<std::size_t>(k)] = 1.0f - mh;             // drums
                 mask[2][static_cast<std::size_t>(k)] = mh * l;                // bass
+                if (!learned.empty()) {  // the model's vocals, the classical split of the rest
+                    const float v = learned[t * 4 * static_cast<std::size_t>(K) + static_cast<std::size_t>(k)];
+                    mask[0][static_cast<std::size_t>(k)] = v;
+                    mask[1][static_cast<std::size_t>(k)] *= 1.0f - v;
+                    mask[2][static_cast<std::size_t>(k)] *= 1.0f - v;
+                }
             }
             const std::int64_t centre = start + n / 2;
             if (stats != nullptr && centre >= a && centre < (last ? out_end : a + B))

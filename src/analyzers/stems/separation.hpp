@@ -45,6 +45,8 @@ struct SeparationConfig {
     double vocal_low_hz = 180.0, vocal_high_hz = 8000.0;
     /// The learned separator's masks instead of the classical ones (nullptr: the classical baseline).
     const MaskModel* model = nullptr;
+    /// With a model: take only its vocal mask, and split the rest with the classical masks.
+    bool model_vocals_only = false;
 };
 
 /// Stem samples for frames [start_frame, start_frame + frames): one interleaved buffer per stem

@@ -107,12 +107,13 @@ const AnalyzerInfo& StemsAnalyzer::describe() {
              0,
              {}},
             {"method",
-             "separator: learned (the project's mask network) or hpss-median (the classical baseline)",
+             "separator: learned (the project's mask network), hybrid (its vocals, the classical split of the rest) or "
+             "hpss-median (the classical baseline)",
              ParamType::kString,
              std::string(kDefaultMethod),
              0,
              0,
-             {"learned", kBaselineModel}},
+             {"learned", "hybrid", kBaselineModel}},
             {"model",
              "weight file of the learned separator (empty: the one built with Harmony)",
              ParamType::kString,
@@ -150,7 +151,7 @@ std::string StemsAnalyzer::default_model_path() {
 }
 
 StemsAnalyzer::StemsAnalyzer(Config c) : cfg_(std::move(c)) {
-    if (cfg_.method == "learned") model_ = stems::MaskModel::load(cfg_.model_path);
+    if (cfg_.method != kBaselineModel) model_ = stems::MaskModel::load(cfg_.model_path);
 }
 
 Result<void> StemsAnalyzer::analyze(Context& ctx) const {
@@ -158,6 +159,7 @@ Result<void> StemsAnalyzer::analyze(Context& ctx) const {
     if (model_) {
         if (!*model_) return model_->error();
         sep.model = &model_->value();
+        sep.model_vocals_only = cfg_.method == "hybrid";
     }
     const AudioBuffer* stereo = ctx.audio ? ctx.audio(AudioRequest{0, 2}) : nullptr;
     if (stereo == nullptr) return make_error(ErrorCode::kInternal, "stems: no audio");
@@ -209,7 +211,7 @@ Result<void> StemsAnalyzer::analyze(Context& ctx) const {
             if (auto r = w->close(); !r) return r.error();
 
     Stems out;
-    out.model = model_ ? "stems-mask" : kBaselineModel;
+    out.model = !model_ ? kBaselineModel : cfg_.method == "hybrid" ? "stems-mask+hpss-median" : "stems-mask";
     out.model_version = model_ ? (*model_)->version() : kBaselineModelVersion;
     out.sample_rate_hz = mix.sample_rate_hz;
     out.channels = channels;
