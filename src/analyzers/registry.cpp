@@ -8,6 +8,7 @@
 #include "analyzers/loudness/loudness.hpp"
 #include "analyzers/notes/notes.hpp"
 #include "analyzers/sections/sections.hpp"
+#include "analyzers/stems/stems.hpp"
 #include "analyzers/tempo/tempo.hpp"
 
 namespace harmony::analyzers {
@@ -16,7 +17,7 @@ namespace {
 std::vector<AnalyzerDef>& storage() {
     static std::vector<AnalyzerDef> all = {
         define<LoudnessAnalyzer>(), define<TempoAnalyzer>(),    define<BeatsAnalyzer>(), define<KeyAnalyzer>(),
-        define<ChordsAnalyzer>(),   define<SectionsAnalyzer>(), define<NotesAnalyzer>(),
+        define<ChordsAnalyzer>(),   define<SectionsAnalyzer>(), define<NotesAnalyzer>(), define<StemsAnalyzer>(),
     };
     return all;
 }
@@ -31,7 +32,9 @@ bool in_default_set(std::string_view id) {
     // by default (chords runs on segments since its merge landed; peak RSS in its README).
     // notes: about 1.3 CPU-s per 3-minute song and ~1.7 MB per minute of audio (not segmented yet;
     // src/analyzers/notes/README.md), over the default set's budget: opt-in (--only ...,notes).
-    return id != "notes";
+    // stems: slow (about a tenth of real time on one core) and it writes files: on with --stems DIR
+    // or --only ...,stems.
+    return id != "notes" && id != "stems";
 }
 
 const AnalyzerDef* find_analyzer(std::string_view id) {

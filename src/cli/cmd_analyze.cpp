@@ -1,6 +1,7 @@
 // `harmony analyze FILE...`
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -21,6 +22,7 @@ struct AnalyzeOptions {
     std::string only;
     std::vector<std::string> params;
     std::string output;
+    std::string stems_dir;  // --stems DIR
     bool compact = false;
     bool json = false;
     bool progress = false;
@@ -42,9 +44,29 @@ int run_analyze(const AnalyzeOptions& o) {
         }
         req.params[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
-    if (auto r = Engine::resolve(req); !r) {
-        print_error(r.error());
+    auto selected = Engine::resolve(req);
+    if (!selected) {
+        print_error(selected.error());
         return kExitUsage;
+    }
+    if (!o.stems_dir.empty()) {
+        // Separation is off by default (slow, writes files): --stems adds it to the selection.
+        if (wants_batch(o.files, o.batch)) {
+            print_error(make_error(ErrorCode::kInvalidArgument,
+                                   "--stems is not supported in batch mode yet: analyse the files one by one"));
+            return kExitUsage;
+        }
+        if (req.params.count("stems.dir") != 0) {
+            print_error(make_error(ErrorCode::kInvalidArgument, "give either --stems DIR or -p stems.dir=DIR"));
+            return kExitUsage;
+        }
+        req.only = *selected;
+        if (std::find(req.only.begin(), req.only.end(), "stems") == req.only.end()) req.only.push_back("stems");
+        req.params["stems.dir"] = o.stems_dir;
+        if (auto r = Engine::resolve(req); !r) {
+            print_error(r.error());
+            return kExitUsage;
+        }
     }
     EngineOptions engine_options;
     engine_options.segment_s = o.segment_s;
@@ -106,7 +128,10 @@ int run_analyze(const AnalyzeOptions& o) {
                     std::fprintf(stderr, "progress %s %s %.3f\n", path.c_str(), p.stage.c_str(), p.fraction);
             };
         Engine engine(std::move(eo));
-        auto map = engine.analyze_file(path, req);
+        AnalysisRequest file_req = req;
+        if (!o.stems_dir.empty() && many)  // one folder per input: DIR/<file name without extension>/
+            file_req.params["stems.dir"] = (fs::path(o.stems_dir) / fs::path(path).stem()).string();
+        auto map = engine.analyze_file(path, file_req);
         if (!map) {
             print_error(map.error());
             note(exit_code_for(map.error().code));
@@ -157,6 +182,9 @@ void add_analyze_command(CLI::App& app, CommandList& commands) {
     sub->add_option("--only", o->only, "Comma-separated analyzer ids (default: all); see `harmony analyzers`");
     sub->add_option("--param,-p", o->params, "Analyzer parameter override, analyzer.name=value (repeatable)");
     sub->add_option("-o,--output", o->output, "Write to this file (a directory when several inputs are given)");
+    sub->add_option("--stems", o->stems_dir,
+                    "Separate vocals, drums, bass and other into DIR (32-bit float WAV at the source rate; with "
+                    "several inputs, DIR/<name>/); off by default");
     sub->add_flag("--compact", o->compact, "One-line JSON");
     sub->add_flag("--json", o->json,
                   "Print the Song Map JSON on a terminal too (default there: a summary line per file; JSON when "

@@ -39,6 +39,9 @@ struct RealFft::Impl {
     float* in = nullptr;
     fftwf_complex* out = nullptr;
     fftwf_plan plan = nullptr;
+    fftwf_plan inverse_plan = nullptr;  // c2r, made on the first inverse()
+    fftwf_complex* inverse_in = nullptr;
+    float* inverse_out = nullptr;
 };
 
 RealFft::RealFft(int n) : n_(n), impl_(std::make_unique<Impl>()) {
@@ -52,15 +55,33 @@ RealFft::~RealFft() {
     {
         std::lock_guard lock(planner_mutex());
         fftwf_destroy_plan(impl_->plan);
+        if (impl_->inverse_plan != nullptr) fftwf_destroy_plan(impl_->inverse_plan);
     }
     fftwf_free(impl_->in);
     fftwf_free(impl_->out);
+    fftwf_free(impl_->inverse_in);
+    fftwf_free(impl_->inverse_out);
 }
 
 void RealFft::forward(std::span<const float> in, std::span<std::complex<float>> out) {
     std::copy_n(in.begin(), n_, impl_->in);
     fftwf_execute(impl_->plan);
     for (int k = 0; k <= n_ / 2; ++k) out[static_cast<size_t>(k)] = {impl_->out[k][0], impl_->out[k][1]};
+}
+
+void RealFft::inverse(std::span<const std::complex<float>> in, std::span<float> out) {
+    if (impl_->inverse_plan == nullptr) {
+        impl_->inverse_in = fftwf_alloc_complex(static_cast<size_t>(n_ / 2 + 1));
+        impl_->inverse_out = fftwf_alloc_real(static_cast<size_t>(n_));
+        std::lock_guard lock(planner_mutex());
+        impl_->inverse_plan = fftwf_plan_dft_c2r_1d(n_, impl_->inverse_in, impl_->inverse_out, FFTW_ESTIMATE);
+    }
+    for (int k = 0; k <= n_ / 2; ++k) {
+        impl_->inverse_in[k][0] = in[static_cast<size_t>(k)].real();
+        impl_->inverse_in[k][1] = in[static_cast<size_t>(k)].imag();
+    }
+    fftwf_execute(impl_->inverse_plan);  // c2r destroys its input: it is copied in every call
+    std::copy_n(impl_->inverse_out, n_, out.begin());
 }
 
 StreamingStft::StreamingStft(int n_fft, int hop, Window window, FrameSink sink)

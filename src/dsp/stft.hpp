@@ -26,6 +26,9 @@ public:
     int size() const { return n_; }
     /// in: n real samples; out: n/2+1 complex bins.
     void forward(std::span<const float> in, std::span<std::complex<float>> out);
+    /// in: n/2+1 complex bins; out: n real samples, unnormalised (FFTW's c2r: n times the inverse).
+    /// Its plan is made on the first call.
+    void inverse(std::span<const std::complex<float>> in, std::span<float> out);
 
 private:
     int n_;

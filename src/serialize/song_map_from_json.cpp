@@ -308,9 +308,17 @@ void part_from_json(const json& j, Stems& s) {
         for (const auto& e : *si) {
             Stem x;
             get_to(e, "name", x.name);
-            get_to(e, "uri", x.uri);
+            get_to(e, "file", x.file);
+            get_to(e, "duration_s", x.duration_s);
+            get_to(e, "energy_db", x.energy_db);
+            get_to(e, "quality", x.quality);
             s.stems.push_back(std::move(x));
         }
+    get_to(j, "model", s.model);
+    get_to(j, "model_version", s.model_version);
+    get_to(j, "sample_rate_hz", s.sample_rate_hz);
+    get_to(j, "channels", s.channels);
+    get_to(j, "format", s.format);
     get_to(j, "confidence", s.confidence);
     s.provenance = prov_of(j);
 }

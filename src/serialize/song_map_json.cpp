@@ -185,8 +185,20 @@ json part_to_json(const Lyrics& v) {
 }
 json part_to_json(const Stems& v) {
     json s = json::array();
-    for (const auto& x : v.stems) s.push_back({{"name", x.name}, {"uri", x.uri}});
-    return {{"stems", s}, {"confidence", v.confidence}, {"provenance", prov_json(v.provenance)}};
+    for (const auto& x : v.stems) {
+        json e = {{"name", x.name}, {"duration_s", x.duration_s}, {"energy_db", x.energy_db}, {"quality", x.quality}};
+        if (!x.file.empty()) e["file"] = x.file;
+        s.push_back(std::move(e));
+    }
+    json j = {{"stems", s},
+              {"model", v.model},
+              {"model_version", v.model_version},
+              {"sample_rate_hz", v.sample_rate_hz},
+              {"channels", v.channels},
+              {"confidence", v.confidence},
+              {"provenance", prov_json(v.provenance)}};
+    if (!v.format.empty()) j["format"] = v.format;
+    return j;
 }
 
 json to_json_value(const SongMap& m) {

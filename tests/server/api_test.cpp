@@ -140,6 +140,9 @@ TEST_F(ApiTest, ProblemsForBadRequests) {
     expect_problem(c.Post("/v1/batches", "hello", "text/plain"), 415);
     expect_problem(post_audio(c, make_wav_bytes(1.0, 3), "?only=nosuchanalyzer"), 400);
     expect_problem(post_audio(c, make_wav_bytes(1.0, 3), "?param=tempo.min_bpm=-5"), 400);
+    // Server paths are not a client's to choose: where stems are written, which weights are read.
+    expect_problem(post_audio(c, make_wav_bytes(1.0, 3), "?only=stems&param=stems.dir=/tmp/x"), 400);
+    expect_problem(post_audio(c, make_wav_bytes(1.0, 3), "?only=stems&param=stems.model=/etc/passwd"), 400);
     expect_problem(post_audio(c, ""), 422);  // empty body
     auto put = c.Put("/v1/jobs", "x", "text/plain");
     expect_problem(put, 405);

@@ -321,6 +321,13 @@ Result<AnalysisRequest> options_from_json(const json& j) {
         if (!j["params"].is_object()) return make_error(ErrorCode::kInvalidArgument, "'params' must be an object");
         for (auto it = j["params"].begin(); it != j["params"].end(); ++it)
             r.params[it.key()] = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
+        // Parameters that name files on the server (where stems are written, which weights are
+        // read) are the operator's, never a client's.
+        for (const char* k : {"stems.dir", "stems.model"})
+            if (r.params.count(k) != 0)
+                return make_error(
+                    ErrorCode::kInvalidArgument,
+                    std::string("'") + k + "' names a path on the server and cannot be set through the API");
     }
     for (auto it = j.begin(); it != j.end(); ++it)
         if (it.key() != "only" && it.key() != "params" && it.key() != "source" && it.key() != "callback_url" &&
