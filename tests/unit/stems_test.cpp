@@ -296,6 +296,14 @@ double rss_mb() {
 }
 }  // namespace
 
+// AddressSanitizer keeps freed blocks in a quarantine (256 MB by default), so the resident size
+// there says nothing about live memory: the memory bounds are checked in the ordinary build.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kRssMeaningful = false;
+#else
+constexpr bool kRssMeaningful = true;
+#endif
+
 TEST(Stems, TenMinuteFileInBoundedMemory) {
     // 10 minutes (8 kHz mono keeps the test fast; the block size in seconds, hence the working set
     // per second of audio, is the same at any rate): the resident memory while separating stays
@@ -324,6 +332,7 @@ TEST(Stems, TenMinuteFileInBoundedMemory) {
     EXPECT_GE(blocks, 29u);
     EXPECT_LT(worst, 1e-6);
     RecordProperty("rss_growth_mb", std::to_string(peak - first));
+    if (!kRssMeaningful) return;
     EXPECT_LT(peak - first, 8.0) << "before " << before << " MB, after the first block " << first << " MB";
     EXPECT_LT(peak - before, 64.0);
 }
