@@ -18,7 +18,6 @@ import argparse
 import glob
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,23 +28,15 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.dirname(HERE)
 sys.path.insert(0, BENCH)
-from harmony_bench import corpus, paths  # noqa: E402
+from harmony_bench import corpus, paths, runner  # noqa: E402
 
 METRICS = ("root", "thirds", "majmin", "majmin_inv", "sevenths", "mirex")
 
 
 def cpu_of(cmd):
-    """Runs cmd under /usr/bin/time for its CPU seconds."""
-    with tempfile.NamedTemporaryFile(suffix='.time', delete=False) as tf:
-        tpath = tf.name
-    p = subprocess.run(['/usr/bin/time', '-f', '%U %S', '-o', tpath] + cmd, capture_output=True, text=True)
-    try:
-        u, s = open(tpath).read().split()[-2:]
-        cpu = float(u) + float(s)
-    except Exception:
-        cpu = float('nan')
-    os.remove(tpath)
-    return p, cpu
+    """Runs cmd as the benchmark harness does (GNU time: CPU of the process tree) -> (result, cpu_s)."""
+    r = runner.timed_run(cmd)
+    return r, r["cpu_s"]
 
 
 def harmony_chords(audio, params, out_dir):
@@ -54,8 +45,8 @@ def harmony_chords(audio, params, out_dir):
     for p in params:
         cmd += ['-p', p]
     p, cpu = cpu_of(cmd)
-    if p.returncode != 0:
-        return None, cpu, p.stderr[-500:]
+    if p["rc"] != 0:
+        return None, cpu, p["stderr"][-500:]
     with open(out) as f:
         m = json.load(f)
     return [(s[0], s[1], s[2]) for s in m['chords']['segments']], cpu, ''
@@ -63,9 +54,9 @@ def harmony_chords(audio, params, out_dir):
 
 def essentia_chords(audio):
     p, cpu = cpu_of(['node', paths.ESSENTIA_PEER, 'chords', audio])
-    if p.returncode != 0:
-        return None, cpu, p.stderr[-500:]
-    return [tuple(c) for c in json.loads(p.stdout)['chords']], cpu, ''
+    if p["rc"] != 0:
+        return None, cpu, p["stderr"][-500:]
+    return [tuple(c) for c in json.loads(p["stdout"])['chords']], cpu, ''
 
 
 def score(ref, est):

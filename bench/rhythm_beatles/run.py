@@ -34,7 +34,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.dirname(HERE)
 sys.path.insert(0, BENCH)
-from harmony_bench import paths, scoring  # noqa: E402
+from harmony_bench import paths, runner, scoring  # noqa: E402
 from harmony_bench.tools import _median_ibi_bpm, harmony_song_map_rhythm  # noqa: E402
 
 METRICS = ("beat_f", "cmlt", "amlt", "downbeat_f", "acc1", "acc2", "meter_acc")
@@ -63,16 +63,9 @@ def truth_of(beats_path):
 
 
 def timed(cmd):
-    with tempfile.NamedTemporaryFile(suffix='.time', delete=False) as tf:
-        tpath = tf.name
-    p = subprocess.run(['/usr/bin/time', '-f', '%U %S', '-o', tpath] + cmd, capture_output=True, text=True)
-    try:
-        u, s = open(tpath).read().split()[-2:]
-        cpu = float(u) + float(s)
-    except Exception:
-        cpu = float('nan')
-    os.remove(tpath)
-    return p, cpu
+    """Runs cmd as the benchmark harness does (GNU time: CPU of the process tree) -> (result, cpu_s)."""
+    r = runner.timed_run(cmd)
+    return r, r["cpu_s"]
 
 
 def run_harmony(audio, params, out_dir):
@@ -82,8 +75,8 @@ def run_harmony(audio, params, out_dir):
     for p in params:
         cmd += ['-p', p]
     p, cpu = timed(cmd)
-    if p.returncode != 0:
-        return None, cpu, p.stderr[-500:]
+    if p["rc"] != 0:
+        return None, cpu, p["stderr"][-500:]
     with open(out) as f:
         doc = json.load(f)
     est = harmony_song_map_rhythm(doc)
@@ -101,15 +94,15 @@ def run_peer(tool, audio, cache):
         # aubio's default tracker works in frames of the native rate: on these 16 kHz mp3s it reads
         # about half the tempo (Help!: 49 BPM for 94.5); at -r 44100 (its own resampler) it is right.
         p, cpu = timed(['aubiotrack', '-i', audio, '-r', '44100'])
-        if p.returncode != 0:
-            return None, cpu, p.stderr[-500:]
-        beats = [float(x) for x in p.stdout.split()]
+        if p["rc"] != 0:
+            return None, cpu, p["stderr"][-500:]
+        beats = [float(x) for x in p["stdout"].split()]
         est = {'bpm': _median_ibi_bpm(beats), 'beats': beats, 'downbeats': None, 'meter': None}
     elif tool == 'qm-dsp':
         p, cpu = timed([paths.QM_PEER, 'beats', audio])
-        if p.returncode != 0:
-            return None, cpu, p.stderr[-500:]
-        d = json.loads(p.stdout)
+        if p["rc"] != 0:
+            return None, cpu, p["stderr"][-500:]
+        d = json.loads(p["stdout"])
         beats = d.get('beats') or []
         est = {'bpm': _median_ibi_bpm(beats), 'beats': beats, 'downbeats': d.get('downbeats'), 'meter': None}
     else:

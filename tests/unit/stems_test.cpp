@@ -337,13 +337,14 @@ TEST(Stems, TenMinuteFileInBoundedMemory) {
     EXPECT_LT(peak - before, 64.0);
 }
 TEST(Stems, LearnedModelMatchesPyTorch) {
-    // tests/data/stems/mask_parity.json: 8 frames of magnitudes and the masks PyTorch computed for
-    // them with the committed weights (tools/train_stems/train.py --fixture).
+    // tests/data/stems/tiny_mask_parity.json: 8 frames of magnitudes and the masks PyTorch computed
+    // for them with tests/data/stems/tiny_mask.hnn, the same architecture 4 wide (both written by
+    // tools/train_stems/train.py --tiny-test-model).
     const std::string dir = std::string(HARMONY_SOURCE_DIR);
-    std::ifstream f(dir + "/tests/data/stems/mask_parity.json");
+    std::ifstream f(dir + "/tests/data/stems/tiny_mask_parity.json");
     ASSERT_TRUE(f.good());
     const auto j = nlohmann::json::parse(f);
-    auto model = st::MaskModel::load(dir + "/src/analyzers/stems/stems_mask.hnn");
+    auto model = st::MaskModel::load(dir + "/tests/data/stems/tiny_mask.hnn");
     ASSERT_TRUE(model.ok()) << model.error().message;
     const auto T = j["frames"].get<std::size_t>();
     const int K = j["bins"].get<int>();
@@ -369,7 +370,7 @@ TEST(Stems, LearnedModelMatchesPyTorch) {
 }
 
 TEST(Stems, LearnedAndHybridSumBackToTheMix) {
-    auto model = st::MaskModel::load(std::string(HARMONY_SOURCE_DIR) + "/src/analyzers/stems/stems_mask.hnn");
+    auto model = st::MaskModel::load(std::string(HARMONY_SOURCE_DIR) + "/tests/data/stems/tiny_mask.hnn");
     ASSERT_TRUE(model.ok()) << model.error().message;
     const auto mix = band(5.0, 44100, 2, 5);
     for (bool vocals_only : {false, true}) {

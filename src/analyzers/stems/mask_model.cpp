@@ -12,17 +12,25 @@ Result<MaskModel> MaskModel::load(const std::string& path) {
         return make_error(ErrorCode::kModelInvalid,
                           "stems model (" + path + "): a '" + w->model_name() + "' model, not 'stems-mask'");
     MaskModel m;
+    // The width is the file's (fc1.weight [hidden, input bins]): the shipped model and the tiny
+    // test model share this code.
+    const auto* fc1w = w->find("fc1.weight");
+    const std::int64_t hidden = fc1w != nullptr && fc1w->shape.size() == 2 ? fc1w->shape[0] : 0;
+    if (hidden < 2 || hidden > 4096 || hidden % 2 != 0)
+        return make_error(ErrorCode::kModelInvalid, "stems model (" + path + "): fc1.weight must be [hidden (even), " +
+                                                        std::to_string(kInputBins) + "]");
+    const int h = static_cast<int>(hidden);
     auto mean = w->tensor("input_mean", {kInputBins});
     if (!mean) return mean.error();
     auto sd = w->tensor("input_std", {kInputBins});
     if (!sd) return sd.error();
-    auto fc1 = nn::Linear::load(*w, "fc1", {kInputBins, kHidden, true});
+    auto fc1 = nn::Linear::load(*w, "fc1", {kInputBins, h, true});
     if (!fc1) return fc1.error();
-    auto gru = nn::Gru::load(*w, "gru", {kHidden, kHidden / 2, 1, true, true});
+    auto gru = nn::Gru::load(*w, "gru", {h, h / 2, 1, true, true});
     if (!gru) return gru.error();
-    auto fc2 = nn::Linear::load(*w, "fc2", {2 * kHidden, kHidden, true});
+    auto fc2 = nn::Linear::load(*w, "fc2", {2 * h, h, true});
     if (!fc2) return fc2.error();
-    auto fc3 = nn::Linear::load(*w, "fc3", {kHidden, 4 * kModelBins, true});
+    auto fc3 = nn::Linear::load(*w, "fc3", {h, 4 * kModelBins, true});
     if (!fc3) return fc3.error();
     if (auto all = w->expect_all_used(); !all) return all.error();
     m.mean_ = std::move(*mean);
@@ -31,6 +39,7 @@ Result<MaskModel> MaskModel::load(const std::string& path) {
     m.gru_ = std::move(*gru);
     m.fc2_ = std::move(*fc2);
     m.fc3_ = std::move(*fc3);
+    m.hidden_ = h;
     m.hash_ = w->hash();
     m.version_ = static_cast<int>(w->model_version());
     return m;
@@ -53,13 +62,14 @@ void MaskModel::masks(const std::vector<float>& mag, std::size_t T, int K, int r
             x.data()[t * kInputBins + static_cast<std::size_t>(j)] =
                 (std::log1p(scale * mag[static_cast<std::size_t>(k) * T + t]) - mu) / sd;
     }
+    const int h = hidden_;
     nn::Tensor a = fc1_.forward(x);
     nn::tanh(a);
     const nn::Tensor g = gru_.forward(a);
-    nn::Tensor cat({static_cast<std::int64_t>(T), 2 * kHidden});
+    nn::Tensor cat({static_cast<std::int64_t>(T), 2 * h});
     for (std::size_t t = 0; t < T; ++t) {
-        std::copy_n(a.data() + t * kHidden, kHidden, cat.data() + t * 2 * kHidden);
-        std::copy_n(g.data() + t * kHidden, kHidden, cat.data() + t * 2 * kHidden + kHidden);
+        std::copy_n(a.data() + t * h, h, cat.data() + t * 2 * h);
+        std::copy_n(g.data() + t * h, h, cat.data() + t * 2 * h + h);
     }
     nn::Tensor b = fc2_.forward(cat);
     nn::relu(b);

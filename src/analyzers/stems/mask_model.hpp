@@ -19,7 +19,6 @@ public:
     static constexpr int kModelFft = 4096;
     static constexpr int kModelRate = 44100;
     static constexpr int kInputBins = 1024;
-    static constexpr int kHidden = 64;
     static constexpr int kModelBins = kModelFft / 2 + 1;
 
     /// Loads and checks a weight file (model name "stems-mask"); a clear error when it is missing,
@@ -39,6 +38,7 @@ private:
     nn::Tensor mean_, std_;
     nn::Linear fc1_, fc2_, fc3_;
     nn::Gru gru_;
+    int hidden_ = 0;  // fc1's width, read from the file (64 in the trained model; even)
     std::string hash_;
     int version_ = 0;
 };
