@@ -224,7 +224,8 @@ struct HttpServer::Impl {
         r.set("X-Content-Type-Options", "nosniff");
         for (const auto& [k, v] : res.headers) r.insert(k, v);
         r.keep_alive(keep_alive && !draining);
-        const auto n = res.body.size();
+        const auto n =
+            req.method == "HEAD" && res.head_length >= 0 ? static_cast<std::size_t>(res.head_length) : res.body.size();
         if (req.method != "HEAD") r.body() = std::move(res.body);
         r.content_length(n);
         beast::error_code ec;

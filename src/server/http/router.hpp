@@ -39,6 +39,7 @@ struct HttpResponse {
     std::string content_type = "application/json";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
+    std::int64_t head_length = -1;  // HEAD of a file route: the length a GET would send (body left empty)
 };
 
 struct RouterOptions {
@@ -91,6 +92,7 @@ private:
     HttpResponse get_result(const std::string& id);
     HttpResponse get_export(const std::string& id, const std::string& format, const HttpRequest& req);
     HttpResponse post_exports(const std::string& format, const HttpRequest& req);
+    HttpResponse get_stem(const std::string& id, const std::string& name, const HttpRequest& req);
     HttpResponse delete_job(const std::string& id);
     HttpResponse get_batch(const std::string& id);
     HttpResponse health();
