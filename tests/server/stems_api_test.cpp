@@ -159,6 +159,18 @@ TEST_F(StemsApiTest, KeepsTheJobsStemsAndServesThemWithRanges) {
     EXPECT_EQ(h->get_header_value("Content-Length"), size);
     EXPECT_TRUE(h->body.empty());
 
+    // Streamed bodies keep a kept-alive connection's framing: a file, a range, then JSON on one
+    // connection.
+    {
+        auto k = server_->client();
+        k.set_keep_alive(true);
+        EXPECT_EQ(k.Get(("/v1/jobs/" + id + "/stems/vocals").c_str())->body, bodies["vocals"]);
+        EXPECT_EQ(k.Get(("/v1/jobs/" + id + "/stems/bass").c_str(), {{"Range", "bytes=8-11"}})->body, "WAVE");
+        auto again = k.Get(("/v1/jobs/" + id).c_str());
+        ASSERT_TRUE(again);
+        EXPECT_EQ(json::parse(again->body)["id"], id);
+    }
+
     // Refusals in words.
     auto unknown = c.Get(("/v1/jobs/" + id + "/stems/piano").c_str());
     EXPECT_EQ(unknown->status, 404);

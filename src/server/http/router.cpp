@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -951,16 +950,8 @@ HttpResponse Router::get_stem(const std::string& id, const std::string& name_in,
         res.headers.emplace_back("Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" +
                                                       std::to_string(size));
     }
-    if (req.method == "HEAD") {
-        // HEAD: the length without reading the file (the socket layer sends no body for HEAD).
-        res.head_length = last - first + 1;
-        return res;
-    }
-    std::ifstream in(*file, std::ios::binary);
-    res.body.resize(static_cast<std::size_t>(last - first + 1));
-    in.seekg(first);
-    if (!in.read(res.body.data(), static_cast<std::streamsize>(res.body.size())))
-        return problem(500, "io_error", "Internal error", "the stem cannot be read", inst);
+    // Streamed from the file by the socket layer (HEAD: the header alone).
+    res.file = HttpResponse::FileSlice{*file, first, last - first + 1};
     return res;
 }
 

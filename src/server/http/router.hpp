@@ -39,7 +39,14 @@ struct HttpResponse {
     std::string content_type = "application/json";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
-    std::int64_t head_length = -1;  // HEAD of a file route: the length a GET would send (body left empty)
+    /// A file route's body: this part of a file, streamed by the socket layer (never held in
+    /// memory; `body` stays empty).
+    struct FileSlice {
+        std::string path;
+        std::int64_t offset = 0;
+        std::int64_t length = 0;
+    };
+    std::optional<FileSlice> file;
 };
 
 struct RouterOptions {
