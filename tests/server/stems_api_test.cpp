@@ -222,6 +222,19 @@ TEST_F(StemsApiTest, AJobWithoutStemsSaysSoAndAStemsJobIsNeverAnsweredFromTheSto
                                            {"options", R"({"stems":"yes"})", "", "application/json"}};
     EXPECT_EQ(c.Post("/v1/jobs", bad)->status, 400);
     EXPECT_EQ(wait_job(c, json::parse(mp->body)["id"], 120000)["status"], "succeeded");
+
+    // And a batch's options: every track keeps its stems.
+    httplib::MultipartFormDataItems batch = {{"file", make_wav_bytes(2.0, 35), "b1.wav", "audio/wav"},
+                                             {"file", make_wav_bytes(2.0, 36), "b2.wav", "audio/wav"},
+                                             {"options", R"({"only":"tempo","stems":true})", "", "application/json"}};
+    auto b = c.Post("/v1/batches", batch);
+    ASSERT_EQ(b->status, 202) << b->body;
+    for (const auto& bj : json::parse(b->body)["jobs"]) {
+        const auto done = wait_job(c, bj["id"], 120000);
+        ASSERT_EQ(done["status"], "succeeded") << done;
+        EXPECT_TRUE(done["stems"].get<bool>());
+        EXPECT_EQ(c.Get(("/v1/jobs/" + bj["id"].get<std::string>() + "/stems/drums").c_str())->status, 200);
+    }
 }
 
 TEST(StemsApi, RetentionRemovesAJobsStemsWithTheJob) {
