@@ -123,3 +123,66 @@ export function abab(demoWav, out) {
   fs.writeFileSync(out, Buffer.concat([h, body]));
   return out;
 }
+
+/** The melody of melodyTrack: [onset s, duration s, MIDI] (a C major tune, two bars a phrase). */
+export const MELODY = [
+  [0.5, 0.45, 72], [1.0, 0.45, 74], [1.5, 0.45, 76], [2.0, 0.95, 79],
+  [3.0, 0.45, 77], [3.5, 0.45, 76], [4.0, 0.45, 74], [4.5, 0.95, 72],
+  [5.5, 0.45, 76], [6.0, 0.45, 79], [6.5, 0.95, 81], [7.5, 0.45, 79],
+  [8.0, 0.45, 77], [8.5, 0.45, 76], [9.0, 0.95, 74], [10.0, 1.45, 72],
+];
+/** Its bass line: one note a bar (2 s), C F G C … */
+export const BASS = [
+  [0.5, 1.9, 36], [2.5, 1.9, 41], [4.5, 1.9, 43], [6.5, 1.9, 36], [8.5, 1.9, 43], [10.5, 1.4, 36],
+];
+
+/**
+ * A synthesised melody track (16-bit mono WAV, 22.05 kHz, 12 s): a lead tune with harmonics (a
+ * soft sawtooth), a sine-like bass an octave and more below, and quiet hi-hat ticks on the beat,
+ * for the piano roll and the stem mixer.
+ */
+export function melodyTrack(out, seconds = 12) {
+  const sr = 22050;
+  const n = Math.round(seconds * sr);
+  const x = new Float32Array(n);
+  const hz = (m) => 440 * 2 ** ((m - 69) / 12);
+  const tone = (onset, dur, midi, amp, harmonics) => {
+    const f = hz(midi);
+    const a = Math.round(onset * sr);
+    const len = Math.round(dur * sr);
+    for (let i = 0; i < len && a + i < n; i++) {
+      const t = i / sr;
+      const env = Math.min(1, t / 0.01) * Math.min(1, (dur - t) / 0.03) * Math.exp(-t * 0.8);
+      let v = 0;
+      for (let k = 1; k <= harmonics; k++) v += Math.sin(2 * Math.PI * f * k * t) / k;
+      x[a + i] += amp * env * v;
+    }
+  };
+  for (const [o, d, m] of MELODY) tone(o, d, m, 0.22, 6);
+  for (const [o, d, m] of BASS) tone(o, d, m, 0.35, 2);
+  let seed = 7;
+  for (let b = 0.5; b < seconds; b += 0.5) {
+    const a = Math.round(b * sr);
+    for (let i = 0; i < 400 && a + i < n; i++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      x[a + i] += ((seed / 0x7fffffff) * 2 - 1) * 0.12 * Math.exp(-i / 80);
+    }
+  }
+  const body = Buffer.alloc(n * 2);
+  for (let i = 0; i < n; i++) body.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(x[i] * 32767))), i * 2);
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0);
+  h.writeUInt32LE(36 + body.length, 4);
+  h.write('WAVEfmt ', 8);
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20);
+  h.writeUInt16LE(1, 22);
+  h.writeUInt32LE(sr, 24);
+  h.writeUInt32LE(sr * 2, 28);
+  h.writeUInt16LE(2, 32);
+  h.writeUInt16LE(16, 34);
+  h.write('data', 36);
+  h.writeUInt32LE(body.length, 40);
+  fs.writeFileSync(out, Buffer.concat([h, body]));
+  return out;
+}

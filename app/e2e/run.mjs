@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
-import { abab, arg, demo, findChromium, launch, startServer, tmpdir } from './common.mjs';
+import { BASS, MELODY, abab, arg, demo, findChromium, launch, melodyTrack, startServer, tmpdir } from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const harmony = path.resolve(arg('harmony', '../build/harmony'));
@@ -554,6 +554,135 @@ try {
   await page.waitForSelector('[role=dialog]');
   await shot('9-help');
   await page.keyboard.press('Escape');
+
+  // --- Melody and bass notes (piano roll) and stems (mixer), both asked for in Settings ---------
+  {
+    const melodyFile = melodyTrack(path.join(work, 'melody.wav'));
+    await page.goto(`${server.base}/#/settings`);
+    await page.waitForSelector('.settings');
+    await page.evaluate(() => [...document.querySelectorAll('.settings label')].find((l) => /Melody and bass notes/.test(l.textContent)).querySelector('input').click());
+    await page.click('[data-testid=stems-setting]');
+    assert.deepEqual(await page.evaluate(() => { const s = JSON.parse(localStorage.getItem('harmony.settings.v1')); return [s.analyzers.includes('notes'), s.stems]; }), [true, true]);
+    await page.goto(`${server.base}/#/analyse`);
+    await (await page.waitForSelector('[data-testid=file-input]')).uploadFile(melodyFile);
+    await page.waitForSelector('[data-testid=queue-item][data-name="melody.wav"][data-status=succeeded]', { timeout: 90000 });
+    const mItem = (await stored()).find((x) => x.name === 'melody.wav');
+    const mJob = await (await fetch(`${server.base}/v1/jobs/${mItem.jobId}`)).json();
+    assert.equal(mJob.stems, true, 'the job was submitted with stems');
+    assert.ok(mJob.request.only.includes('notes') && mJob.request.only.includes('stems'), `analyzers ${mJob.request.only}`);
+    const mMap = await (await fetch(`${server.base}/v1/jobs/${mItem.jobId}/result`)).json();
+    assert.ok(mMap.notes.melody.length >= MELODY.length - 2 && mMap.notes.bass.length >= BASS.length - 1, `notes found: ${mMap.notes.melody.length} melody, ${mMap.notes.bass.length} bass`);
+    await page.goto(`${server.base}/#/track/${mItem.id}`);
+    await page.waitForSelector('[data-testid=track-view][data-ready="1"]', { timeout: 30000 });
+    await page.bringToFront();
+    const roll = await page.$eval('[data-testid=pianoroll]', (el) => {
+      const r = el.getBoundingClientRect();
+      const notes = [...el.querySelectorAll('.note[data-kind]')].map((n) => {
+        const b = n.getBoundingClientRect();
+        return { kind: n.dataset.kind, start: Number(n.dataset.start), pitch: Number(n.dataset.pitch), left: b.left, top: b.top - r.top, height: b.height, bg: getComputedStyle(n).backgroundColor };
+      });
+      return { lo: Number(el.dataset.lo), hi: Number(el.dataset.hi), height: r.height, labels: [...el.querySelectorAll('.roll-label')].map((l) => l.textContent), f0: el.querySelector('[data-testid=f0-curve] path')?.getAttribute('d') ?? '', head: !!el.querySelector('[data-testid=roll-head]'), notes };
+    });
+    const shownMelody = roll.notes.filter((n) => n.kind === 'melody');
+    const shownBass = roll.notes.filter((n) => n.kind === 'bass');
+    assert.deepEqual(shownMelody.map((n) => n.start).sort((a, b) => a - b), mMap.notes.melody.map((n) => n[0]).sort((a, b) => a - b), 'one melody note drawn per Song Map note');
+    assert.deepEqual(shownBass.map((n) => n.start).sort((a, b) => a - b), mMap.notes.bass.map((n) => n[0]).sort((a, b) => a - b), 'one bass note drawn per Song Map note');
+    assert.notEqual(shownMelody[0].bg, shownBass[0].bg, 'melody and bass in different colours');
+    // Pitch axis: high at the top, each note on its row; a label at every C in range.
+    for (const n of roll.notes) {
+      const want = ((roll.hi - (n.pitch + 0.5)) / (roll.hi - roll.lo)) * roll.height;
+      assert.ok(Math.abs(n.top - want) < 1.5, `note ${n.pitch} at y ${n.top}, row ${want}`);
+    }
+    const cs = [];
+    for (let m = Math.ceil(roll.lo); m <= roll.hi; m++) if (m % 12 === 0) cs.push(`C${m / 12 - 1}`);
+    assert.deepEqual(roll.labels, cs, 'a label at every C');
+    assert.ok(roll.lo <= 36 && roll.hi >= 81, `range ${roll.lo}-${roll.hi} holds the bass C2 and the top A5`);
+    assert.ok((roll.f0.match(/M/g) ?? []).length >= 1 && roll.f0.length > 200, 'the f0 curve is drawn');
+    assert.ok(roll.head, 'the playhead is drawn on the roll');
+    // Aligned with the waveform, at full view and zoomed in (only the notes in view drawn).
+    const rollAligned = async () =>
+      page.evaluate(() => {
+        const wrap = document.querySelector('[data-testid=waveform] > div')?.shadowRoot?.querySelector('.scroll');
+        return { scroll: wrap.scrollLeft, wrapLeft: wrap.getBoundingClientRect().left, scrollWidth: wrap.scrollWidth, width: wrap.clientWidth, notes: [...document.querySelectorAll('[data-testid=pianoroll] .note[data-kind]')].map((n) => ({ start: Number(n.dataset.start), end: Number(n.dataset.end), left: n.getBoundingClientRect().left })) };
+      });
+    let checked = 0;
+    for (const zoom of [0, 2]) {
+      for (let i = 0; i < zoom; i++) await page.keyboard.press('+');
+      await new Promise((r) => setTimeout(r, 400));
+      const z = await rollAligned();
+      const pps = z.scrollWidth / mMap.audio.duration_s;
+      const from = z.scroll / pps;
+      const to = (z.scroll + z.width) / pps;
+      const all = [...mMap.notes.melody, ...mMap.notes.bass];
+      assert.equal(z.notes.length, all.filter((n) => n[1] > from && n[0] < to).length, `zoom ${zoom}: the notes overlapping ${from.toFixed(2)}-${to.toFixed(2)} s are drawn`);
+      if (zoom > 0) assert.ok(z.notes.length < all.length, 'zoomed in: fewer notes drawn');
+      for (const n of z.notes) {
+        const x = n.start * pps - z.scroll;
+        if (x < 0) continue;
+        assert.ok(Math.abs(z.wrapLeft + x - n.left) < 3, `note at ${n.start} s drawn at ${n.left}, waveform pixel ${z.wrapLeft + x}`);
+        checked++;
+      }
+    }
+    await page.keyboard.press('-');
+    await page.keyboard.press('-');
+    // A click on the roll seeks to the time under the pointer.
+    const rb = await (await page.$('[data-testid=pianoroll]')).boundingBox();
+    await page.mouse.click(rb.x + rb.width * 0.5, rb.y + 5);
+    const half = mMap.audio.duration_s * 0.5;
+    assert.ok(Math.abs((await settle(() => clockOn(page), half)) - half) < 0.3, 'a click on the roll seeks');
+    step(`piano roll: ${shownMelody.length} melody + ${shownBass.length} bass notes on their rows, labels ${roll.labels.join(' ')}, f0 curve, ${checked} note starts within 3 px of their waveform pixel`);
+
+    // The stem mixer: the server's stems, loaded on demand, mute/solo/volume, in sync with the playhead.
+    const stemRes = await fetch(`${server.base}/v1/jobs/${mItem.jobId}/stems/vocals`, { headers: { Range: 'bytes=0-3' } });
+    assert.equal(stemRes.status, 206);
+    assert.equal(await stemRes.text(), 'RIFF');
+    await page.waitForSelector('[data-testid=stem-mixer][data-state=idle]');
+    await page.click('[data-testid=stems-load]');
+    await page.waitForSelector('[data-testid=stem-mixer][data-state=ready]', { timeout: 20000 });
+    const strips = () => page.$$eval('[data-testid=stem-strip]', (els) => els.map((e) => ({ name: e.dataset.name, gain: Number(e.dataset.gain) })));
+    assert.deepEqual(await strips(), ['vocals', 'drums', 'bass', 'other'].map((name) => ({ name, gain: 1 })));
+    await page.click('[data-testid=stem-strip][data-name=bass] [data-testid=stem-solo]');
+    assert.deepEqual((await strips()).map((s) => s.gain), [0, 0, 1, 0], 'solo bass: only the bass sounds');
+    await page.click('[data-testid=stem-strip][data-name=vocals] [data-testid=stem-solo]');
+    await page.click('[data-testid=stem-strip][data-name=bass] [data-testid=stem-mute]');
+    assert.deepEqual((await strips()).map((s) => s.gain), [1, 0, 0, 0], 'solo vocals + bass, bass muted: only the vocals');
+    await page.click('[data-testid=stem-strip][data-name=vocals] [data-testid=stem-solo]');
+    await page.click('[data-testid=stem-strip][data-name=bass] [data-testid=stem-solo]');
+    await page.click('[data-testid=stem-strip][data-name=bass] [data-testid=stem-mute]');
+    await page.$eval('[data-testid=stem-strip][data-name=drums] [data-testid=stem-volume]', (el) => {
+      const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+      set.call(el, '0.5');
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    assert.deepEqual((await strips()).map((s) => s.gain), [1, 0.5, 1, 1], 'no solo, drums at half volume');
+    await page.keyboard.press('Home');
+    await page.click('[data-testid=play]');
+    await page.waitForSelector('[data-testid=stem-mixer][data-running="1"]', { timeout: 5000 });
+    await new Promise((r) => setTimeout(r, 1200));
+    const sync = await page.$eval('[data-testid=stem-mixer]', (el) => ({ pos: Number(el.dataset.stemPos), state: el.dataset.audioState }));
+    const playing = await clockOn(page);
+    assert.ok(playing > 0.5, `the clock advances with the stems playing (${playing} s)`);
+    assert.equal(sync.state, 'running', 'the stems\' audio context runs');
+    assert.ok(sync.pos > 0.5 && Math.abs(sync.pos - playing) < 0.3, `the stems play where the playhead is: stems at ${sync.pos} s, playhead ${playing} s`);
+    // A seek while playing: the stems follow.
+    await page.keyboard.press('ArrowRight');
+    await new Promise((r) => setTimeout(r, 500));
+    const afterSeek = await page.$eval('[data-testid=stem-mixer]', (el) => Number(el.dataset.stemPos));
+    const clockAfter = await clockOn(page);
+    assert.ok(clockAfter > 5 && Math.abs(afterSeek - clockAfter) < 0.3, `after a 5 s seek: stems at ${afterSeek} s, playhead ${clockAfter} s`);
+    await page.click('[data-testid=play]');
+    await page.waitForSelector('[data-testid=stem-mixer][data-running="0"]', { timeout: 5000 });
+    await shot('11-track-pianoroll-stems');
+    await axe('track-pianoroll-stems');
+    step(`stem mixer: 4 stems loaded, solo/mute/volume gains; playing: stems at ${sync.pos.toFixed(2)} s, playhead ${playing.toFixed(2)} s; after a seek ${afterSeek.toFixed(2)} / ${clockAfter.toFixed(2)} s; stops with the player`);
+    // Back to the default settings (no notes, no stems) for what follows.
+    await page.evaluate(() => {
+      const s = JSON.parse(localStorage.getItem('harmony.settings.v1'));
+      s.analyzers = s.analyzers.filter((a) => a !== 'notes');
+      s.stems = false;
+      localStorage.setItem('harmony.settings.v1', JSON.stringify(s));
+    });
+  }
 
   // --- A server with a token: the page takes it from #token= and uses it for fetch and WebSocket.
   const secured = await startServer(harmony, path.join(work, 'data-token'), ['--jobs', '1', '--token', 's3cret-token-0123456789', '--quiet']);

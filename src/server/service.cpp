@@ -40,6 +40,7 @@ std::string result_key(const std::string& content_hash, const std::string& confi
 }
 
 constexpr std::string_view kRefreshMarker = "|refresh:";
+constexpr std::string_view kStemsMarker = "|stems:";
 
 bool retryable(ErrorCode c) {
     return c == ErrorCode::kIoError || c == ErrorCode::kInternal;
@@ -62,6 +63,28 @@ bool is_refresh_key(const std::string& result_key) {
     return result_key.find(kRefreshMarker) != std::string::npos;
 }
 
+bool is_stems_key(const std::string& result_key) {
+    return result_key.find(kStemsMarker) != std::string::npos;
+}
+
+const std::vector<std::string>& stem_names() {
+    static const std::vector<std::string> n = {"vocals", "drums", "bass", "other"};
+    return n;
+}
+
+std::string Service::stems_dir(const std::string& job_id) const {
+    return (fs::path(opt_.data_dir) / "stems" / job_id).string();
+}
+
+std::optional<std::string> Service::stem_file(const JobRecord& job, const std::string& name) const {
+    if (!is_stems_key(job.result_key) || job.id.empty() || job.id.find('/') != std::string::npos) return std::nullopt;
+    if (std::find(stem_names().begin(), stem_names().end(), name) == stem_names().end()) return std::nullopt;
+    const auto p = fs::path(stems_dir(job.id)) / (name + ".wav");
+    std::error_code ec;
+    if (!fs::is_regular_file(p, ec)) return std::nullopt;
+    return p.string();
+}
+
 Service::Service(std::unique_ptr<JobStore> store, ServiceOptions options)
     : store_(std::move(store)), opt_(std::move(options)) {
     if (opt_.worker_name.empty()) opt_.worker_name = default_worker_name();
@@ -69,7 +92,7 @@ Service::Service(std::unique_ptr<JobStore> store, ServiceOptions options)
 
 Result<std::unique_ptr<Service>> Service::create(std::unique_ptr<JobStore> store, ServiceOptions options) {
     std::error_code ec;
-    for (const char* sub : {"uploads", "audio", "tmp"}) {
+    for (const char* sub : {"uploads", "audio", "tmp", "stems"}) {
         fs::create_directories(fs::path(options.data_dir) / sub, ec);
         if (ec) return make_error(ErrorCode::kIoError, "cannot create " + options.data_dir + "/" + sub);
     }
@@ -88,8 +111,9 @@ void Service::start() {
     if (started_.exchange(true)) return;
     // Partial uploads and fetched copies left by a crash belong to no job.
     std::error_code ec;
+    // (tmp/ also holds the stem folders of interrupted analyses: removed whole.)
     for (const char* sub : {"uploads", "tmp"})
-        for (const auto& e : fs::directory_iterator(fs::path(opt_.data_dir) / sub, ec)) fs::remove(e.path(), ec);
+        for (const auto& e : fs::directory_iterator(fs::path(opt_.data_dir) / sub, ec)) fs::remove_all(e.path(), ec);
     if (store_->kind() == "sqlite") {
         auto n = store_->requeue_running();
         if (n && *n > 0) log("requeued " + std::to_string(*n) + " interrupted job(s)");
@@ -155,9 +179,9 @@ Result<JobRecord> Service::submit(Submission s) {
             // The same key with other audio or other options is a client bug, not a retry:
             // refused, rather than silently answered with the first job.
             auto hash = core::hash_file(s.audio_file);
-            const bool same = hash && *hash == (*seen)->content_hash &&
-                              request_to_json(s.request) == (*seen)->request_json &&
-                              is_refresh_key((*seen)->result_key) == s.refresh;
+            const bool same =
+                hash && *hash == (*seen)->content_hash && request_to_json(s.request) == (*seen)->request_json &&
+                is_refresh_key((*seen)->result_key) == s.refresh && is_stems_key((*seen)->result_key) == s.stems;
             cleanup();
             if (!same)
                 return make_error(ErrorCode::kInvalidArgument,
@@ -170,6 +194,19 @@ Result<JobRecord> Service::submit(Submission s) {
     if (!resolved) {
         cleanup();
         return resolved.error();
+    }
+    if (s.stems) {
+        // The stem audio stays in this process's data dir: a shared queue's workers run elsewhere.
+        if (store_->kind() != "sqlite") {
+            cleanup();
+            return make_error(ErrorCode::kInvalidArgument,
+                              "stems are kept only by a server with its own SQLite store (with a shared queue the "
+                              "files would stay on the worker that analysed the job)");
+        }
+        // As `harmony analyze --stems`: the selection (the default one when none was named) plus stems.
+        s.request.only = *resolved;
+        if (std::find(s.request.only.begin(), s.request.only.end(), "stems") == s.request.only.end())
+            s.request.only.push_back("stems");
     }
     std::error_code ec;
     if (!fs::is_regular_file(s.audio_file, ec)) {
@@ -203,14 +240,17 @@ Result<JobRecord> Service::submit(Submission s) {
     // A refresh gets a key of its own: the worker's look-up misses, the analysis runs, and the
     // fresh result is this job's (the stored result other jobs point to is left as it is).
     if (s.refresh) j.result_key += std::string(kRefreshMarker) + j.id;
+    // A job that keeps stems is always analysed: the files it serves are its own (they live and go
+    // with the job, not with a shared stored result).
+    if (s.stems) j.result_key += std::string(kStemsMarker) + j.id;
     j.max_attempts = opt_.max_attempts;
     j.created_ms = now_ms();
     j.audio_owned = s.owned;
     j.audio_bytes = size;
     j.stage = "queued";
 
-    auto cached = s.refresh ? Result<std::optional<std::string>>(std::optional<std::string>{})
-                            : store_->find_result(j.result_key);
+    auto cached = s.refresh || s.stems ? Result<std::optional<std::string>>(std::optional<std::string>{})
+                                       : store_->find_result(j.result_key);
     if (!cached) {
         cleanup();
         return cached.error();
@@ -519,6 +559,22 @@ void Service::run_claim(Claim c, std::stop_token worker_stop) {
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
 
+    // Stems: written into tmp/ by the analysis, moved next to the job once it succeeded; any other
+    // ending removes them (tmp/ is also emptied at start-up, after a crash).
+    auto request = request_from_json(c.job.request_json);
+    std::string stems_tmp;
+    if (is_stems_key(c.job.result_key)) {
+        stems_tmp = (fs::path(opt_.data_dir) / "tmp" / ("stems-" + id + "-" + std::to_string(c.attempt))).string();
+        request.params["stems.dir"] = stems_tmp;
+    }
+    struct DropDir {
+        const std::string& d;
+        ~DropDir() {
+            std::error_code ec;
+            if (!d.empty()) fs::remove_all(d, ec);
+        }
+    } drop_stems{stems_tmp};
+
     EngineOptions eo;
     eo.max_duration_s = opt_.max_duration_s;
     eo.stop = stop;
@@ -527,7 +583,7 @@ void Service::run_claim(Claim c, std::stop_token worker_stop) {
     eo.progress = [&](const Progress& p) { set_progress(p.stage, p.fraction); };
     Engine engine(std::move(eo));
     auto map = stop.stop_requested() ? Result<SongMap>(make_error(ErrorCode::kCancelled, "stopped"))
-                                     : engine.analyze_file(audio, request_from_json(c.job.request_json));
+                                     : engine.analyze_file(audio, request);
     heartbeat.request_stop();
     heartbeat.join();
     if (watchdog.joinable()) {
@@ -573,6 +629,23 @@ void Service::run_claim(Claim c, std::stop_token worker_stop) {
         return;
     }
     map->audio.path = c.job.source_name;
+    if (!stems_tmp.empty() && map->stems) {
+        // Kept with the job; the Song Map names each file by its name alone (the server's paths
+        // are not the client's business): the audio is at GET /v1/jobs/{id}/stems/{name}.
+        std::error_code ec;
+        const auto dest = stems_dir(id);
+        fs::remove_all(dest, ec);
+        fs::rename(stems_tmp, dest, ec);
+        if (ec) {
+            auto f = store_->fail(c, Error{ErrorCode::kIoError, "cannot keep the stems: " + ec.message()}, true);
+            finish(f && *f && store_->get_job(id).ok());
+            return;
+        }
+        for (auto& st : map->stems->stems)
+            if (!st.file.empty()) st.file = fs::path(st.file).filename().string();
+        if (auto it = map->stems->provenance.params.find("dir"); it != map->stems->provenance.params.end())
+            it->second = std::string("/v1/jobs/" + id + "/stems");
+    }
     auto json = to_json(*map);
     if (!json) {
         (void)store_->fail(c, json.error(), false);
@@ -593,7 +666,21 @@ int Service::purge_now() {
         return 0;
     }
     for (const auto& f : *files) remove_quietly(f);
-    return static_cast<int>(files->size());
+    return static_cast<int>(files->size()) + purge_orphan_stems();
+}
+
+int Service::purge_orphan_stems() {
+    // A job's stems go with the job: once retention removed it, its folder is removed too.
+    int n = 0;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(fs::path(opt_.data_dir) / "stems", ec)) {
+        auto j = store_->get_job(e.path().filename().string());
+        if (!j || j->has_value()) continue;
+        std::error_code rm;
+        fs::remove_all(e.path(), rm);
+        if (!rm) ++n;
+    }
+    return n;
 }
 
 void Service::sweeper_loop(std::stop_token st) {

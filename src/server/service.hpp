@@ -50,11 +50,18 @@ struct Submission {
     std::string idempotency_key;  // a retried request with the same key gets the same job
     std::string callback_url;     // POSTed the job once it ends (validated by the HTTP layer)
     bool refresh = false;         // analyse again even when the result store holds this analysis
+    bool stems = false;           // also separate stems and keep their audio with the job (SQLite store only)
 };
 
 /// Whether a job's result key is that of a refresh (its own key: never answered from, nor
 /// answering, other jobs).
 bool is_refresh_key(const std::string& result_key);
+/// Whether a job keeps its stem audio (submitted with stems): its result key is its own too, so
+/// the files it serves are the ones its analysis wrote.
+bool is_stems_key(const std::string& result_key);
+
+/// The stem names the stems analyzer writes (NAME.wav).
+const std::vector<std::string>& stem_names();
 
 /// Canonical JSON text of a request ({"only":[...],"params":{...}}) and back.
 std::string request_to_json(const AnalysisRequest& r);
@@ -94,6 +101,11 @@ public:
     std::string uploads_dir() const;
     std::string_view store_kind() const { return store_->kind(); }
     int purge_now();  // one retention sweep; returns jobs' files removed
+    /// Where a job's kept stem audio lies (DATA_DIR/stems/<job id>/<name>.wav; the file may not
+    /// exist: see stem_file).
+    std::string stems_dir(const std::string& job_id) const;
+    /// The stem file `name` (one of stem_names()) of a job kept with stems; nullopt when absent.
+    std::optional<std::string> stem_file(const JobRecord& job, const std::string& name) const;
 
     /// Prometheus text exposition (version 0.0.4) of the queue and of this process's jobs.
     std::string metrics_text();
@@ -113,6 +125,7 @@ private:
     void worker_loop(std::stop_token st, int index);
     void run_claim(Claim c, std::stop_token st);
     void sweeper_loop(std::stop_token st);
+    int purge_orphan_stems();  // stems folders whose job is gone
     Result<JobRecord> retry_idempotent(const JobRecord& j, const Error& e);
     void log(const std::string& line) const {
         if (opt_.log) opt_.log(line);

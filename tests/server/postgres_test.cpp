@@ -255,6 +255,21 @@ TEST_F(Postgres, JobFailsAfterMaxAttemptsKeepingTheError) {
     EXPECT_NE(j["error"]["detail"].get<std::string>().find("lease expired"), std::string::npos) << j.dump();
 }
 
+// Stems stay in the data dir of the process that analysed: with a shared queue that is any
+// worker's machine, so the server refuses to keep them (in words) rather than lose them.
+TEST_F(Postgres, StemsAreRefusedWithASharedQueue) {
+    ASSERT_TRUE(pg_->create_db("stems"));
+    TempDir d;
+    Server s(d.file("data"), {"--db", pg_->url("stems")});
+    ASSERT_TRUE(s.start()) << s.log();
+    auto c = s.client();
+    auto r = post_audio(c, make_wav_bytes(1.0, 601), "?stems=1");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << r->body;
+    EXPECT_NE(r->body.find("SQLite"), std::string::npos) << r->body;
+    EXPECT_EQ(json::parse(c.Get("/v1/jobs")->body)["jobs"].size(), 0u);
+}
+
 // Graceful drain of a worker: SIGTERM lets its running job finish (no second analysis anywhere)
 // and takes no new job; the worker then exits 0.
 TEST_F(Postgres, WorkerDrainFinishesItsJobAndTakesNoOther) {

@@ -5,6 +5,8 @@ import { type GridMark, gridMarks, xPercent } from '../lib/grid';
 import type { LaneSegment } from '../lib/lanes';
 import { Chromagram } from './Chromagram';
 import { Lanes } from './Lanes';
+import { PianoRoll } from './PianoRoll';
+import type { PitchCurve, RollNote } from '../lib/pianoroll';
 
 export interface PlayerControls {
   playPause: () => void;
@@ -13,6 +15,7 @@ export interface PlayerControls {
   zoom: (factor: number) => void;
   showSpectrogram: () => Promise<void>;
   showChromagram: () => void;
+  setMuted: (muted: boolean) => void;
 }
 
 interface Props {
@@ -23,6 +26,7 @@ interface Props {
   keySegments: { start_s: number; end_s: number; label: string }[];
   chords: LaneSegment[];
   sections: LaneSegment[];
+  notes: { melody: RollNote[]; bass: RollNote[]; f0?: PitchCurve };
   loop: { start: number; end: number } | null;
   controls: React.MutableRefObject<PlayerControls | null>;
   onTime: (t: number) => void;
@@ -73,7 +77,7 @@ function GridOverlay({ marks, duration, keySegments }: { marks: GridMark[]; dura
   );
 }
 
-export function Waveform({ audio, duration, beats, downbeats, keySegments, chords, sections, loop, controls, onTime, onPlaying, onReady }: Props) {
+export function Waveform({ audio, duration, beats, downbeats, keySegments, chords, sections, notes, loop, controls, onTime, onPlaying, onReady }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const ws = useRef<WaveSurfer | null>(null);
   const [wrapper, setWrapper] = useState<HTMLElement | null>(null);
@@ -156,6 +160,7 @@ export function Waveform({ audio, duration, beats, downbeats, keySegments, chord
         w.registerPlugin(Spectrogram.create({ container: spectro.current, labels: true, height: 160, fftSamples: 1024 }));
       },
       showChromagram: () => setChroma(w.getDecodedData()),
+      setMuted: (m) => w.setMuted(m),
     };
     return () => {
       controls.current = null;
@@ -182,6 +187,7 @@ export function Waveform({ audio, duration, beats, downbeats, keySegments, chord
       )}
       {wrapper && createPortal(<GridOverlay marks={marks} duration={duration} keySegments={keySegments} />, wrapper)}
       <Lanes chords={chords} sections={sections} view={audio ? view : [0, duration]} time={time} loop={loop} onSeek={(t) => controls.current?.seek(t)} />
+      <PianoRoll melody={notes.melody} bass={notes.bass} f0={notes.f0} view={audio ? view : [0, duration]} time={time} onSeek={(t) => controls.current?.seek(t)} />
       <div ref={spectro} className="spectrogram" />
       {chroma && <Chromagram buffer={chroma} time={time} onSeek={(t) => controls.current?.seek(t)} />}
       {error && (

@@ -79,6 +79,7 @@ export interface AnalysisOptions {
   only: string[];
   params: Record<string, string>;
   refresh?: boolean; // analyse again even when the server's result store holds this analysis
+  stems?: boolean; // separate stems and keep their audio on the server (the stem mixer)
 }
 
 export async function submitJob(file: Blob, name: string, opts: AnalysisOptions, idempotencyKey: string): Promise<Job> {
@@ -86,6 +87,7 @@ export async function submitJob(file: Blob, name: string, opts: AnalysisOptions,
   if (opts.only.length > 0) q.set('only', opts.only.join(','));
   for (const [k, v] of Object.entries(opts.params)) q.append('param', `${k}=${v}`);
   if (opts.refresh) q.set('refresh', '1');
+  if (opts.stems) q.set('stems', '1');
   const type = file.type && /^(audio|video)\//.test(file.type) ? file.type : 'application/octet-stream';
   const res = await api(`/v1/jobs?${q.toString()}`, {
     method: 'POST',
@@ -105,6 +107,11 @@ export async function cancelJob(id: string): Promise<Job> {
 
 export async function getResult<T>(id: string): Promise<T> {
   return (await (await api(`/v1/jobs/${encodeURIComponent(id)}/result`)).json()) as T;
+}
+
+/** One stem's audio of a job submitted with stems (GET /v1/jobs/{id}/stems/{name}, a float WAV). */
+export async function fetchStem(id: string, name: string): Promise<ArrayBuffer> {
+  return (await api(`/v1/jobs/${encodeURIComponent(id)}/stems/${encodeURIComponent(name)}`)).arrayBuffer();
 }
 
 export function eventsUrl(id: string): string {

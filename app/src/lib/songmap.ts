@@ -3,6 +3,7 @@
 
 import { energyLevel } from './energy';
 import type { ChordRow, SectionRow } from './lanes';
+import type { NoteRow, PitchCurve } from './pianoroll';
 
 export interface Vote {
   name: string;
@@ -90,6 +91,15 @@ export interface SongMap {
   };
   chords?: { segments: ChordRow[]; vocabulary?: string; provenance?: Provenance };
   sections?: { segments: SectionRow[]; phrases?: SectionRow[]; provenance?: Provenance };
+  notes?: { melody: NoteRow[]; bass: NoteRow[]; melody_f0?: PitchCurve; confidence?: number; provenance?: Provenance };
+  stems?: {
+    stems: { name: string; file?: string; duration_s: number; energy_db: number; quality: number }[];
+    model: string;
+    sample_rate_hz: number;
+    channels: number;
+    format?: string; // "wav-f32" when the files were written (kept by the server with stems=true)
+    confidence?: number;
+  };
   elapsed_s?: number;
 }
 

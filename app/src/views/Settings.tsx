@@ -57,8 +57,16 @@ export function SettingsView() {
           </label>
         ))}
         <p className="small muted">
-          Chords and sections fill the lanes under the waveform. Leave them out to analyse a large DJ library faster (chords add about 0.3 CPU-s per 4-minute track).
+          Chords and sections fill the lanes under the waveform. Leave them out to analyse a large DJ library faster (chords add about 0.3 CPU-s per 4-minute track). Melody and bass notes fill the piano roll; they are off by default, as on the
+          server.
         </p>
+      </fieldset>
+      <fieldset>
+        <legend>Stems</legend>
+        <label>
+          <input type="checkbox" checked={settings.stems} onChange={(e) => set({ stems: e.target.checked })} data-testid="stems-setting" /> Separate stems (vocals, drums, bass, other) for the stem mixer
+        </label>
+        <p className="small muted">The server keeps the four stems with the job until its retention removes them. Separation costs about 6 CPU-s per minute of audio, and the browser downloads 10–21 MB per stem and minute of audio (32-bit WAV, mono or stereo) to mix them.</p>
       </fieldset>
       <p>
         <button className="ghost" onClick={() => setSettings(DEFAULTS)}>

@@ -1,11 +1,13 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { navigate, useSettings } from '../App';
 import { CamelotWheel } from '../components/CamelotWheel';
+import { StemMixer } from '../components/StemMixer';
 import { TempoCurve } from '../components/TempoCurve';
 import { type PlayerControls, Waveform } from '../components/Waveform';
 import { EXPORT_FORMATS, downloadExport, exportText, getLibraryMap } from '../lib/api';
 import { energyLevel } from '../lib/energy';
 import { chordSegments, sectionSegments, segmentAt, stepSection } from '../lib/lanes';
+import { toRollNotes } from '../lib/pianoroll';
 import { keyIn, parseCamelot, toOpenKey } from '../lib/camelot';
 import { formatBpm, formatDb, formatPercent, formatTime } from '../lib/format';
 import { type QueueItem, loadAudio, loadMap, queue, useItem } from '../lib/queue';
@@ -109,6 +111,7 @@ export function TrackView({ id, library = false }: { id: string; library?: boole
   const downbeats = useMemo(() => map?.downbeats?.times_s ?? [], [map]);
   const chords = useMemo(() => chordSegments(map?.chords?.segments), [map]);
   const sections = useMemo(() => sectionSegments(map?.sections?.segments), [map]);
+  const notes = useMemo(() => ({ melody: toRollNotes(map?.notes?.melody, 'melody'), bass: toRollNotes(map?.notes?.bass, 'bass'), f0: map?.notes?.melody_f0 }), [map]);
   const keySegments = useMemo(
     () => (map?.key?.segments && map.key.segments.length > 1 ? map.key.segments.map((s) => ({ start_s: s.start_s, end_s: s.end_s, label: keyIn(settings.notation, s.key.camelot, s.key.label) })) : []),
     [map, settings.notation],
@@ -335,6 +338,7 @@ export function TrackView({ id, library = false }: { id: string; library?: boole
         keySegments={keySegments}
         chords={chords}
         sections={sections}
+        notes={notes}
         loop={loop}
         controls={controls}
         onTime={setTime}
@@ -348,6 +352,16 @@ export function TrackView({ id, library = false }: { id: string; library?: boole
         <pre id="chordpro" className="chordpro card" data-testid="chordpro" tabIndex={0} role="region" aria-label="ChordPro lead sheet">
           {chordPro}
         </pre>
+      )}
+      {map.stems?.format && item.jobId && audio && (
+        <StemMixer
+          jobId={item.jobId}
+          stems={map.stems.stems}
+          bytes={map.stems.stems.reduce((n, s) => n + s.duration_s * map.stems!.sample_rate_hz * map.stems!.channels * 4, 0)}
+          time={time}
+          playing={playing}
+          controls={controls}
+        />
       )}
       {t?.curve && t.curve.length > 1 && <TempoCurve curve={t.curve} bpm={t.bpm} duration={duration} />}
 

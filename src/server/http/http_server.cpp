@@ -12,6 +12,9 @@
 #include <boost/beast/websocket.hpp>
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <memory>
+#include <vector>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <cmath>
@@ -211,10 +214,37 @@ struct HttpServer::Impl {
         return false;
     }
 
+    /// A file route's answer: the header, then the file's bytes in blocks (a stem can be hundreds
+    /// of MB: never read whole into memory). A file cut short closes the connection.
+    static bool write_file_response(tcp::socket& sock, const HttpRequest& req, bhttp::response<bhttp::string_body>& r,
+                                    const HttpResponse::FileSlice& f) {
+        r.content_length(static_cast<std::uint64_t>(f.length));
+        std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(f.path.c_str(), "rb"), &std::fclose);
+        if (!in || fseeko(in.get(), static_cast<off_t>(f.offset), SEEK_SET) != 0) {
+            r.result(bhttp::status::internal_server_error);
+            r.content_length(0);
+        }
+        beast::error_code ec;
+        bhttp::response_serializer<bhttp::string_body> sr{r};
+        bhttp::write_header(sock, sr, ec);
+        if (ec || req.method == "HEAD" || !in) return !ec && in;
+        std::vector<char> buf(1 << 18);
+        for (std::int64_t left = f.length; left > 0;) {
+            const auto want =
+                static_cast<std::size_t>(std::min<std::int64_t>(left, static_cast<std::int64_t>(buf.size())));
+            const auto got = std::fread(buf.data(), 1, want, in.get());
+            if (got == 0) return false;  // the file shrank: the client sees a short body
+            asio::write(sock, asio::buffer(buf.data(), got), ec);
+            if (ec) return false;
+            left -= static_cast<std::int64_t>(got);
+        }
+        return true;
+    }
+
     bool write_response(tcp::socket& sock, const HttpRequest& req, HttpResponse res, bool keep_alive) {
         add_cors(req, res.headers);
         if (!req.request_id.empty()) res.headers.emplace_back("X-Request-Id", req.request_id);
-        access_log(req, res.status, res.body.size());
+        access_log(req, res.status, res.file ? static_cast<std::size_t>(res.file->length) : res.body.size());
         bhttp::response<bhttp::string_body> r{static_cast<bhttp::status>(res.status), 11};
         r.set(bhttp::field::server, kServerName);
         if (!res.body.empty() || res.status != 204) r.set(bhttp::field::content_type, res.content_type);
@@ -224,6 +254,7 @@ struct HttpServer::Impl {
         r.set("X-Content-Type-Options", "nosniff");
         for (const auto& [k, v] : res.headers) r.insert(k, v);
         r.keep_alive(keep_alive && !draining);
+        if (res.file) return write_file_response(sock, req, r, *res.file);
         const auto n = res.body.size();
         if (req.method != "HEAD") r.body() = std::move(res.body);
         r.content_length(n);

@@ -35,6 +35,7 @@ const std::vector<RouteInfo>& routes() {
         {"DELETE", "/v1/jobs/{id}"},
         {"GET", "/v1/jobs/{id}/result"},
         {"GET", "/v1/jobs/{id}/export/{format}"},
+        {"GET", "/v1/jobs/{id}/stems/{name}"},
         {"GET", "/v1/jobs/{id}/events"},
         {"POST", "/v1/exports/{format}"},
         {"POST", "/v1/batches"},
@@ -218,6 +219,7 @@ json job_json(const JobRecord& j) {
     if (j.state == JobState::kSucceeded) {
         links["result"] = self + "/result";
         links["export"] = self + "/export/{format}";
+        if (is_stems_key(j.result_key)) links["stems"] = self + "/stems/{name}";
     }
     const auto eta = eta_s(j);
     return {{"id", j.id},
@@ -229,6 +231,7 @@ json job_json(const JobRecord& j) {
             {"max_attempts", j.max_attempts},
             {"cached", j.cached},
             {"refresh", is_refresh_key(j.result_key)},
+            {"stems", is_stems_key(j.result_key)},
             {"batch_id", j.batch_id.empty() ? json(nullptr) : json(j.batch_id)},
             {"source", {{"name", j.source_name}, {"content_hash", j.content_hash}, {"bytes", j.audio_bytes}}},
             {"request", {{"only", req.only}, {"params", req.params}}},
@@ -331,7 +334,7 @@ Result<AnalysisRequest> options_from_json(const json& j) {
     }
     for (auto it = j.begin(); it != j.end(); ++it)
         if (it.key() != "only" && it.key() != "params" && it.key() != "source" && it.key() != "callback_url" &&
-            it.key() != "refresh")
+            it.key() != "refresh" && it.key() != "stems")
             return make_error(ErrorCode::kInvalidArgument, "unknown option '" + it.key() + "'");
     return r;
 }
@@ -347,7 +350,7 @@ Result<AnalysisRequest> options_from_query(const std::multimap<std::string, std:
             if (eq == std::string::npos || eq == 0)
                 return make_error(ErrorCode::kInvalidArgument, "param must be analyzer.name=value");
             j["params"][v.substr(0, eq)] = v.substr(eq + 1);
-        } else if (k != "filename" && k != "access_token" && k != "callback_url" && k != "refresh") {
+        } else if (k != "filename" && k != "access_token" && k != "callback_url" && k != "refresh" && k != "stems") {
             return make_error(ErrorCode::kInvalidArgument, "unknown query parameter '" + k + "'");
         }
     }
@@ -388,21 +391,29 @@ Result<std::string> callback_url_of(const json* options, const std::multimap<std
     return url;
 }
 
-/// "refresh": analyse again even when the result store holds this analysis. JSON: a boolean;
-/// query: 1/true/yes or 0/false/no.
-Result<bool> refresh_from_json(const json& j) {
-    if (!j.is_object() || !j.contains("refresh")) return false;
-    if (!j["refresh"].is_boolean()) return make_error(ErrorCode::kInvalidArgument, "'refresh' must be true or false");
-    return j["refresh"].get<bool>();
+/// A boolean option: "refresh" (analyse again even when the result store holds this analysis),
+/// "stems" (separate stems and keep their audio with the job). JSON: a boolean; query: 1/true/yes
+/// or 0/false/no.
+Result<bool> flag_from_json(const json& j, const std::string& name) {
+    if (!j.is_object() || !j.contains(name)) return false;
+    if (!j[name].is_boolean()) return make_error(ErrorCode::kInvalidArgument, "'" + name + "' must be true or false");
+    return j[name].get<bool>();
 }
 
-Result<bool> refresh_from_query(const std::multimap<std::string, std::string>& q) {
-    auto it = q.find("refresh");
+Result<bool> flag_from_query(const std::multimap<std::string, std::string>& q, const std::string& name) {
+    auto it = q.find(name);
     if (it == q.end()) return false;
     const auto v = it->second;
     if (v == "1" || v == "true" || v == "yes" || v.empty()) return true;
     if (v == "0" || v == "false" || v == "no") return false;
-    return make_error(ErrorCode::kInvalidArgument, "refresh must be 1/true/yes or 0/false/no, not '" + v + "'");
+    return make_error(ErrorCode::kInvalidArgument, name + " must be 1/true/yes or 0/false/no, not '" + v + "'");
+}
+
+Result<bool> refresh_from_json(const json& j) {
+    return flag_from_json(j, "refresh");
+}
+Result<bool> refresh_from_query(const std::multimap<std::string, std::string>& q) {
+    return flag_from_query(q, "refresh");
 }
 
 std::string filename_from_disposition(const std::string& cd) {
@@ -538,6 +549,7 @@ HttpResponse Router::handle(HttpRequest& req) {
         if (p == "/v1/jobs/{id}") return req.method == "DELETE" ? delete_job(a[0]) : get_job(a[0]);
         if (p == "/v1/jobs/{id}/result") return get_result(a[0]);
         if (p == "/v1/jobs/{id}/export/{format}") return get_export(a[0], a[1], req);
+        if (p == "/v1/jobs/{id}/stems/{name}") return get_stem(a[0], a[1], req);
         if (p == "/v1/exports/{format}") return post_exports(a[0], req);
         if (p == "/v1/batches") return post_batch(req);
         if (p == "/v1/batches/{id}") return get_batch(a[0]);
@@ -616,6 +628,9 @@ HttpResponse Router::post_job(HttpRequest& req) {
         auto refresh = refresh_from_json(j);
         if (!refresh) return from_error(refresh.error());
         sub.refresh = *refresh;
+        auto stems = flag_from_json(j, "stems");
+        if (!stems) return from_error(stems.error());
+        sub.stems = *stems;
         auto path = confined_path(opt_.file_root, j["source"]["path"].get<std::string>());
         if (!path) return from_error(path.error());
         sub.audio_file = *path;
@@ -654,6 +669,9 @@ HttpResponse Router::post_job(HttpRequest& req) {
                 auto refresh = refresh_from_json(j);
                 if (!refresh) return from_error(refresh.error());
                 sub.refresh = *refresh;
+                auto stems = flag_from_json(j, "stems");
+                if (!stems) return from_error(stems.error());
+                sub.stems = *stems;
                 opts = std::move(*o);
             }
         }
@@ -672,6 +690,9 @@ HttpResponse Router::post_job(HttpRequest& req) {
         auto refresh = refresh_from_query(req.query);
         if (!refresh) return from_error(refresh.error());
         sub.refresh = *refresh;
+        auto stems = flag_from_query(req.query, "stems");
+        if (!stems) return from_error(stems.error());
+        sub.stems = *stems;
         sub.audio_file = req.body_file;
         req.body_file.clear();  // the service takes it over
         std::string name = req.query.count("filename") ? req.query.find("filename")->second
@@ -726,6 +747,9 @@ HttpResponse Router::post_batch(HttpRequest& req) {
             auto refresh = refresh_from_json(item);
             if (!refresh) return from_error(refresh.error());
             s.refresh = *refresh;
+            auto stems = flag_from_json(item, "stems");
+            if (!stems) return from_error(stems.error());
+            s.stems = *stems;
             s.audio_file = *path;
             s.owned = false;
             s.source_name = item["source"]["path"].get<std::string>();
@@ -740,7 +764,7 @@ HttpResponse Router::post_batch(HttpRequest& req) {
             if (!p.file.empty()) files.push_back(p.file);
         AnalysisRequest opts;
         std::string callback;
-        bool refresh_all = false;
+        bool refresh_all = false, stems_all = false;
         for (const auto& p : *parts) {
             if (p.name == "options") {
                 const auto j = json::parse(p.value, nullptr, false);
@@ -753,6 +777,9 @@ HttpResponse Router::post_batch(HttpRequest& req) {
                 auto refresh = refresh_from_json(j);
                 if (!refresh) return from_error(refresh.error());
                 refresh_all = *refresh;
+                auto stems = flag_from_json(j, "stems");
+                if (!stems) return from_error(stems.error());
+                stems_all = *stems;
                 opts = std::move(*o);
             }
         }
@@ -761,6 +788,7 @@ HttpResponse Router::post_batch(HttpRequest& req) {
                 Submission s;
                 s.callback_url = callback;
                 s.refresh = refresh_all;
+                s.stems = stems_all;
                 s.audio_file = p.file;
                 s.source_name = clean_name(p.filename);
                 s.request = opts;
@@ -839,6 +867,92 @@ static Result<std::string> result_text(Service& svc, const std::string& id, JobR
     auto doc = json::parse(**text, nullptr, false);
     if (doc.is_object() && doc.contains("audio") && doc["audio"].is_object()) doc["audio"]["path"] = job.source_name;
     return doc.dump(2);
+}
+
+/// A byte range of a file of `size` bytes from a Range header: {first, last} (inclusive); nullopt:
+/// the whole file (no header, or one this server does not honour: several ranges, other units);
+/// {-1, -1}: unsatisfiable (416).
+static std::optional<std::pair<std::int64_t, std::int64_t>> byte_range(const std::string& header, std::int64_t size) {
+    if (header.rfind("bytes=", 0) != 0 || header.find(',') != std::string::npos) return std::nullopt;
+    const auto spec = header.substr(6);
+    const auto dash = spec.find('-');
+    if (dash == std::string::npos) return std::nullopt;
+    const auto a = spec.substr(0, dash), b = spec.substr(dash + 1);
+    auto num = [](const std::string& t) -> std::optional<std::int64_t> {
+        if (t.empty() || t.size() > 18 || t.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+        return std::stoll(t);
+    };
+    const std::pair<std::int64_t, std::int64_t> none{-1, -1};
+    if (a.empty()) {  // the last N bytes
+        auto n = num(b);
+        if (!n) return std::nullopt;
+        if (*n == 0 || size == 0) return none;
+        return std::make_pair(std::max<std::int64_t>(0, size - *n), size - 1);
+    }
+    auto first = num(a);
+    if (!first) return std::nullopt;
+    std::int64_t last = size - 1;
+    if (!b.empty()) {
+        auto l = num(b);
+        if (!l || *l < *first) return std::nullopt;  // malformed: ignored (RFC 9110 14.2)
+        last = std::min(*l, size - 1);
+    }
+    if (*first >= size) return none;
+    return std::make_pair(*first, last);
+}
+
+HttpResponse Router::get_stem(const std::string& id, const std::string& name_in, const HttpRequest& req) {
+    const std::string inst = "/v1/jobs/" + id + "/stems/" + name_in;
+    auto j = svc_.job(id);
+    if (!j) return from_error(j.error());
+    if (!j->has_value()) return problem(404, "job-not-found", "Unknown job", "no job " + id, inst);
+    const auto& job = **j;
+    if (!is_stems_key(job.result_key))
+        return problem(404, "stems-not-kept", "No stems",
+                       "this job was not submitted with stems=true: no stem audio was kept for it", inst);
+    std::string name = name_in;
+    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".wav") == 0) name.resize(name.size() - 4);
+    if (std::find(stem_names().begin(), stem_names().end(), name) == stem_names().end())
+        return problem(404, "unknown-stem", "Unknown stem", "no stem '" + name_in + "': vocals, drums, bass or other",
+                       inst);
+    if (job.state != JobState::kSucceeded)
+        return problem(409, "job-not-succeeded", "No stems yet",
+                       "the job is " + std::string(job_state_name(job.state)) + "; see its status", inst);
+    const auto file = svc_.stem_file(job, name);
+    if (!file)
+        return problem(404, "stem-not-found", "Stem not found",
+                       "the " + name +
+                           " stem of this job is not on this server (the separation failed: see the Song Map's "
+                           "warnings)",
+                       inst);
+    std::error_code ec;
+    const auto size = static_cast<std::int64_t>(fs::file_size(*file, ec));
+    if (ec) return problem(500, "io_error", "Internal error", "the stem cannot be read", inst);
+    HttpResponse res;
+    res.content_type = "audio/wav";
+    res.headers.emplace_back("Accept-Ranges", "bytes");
+    res.headers.emplace_back("Cache-Control", "private, no-cache");
+    std::string base = fs::path(job.source_name).stem().string();
+    for (auto& c : base)
+        if (c == '"' || c == '\\') c = '_';
+    res.headers.emplace_back("Content-Disposition", "inline; filename=\"" + base + "-" + name + ".wav\"");
+    std::int64_t first = 0, last = size - 1;
+    if (auto range = byte_range(req.header("range"), size)) {
+        if (range->first < 0) {
+            auto p = problem(416, "range-not-satisfiable", "Range not satisfiable",
+                             "the stem has " + std::to_string(size) + " bytes", inst);
+            p.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
+            return p;
+        }
+        first = range->first;
+        last = range->second;
+        res.status = 206;
+        res.headers.emplace_back("Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" +
+                                                      std::to_string(size));
+    }
+    // Streamed from the file by the socket layer (HEAD: the header alone).
+    res.file = HttpResponse::FileSlice{*file, first, last - first + 1};
+    return res;
 }
 
 HttpResponse Router::get_result(const std::string& id) {

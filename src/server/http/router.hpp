@@ -39,6 +39,14 @@ struct HttpResponse {
     std::string content_type = "application/json";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
+    /// A file route's body: this part of a file, streamed by the socket layer (never held in
+    /// memory; `body` stays empty).
+    struct FileSlice {
+        std::string path;
+        std::int64_t offset = 0;
+        std::int64_t length = 0;
+    };
+    std::optional<FileSlice> file;
 };
 
 struct RouterOptions {
@@ -91,6 +99,7 @@ private:
     HttpResponse get_result(const std::string& id);
     HttpResponse get_export(const std::string& id, const std::string& format, const HttpRequest& req);
     HttpResponse post_exports(const std::string& format, const HttpRequest& req);
+    HttpResponse get_stem(const std::string& id, const std::string& name, const HttpRequest& req);
     HttpResponse delete_job(const std::string& id);
     HttpResponse get_batch(const std::string& id);
     HttpResponse health();
