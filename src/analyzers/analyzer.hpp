@@ -124,6 +124,10 @@ public:
     virtual void plan(features::FeatureCache& /*cache*/) const {}
     /// Whole-signal buffers it reads (whole-file analyzers only).
     virtual std::vector<AudioRequest> audio_inputs() const { return {}; }
+    /// Analyzers this instance reads beside its declared ones (AnalyzerInfo::depends_on), chosen by
+    /// its parameters: e.g. "stems" when it analyses a separated stem instead of the mix. The
+    /// engine adds them to the selection and to the graph's edges.
+    virtual std::vector<std::string> extra_inputs() const { return {}; }
     virtual Result<void> analyze(Context& ctx) const = 0;
     /// True when it can run on segments of a long file (mono streamed features only) and merge().
     virtual bool segmentable() const { return false; }
