@@ -275,6 +275,11 @@ Result<void> StemsAnalyzer::analyze(Context& ctx) const {
         st.energy_db =
             energy[s] > 0.0 && mix_energy > 0.0 ? std::max(-120.0, 10.0 * std::log10(energy[s] / mix_energy)) : -120.0;
         st.quality = stats.quality(s);
+        // The hybrid method: the learned vocals, the classical split of the rest.
+        const bool learned_stem = model_ && (cfg_.method != "hybrid" || s == 0);
+        st.model = learned_stem ? "stems-mask" : kBaselineModel;
+        st.model_version = learned_stem ? (*model_)->version() : kBaselineModelVersion;
+        if (writers[s]) st.clipped_samples = writers[s]->clipped();
         out.confidence += st.quality * stats.mask_energy[s];
         weight += stats.mask_energy[s];
         out.stems.push_back(std::move(st));
