@@ -264,7 +264,7 @@ struct Stem {
     std::string name;  // "vocals", "drums", "bass", "other"
     std::string file;  // the audio file written (empty: separated but not written)
     double duration_s = 0.0;
-    std::string model;      // the separator that produced this stem (the hybrid method mixes two)
+    std::string model;  // the separator that produced this stem (the hybrid method mixes two)
     int model_version = 0;
     double energy_db = 0.0;  // stem energy relative to the mix's, dB (-120 for a silent stem)
     /// Estimated quality, 0..1: the energy-weighted mean of the stem's soft mask over the bins it

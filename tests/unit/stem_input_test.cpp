@@ -2,9 +2,12 @@
 // stems analyzer into the plan, the chosen signal is what the analyzer's features see, the Song
 // Map's provenance names the input, and long files (segments) still work. Synthetic signals only.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <numbers>
 #include <random>
 #include <span>
@@ -187,4 +190,27 @@ TEST(StemInput, LongFilesOnSegmentsStillReadTheWholeStem) {
     EXPECT_EQ(param_text(map->beats->provenance, "input"), "drums");
     ASSERT_GE(map->beats->times_s.size(), 20u);
     EXPECT_NEAR(map->beats->times_s.back(), 30.0, 2.0);  // beats over the whole file
+}
+
+TEST(StemInput, AFailedSeparationSkipsItsReadersWithAReasonAndTheRestIsProduced) {
+    // The stems folder cannot be created (a path under a regular file): the separation fails, the
+    // chords read from its stem are skipped with the reason, tempo and beats on the mix go on.
+    const auto file = std::filesystem::temp_directory_path() /
+                      ("harmony-stem-input-test-" + std::to_string(::getpid()) + "-not-a-dir");
+    { std::ofstream(file) << "x"; }
+    Engine engine;
+    AnalysisRequest req;
+    req.only = {"chords", "tempo"};
+    req.params = {{"chords.input", "harmonic"}, {"stems.dir", (file / "sub").string()}};
+    auto map = engine.analyze_pcm(band(6.0), req);
+    ASSERT_TRUE(map.ok()) << map.error().message;
+    EXPECT_FALSE(map->stems.has_value());
+    EXPECT_FALSE(map->chords.has_value());
+    EXPECT_TRUE(map->tempo.has_value());
+    EXPECT_TRUE(map->beats.has_value());
+    bool skipped = false;
+    for (const auto& w : map->audio.warnings)
+        skipped = skipped || (w.rfind("chords skipped", 0) == 0 && w.find("'stems'") != std::string::npos);
+    EXPECT_TRUE(skipped);
+    std::filesystem::remove(file);
 }
