@@ -14,7 +14,7 @@ namespace harmony::analyzers {
 
 namespace {
 
-constexpr int kVersion = 1;
+constexpr int kVersion = 2;  // 2: per-stem model and clipped_samples, FLAC (the WAV output is unchanged)
 constexpr const char* kBaselineModel = "hpss-median";
 constexpr int kBaselineModelVersion = 1;
 constexpr const char* kDefaultMethod = "hpss-median";
