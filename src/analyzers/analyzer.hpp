@@ -101,6 +101,7 @@ struct Context {
     std::stop_token stop;
     std::function<void(double)> progress;  // fraction of this analyzer's work, 0..1 (may be empty)
     std::function<const AudioBuffer*(const AudioRequest&)> audio;  // its audio_inputs() (may be empty)
+    bool has_readers = true;  // false: no analyzer of this run reads its results (skip costly artifacts)
 
     bool cancelled() const { return stop.stop_requested(); }
     void report(double fraction) const {

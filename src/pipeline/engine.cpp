@@ -513,8 +513,12 @@ Result<void> Run::run_items(const std::vector<size_t>& which, features::FeatureC
     std::mutex song_mu;
     // Consumers left per producer: an artifact is freed when its last reader is done.
     std::map<std::string, int> readers;
+    std::set<std::string> read;  // fixed while the graph runs (readers counts down)
     for (const auto& n : nodes)
-        for (const auto& in : n.inputs) ++readers[in];
+        for (const auto& in : n.inputs) {
+            ++readers[in];
+            read.insert(in);
+        }
     std::vector<double> fraction(which.size(), 0.0);
     const double per = (1.0 - kDecodeShare) / static_cast<double>(std::max<size_t>(1, plan_.items.size()));
     const double done_before = [&] {
@@ -555,7 +559,8 @@ Result<void> Run::run_items(const std::vector<size_t>& which, features::FeatureC
                                artifacts,
                                internal_stop_.get_token(),
                                [&, k](double f) { report_progress(k, f, false); },
-                               [this](const analyzers::AudioRequest& r) { return audio_for(r); }};
+                               [this](const analyzers::AudioRequest& r) { return audio_for(r); },
+                               read.count(it.id()) > 0};
         const auto ta = Clock::now();
         Result<void> r;
         try {

@@ -113,7 +113,7 @@ TEST(StemInput, FeaturesSeeExactlyTheChosenStems) {
     artifacts.put<StemSignals>("stems", sig);
     features::FeatureCache mix(22050);
     SongMap inputs, out;
-    Context ctx{mix, inputs, out, artifacts, {}, {}, {}};
+    Context ctx{mix, inputs, out, artifacts, {}, {}, {}, true};
     const std::vector<std::pair<Input, float>> expect = {{Input::kVocals, 1.0f},      {Input::kDrums, 10.0f},
                                                          {Input::kBass, 100.0f},      {Input::kOther, 1000.0f},
                                                          {Input::kHarmonic, 1101.0f}, {Input::kAccompaniment, 1100.0f}};
@@ -136,7 +136,7 @@ TEST(StemInput, FeaturesSeeExactlyTheChosenStems) {
     EXPECT_EQ(&m->features(), &mix);
     // No separation: a clear error, no crash.
     Artifacts none;
-    Context bare{mix, inputs, out, none, {}, {}, {}};
+    Context bare{mix, inputs, out, none, {}, {}, {}, true};
     auto missing = input_features(bare, Input::kVocals, [](features::FeatureCache& c) { c.get<Recorder>(); });
     ASSERT_FALSE(missing.ok());
     EXPECT_NE(missing.error().message.find("stems"), std::string::npos);
