@@ -264,11 +264,14 @@ struct Stem {
     std::string name;  // "vocals", "drums", "bass", "other"
     std::string file;  // the audio file written (empty: separated but not written)
     double duration_s = 0.0;
+    std::string model;  // the separator that produced this stem (the hybrid method mixes two)
+    int model_version = 0;
     double energy_db = 0.0;  // stem energy relative to the mix's, dB (-120 for a silent stem)
     /// Estimated quality, 0..1: the energy-weighted mean of the stem's soft mask over the bins it
     /// took (1: the stem's energy came from bins it owned outright; low: it shares bins with
     /// other stems). A confidence from the audio itself, not an SDR (the benchmark gives those).
     double quality = 0.0;
+    std::int64_t clipped_samples = 0;  // samples clipped at full scale in an integer file (FLAC)
 };
 
 struct Stems {
@@ -277,7 +280,7 @@ struct Stems {
     int model_version = 0;
     int sample_rate_hz = 0;   // the stems' (the source's) rate
     int channels = 0;         // the stems' channel count (1 for a mono source)
-    std::string format;       // "wav-f32" (empty when not written)
+    std::string format;       // "wav-f32" or "flac-s24" (empty when not written)
     double confidence = 0.0;  // energy-weighted mean of the stems' quality
     Provenance provenance;
 };

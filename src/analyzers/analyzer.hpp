@@ -101,6 +101,7 @@ struct Context {
     std::stop_token stop;
     std::function<void(double)> progress;  // fraction of this analyzer's work, 0..1 (may be empty)
     std::function<const AudioBuffer*(const AudioRequest&)> audio;  // its audio_inputs() (may be empty)
+    bool has_readers = true;  // false: no analyzer of this run reads its results (skip costly artifacts)
 
     bool cancelled() const { return stop.stop_requested(); }
     void report(double fraction) const {
@@ -124,6 +125,10 @@ public:
     virtual void plan(features::FeatureCache& /*cache*/) const {}
     /// Whole-signal buffers it reads (whole-file analyzers only).
     virtual std::vector<AudioRequest> audio_inputs() const { return {}; }
+    /// Analyzers this instance reads beside its declared ones (AnalyzerInfo::depends_on), chosen by
+    /// its parameters: e.g. "stems" when it analyses a separated stem instead of the mix. The
+    /// engine adds them to the selection and to the graph's edges.
+    virtual std::vector<std::string> extra_inputs() const { return {}; }
     virtual Result<void> analyze(Context& ctx) const = 0;
     /// True when it can run on segments of a long file (mono streamed features only) and merge().
     virtual bool segmentable() const { return false; }

@@ -283,7 +283,7 @@ int write_export(const std::vector<SongMap>& maps, ExportFormat format, const Ex
 
 int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequest& request,
                       const EngineOptions& engine_options, const std::string& output, bool quiet,
-                      const BatchCliOptions& o) {
+                      const BatchCliOptions& o, const std::string& stems_dir) {
     auto notation = parse_key_notation(o.key_notation);
     if (!notation) {
         print_error(notation.error());
@@ -376,6 +376,7 @@ int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequ
     bo.library = lib.get();
     bo.use_cache = !o.no_cache;
     bo.stop = global_stop_token();
+    bo.stems_dir = stems_dir;
     bo.on_event = [&](const library::BatchEvent& ev) {
         if (ev.kind == library::BatchEvent::kStarted || ev.outcome == nullptr) {
             view.update(ev, false);

@@ -66,6 +66,6 @@ int write_export(const std::vector<SongMap>& maps, ExportFormat format, const Ex
 
 int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequest& request,
                       const EngineOptions& engine_options, const std::string& output, bool quiet,
-                      const BatchCliOptions& o);
+                      const BatchCliOptions& o, const std::string& stems_dir = {});
 
 }  // namespace harmony::cli

@@ -9,6 +9,7 @@
 #include "cli/analyze_batch.hpp"
 #include "cli/common.hpp"
 #include "harmony/engine.hpp"
+#include "library/batch.hpp"
 #include "library/library.hpp"
 
 namespace harmony::cli {
@@ -22,7 +23,8 @@ struct AnalyzeOptions {
     std::string only;
     std::vector<std::string> params;
     std::string output;
-    std::string stems_dir;  // --stems DIR
+    std::string stems_dir;     // --stems DIR
+    std::string stems_format;  // --stems-format wav|flac
     bool compact = false;
     bool json = false;
     bool progress = false;
@@ -49,13 +51,19 @@ int run_analyze(const AnalyzeOptions& o) {
         print_error(selected.error());
         return kExitUsage;
     }
-    if (!o.stems_dir.empty()) {
-        // Separation is off by default (slow, writes files): --stems adds it to the selection.
-        if (wants_batch(o.files, o.batch)) {
-            print_error(make_error(ErrorCode::kInvalidArgument,
-                                   "--stems is not supported in batch mode yet: analyse the files one by one"));
+    if (!o.stems_format.empty()) {
+        if (o.stems_dir.empty()) {
+            print_error(make_error(ErrorCode::kInvalidArgument, "--stems-format needs --stems DIR"));
             return kExitUsage;
         }
+        if (req.params.count("stems.format") != 0) {
+            print_error(make_error(ErrorCode::kInvalidArgument, "give either --stems-format or -p stems.format"));
+            return kExitUsage;
+        }
+        req.params["stems.format"] = o.stems_format;
+    }
+    if (!o.stems_dir.empty()) {
+        // Separation is off by default (slow, writes files): --stems adds it to the selection.
         if (req.params.count("stems.dir") != 0) {
             print_error(make_error(ErrorCode::kInvalidArgument, "give either --stems DIR or -p stems.dir=DIR"));
             return kExitUsage;
@@ -72,7 +80,7 @@ int run_analyze(const AnalyzeOptions& o) {
     engine_options.segment_s = o.segment_s;
     engine_options.threads = o.threads;
     if (wants_batch(o.files, o.batch))
-        return run_analyze_batch(o.files, req, engine_options, o.output, o.quiet, o.batch);
+        return run_analyze_batch(o.files, req, engine_options, o.output, o.quiet, o.batch, o.stems_dir);
     const bool many = o.files.size() > 1;
     if (many && !o.output.empty()) {
         std::error_code ec;
@@ -112,7 +120,11 @@ int run_analyze(const AnalyzeOptions& o) {
     auto note = [&](int code) {
         if (severity(code) > severity(worst)) worst = code;
     };
-    for (const auto& path : o.files) {
+    // One stems folder per input: DIR/<file name without extension>/ (made unique).
+    const auto stem_dirs =
+        !o.stems_dir.empty() && many ? library::stems_folders(o.files, o.stems_dir) : std::vector<std::string>{};
+    for (std::size_t fi = 0; fi < o.files.size(); ++fi) {
+        const std::string& path = o.files[fi];
         if (global_stop_token().stop_requested()) {
             note(kExitInterrupted);
             break;
@@ -129,8 +141,7 @@ int run_analyze(const AnalyzeOptions& o) {
             };
         Engine engine(std::move(eo));
         AnalysisRequest file_req = req;
-        if (!o.stems_dir.empty() && many)  // one folder per input: DIR/<file name without extension>/
-            file_req.params["stems.dir"] = (fs::path(o.stems_dir) / fs::path(path).stem()).string();
+        if (!stem_dirs.empty()) file_req.params["stems.dir"] = stem_dirs[fi];
         auto map = engine.analyze_file(path, file_req);
         if (!map) {
             print_error(map.error());
@@ -183,8 +194,11 @@ void add_analyze_command(CLI::App& app, CommandList& commands) {
     sub->add_option("--param,-p", o->params, "Analyzer parameter override, analyzer.name=value (repeatable)");
     sub->add_option("-o,--output", o->output, "Write to this file (a directory when several inputs are given)");
     sub->add_option("--stems", o->stems_dir,
-                    "Separate vocals, drums, bass and other into DIR (32-bit float WAV at the source rate; with "
-                    "several inputs, DIR/<name>/); off by default");
+                    "Separate vocals, drums, bass and other into DIR (32-bit float WAV at the source rate, or FLAC "
+                    "with --stems-format flac; with several inputs or in batch mode, DIR/<name>/); off by default");
+    sub->add_option("--stems-format", o->stems_format,
+                    "File format of the stems: wav (32-bit float, default) or flac (24-bit, about half the size)")
+        ->check(CLI::IsMember({"wav", "flac"}));
     sub->add_flag("--compact", o->compact, "One-line JSON");
     sub->add_flag("--json", o->json,
                   "Print the Song Map JSON on a terminal too (default there: a summary line per file; JSON when "

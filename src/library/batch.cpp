@@ -79,6 +79,18 @@ std::optional<SongMap> cached_map(Library& lib, const std::string& path, const s
 
 }  // namespace
 
+std::vector<std::string> stems_folders(const std::vector<std::string>& files, const std::string& dir) {
+    std::vector<std::string> out;
+    std::set<std::string> taken;
+    for (const auto& f : files) {
+        const std::string base = std::filesystem::path(f).stem().string();
+        std::string name = base;
+        for (int k = 2; !taken.insert(name).second; ++k) name = base + "-" + std::to_string(k);
+        out.push_back((std::filesystem::path(dir) / name).string());
+    }
+    return out;
+}
+
 BatchSummary run_batch(const std::vector<std::string>& files, const BatchOptions& options) {
     BatchSummary summary;
     summary.total = files.size();
@@ -88,6 +100,8 @@ BatchSummary run_batch(const std::vector<std::string>& files, const BatchOptions
         auto k = config_key(options.request, options.engine);
         if (k) cfg = *k;
     }
+    const auto stem_dirs =
+        options.stems_dir.empty() ? std::vector<std::string>{} : stems_folders(files, options.stems_dir);
     std::mutex mu;  // serialises events and the summary
     std::atomic<std::size_t> next{0};
     std::size_t done = 0;
@@ -128,14 +142,16 @@ BatchSummary run_batch(const std::vector<std::string>& files, const BatchOptions
             out.path = path;
             // Exception barrier: nothing one file does may stop the batch.
             try {
-                if (options.library && options.use_cache && !cfg.empty()) {
+                if (options.library && options.use_cache && !cfg.empty() && stem_dirs.empty()) {
                     if (auto m = cached_map(*options.library, path, cfg)) {
                         out.map = std::move(m);
                         out.status = FileStatus::kCached;
                     }
                 }
                 if (!out.map) {
-                    auto map = engine.analyze_file(path, options.request);
+                    AnalysisRequest request = options.request;
+                    if (!stem_dirs.empty()) request.params["stems.dir"] = stem_dirs[i];
+                    auto map = engine.analyze_file(path, request);
                     if (!map) {
                         out.error = map.error();
                         out.status =

@@ -52,6 +52,9 @@ struct BatchOptions {
     Library* library = nullptr;  // null: no cache
     bool use_cache = true;       // false: re-analyse even when cached (results still stored)
     std::stop_token stop;
+    /// Non-empty: each file's stems are written to stems_dir/<file name>/ (stems_folders) and the
+    /// cache is not used (a cached map would write no stems). The request must select "stems".
+    std::string stems_dir;
     /// Called from worker threads, serialised by the runner (never concurrently).
     std::function<void(const BatchEvent&)> on_event;
 };
@@ -62,6 +65,10 @@ struct BatchSummary {
     std::vector<FileOutcome> failures;  // every failed file with its error
     bool interrupted = false;
 };
+
+/// One stems folder per file: DIR/<file name without extension>, with "-2", "-3"... appended to
+/// a name an earlier file already took (two "01 Intro.mp3" in different folders).
+std::vector<std::string> stems_folders(const std::vector<std::string>& files, const std::string& dir);
 
 /// Runs the batch. A failing file never stops the others; a stop request lets the running
 /// analyses end as cancelled (nothing half-written: each store is one transaction) and starts no

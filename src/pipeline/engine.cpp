@@ -100,14 +100,6 @@ Result<Plan> make_plan(const AnalysisRequest& request) {
         }
         wanted.insert(id);
     }
-    // Close over the analyzers whose results the selected ones read.
-    for (bool grew = true; grew;) {
-        grew = false;
-        for (const auto& d : reg)
-            if (wanted.count(d.info.id))
-                for (const auto& dep : d.info.depends_on)
-                    if (wanted.insert(dep).second) grew = true;
-    }
     // Parameter overrides must name a known analyzer and a declared parameter.
     std::map<std::string, std::map<std::string, std::string>> overrides;
     for (const auto& [key, value] : request.params) {
@@ -123,6 +115,36 @@ Result<Plan> make_plan(const AnalysisRequest& request) {
         if (auto p = analyzers::resolve_params(d->info, {{key.substr(dot + 1), value}}); !p) return p.error();
         overrides[id][key.substr(dot + 1)] = value;
     }
+    // Close over the analyzers whose results the selected ones read: those they declare, and those
+    // an instance reads because of its parameters (Analyzer::extra_inputs, e.g. a stem as input).
+    std::map<std::string, Item> made;
+    std::map<std::string, std::vector<std::string>> reads;
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (const auto& d : reg) {
+            if (!wanted.count(d.info.id) || made.count(d.info.id)) continue;
+            Item it;
+            it.def = &d;
+            auto p = analyzers::resolve_params(d.info, overrides[d.info.id]);
+            if (!p) return p.error();
+            it.params = std::move(p.value());
+            auto a = d.create(it.params);
+            if (!a) return a.error();
+            it.analyzer = std::move(a.value());
+            it.audio = it.analyzer->audio_inputs();
+            auto& in = reads[d.info.id];
+            in = d.info.depends_on;
+            for (auto& x : it.analyzer->extra_inputs())
+                if (std::find(in.begin(), in.end(), x) == in.end()) in.push_back(std::move(x));
+            for (const auto& dep : in) {
+                if (analyzers::find_analyzer(dep) == nullptr)
+                    return make_error(ErrorCode::kInternal,
+                                      "'" + d.info.id + "' reads '" + dep + "', which is not in the registry");
+                if (wanted.insert(dep).second) grew = true;
+            }
+            made.emplace(d.info.id, std::move(it));
+        }
+    }
     // Every analyzer's config is validated whole (cross-field rules) and even when it was not
     // selected, so a bad override is always a usage error before any decoding.
     for (const auto& [id, ov] : overrides) {
@@ -133,30 +155,14 @@ Result<Plan> make_plan(const AnalysisRequest& request) {
         if (auto a = d->create(p.value()); !a) return a.error();
     }
     std::vector<pipeline::GraphNode> nodes;
-    std::vector<const analyzers::AnalyzerDef*> defs;
     for (const auto& d : reg)
-        if (wanted.count(d.info.id)) {
-            nodes.push_back({d.info.id, d.info.depends_on});
-            defs.push_back(&d);
-        }
-    for (const auto& id : wanted)
-        if (analyzers::find_analyzer(id) == nullptr)
-            return make_error(ErrorCode::kInternal, "an analyzer reads '" + id + "', which is not in the registry");
+        if (wanted.count(d.info.id)) nodes.push_back({d.info.id, reads[d.info.id]});
     auto order = pipeline::topological_order(nodes);
     if (!order) return order.error();
     Plan plan;
     for (auto i : order.value()) {
-        Item it;
-        it.def = defs[i];
-        auto p = analyzers::resolve_params(it.def->info, overrides[it.id()]);
-        if (!p) return p.error();
-        it.params = std::move(p.value());
-        auto a = it.def->create(it.params);
-        if (!a) return a.error();
-        it.analyzer = std::move(a.value());
-        it.audio = it.analyzer->audio_inputs();
+        plan.items.push_back(std::move(made.at(nodes[i].id)));
         plan.nodes.push_back(nodes[i]);
-        plan.items.push_back(std::move(it));
     }
     return plan;
 }
@@ -366,9 +372,10 @@ void Run::setup_streams() {
     // through one cache for the whole file.
     std::set<std::string> segmented;
     if (segment_s_ > 0.0)
-        for (auto& it : plan_.items) {
+        for (size_t i = 0; i < plan_.items.size(); ++i) {
+            auto& it = plan_.items[i];
             bool ok = it.analyzer->segmentable() && it.audio.empty();
-            for (const auto& dep : it.def->info.depends_on) ok = ok && segmented.count(dep) > 0;
+            for (const auto& dep : plan_.nodes[i].inputs) ok = ok && segmented.count(dep) > 0;
             it.segmented = ok;
             if (ok) segmented.insert(it.id());
         }
@@ -506,8 +513,12 @@ Result<void> Run::run_items(const std::vector<size_t>& which, features::FeatureC
     std::mutex song_mu;
     // Consumers left per producer: an artifact is freed when its last reader is done.
     std::map<std::string, int> readers;
+    std::set<std::string> read;  // fixed while the graph runs (readers counts down)
     for (const auto& n : nodes)
-        for (const auto& in : n.inputs) ++readers[in];
+        for (const auto& in : n.inputs) {
+            ++readers[in];
+            read.insert(in);
+        }
     std::vector<double> fraction(which.size(), 0.0);
     const double per = (1.0 - kDecodeShare) / static_cast<double>(std::max<size_t>(1, plan_.items.size()));
     const double done_before = [&] {
@@ -548,7 +559,8 @@ Result<void> Run::run_items(const std::vector<size_t>& which, features::FeatureC
                                artifacts,
                                internal_stop_.get_token(),
                                [&, k](double f) { report_progress(k, f, false); },
-                               [this](const analyzers::AudioRequest& r) { return audio_for(r); }};
+                               [this](const analyzers::AudioRequest& r) { return audio_for(r); },
+                               read.count(it.id()) > 0};
         const auto ta = Clock::now();
         Result<void> r;
         try {

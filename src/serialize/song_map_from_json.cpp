@@ -312,6 +312,9 @@ void part_from_json(const json& j, Stems& s) {
             get_to(e, "duration_s", x.duration_s);
             get_to(e, "energy_db", x.energy_db);
             get_to(e, "quality", x.quality);
+            get_to(e, "model", x.model);
+            get_to(e, "model_version", x.model_version);
+            get_to(e, "clipped_samples", x.clipped_samples);
             s.stems.push_back(std::move(x));
         }
     get_to(j, "model", s.model);

@@ -186,8 +186,10 @@ json part_to_json(const Lyrics& v) {
 json part_to_json(const Stems& v) {
     json s = json::array();
     for (const auto& x : v.stems) {
-        json e = {{"name", x.name}, {"duration_s", x.duration_s}, {"energy_db", x.energy_db}, {"quality", x.quality}};
+        json e = {{"name", x.name},       {"duration_s", x.duration_s}, {"energy_db", x.energy_db},
+                  {"quality", x.quality}, {"model", x.model},           {"model_version", x.model_version}};
         if (!x.file.empty()) e["file"] = x.file;
+        if (x.clipped_samples > 0) e["clipped_samples"] = x.clipped_samples;
         s.push_back(std::move(e));
     }
     json j = {{"stems", s},

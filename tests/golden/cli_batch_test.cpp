@@ -194,6 +194,27 @@ TEST(CliBatch, OutputDirectoryGetsOneJsonPerFile) {
     EXPECT_TRUE(fs::exists(dir.file("out/x-2.json")));
 }
 
+TEST(CliBatch, StemsOneFolderPerFileAsFlac) {
+    test::TempDir dir;
+    fs::create_directories(dir.file("in/y"));
+    demo_wav(dir.file("in/x.wav"), 3.0, 120.0);
+    demo_wav(dir.file("in/y/x.wav"), 3.0, 124.0);  // same name: its own folder
+    auto r = harmony_cmd({"analyze", dir.file("in"), "-r", "--jobs", "2", "--no-library", "-o", dir.file("out"),
+                          "--only", "loudness", "--stems", dir.file("stems"), "--stems-format", "flac"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (const char* sub : {"x", "x-2"})
+        for (const char* stem : {"vocals", "drums", "bass", "other"})
+            EXPECT_GT(fs::file_size(dir.file(std::string("stems/") + sub + "/" + stem + ".flac")), 100u) << sub;
+    const auto j = nlohmann::json::parse(test::read_file(dir.file("out/x.json")));
+    EXPECT_EQ(j["stems"]["format"], "flac-s24");
+    EXPECT_EQ(j["stems"]["stems"].size(), 4u);
+    EXPECT_NE(j["stems"]["stems"][0]["file"].get<std::string>().find(".flac"), std::string::npos);
+    // --stems-format without --stems is a usage error.
+    auto bad = harmony_cmd({"analyze", dir.file("in/x.wav"), "--stems-format", "flac"});
+    EXPECT_EQ(bad.exit_code, 2) << bad.err;
+    EXPECT_NE(bad.err.find("--stems-format needs --stems"), std::string::npos) << bad.err;
+}
+
 TEST(CliBatch, KillNineThenResume) {
     test::TempDir dir;
     const std::string music = dir.file("music");

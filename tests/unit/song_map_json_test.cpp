@@ -6,6 +6,7 @@
 
 #include "core/key_notation.hpp"
 #include "harmony/engine.hpp"
+#include "harmony/export.hpp"
 #include "serialize/song_map_json.hpp"
 #include "support/test_support.hpp"
 
@@ -45,7 +46,7 @@ TEST(SongMapJson, ValidMapSerialisesAndValidates) {
     ASSERT_TRUE(text.ok()) << text.error().message;
     EXPECT_TRUE(validate_song_map_json(*text).ok());
     const auto j = nlohmann::json::parse(*text);
-    EXPECT_EQ(j["schema_version"], "1.0.0");
+    EXPECT_EQ(j["schema_version"], "2.0.0");
     EXPECT_EQ(j["key"]["camelot"], "8A");
     EXPECT_EQ(j["tempo"]["bpm"], 128.0);
 }
@@ -91,7 +92,52 @@ TEST(SongMapJson, ValidatorRejectsForeignDocuments) {
     EXPECT_FALSE(validate_song_map_json("not json").ok());
     EXPECT_FALSE(validate_song_map_json("{}").ok());
     EXPECT_FALSE(
-        validate_song_map_json(R"({"schema_version":"1.0.0","harmony_version":"x","elapsed_s":0,"audio":{}})").ok());
+        validate_song_map_json(R"({"schema_version":"2.0.0","harmony_version":"x","elapsed_s":0,"audio":{}})").ok());
+}
+
+TEST(SongMapJson, StemsListEachStemWithFileModelAndQuality) {
+    auto m = valid_map();
+    Stems s;
+    s.model = "stems-mask+hpss-median";
+    s.model_version = 1;
+    s.sample_rate_hz = 44100;
+    s.channels = 2;
+    s.format = "flac-s24";
+    s.confidence = 0.6;
+    s.provenance = {"stems", 1, {{"format", std::string("flac")}}, 1.0};
+    for (const char* name : {"vocals", "drums", "bass", "other"}) {
+        Stem x;
+        x.name = name;
+        x.file = std::string("/tmp/s/") + name + ".flac";
+        x.duration_s = 200.0;
+        x.energy_db = -6.0;
+        x.quality = 0.6;
+        x.model = x.name == "vocals" ? "stems-mask" : "hpss-median";
+        x.model_version = 1;
+        s.stems.push_back(x);
+    }
+    s.stems[1].clipped_samples = 3;
+    m.stems = s;
+    auto text = to_json(m);
+    ASSERT_TRUE(text.ok()) << text.error().message;
+    const auto j = nlohmann::json::parse(*text);
+    EXPECT_EQ(j["stems"]["format"], "flac-s24");
+    EXPECT_EQ(j["stems"]["stems"][0]["model"], "stems-mask");
+    EXPECT_EQ(j["stems"]["stems"][1]["clipped_samples"], 3);
+    EXPECT_FALSE(j["stems"]["stems"][0].contains("clipped_samples"));
+    auto back = song_map_from_json(*text);
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    ASSERT_TRUE(back->stems.has_value());
+    EXPECT_EQ(back->stems->stems[1].clipped_samples, 3);
+    EXPECT_EQ(back->stems->stems[2].model, "hpss-median");
+    EXPECT_EQ(back->stems->stems[0].file, "/tmp/s/vocals.flac");
+    // A 1.0.0-style stem (a 'uri', no file, model or figures) is not a 2.0.0 Song Map.
+    auto old = j;
+    old["stems"]["stems"][0] = {{"name", "vocals"}, {"uri", "file:///tmp/s/vocals.wav"}};
+    EXPECT_FALSE(validate_song_map_json(old.dump()).ok());
+    auto unknown_format = j;
+    unknown_format["stems"]["format"] = "mp3";
+    EXPECT_FALSE(validate_song_map_json(unknown_format.dump()).ok());
 }
 
 #ifdef HARMONY_SOURCE_DIR

@@ -8,6 +8,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <optional>
+#include <span>
 #include <numbers>
 #include <random>
 #include <vector>
@@ -17,6 +20,8 @@
 #include "analyzers/stems/mask_model.hpp"
 #include "analyzers/stems/separation.hpp"
 #include "harmony/engine.hpp"
+#include "io/decoder.hpp"
+#include "io/flac_writer.hpp"
 
 using namespace harmony;
 namespace st = harmony::analyzers::stems;
@@ -234,6 +239,112 @@ TEST(Stems, AnalyzerAt96kHzStereo) {
     EXPECT_EQ(st::stft_size_for(44100), 4096);
     // And the separation itself sums back at 96 kHz.
     EXPECT_LT(max_sum_error(mix, run(mix, {})), 1e-6);
+}
+
+namespace {
+/// A file decoded by the project's FFmpeg decoder at its own rate: codec, layout, samples.
+struct Decoded {
+    std::string codec;
+    int rate = 0, channels = 0;
+    std::vector<float> samples;
+};
+Decoded decode_native(const std::string& path) {
+    Decoded d;
+    io::DecodeCallbacks cb;
+    cb.on_open = [&](const io::SourceInfo& s) { d.codec = s.codec; };
+    cb.on_native = [&](std::span<const float> x, int channels, int rate) {
+        d.channels = channels;
+        d.rate = rate;
+        d.samples.insert(d.samples.end(), x.begin(), x.end());
+    };
+    auto r = io::decode_file(path, {}, cb);
+    EXPECT_TRUE(r.ok()) << path << ": " << (r.ok() ? "" : r.error().message);
+    return d;
+}
+}  // namespace
+
+TEST(Stems, FlacStemsReadBackAndSumToTheMixWithin24Bits) {
+    // The same separation written as float WAV and as 24-bit FLAC: every FLAC sample is the WAV
+    // sample rounded to 2^-23, and the four FLAC stems sum to the mix within 4 half steps.
+    auto mix = band(4.0, 44100, 2, 7);
+    for (auto& v : mix.samples) v *= 0.4f;  // within full scale: nothing clipped
+    const auto wav_dir = scratch("flac-ref"), flac_dir = scratch("flac");
+    Engine engine;
+    std::array<std::optional<SongMap>, 2> maps;
+    for (int k = 0; k < 2; ++k) {
+        AnalysisRequest req;
+        req.only = {"stems"};
+        req.params["stems.dir"] = (k == 0 ? wav_dir : flac_dir).string();
+        if (k == 1) req.params["stems.format"] = "flac";
+        auto m = engine.analyze_pcm(mix, req);
+        ASSERT_TRUE(m.ok()) << m.error().message;
+        ASSERT_TRUE(m->stems.has_value());
+        maps[static_cast<std::size_t>(k)] = std::move(m.value());
+    }
+    const auto& flac = *maps[1]->stems;
+    EXPECT_EQ(flac.format, "flac-s24");
+    EXPECT_EQ(maps[0]->stems->format, "wav-f32");
+    constexpr double kHalfStep = 0.5 / 8388608.0;
+    std::vector<double> sum(mix.samples.size(), 0.0);
+    for (std::size_t s = 0; s < 4; ++s) {
+        const auto& st = flac.stems[s];
+        EXPECT_EQ(st.file, (flac_dir / (std::string(st::kStemNames[s]) + ".flac")).string());
+        EXPECT_EQ(st.clipped_samples, 0);
+        EXPECT_EQ(st.model, "hpss-median");
+        EXPECT_EQ(st.model_version, 1);
+        const auto ref = read_wav(maps[0]->stems->stems[s].file);
+        const auto got = decode_native(st.file);
+        EXPECT_EQ(got.codec, "flac");
+        EXPECT_EQ(got.rate, 44100);
+        EXPECT_EQ(got.channels, 2);
+        ASSERT_EQ(got.samples.size(), mix.samples.size()) << st.file;  // sample-aligned, same length
+        ASSERT_EQ(ref.samples.size(), got.samples.size());
+        double worst = 0.0;
+        for (std::size_t i = 0; i < got.samples.size(); ++i) {
+            worst = std::max(worst, std::abs(static_cast<double>(got.samples[i]) - ref.samples[i]));
+            sum[i] += got.samples[i];
+        }
+        EXPECT_LE(worst, kHalfStep * 1.0001) << st.file;
+        EXPECT_FALSE(fs::exists(st.file + ".tmp"));
+    }
+    double worst = 0.0;
+    for (std::size_t i = 0; i < sum.size(); ++i) worst = std::max(worst, std::abs(sum[i] - mix.samples[i]));
+    EXPECT_LT(worst, 4 * kHalfStep + 1e-6);
+    // FLAC is smaller than float WAV (24 of 32 bits at most, then compressed).
+    EXPECT_LT(fs::file_size(flac.stems[0].file), fs::file_size(maps[0]->stems->stems[0].file));
+    fs::remove_all(wav_dir);
+    fs::remove_all(flac_dir);
+}
+
+TEST(Stems, FlacWriterClipsAtFullScaleAndCountsIt) {
+    const auto dir = scratch("flac-clip");
+    fs::create_directories(dir);
+    const std::string path = (dir / "x.flac").string();
+    {
+        io::FlacWriter w;
+        ASSERT_TRUE(w.open(path, 1, 8000).ok());
+        std::vector<float> x(10000, 0.25f);
+        x[10] = 1.5f;
+        x[20] = -2.0f;
+        x[30] = std::numeric_limits<float>::quiet_NaN();
+        x[40] = 1.0f;  // one step above the largest 24-bit value
+        ASSERT_TRUE(w.append(x.data(), x.size()).ok());
+        ASSERT_TRUE(w.close().ok());
+        EXPECT_EQ(w.clipped(), 4);
+    }
+    const auto d = decode_native(path);
+    ASSERT_EQ(d.samples.size(), 10000u);
+    EXPECT_FLOAT_EQ(d.samples[0], 0.25f);
+    EXPECT_FLOAT_EQ(d.samples[10], 8388607.0f / 8388608.0f);
+    EXPECT_FLOAT_EQ(d.samples[20], -1.0f);
+    EXPECT_FLOAT_EQ(d.samples[30], 0.0f);
+    // An unwritable place: a clear error, no file left behind.
+    io::FlacWriter bad;
+    auto r = bad.open((dir / "x.flac" / "y.flac").string(), 2, 44100);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::kIoError);
+    EXPECT_NE(r.error().message.find("y.flac"), std::string::npos);
+    fs::remove_all(dir);
 }
 
 TEST(Stems, OffByDefaultAndValidated) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
+#include <variant>
 
 #include "analyzers/rhythm/rhythm.hpp"
 #include "analyzers/rhythm/rhythm_internal.hpp"
@@ -33,6 +35,7 @@ const AnalyzerInfo& BeatsAnalyzer::describe() {
              0.0,
              0.0,
              {"fold", "hmm"}},
+            input_param("input", "signal the beats are tracked on (another than the mix: tracked again on it)"),
         }};
     return info;
 }
@@ -41,23 +44,53 @@ Result<BeatsAnalyzer::Config> BeatsAnalyzer::configure(const ParamSet& p) {
     Config c;
     c.meter = p.get_string("meter");
     c.bar_phase = p.get_string("bar_phase");
+    c.input = input_from_name(p.get_string("input")).value_or(Input::kMix);
     return c;
 }
 
 void BeatsAnalyzer::plan(features::FeatureCache& cache) const {
-    cache.get<features::RhythmFeatures>();
+    if (cfg_.input == Input::kMix) cache.get<features::RhythmFeatures>();
 }
+
+namespace {
+/// The tempo analyzer's rhythm settings read back from its part's provenance: on a long file the
+/// tempo analyzer runs on segments, so a beats analyzer reading a stem (whole file) gets no artifact.
+std::optional<rhythm::Params> params_from_tempo_part(const SongMap& m) {
+    if (!m.tempo) return std::nullopt;
+    const auto& pv = m.tempo->provenance.params;
+    rhythm::Params p;
+    auto num = [&](const char* name, double& out) {
+        if (auto it = pv.find(name); it != pv.end()) {
+            if (const auto* d = std::get_if<double>(&it->second)) out = *d;
+            if (const auto* i = std::get_if<std::int64_t>(&it->second)) out = static_cast<double>(*i);
+        }
+    };
+    num("min_bpm", p.min_bpm);
+    num("max_bpm", p.max_bpm);
+    num("tightness", p.tightness);
+    if (auto it = pv.find("snap_grid"); it != pv.end())
+        if (const auto* b = std::get_if<bool>(&it->second)) p.snap_grid = *b;
+    return p;
+}
+}  // namespace
 
 Result<void> BeatsAnalyzer::analyze(Context& ctx) const {
     const auto rhythm = ctx.artifacts.get<RhythmArtifact>("tempo");
-    if (rhythm == nullptr) return make_error(ErrorCode::kInternal, "the tempo analyzer's rhythm analysis is missing");
-    const rhythm::Analysis* a = &rhythm->analysis;
+    std::optional<rhythm::Params> from_part;
+    if (rhythm == nullptr && cfg_.input != Input::kMix) from_part = params_from_tempo_part(ctx.inputs);
+    if (rhythm == nullptr && !from_part)
+        return make_error(ErrorCode::kInternal, "the tempo analyzer's rhythm analysis is missing");
+    const rhythm::Params& base = rhythm ? rhythm->params : *from_part;
+    const rhythm::Analysis* a = rhythm ? &rhythm->analysis : nullptr;
     rhythm::Analysis forced;
-    if (cfg_.meter != rhythm->params.meter ||
-        cfg_.bar_phase != rhythm->params.bar_phase) {  // a forced meter or decoder: decode the bars again
-        const auto* f = ctx.features.find<features::RhythmFeatures>();
+    if (cfg_.input != Input::kMix || cfg_.meter != base.meter ||
+        cfg_.bar_phase != base.bar_phase) {  // a stem, a forced meter or decoder: decode again
+        const auto in =
+            input_features(ctx, cfg_.input, [](features::FeatureCache& c) { c.get<features::RhythmFeatures>(); });
+        if (!in) return in.error();
+        const auto* f = in->features().find<features::RhythmFeatures>();
         if (f == nullptr) return make_error(ErrorCode::kInternal, "rhythm features were not planned");
-        rhythm::Params p = rhythm->params;
+        rhythm::Params p = base;
         p.meter = cfg_.meter;
         p.bar_phase = cfg_.bar_phase;
         forced = rhythm::analyze(*f, p);

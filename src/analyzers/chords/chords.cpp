@@ -71,6 +71,7 @@ const AnalyzerInfo& ChordsAnalyzer::describe() {
              0,
              0,
              {}},
+            input_param("input", "signal the chords are read from"),
         }};
     return info;
 }
@@ -82,6 +83,7 @@ Result<ChordsAnalyzer::Config> ChordsAnalyzer::configure(const ParamSet& p) {
     c.offbeat_penalty = p.get_double("offbeat_penalty");
     c.reference_hz = p.get_double("reference_hz");
     c.prior_correction = p.get_double("prior_correction");
+    c.input = input_from_name(p.get_string("input")).value_or(Input::kMix);
     if (c.reference_hz != 0.0 && (c.reference_hz < 400.0 || c.reference_hz > 480.0))
         return make_error(ErrorCode::kInvalidArgument,
                           "chords.reference_hz must be 0 (estimate the tuning) or an A4 between 400 and 480 Hz, got " +
@@ -104,12 +106,15 @@ Result<ChordsAnalyzer::Config> ChordsAnalyzer::configure(const ParamSet& p) {
 }
 
 void ChordsAnalyzer::plan(features::FeatureCache& cache) const {
-    cache.get<features::Chroma>(chords::chroma_config());
+    if (cfg_.input == Input::kMix) cache.get<features::Chroma>(chords::chroma_config());
 }
 
 Result<void> ChordsAnalyzer::analyze(Context& ctx) const {
     using namespace chords;
-    const auto* chroma = ctx.features.find<features::Chroma>(chroma_config());
+    const auto in = input_features(ctx, cfg_.input,
+                                   [](features::FeatureCache& c) { c.get<features::Chroma>(chords::chroma_config()); });
+    if (!in) return in.error();
+    const auto* chroma = in->features().find<features::Chroma>(chroma_config());
     if (chroma == nullptr) return make_error(ErrorCode::kInternal, "chord chroma was not planned");
     const double cents =
         cfg_.reference_hz > 0.0 ? 1200.0 * std::log2(cfg_.reference_hz / 440.0) : chroma->tuning().cents;

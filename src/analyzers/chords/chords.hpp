@@ -10,6 +10,7 @@
 #include "analyzers/analyzer.hpp"
 #include "analyzers/chords/chord_features.hpp"
 #include "analyzers/chords/chord_labels.hpp"
+#include "analyzers/input.hpp"
 
 namespace harmony::analyzers {
 
@@ -23,6 +24,7 @@ public:
         double prior_correction = 0.0;  // posteriors divided by the class frequency^this
         std::shared_ptr<const chords::ChordNet> net;
         std::string model_hash;
+        Input input = Input::kMix;  // the signal analysed (a stem: the stems analyzer runs first)
     };
     static const AnalyzerInfo& describe();
     /// Loads the model (the shipped one, or the file named by `model`); a bad file is an error.
@@ -30,11 +32,12 @@ public:
     explicit ChordsAnalyzer(Config config) : cfg_(std::move(config)) {}
 
     void plan(features::FeatureCache& cache) const override;
+    std::vector<std::string> extra_inputs() const override { return stem_reads({cfg_.input}); }
     Result<void> analyze(Context& ctx) const override;
     /// Long files: each segment is decoded on its own (its window has 10 s of context either side
     /// with the default 20 s overlap) and the timelines are joined at the segments' cuts, moved to
-    /// the nearest beat (merge()).
-    bool segmentable() const override { return true; }
+    /// the nearest beat (merge()). On a stem, the whole file at once (the separation is).
+    bool segmentable() const override { return cfg_.input == Input::kMix; }
     void merge(const std::vector<pipeline::SegmentResult>& segments, const MergeInfo& info,
                SongMap& out) const override;
     std::string model_hash() const override { return cfg_.model_hash; }

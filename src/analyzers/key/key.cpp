@@ -221,6 +221,7 @@ const AnalyzerInfo& KeyAnalyzer::describe() {
              1000.0,
              {}},
             {"min_tonality", "below this tonality score the answer is 'no key'", ParamType::kDouble, 0.4, 0.0, 1.0, {}},
+            input_param("input", "signal the key is read from"),
         }};
     return info;
 }
@@ -233,6 +234,7 @@ Result<KeyAnalyzer::Config> KeyAnalyzer::configure(const ParamSet& p) {
     c.min_segment_s = p.get_double("min_segment_s");
     c.change_penalty = p.get_double("change_penalty");
     c.min_tonality = p.get_double("min_tonality");
+    c.input = input_from_name(p.get_string("input")).value_or(Input::kMix);
     // A given reference must be a plausible A4: within a semitone and a half of 440 Hz (Baroque
     // 415 Hz and the 466 Hz of some early music included); anything else is a typo.
     if (c.reference_hz != 0.0 && (c.reference_hz < 400.0 || c.reference_hz > 480.0))
@@ -243,7 +245,7 @@ Result<KeyAnalyzer::Config> KeyAnalyzer::configure(const ParamSet& p) {
 }
 
 void KeyAnalyzer::plan(features::FeatureCache& cache) const {
-    cache.get<features::Chroma>(chroma_config());
+    if (cfg_.input == Input::kMix) cache.get<features::Chroma>(chroma_config());
 }
 
 namespace {
@@ -308,7 +310,10 @@ std::optional<ModalKey> modal_reading(const Pc12& chroma, int key_index, double 
 }  // namespace
 
 Result<void> KeyAnalyzer::analyze(Context& ctx) const {
-    const auto* chroma = ctx.features.find<features::Chroma>(chroma_config());
+    const auto in =
+        input_features(ctx, cfg_.input, [](features::FeatureCache& c) { c.get<features::Chroma>(chroma_config()); });
+    if (!in) return in.error();
+    const auto* chroma = in->features().find<features::Chroma>(chroma_config());
     if (chroma == nullptr) return make_error(ErrorCode::kInternal, "key chroma was not planned");
     const std::string& method = cfg_.method;
     const double reference_hz = cfg_.reference_hz;

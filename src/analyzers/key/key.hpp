@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "analyzers/analyzer.hpp"
+#include "analyzers/input.hpp"
 #include "analyzers/key/key_profiles.hpp"
 #include "features/chroma.hpp"
 
@@ -47,6 +48,7 @@ public:
         double min_segment_s = 16.0;
         double change_penalty = 20.0;
         double min_tonality = 0.4;
+        Input input = Input::kMix;  // the signal analysed (a stem: the stems analyzer runs first)
     };
     static const AnalyzerInfo& describe();
     /// Cross-field rule: a given reference_hz is a plausible A4 (400-480 Hz).
@@ -54,8 +56,9 @@ public:
     explicit KeyAnalyzer(Config config) : cfg_(std::move(config)) {}
 
     void plan(features::FeatureCache& cache) const override;
+    std::vector<std::string> extra_inputs() const override { return stem_reads({cfg_.input}); }
     Result<void> analyze(Context& ctx) const override;
-    bool segmentable() const override { return true; }
+    bool segmentable() const override { return cfg_.input == Input::kMix; }
     /// The key held longest across the segments (weighted by confidence), key changes stitched,
     /// tuning as a circular mean.
     void merge(const std::vector<pipeline::SegmentResult>& segments, const MergeInfo& info,

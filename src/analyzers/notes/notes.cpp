@@ -95,6 +95,8 @@ const AnalyzerInfo& NotesAnalyzer::describe() {
              0.05,
              5.0,
              {}},
+            input_param("melody_input", "signal the melody is read from"),
+            input_param("bass_input", "signal the bass line is read from"),
         }};
     return info;
 }
@@ -112,6 +114,8 @@ Result<NotesAnalyzer::Config> NotesAnalyzer::configure(const ParamSet& p) {
     c.bass_track.pitch_bias = p.get_double("bass_pitch_bias");
     c.min_note_s = p.get_double("min_note_s");
     c.onset_rise = p.get_double("onset_rise");
+    c.melody_input = input_from_name(p.get_string("melody_input")).value_or(Input::kMix);
+    c.bass_input = input_from_name(p.get_string("bass_input")).value_or(Input::kMix);
     return c;
 }
 
@@ -140,13 +144,25 @@ notes::SalienceConfig NotesAnalyzer::bass_salience() {
 }
 
 void NotesAnalyzer::plan(features::FeatureCache& cache) const {
-    cache.get<notes::PitchSalience>(melody_salience());
-    cache.get<notes::PitchSalience>(bass_salience());
+    if (cfg_.melody_input == Input::kMix) cache.get<notes::PitchSalience>(melody_salience());
+    if (cfg_.bass_input == Input::kMix) cache.get<notes::PitchSalience>(bass_salience());
 }
 
 Result<void> NotesAnalyzer::analyze(Context& ctx) const {
-    const auto* mel = ctx.features.find<notes::PitchSalience>(melody_salience());
-    const auto* bas = ctx.features.find<notes::PitchSalience>(bass_salience());
+    // The melody's and the bass line's inputs (one feature cache when they are the same signal).
+    const bool same = cfg_.melody_input == cfg_.bass_input;
+    const auto mel_in = input_features(ctx, cfg_.melody_input, [&](features::FeatureCache& c) {
+        c.get<notes::PitchSalience>(melody_salience());
+        if (same) c.get<notes::PitchSalience>(bass_salience());
+    });
+    if (!mel_in) return mel_in.error();
+    const auto bas_in = same ? Result<InputFeatures>(InputFeatures(ctx.features))
+                             : input_features(ctx, cfg_.bass_input, [](features::FeatureCache& c) {
+                                   c.get<notes::PitchSalience>(bass_salience());
+                               });
+    if (!bas_in) return bas_in.error();
+    const auto* mel = mel_in->features().find<notes::PitchSalience>(melody_salience());
+    const auto* bas = (same ? mel_in : bas_in)->features().find<notes::PitchSalience>(bass_salience());
     if (mel == nullptr || bas == nullptr) return make_error(ErrorCode::kInternal, "note salience was not planned");
     const double frame_s = 1.0 / mel->frame_rate_hz();
 

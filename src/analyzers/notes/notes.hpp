@@ -5,6 +5,7 @@
 #pragma once
 
 #include "analyzers/analyzer.hpp"
+#include "analyzers/input.hpp"
 #include "analyzers/notes/salience.hpp"
 #include "analyzers/notes/transcribe.hpp"
 
@@ -19,6 +20,8 @@ public:
         double onset_rise = 0.6;
         double bass_note_harmonic = 0.3;
         double melody_min_midi = 45.0;
+        Input melody_input = Input::kMix;  // the signals analysed (a stem: the stems analyzer runs first)
+        Input bass_input = Input::kMix;
     };
     static const AnalyzerInfo& describe();
     static Result<Config> configure(const ParamSet& params);
@@ -29,6 +32,7 @@ public:
     static notes::SalienceConfig bass_salience();
 
     void plan(features::FeatureCache& cache) const override;
+    std::vector<std::string> extra_inputs() const override { return stem_reads({cfg_.melody_input, cfg_.bass_input}); }
     Result<void> analyze(Context& ctx) const override;
 
 private:

@@ -1,16 +1,21 @@
 #include "analyzers/stems/stems.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <memory>
 
+#include "analyzers/input.hpp"
+#include "io/flac_writer.hpp"
+#include "io/resampler.hpp"
+
 namespace harmony::analyzers {
 
 namespace {
 
-constexpr int kVersion = 1;
+constexpr int kVersion = 2;  // 2: per-stem model and clipped_samples, FLAC (the WAV output is unchanged)
 constexpr const char* kBaselineModel = "hpss-median";
 constexpr int kBaselineModelVersion = 1;
 constexpr const char* kDefaultMethod = "hpss-median";
@@ -87,6 +92,26 @@ private:
     std::uint64_t bytes_ = 0;
 };
 
+/// One stem's file: 32-bit float WAV or 24-bit FLAC.
+class StemFile {
+public:
+    Result<void> open(const std::string& path, int channels, int rate, bool flac) {
+        if (flac) {
+            flac_ = std::make_unique<io::FlacWriter>();
+            return flac_->open(path, channels, rate);
+        }
+        wav_ = std::make_unique<WavStream>();
+        return wav_->open(path, channels, rate);
+    }
+    Result<void> append(const float* x, std::size_t n) { return flac_ ? flac_->append(x, n) : wav_->append(x, n); }
+    Result<void> close() { return flac_ ? flac_->close() : wav_->close(); }
+    std::int64_t clipped() const { return flac_ ? flac_->clipped() : 0; }
+
+private:
+    std::unique_ptr<WavStream> wav_;
+    std::unique_ptr<io::FlacWriter> flac_;
+};
+
 }  // namespace
 
 const AnalyzerInfo& StemsAnalyzer::describe() {
@@ -106,6 +131,14 @@ const AnalyzerInfo& StemsAnalyzer::describe() {
              0,
              0,
              {}},
+            {"format",
+             "file format of the stems: wav (32-bit float, bit-exact sum to the decoded mix) or flac (24-bit integer, "
+             "lossless to 2^-24 of full scale; samples beyond full scale clipped)",
+             ParamType::kString,
+             std::string("wav"),
+             0,
+             0,
+             {"wav", "flac"}},
             {"method",
              "separator: learned (the project's mask network), hybrid (its vocals, the classical split of the rest) or "
              "hpss-median (the classical baseline)",
@@ -135,6 +168,7 @@ const AnalyzerInfo& StemsAnalyzer::describe() {
 Result<StemsAnalyzer::Config> StemsAnalyzer::configure(const ParamSet& p) {
     Config c;
     c.dir = p.get_string("dir");
+    c.flac = p.get_string("format") == "flac";
     c.method = p.get_string("method");
     c.model_path = p.get_string("model");
     if (c.model_path.empty()) c.model_path = default_model_path();
@@ -177,7 +211,7 @@ Result<void> StemsAnalyzer::analyze(Context& ctx) const {
     const AudioBuffer& mix = mono ? mono_buf : *stereo;
     const int channels = mix.channels;
 
-    std::array<std::unique_ptr<WavStream>, 4> writers;
+    std::array<std::unique_ptr<StemFile>, 4> writers;
     std::array<std::string, 4> paths;
     if (!cfg_.dir.empty()) {
         std::error_code ec;
@@ -185,10 +219,28 @@ Result<void> StemsAnalyzer::analyze(Context& ctx) const {
         if (!std::filesystem::is_directory(cfg_.dir))
             return make_error(ErrorCode::kIoError, "stems: cannot create the folder " + cfg_.dir);
         for (std::size_t s = 0; s < 4; ++s) {
-            paths[s] = (std::filesystem::path(cfg_.dir) / (std::string(stems::kStemNames[s]) + ".wav")).string();
-            writers[s] = std::make_unique<WavStream>();
-            if (auto r = writers[s]->open(paths[s], channels, mix.sample_rate_hz); !r) return r.error();
+            paths[s] =
+                (std::filesystem::path(cfg_.dir) / (std::string(stems::kStemNames[s]) + (cfg_.flac ? ".flac" : ".wav")))
+                    .string();
+            writers[s] = std::make_unique<StemFile>();
+            if (auto r = writers[s]->open(paths[s], channels, mix.sample_rate_hz, cfg_.flac); !r) return r.error();
         }
+    }
+    // Every stem, mono at the analysis rate, for the analyzers that read a stem (input.hpp); only
+    // when some analyzer of the run does (4 x 5.3 MB per minute at 22.05 kHz); the engine frees
+    // it after its last reader.
+    auto signals = std::make_shared<StemSignals>();
+    signals->rate_hz = ctx.features.sample_rate_hz();
+    std::array<std::unique_ptr<io::Resampler>, 4> to_mono;
+    for (std::size_t s = 0; s < 4 && ctx.has_readers; ++s) {
+        auto* dst = &signals->mono[s];
+        dst->reserve(static_cast<std::size_t>(static_cast<double>(mix.frames()) * signals->rate_hz /
+                                              std::max(1, mix.sample_rate_hz)) +
+                     4096);  // no doubling as it grows
+        to_mono[s] = std::make_unique<io::Resampler>(
+            mix.sample_rate_hz, channels, signals->rate_hz, 1,
+            [dst](std::span<const float> x) { dst->insert(dst->end(), x.begin(), x.end()); });
+        if (!to_mono[s]->ok()) return make_error(ErrorCode::kInternal, "stems: cannot set up the resampler");
     }
     std::array<double, 4> energy{};
     double mix_energy = 0.0;
@@ -197,6 +249,7 @@ Result<void> StemsAnalyzer::analyze(Context& ctx) const {
         const std::size_t n = frames * static_cast<std::size_t>(channels);
         for (std::size_t s = 0; s < 4; ++s) {
             for (std::size_t i = 0; i < n; ++i) energy[s] += static_cast<double>(blocks[s][i]) * blocks[s][i];
+            if (to_mono[s]) to_mono[s]->push(std::span<const float>(blocks[s].data(), n));
             if (writers[s])
                 if (auto r = writers[s]->append(blocks[s].data(), n); !r) return r.error();
         }
@@ -209,13 +262,17 @@ Result<void> StemsAnalyzer::analyze(Context& ctx) const {
     for (auto& w : writers)
         if (w)
             if (auto r = w->close(); !r) return r.error();
+    if (ctx.has_readers) {
+        for (auto& m : to_mono) m->flush();
+        ctx.artifacts.put<StemSignals>("stems", std::move(signals));
+    }
 
     Stems out;
     out.model = !model_ ? kBaselineModel : cfg_.method == "hybrid" ? "stems-mask+hpss-median" : "stems-mask";
     out.model_version = model_ ? (*model_)->version() : kBaselineModelVersion;
     out.sample_rate_hz = mix.sample_rate_hz;
     out.channels = channels;
-    out.format = cfg_.dir.empty() ? "" : "wav-f32";
+    out.format = cfg_.dir.empty() ? "" : cfg_.flac ? "flac-s24" : "wav-f32";
     double weight = 0.0;
     for (std::size_t s = 0; s < 4; ++s) {
         Stem st;
@@ -225,6 +282,11 @@ Result<void> StemsAnalyzer::analyze(Context& ctx) const {
         st.energy_db =
             energy[s] > 0.0 && mix_energy > 0.0 ? std::max(-120.0, 10.0 * std::log10(energy[s] / mix_energy)) : -120.0;
         st.quality = stats.quality(s);
+        // The hybrid method: the learned vocals, the classical split of the rest.
+        const bool learned_stem = model_ && (cfg_.method != "hybrid" || s == 0);
+        st.model = learned_stem ? "stems-mask" : kBaselineModel;
+        st.model_version = learned_stem ? (*model_)->version() : kBaselineModelVersion;
+        if (writers[s]) st.clipped_samples = writers[s]->clipped();
         out.confidence += st.quality * stats.mask_energy[s];
         weight += stats.mask_energy[s];
         out.stems.push_back(std::move(st));

@@ -11,13 +11,15 @@ namespace harmony::analyzers {
 
 /// Source separation into vocals, drums, bass and other (opt-in: `--stems DIR`, or --only stems).
 /// Reads the whole signal at the source rate in stereo; a mono source (identical channels) gives
-/// mono stems. With `dir` set, writes `DIR/{vocals,drums,bass,other}.wav` (32-bit float, the
-/// source rate, sample-aligned with the decoded input) block by block, so its working memory does
-/// not grow with the file's length.
+/// mono stems. With `dir` set, writes `DIR/{vocals,drums,bass,other}.wav` (32-bit float; or .flac,
+/// 24-bit, with format=flac; the source rate, sample-aligned with the decoded input) block by
+/// block, so its working memory does not grow with the file's length. Hands every stem, mono at
+/// the analysis rate, to the analyzers that read a stem (StemSignals, analyzers/input.hpp).
 class StemsAnalyzer : public Analyzer {
 public:
     struct Config {
         std::string dir;         // empty: separate (Song Map figures) without writing files
+        bool flac = false;       // files as 24-bit FLAC instead of 32-bit float WAV
         std::string method;      // "learned" or "hpss-median"
         std::string model_path;  // the learned model's weight file
         stems::SeparationConfig separation;
