@@ -79,10 +79,13 @@ std::string Service::stems_dir(const std::string& job_id) const {
 std::optional<std::string> Service::stem_file(const JobRecord& job, const std::string& name) const {
     if (!is_stems_key(job.result_key) || job.id.empty() || job.id.find('/') != std::string::npos) return std::nullopt;
     if (std::find(stem_names().begin(), stem_names().end(), name) == stem_names().end()) return std::nullopt;
-    const auto p = fs::path(stems_dir(job.id)) / (name + ".wav");
-    std::error_code ec;
-    if (!fs::is_regular_file(p, ec)) return std::nullopt;
-    return p.string();
+    // WAV by default; FLAC when the job asked for it (-p stems.format=flac).
+    for (const char* ext : {".wav", ".flac"}) {
+        const auto p = fs::path(stems_dir(job.id)) / (name + ext);
+        std::error_code ec;
+        if (fs::is_regular_file(p, ec)) return p.string();
+    }
+    return std::nullopt;
 }
 
 Service::Service(std::unique_ptr<JobStore> store, ServiceOptions options)

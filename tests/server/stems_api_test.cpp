@@ -184,6 +184,31 @@ TEST_F(StemsApiTest, KeepsTheJobsStemsAndServesThemWithRanges) {
     EXPECT_EQ(post_audio(c, wav, "?stems=1&param=stems.dir=/tmp/x")->status, 400);
 }
 
+TEST_F(StemsApiTest, FlacStemsAreServedAsFlac) {
+    auto c = server_->client();
+    auto posted =
+        post_audio(c, make_wav_bytes(3.0, 35), "?only=tempo&stems=1&filename=take.wav&param=stems.format=flac");
+    ASSERT_TRUE(posted);
+    ASSERT_EQ(posted->status, 202) << posted->body;
+    const auto id = json::parse(posted->body)["id"].get<std::string>();
+    const auto j = wait_job(c, id, 120000);
+    ASSERT_EQ(j["status"], "succeeded") << j << server_->log();
+    const auto map = json::parse(c.Get(("/v1/jobs/" + id + "/result").c_str())->body);
+    EXPECT_EQ(map["stems"]["format"], "flac-s24");
+    for (const char* name : {"vocals", "bass"}) {
+        for (const std::string suffix : {"", ".flac"}) {
+            auto r = c.Get(("/v1/jobs/" + id + "/stems/" + name + suffix).c_str());
+            ASSERT_TRUE(r);
+            ASSERT_EQ(r->status, 200) << r->body;
+            EXPECT_EQ(r->get_header_value("Content-Type"), "audio/flac");
+            EXPECT_NE(r->get_header_value("Content-Disposition").find(std::string("take-") + name + ".flac"),
+                      std::string::npos);
+            ASSERT_GE(r->body.size(), 4u);
+            EXPECT_EQ(r->body.substr(0, 4), "fLaC");
+        }
+    }
+}
+
 TEST_F(StemsApiTest, AJobWithoutStemsSaysSoAndAStemsJobIsNeverAnsweredFromTheStore) {
     auto c = server_->client();
     const auto wav = make_wav_bytes(3.0, 32);

@@ -911,7 +911,9 @@ HttpResponse Router::get_stem(const std::string& id, const std::string& name_in,
         return problem(404, "stems-not-kept", "No stems",
                        "this job was not submitted with stems=true: no stem audio was kept for it", inst);
     std::string name = name_in;
-    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".wav") == 0) name.resize(name.size() - 4);
+    for (const std::string ext : {".wav", ".flac"})
+        if (name.size() > ext.size() && name.compare(name.size() - ext.size(), ext.size(), ext) == 0)
+            name.resize(name.size() - ext.size());
     if (std::find(stem_names().begin(), stem_names().end(), name) == stem_names().end())
         return problem(404, "unknown-stem", "Unknown stem", "no stem '" + name_in + "': vocals, drums, bass or other",
                        inst);
@@ -929,13 +931,14 @@ HttpResponse Router::get_stem(const std::string& id, const std::string& name_in,
     const auto size = static_cast<std::int64_t>(fs::file_size(*file, ec));
     if (ec) return problem(500, "io_error", "Internal error", "the stem cannot be read", inst);
     HttpResponse res;
-    res.content_type = "audio/wav";
+    const std::string ext = fs::path(*file).extension().string();  // ".wav" or ".flac"
+    res.content_type = ext == ".flac" ? "audio/flac" : "audio/wav";
     res.headers.emplace_back("Accept-Ranges", "bytes");
     res.headers.emplace_back("Cache-Control", "private, no-cache");
     std::string base = fs::path(job.source_name).stem().string();
     for (auto& c : base)
         if (c == '"' || c == '\\') c = '_';
-    res.headers.emplace_back("Content-Disposition", "inline; filename=\"" + base + "-" + name + ".wav\"");
+    res.headers.emplace_back("Content-Disposition", "inline; filename=\"" + base + "-" + name + ext + "\"");
     std::int64_t first = 0, last = size - 1;
     if (auto range = byte_range(req.header("range"), size)) {
         if (range->first < 0) {
