@@ -1,5 +1,6 @@
-// Beat grids for DJ exports on synthetic loops with exact ground truth: a short constant-tempo
-// loop must give its BPM to 0.01 and a grid within a few ms (issue 20 item 4).
+// Beat grids for DJ exports on synthetic loops and tempo steps with exact ground truth: a short
+// constant-tempo loop must give its BPM to 0.01 and a grid within a few ms (issue 20 item 4); a
+// tempo step must give one grid section per tempo, placed at the step (item 5).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -77,5 +78,64 @@ TEST(DjGrid, ShortLoopsGiveExactBpmAndGrid) {
         // corpus's instruments; this synthetic kick peaks later), within 12 ms.
         EXPECT_LT(hi - lo, 0.003);
         EXPECT_LT(std::max(std::abs(lo), std::abs(hi)), 0.012);
+    }
+}
+
+namespace {
+
+synth::RhythmTrack step(double from, double to, double step_s, double seconds, double jitter_s = 0.0) {
+    synth::RhythmSpec s;
+    s.timing_jitter_s = jitter_s;
+    s.bpm = from;
+    s.end_bpm = to;
+    s.step_s = step_s;
+    s.seconds = seconds;
+    s.rate_hz = kRate;
+    return synth::make_rhythm_track(s);
+}
+
+}  // namespace
+
+TEST(DjGrid, TempoStepGivesOneSectionPerTempo) {
+    struct Case {
+        double from, to, step_s, seconds, jitter_s;
+    };
+    // The 8-minute case is the issue's (the change was placed 4 s early, the grid off by 50 ms);
+    // the last two play every hit up to 6 ms early or late (humanised), which the grid must average.
+    for (const Case& c : {Case{125.0, 130.0, 30.0, 60.0, 0.0}, Case{125.0, 130.0, 240.0, 480.0, 0.0},
+                          Case{128.0, 122.0, 45.0, 90.0, 0.0}, Case{90.0, 100.0, 30.0, 70.0, 0.0},
+                          Case{125.0, 130.0, 60.0, 120.0, 0.006}, Case{140.0, 136.0, 40.0, 90.0, 0.006}}) {
+        SCOPED_TRACE(std::to_string(c.from) + " -> " + std::to_string(c.to) + " BPM at " + std::to_string(c.step_s) +
+                     " s");
+        const auto t = step(c.from, c.to, c.step_s, c.seconds, c.jitter_s);
+        double true_step = 0.0;
+        for (double b : t.beats)
+            if (b >= c.step_s) {
+                true_step = b;
+                break;
+            }
+        const SongMap m = analyze(t.samples);
+        ASSERT_TRUE(m.tempo && m.tempo->bpm && m.beats);
+        const auto secs = exporters::grid_sections(m);
+        ASSERT_FALSE(secs.empty());
+        double worst = 0.0, lo = 1.0, hi = -1.0;
+        for (double b : t.beats) {
+            const double e = grid_error(secs, b);
+            lo = std::min(lo, e);
+            hi = std::max(hi, e);
+            worst = std::max(worst, std::abs(e));
+        }
+        std::printf("step %.0f->%.0f BPM at %.2f s (%.0f s): %zu section(s):", c.from, c.to, true_step, c.seconds,
+                    secs.size());
+        for (const auto& g : secs) std::printf(" [%.2f s %.2f BPM]", g.start_s, g.bpm);
+        std::printf("; grid error %+.1f..%+.1f ms\n", lo * 1000.0, hi * 1000.0);
+        EXPECT_EQ(secs.size(), 2u);
+        if (secs.size() != 2u) continue;
+        EXPECT_NEAR(secs[0].bpm, c.from, 0.02);
+        EXPECT_NEAR(secs[1].bpm, c.to, 0.02);
+        // The change on the beat where it happens (the grid is on beats: within a quarter beat).
+        EXPECT_NEAR(secs[1].start_s, true_step, 0.25 * 60.0 / c.to);
+        EXPECT_LT(hi - lo, 0.006);
+        EXPECT_LT(worst, 0.015);
     }
 }

@@ -636,6 +636,11 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
         // Re-place beats on the fitted grid (the tracker's jitter is removed).
         for (size_t i = 0; i < beats.size(); ++i) beats[i] = fit.intercept + fit.slope * static_cast<double>(i);
         while (!beats.empty() && beats.front() < 0.0) beats.erase(beats.begin());
+    } else if (!stable) {
+        // A varying tempo keeps the tracked beats, at their sub-frame onset peaks: on whole frames a
+        // steady stretch of a 128 BPM track steps 47 frames (127.9 BPM) with a one-frame jump every
+        // 50 beats, a sawtooth the DJ exports' tempo sections would read as tempo changes.
+        beats = detail::refine_on_peaks(o, fr, beats, kOnsetLagS);
     }
     out.beats.times_s = beats;
     out.beats.grid.constant = stable;
