@@ -77,6 +77,25 @@ Result<CueSource> parse_cue_source(std::string_view name) {
                       "unknown cue source '" + std::string(name) + "' (sections, phrases, none)");
 }
 
+Result<DownbeatPolicy> parse_downbeat_policy(std::string_view name) {
+    const std::string n = lower(name);
+    if (n == "auto") return DownbeatPolicy::kAuto;
+    if (n == "trust") return DownbeatPolicy::kTrust;
+    if (n == "beat1") return DownbeatPolicy::kBeat1;
+    return make_error(ErrorCode::kInvalidArgument,
+                      "unknown downbeat policy '" + std::string(name) + "' (auto, trust, beat1)");
+}
+
+bool downbeats_trusted(const SongMap& map, DownbeatPolicy policy, double min_confidence) {
+    if (policy == DownbeatPolicy::kBeat1 || !map.downbeats || map.downbeats->times_s.empty()) return false;
+    return policy == DownbeatPolicy::kTrust || map.downbeats->confidence >= min_confidence;
+}
+
+double bar_anchor_s(const SongMap& map, bool trusted) {
+    if (!map.beats || map.beats->times_s.empty()) return 0.0;
+    return trusted ? map.beats->grid.first_downbeat_s : map.beats->times_s.front();
+}
+
 std::string_view export_format_name(ExportFormat format) {
     return row_of(format).name;
 }

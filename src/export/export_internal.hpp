@@ -43,8 +43,9 @@ struct Cue {
     std::string name;
 };
 /// Cues at section or phrase starts ("Chorus B": function and repetition letter), or a single
-/// "Start" at the first downbeat when the map has no sections (or cues is kNone).
-std::vector<Cue> cue_points(const SongMap& map, CueSource cues);
+/// "Start" at the bar anchor (bar_anchor_s: the first downbeat when `trust_downbeats`, else the
+/// first beat) when the map has no sections (or cues is kNone).
+std::vector<Cue> cue_points(const SongMap& map, CueSource cues, bool trust_downbeats);
 
 /// The exported location of a map's file: absolute, then rewritten by options.path_map.
 std::string export_path(const SongMap& map, const ExportOptions& options);

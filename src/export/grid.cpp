@@ -154,14 +154,14 @@ std::vector<GridSection> grid_sections(const SongMap& m) {
     auto pos_at = [&](size_t i) { return (i < pos.size() && pos[i] >= 1) ? pos[i] : 1; };
     const BeatGrid& g = m.beats->grid;
     if (g.constant && g.bpm > 0) {
-        out.push_back({g.first_beat_s, g.bpm, pos_at(0)});
+        out.push_back({g.first_beat_s, g.bpm, pos_at(0), 0});
         return out;
     }
     const size_t n = t.size();
     if (n < 3) {
         const double bpm =
             n == 2 && t[1] > t[0] ? 60.0 / (t[1] - t[0]) : ((m.tempo && m.tempo->bpm) ? *m.tempo->bpm : g.bpm);
-        if (bpm > 0) out.push_back({t[0], bpm, pos_at(0)});
+        if (bpm > 0) out.push_back({t[0], bpm, pos_at(0), 0});
         return out;
     }
     // Detrend by the straight line through the first and last beats (keeps the sums well scaled
@@ -248,7 +248,7 @@ std::vector<GridSection> grid_sections(const SongMap& m) {
         }
         const double bpm = period > 0 ? 60.0 / period : 0.0;
         if (!std::isfinite(bpm) || bpm <= 0) continue;
-        out.push_back({start, bpm, pos_at(s)});
+        out.push_back({start, bpm, pos_at(s), s});
     }
     return out;
 }

@@ -12,7 +12,8 @@ namespace harmony::exporters {
 struct GridSection {
     double start_s = 0.0;  // a beat time
     double bpm = 0.0;
-    int beat_in_bar = 1;  // 1 = downbeat
+    int beat_in_bar = 1;    // 1 = downbeat (from the map's bar positions)
+    size_t beat_index = 0;  // index of the section's first beat in the map's beats
 };
 
 /// From the map's beats: a constant grid gives one section (grid.first_beat_s, grid.bpm). A
