@@ -129,6 +129,19 @@ std::string format_key(const SongMap& map, KeyNotation notation) {
     return k.tonic + (k.mode == "minor" ? "m" : "");
 }
 
+std::vector<exporters::Cue> exporters::key_change_cues(const SongMap& map, KeyNotation notation) {
+    std::vector<Cue> out;
+    if (!map.key || !map.key->key || map.key->segments.size() < 2) return out;
+    for (size_t i = 1; i < map.key->segments.size(); ++i) {
+        const KeyName& k = map.key->segments[i].key;
+        const std::string name = notation == KeyNotation::kCamelot   ? k.camelot
+                                 : notation == KeyNotation::kOpenKey ? k.open_key
+                                                                     : k.tonic + (k.mode == "minor" ? "m" : "");
+        out.push_back({map.key->segments[i].start_s, "Key " + name});
+    }
+    return out;
+}
+
 std::optional<int> energy_level(const SongMap& map) {
     if (!map.loudness || map.loudness->silent) return std::nullopt;
     const Loudness& l = *map.loudness;

@@ -47,6 +47,11 @@ struct Cue {
 /// first beat) when the map has no sections (or cues is kNone).
 std::vector<Cue> cue_points(const SongMap& map, CueSource cues, bool trust_downbeats);
 
+/// One cue per key change ("Key 9A" in `notation` at the start of each key segment after the
+/// first); empty when the key part has a single segment. DJ formats have one key per track, so
+/// the changes go out as memory cues (rekordbox) and cues without a hot-cue pad (Traktor).
+std::vector<Cue> key_change_cues(const SongMap& map, KeyNotation notation);
+
 /// The exported location of a map's file: absolute, then rewritten by options.path_map.
 std::string export_path(const SongMap& map, const ExportOptions& options);
 

@@ -101,6 +101,9 @@ Result<std::string> render_rekordbox(const std::vector<SongMap>& maps, const Exp
         for (const auto& c : cues)  // memory cues
             x += "      <POSITION_MARK Name=\"" + xml_escape(c.name) + "\" Type=\"0\" Start=\"" +
                  fixed(std::max(0.0, c.start_s + shift), 3) + "\" Num=\"-1\"/>\n";
+        for (const auto& c : key_change_cues(m, options.dj_key_notation.value_or(KeyNotation::kStandard)))
+            x += "      <POSITION_MARK Name=\"" + xml_escape(c.name) + "\" Type=\"0\" Start=\"" +
+                 fixed(std::max(0.0, c.start_s + shift), 3) + "\" Num=\"-1\"/>\n";
         for (size_t k = 0; k < cues.size() && k < 8; ++k)  // the same points on hot cues A..H
             x += "      <POSITION_MARK Name=\"" + xml_escape(cues[k].name) + "\" Type=\"0\" Start=\"" +
                  fixed(std::max(0.0, cues[k].start_s + shift), 3) + "\" Num=\"" + std::to_string(k) + "\" Red=\"" +

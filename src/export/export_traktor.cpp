@@ -79,6 +79,10 @@ Result<std::string> render_traktor(const std::vector<SongMap>& maps, const Expor
                 if (hot < 8) ++hot;
             }
         }
+        for (const auto& c : key_change_cues(m, options.dj_key_notation.value_or(KeyNotation::kOpenKey)))
+            x += "<CUE_V2 NAME=\"" + xml_escape(c.name) + "\" DISPL_ORDER=\"" + std::to_string(order++) +
+                 "\" TYPE=\"0\" START=\"" + fixed(1000.0 * c.start_s, 6) +
+                 "\" LEN=\"0.000000\" REPEATS=\"-1\" HOTCUE=\"-1\"/>\n";
         x += "</ENTRY>\n";
     }
     x += "</COLLECTION>\n";

@@ -361,3 +361,30 @@ TEST(ExportDownbeats, UncertainBarPhaseFallsBackToBeatOne) {
     EXPECT_EQ(parse_downbeat_policy("BEAT1").value(), DownbeatPolicy::kBeat1);
     EXPECT_FALSE(parse_downbeat_policy("first").ok());
 }
+
+TEST(ExportKeyChanges, MemoryCuesAtEachKeyChange) {
+    // Issue 20 item 10: DJ formats hold one key per track; a key change goes out as a cue named
+    // after the new key (rekordbox memory cue, Traktor cue without a pad), none without changes.
+    SongMap m = test::make_test_map("/music/k.flac", 124.0, 9, true);  // A minor
+    Key& k = *m.key;
+    k.segments = {{0.0, 30.0, core::make_key_name(9, true), 0.8}, {30.0, 60.0, core::make_key_name(4, true), 0.7}};
+    const std::vector<SongMap> maps = {m, test::make_test_map("/music/one.flac", 124.0, 9, true)};
+    ExportOptions o;
+    o.cues = CueSource::kNone;
+    XmlDoc rb(export_song_maps(maps, ExportFormat::kRekordboxXml, o).value());
+    ASSERT_NE(rb.doc, nullptr);
+    EXPECT_TRUE(validates(rb, std::string(HARMONY_SOURCE_DIR) + "/tests/data/rekordbox.xsd")) << schema_errors;
+    EXPECT_EQ(rb.attrs("/DJ_PLAYLISTS/COLLECTION/TRACK[1]/POSITION_MARK[starts-with(@Name,'Key ')]", "Name"),
+              std::vector<std::string>{"Key Em"});
+    EXPECT_EQ(rb.attrs("/DJ_PLAYLISTS/COLLECTION/TRACK[1]/POSITION_MARK[@Name='Key Em']", "Num"),
+              std::vector<std::string>{"-1"});
+    EXPECT_EQ(rb.attrs("/DJ_PLAYLISTS/COLLECTION/TRACK[1]/POSITION_MARK[@Name='Key Em']", "Start"),
+              std::vector<std::string>{"30.000"});
+    EXPECT_TRUE(rb.attrs("/DJ_PLAYLISTS/COLLECTION/TRACK[2]/POSITION_MARK[starts-with(@Name,'Key ')]", "Name").empty());
+    o.dj_key_notation = KeyNotation::kCamelot;
+    XmlDoc nml(export_song_maps(maps, ExportFormat::kTraktorNml, o).value());
+    ASSERT_NE(nml.doc, nullptr);
+    EXPECT_EQ(nml.attrs("/NML/COLLECTION/ENTRY[1]/CUE_V2[@NAME='Key 9A']", "START"),
+              std::vector<std::string>{"30000.000000"});
+    EXPECT_EQ(nml.attrs("/NML/COLLECTION/ENTRY[1]/CUE_V2[@NAME='Key 9A']", "HOTCUE"), std::vector<std::string>{"-1"});
+}
