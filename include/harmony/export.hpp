@@ -26,6 +26,7 @@ enum class ExportFormat {
     kM3u,            // extended M3U playlist in harmonic-mixing order
     kChordPro,       // ChordPro lead sheet: chords over bars (a grid per section), one map per file
     kMidi,           // Standard MIDI File: melody and bass tracks, tempo map from the beats; one map per file
+    kMixxxDb,        // Mixxx library database (SQLite): tracks, beat grids, keys (with changes), cues, crates
 };
 
 enum class KeyNotation { kStandard, kCamelot, kOpenKey };

@@ -48,7 +48,7 @@ void add_batch_options(CLI::App* sub, BatchCliOptions& o) {
                     "{energy}), e.g. \"{camelot} - {bpm}\"");
     sub->add_option("--export", o.export_format,
                     "Export the batch's results: json, csv, jams, beats, lab, sections-lab, chordpro, rekordbox, "
-                    "traktor, m3u, midi "
+                    "traktor, m3u, midi, mixxx "
                     "(to -o FILE or stdout)");
     sub->add_option("--cues", o.cues,
                     "rekordbox/Traktor cue points: sections (section starts), phrases (every phrase), none")

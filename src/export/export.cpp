@@ -37,6 +37,7 @@ constexpr FormatRow kFormats[] = {
     {ExportFormat::kM3u, "m3u", "audio/x-mpegurl", ".m3u"},
     {ExportFormat::kChordPro, "chordpro", "text/plain; charset=utf-8", ".cho"},
     {ExportFormat::kMidi, "midi", "audio/midi", ".mid"},
+    {ExportFormat::kMixxxDb, "mixxx", "application/vnd.sqlite3", ".sqlite"},
 };
 
 const FormatRow& row_of(ExportFormat f) {
@@ -63,9 +64,10 @@ Result<ExportFormat> parse_export_format(std::string_view name) {
     if (n == "m3u8" || n == "playlist") return ExportFormat::kM3u;
     if (n == "mid" || n == "smf") return ExportFormat::kMidi;
     if (n == "sections" || n == "mirex-sections" || n == "segments") return ExportFormat::kMirexSections;
-    return make_error(ErrorCode::kInvalidArgument,
-                      "unknown export format '" + std::string(name) +
-                          "' (json, csv, jams, beats, lab, sections-lab, chordpro, rekordbox, traktor, m3u, midi)");
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        "unknown export format '" + std::string(name) +
+            "' (json, csv, jams, beats, lab, sections-lab, chordpro, rekordbox, traktor, m3u, midi, mixxx)");
 }
 
 Result<CueSource> parse_cue_source(std::string_view name) {
@@ -178,6 +180,8 @@ Result<std::string> export_song_maps(const std::vector<SongMap>& maps, ExportFor
             return exporters::render_chordpro(maps);
         case ExportFormat::kMidi:
             return exporters::render_midi(maps);
+        case ExportFormat::kMixxxDb:
+            return exporters::render_mixxx(maps, options);
     }
     return make_error(ErrorCode::kInvalidArgument, "unknown export format");
 }
