@@ -26,6 +26,7 @@ enum class ExportFormat {
     kM3u,            // extended M3U playlist in harmonic-mixing order
     kChordPro,       // ChordPro lead sheet: chords over bars (a grid per section), one map per file
     kMidi,           // Standard MIDI File: melody and bass tracks, tempo map from the beats; one map per file
+    kMixxxDb,        // Mixxx library database (SQLite): tracks, beat grids, keys (with changes), cues, crates
 };
 
 enum class KeyNotation { kStandard, kCamelot, kOpenKey };
@@ -34,6 +35,13 @@ enum class KeyNotation { kStandard, kCamelot, kOpenKey };
 /// section starts, phrase starts (every phrase of the sections part: typically 4/8 bars), or none
 /// beyond the grid start. Without a sections part every choice gives the single "Start" cue.
 enum class CueSource { kSections, kPhrases, kNone };
+
+/// Where the DJ exports put beat 1 of the bars (rekordbox `Battito`, Traktor's AutoGrid marker,
+/// the "Start" cue): at the analysed downbeats (kTrust), on the first beat of the grid as DJ
+/// software does when it knows no better (kBeat1: the DJ sets the bar), or the downbeats only when
+/// their calibrated confidence (`downbeats.confidence`) reaches ExportOptions::min_downbeat_confidence
+/// (kAuto).
+enum class DownbeatPolicy { kAuto, kTrust, kBeat1 };
 
 struct ExportOptions {
     KeyNotation key_notation = KeyNotation::kStandard;  // for CSV, M3U titles and tags
@@ -46,6 +54,10 @@ struct ExportOptions {
     /// confidence reaches this (CDJs count bars of 4); below it, 4/4.
     double min_meter_confidence = 0.8;
     bool force_four_four = false;  // always 4/4
+    DownbeatPolicy downbeats = DownbeatPolicy::kAuto;
+    /// kAuto: the downbeats go out when the probability that they are right (downbeats.confidence,
+    /// calibrated: beats/README.md) reaches this; below it, beat 1 is the first beat.
+    double min_downbeat_confidence = 0.5;
     /// Path prefixes rewritten in exported locations ("/home/me/Music" -> "/Volumes/USB/Music"),
     /// for libraries used on another machine; the first matching prefix (whole path components) wins.
     std::vector<std::pair<std::string, std::string>> path_map;
@@ -53,6 +65,17 @@ struct ExportOptions {
 
 /// "sections", "phrases", "none".
 Result<CueSource> parse_cue_source(std::string_view name);
+
+/// "auto", "trust", "beat1".
+Result<DownbeatPolicy> parse_downbeat_policy(std::string_view name);
+
+/// Whether a DJ export places bar lines at the map's downbeats under `policy` (kAuto: when the
+/// map has downbeats whose confidence reaches `min_confidence`). False without downbeats.
+bool downbeats_trusted(const SongMap& map, DownbeatPolicy policy, double min_confidence);
+
+/// The grid time DJ software takes as beat 1 of a bar: the first downbeat when trusted, else the
+/// grid's first beat.
+double bar_anchor_s(const SongMap& map, bool trusted);
 
 /// DJ software whose timeline an export must match.
 enum class DjTarget { kRekordbox, kTraktor, kSerato };

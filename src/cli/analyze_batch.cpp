@@ -48,7 +48,7 @@ void add_batch_options(CLI::App* sub, BatchCliOptions& o) {
                     "{energy}), e.g. \"{camelot} - {bpm}\"");
     sub->add_option("--export", o.export_format,
                     "Export the batch's results: json, csv, jams, beats, lab, sections-lab, chordpro, rekordbox, "
-                    "traktor, m3u, midi "
+                    "traktor, m3u, midi, mixxx "
                     "(to -o FILE or stdout)");
     sub->add_option("--cues", o.cues,
                     "rekordbox/Traktor cue points: sections (section starts), phrases (every phrase), none")
@@ -78,6 +78,17 @@ void add_dj_export_options(CLI::App* sub, DjExportCliOptions& o) {
                     "DJ exports: a meter other than 4/4 only at this confidence, else 4/4")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
+    sub->add_option("--downbeats", o.downbeats,
+                    "DJ exports and Serato tags: beat 1 of the bars at the analysed downbeats ('trust'), on the "
+                    "first beat ('beat1': set the bar yourself), or 'auto': downbeats only when their confidence "
+                    "reaches --min-downbeat-confidence")
+        ->check(CLI::IsMember({"auto", "trust", "beat1"}))
+        ->capture_default_str();
+    sub->add_option("--min-downbeat-confidence", o.min_downbeat_confidence,
+                    "With --downbeats auto: the calibrated downbeat confidence (probability that the bar phase is "
+                    "right) from which the downbeats are exported")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
     sub->add_flag("--include-unplayable", o.include_unplayable,
                   "DJ exports: keep files the target cannot play (Opus, ... in rekordbox), with a warning");
 }
@@ -93,6 +104,13 @@ bool apply_dj_export_options(const DjExportCliOptions& o, ExportOptions& eo) {
     }
     eo.force_four_four = o.force_four_four;
     eo.min_meter_confidence = o.min_meter_confidence;
+    auto policy = parse_downbeat_policy(o.downbeats);
+    if (!policy) {
+        print_error(policy.error());
+        return false;
+    }
+    eo.downbeats = *policy;
+    eo.min_downbeat_confidence = o.min_downbeat_confidence;
     return true;
 }
 
@@ -365,6 +383,8 @@ int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequ
     topt.skip_tagged = o.skip_tagged;
     topt.integer_bpm = o.tag_bpm == "integer";
     topt.serato = o.serato;
+    topt.downbeats = eo.downbeats;
+    topt.min_downbeat_confidence = eo.min_downbeat_confidence;
     std::vector<std::pair<std::string, std::string>> tag_failures;
     const bool table = isatty(STDOUT_FILENO) != 0 && !format && !o.dry_run;
     std::vector<std::pair<std::string, std::string>> table_rows;  // file, summary line

@@ -17,6 +17,8 @@ struct DjExportCliOptions {
     std::vector<std::string> path_map;  // FROM=TO
     bool force_four_four = false;
     double min_meter_confidence = 0.8;
+    std::string downbeats = "auto";
+    double min_downbeat_confidence = 0.5;
     bool include_unplayable = false;
 };
 

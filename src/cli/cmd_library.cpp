@@ -302,7 +302,9 @@ void add_library_command(CLI::App& app, CommandList& commands) {
     list->add_option("--key-notation", o->notation, "Key column: camelot, standard, openkey")->capture_default_str();
 
     auto* exp = lib->add_subcommand(
-        "export", "Export tracks: json, csv, jams, beats, lab, sections-lab, chordpro, rekordbox, traktor, m3u, midi");
+        "export",
+        "Export tracks: json, csv, jams, beats, lab, sections-lab, chordpro, rekordbox, traktor, m3u, midi, "
+        "mixxx");
     exp->add_option("format", o->format, "Export format")->required();
     exp->add_option("-o,--output", o->output,
                     "Output file (default: stdout); a directory for jams/beats/lab of several tracks");

@@ -143,6 +143,7 @@ RhythmTrack make_rhythm_track(const RhythmSpec& spec) {
     const double music_s = spec.seconds - spec.lead_silence_s;
     auto bpm_at = [&](double t) {
         if (spec.end_bpm <= 0.0 || music_s <= 0.0) return spec.bpm;
+        if (spec.step_s > 0.0) return t < spec.step_s ? spec.bpm : spec.end_bpm;
         const double a = std::clamp((t - spec.lead_silence_s) / music_s, 0.0, 1.0);
         return spec.bpm + (spec.end_bpm - spec.bpm) * a;
     };

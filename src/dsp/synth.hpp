@@ -39,6 +39,7 @@ DemoTrack make_demo_track(double seconds = 30.0, double bpm = 120.0, int rate_hz
 struct RhythmSpec {
     double bpm = 120.0;    // tempo of the first beat
     double end_bpm = 0.0;  // > 0: the tempo moves linearly (in time) to this at the end
+    double step_s = 0.0;   // > 0 with end_bpm: the tempo jumps to end_bpm on the first beat at or after this time
     int beats_per_bar = 4;
     bool compound = false;         // beats divided in three (6/8, 9/8, 12/8 at the dotted-quarter beat)
     double swing = 0.0;            // 0..1: the off-beat eighth moves from 1/2 to 2/3 of the beat

@@ -37,6 +37,7 @@ constexpr FormatRow kFormats[] = {
     {ExportFormat::kM3u, "m3u", "audio/x-mpegurl", ".m3u"},
     {ExportFormat::kChordPro, "chordpro", "text/plain; charset=utf-8", ".cho"},
     {ExportFormat::kMidi, "midi", "audio/midi", ".mid"},
+    {ExportFormat::kMixxxDb, "mixxx", "application/vnd.sqlite3", ".sqlite"},
 };
 
 const FormatRow& row_of(ExportFormat f) {
@@ -63,9 +64,10 @@ Result<ExportFormat> parse_export_format(std::string_view name) {
     if (n == "m3u8" || n == "playlist") return ExportFormat::kM3u;
     if (n == "mid" || n == "smf") return ExportFormat::kMidi;
     if (n == "sections" || n == "mirex-sections" || n == "segments") return ExportFormat::kMirexSections;
-    return make_error(ErrorCode::kInvalidArgument,
-                      "unknown export format '" + std::string(name) +
-                          "' (json, csv, jams, beats, lab, sections-lab, chordpro, rekordbox, traktor, m3u, midi)");
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        "unknown export format '" + std::string(name) +
+            "' (json, csv, jams, beats, lab, sections-lab, chordpro, rekordbox, traktor, m3u, midi, mixxx)");
 }
 
 Result<CueSource> parse_cue_source(std::string_view name) {
@@ -75,6 +77,25 @@ Result<CueSource> parse_cue_source(std::string_view name) {
     if (n == "none") return CueSource::kNone;
     return make_error(ErrorCode::kInvalidArgument,
                       "unknown cue source '" + std::string(name) + "' (sections, phrases, none)");
+}
+
+Result<DownbeatPolicy> parse_downbeat_policy(std::string_view name) {
+    const std::string n = lower(name);
+    if (n == "auto") return DownbeatPolicy::kAuto;
+    if (n == "trust") return DownbeatPolicy::kTrust;
+    if (n == "beat1") return DownbeatPolicy::kBeat1;
+    return make_error(ErrorCode::kInvalidArgument,
+                      "unknown downbeat policy '" + std::string(name) + "' (auto, trust, beat1)");
+}
+
+bool downbeats_trusted(const SongMap& map, DownbeatPolicy policy, double min_confidence) {
+    if (policy == DownbeatPolicy::kBeat1 || !map.downbeats || map.downbeats->times_s.empty()) return false;
+    return policy == DownbeatPolicy::kTrust || map.downbeats->confidence >= min_confidence;
+}
+
+double bar_anchor_s(const SongMap& map, bool trusted) {
+    if (!map.beats || map.beats->times_s.empty()) return 0.0;
+    return trusted ? map.beats->grid.first_downbeat_s : map.beats->times_s.front();
 }
 
 std::string_view export_format_name(ExportFormat format) {
@@ -108,6 +129,19 @@ std::string format_key(const SongMap& map, KeyNotation notation) {
             break;
     }
     return k.tonic + (k.mode == "minor" ? "m" : "");
+}
+
+std::vector<exporters::Cue> exporters::key_change_cues(const SongMap& map, KeyNotation notation) {
+    std::vector<Cue> out;
+    if (!map.key || !map.key->key || map.key->segments.size() < 2) return out;
+    for (size_t i = 1; i < map.key->segments.size(); ++i) {
+        const KeyName& k = map.key->segments[i].key;
+        const std::string name = notation == KeyNotation::kCamelot   ? k.camelot
+                                 : notation == KeyNotation::kOpenKey ? k.open_key
+                                                                     : k.tonic + (k.mode == "minor" ? "m" : "");
+        out.push_back({map.key->segments[i].start_s, "Key " + name});
+    }
+    return out;
 }
 
 std::optional<int> energy_level(const SongMap& map) {
@@ -146,6 +180,8 @@ Result<std::string> export_song_maps(const std::vector<SongMap>& maps, ExportFor
             return exporters::render_chordpro(maps);
         case ExportFormat::kMidi:
             return exporters::render_midi(maps);
+        case ExportFormat::kMixxxDb:
+            return exporters::render_mixxx(maps, options);
     }
     return make_error(ErrorCode::kInvalidArgument, "unknown export format");
 }

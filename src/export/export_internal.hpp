@@ -21,6 +21,7 @@ Result<std::string> render_traktor(const std::vector<SongMap>& maps, const Expor
 Result<std::string> render_m3u(const std::vector<SongMap>& maps, const ExportOptions& options);
 Result<std::string> render_chordpro(const std::vector<SongMap>& maps);
 Result<std::string> render_midi(const std::vector<SongMap>& maps);
+Result<std::string> render_mixxx(const std::vector<SongMap>& maps, const ExportOptions& options);
 
 /// printf-style formatting with a fixed number of decimals ("%.*f"), locale-independent digits.
 std::string fixed(double v, int decimals);
@@ -43,8 +44,14 @@ struct Cue {
     std::string name;
 };
 /// Cues at section or phrase starts ("Chorus B": function and repetition letter), or a single
-/// "Start" at the first downbeat when the map has no sections (or cues is kNone).
-std::vector<Cue> cue_points(const SongMap& map, CueSource cues);
+/// "Start" at the bar anchor (bar_anchor_s: the first downbeat when `trust_downbeats`, else the
+/// first beat) when the map has no sections (or cues is kNone).
+std::vector<Cue> cue_points(const SongMap& map, CueSource cues, bool trust_downbeats);
+
+/// One cue per key change ("Key 9A" in `notation` at the start of each key segment after the
+/// first); empty when the key part has a single segment. DJ formats have one key per track, so
+/// the changes go out as memory cues (rekordbox) and cues without a hot-cue pad (Traktor).
+std::vector<Cue> key_change_cues(const SongMap& map, KeyNotation notation);
 
 /// The exported location of a map's file: absolute, then rewritten by options.path_map.
 std::string export_path(const SongMap& map, const ExportOptions& options);

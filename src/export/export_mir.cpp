@@ -174,7 +174,7 @@ Result<std::string> render_mirex_sections(const std::vector<SongMap>& maps) {
     return out;
 }
 
-std::vector<Cue> cue_points(const SongMap& m, CueSource source) {
+std::vector<Cue> cue_points(const SongMap& m, CueSource source, bool trust_downbeats) {
     std::vector<Cue> cues;
     if (m.sections && source != CueSource::kNone) {
         const auto& list =
@@ -189,7 +189,8 @@ std::vector<Cue> cue_points(const SongMap& m, CueSource source) {
             cues.push_back({s.start_s, name});
         }
     }
-    if (cues.empty() && m.beats && !m.beats->times_s.empty()) cues.push_back({m.beats->grid.first_downbeat_s, "Start"});
+    if (cues.empty() && m.beats && !m.beats->times_s.empty())
+        cues.push_back({bar_anchor_s(m, trust_downbeats), "Start"});
     return cues;
 }
 

@@ -89,12 +89,19 @@ Result<std::string> render_rekordbox(const std::vector<SongMap>& maps, const Exp
              xml_escape(rekordbox_location(export_path(m, options))) + "\" Remixer=\"\" Tonality=\"" +
              xml_escape(dj_key(m, options, KeyNotation::kStandard)) + "\" Label=\"\" Mix=\"\">\n";
         const DjMeter meter = dj_meter(m, options);
-        for (const auto& g : grid_sections(m))
+        const bool bars = downbeats_trusted(m, options.downbeats, options.min_downbeat_confidence);
+        for (const auto& g : grid_sections(m)) {
+            // Battito: the section's first beat in the bar (counted from the first beat: beat 1)
+            const int battito = bars ? (g.beat_in_bar - 1) % meter.beats_per_bar + 1
+                                     : static_cast<int>(g.beat_index % static_cast<size_t>(meter.beats_per_bar)) + 1;
             x += "      <TEMPO Inizio=\"" + fixed(g.start_s + shift, 3) + "\" Bpm=\"" + fixed(g.bpm, 2) +
-                 "\" Metro=\"" + xml_escape(meter.label) + "\" Battito=\"" +
-                 std::to_string((g.beat_in_bar - 1) % meter.beats_per_bar + 1) + "\"/>\n";
-        const auto cues = cue_points(m, options.cues);
+                 "\" Metro=\"" + xml_escape(meter.label) + "\" Battito=\"" + std::to_string(battito) + "\"/>\n";
+        }
+        const auto cues = cue_points(m, options.cues, bars);
         for (const auto& c : cues)  // memory cues
+            x += "      <POSITION_MARK Name=\"" + xml_escape(c.name) + "\" Type=\"0\" Start=\"" +
+                 fixed(std::max(0.0, c.start_s + shift), 3) + "\" Num=\"-1\"/>\n";
+        for (const auto& c : key_change_cues(m, options.dj_key_notation.value_or(KeyNotation::kStandard)))
             x += "      <POSITION_MARK Name=\"" + xml_escape(c.name) + "\" Type=\"0\" Start=\"" +
                  fixed(std::max(0.0, c.start_s + shift), 3) + "\" Num=\"-1\"/>\n";
         for (size_t k = 0; k < cues.size() && k < 8; ++k)  // the same points on hot cues A..H

@@ -62,7 +62,9 @@ Result<std::string> render_traktor(const std::vector<SongMap>& maps, const Expor
                  std::to_string(m.key->key->pitch_class + (m.key->key->mode == "minor" ? 12 : 0)) + "\"/>\n";
         int order = 0;
         if (m.beats && !m.beats->times_s.empty()) {
-            const double anchor = m.beats->grid.first_downbeat_s;
+            // the AutoGrid marker is beat 1 of a bar for Traktor
+            const double anchor =
+                bar_anchor_s(m, downbeats_trusted(m, options.downbeats, options.min_downbeat_confidence));
             x += "<CUE_V2 NAME=\"AutoGrid\" DISPL_ORDER=\"" + std::to_string(order++) + "\" TYPE=\"4\" START=\"" +
                  fixed(1000.0 * anchor, 6) + "\" LEN=\"0.000000\" REPEATS=\"-1\" HOTCUE=\"0\">";
             if (m.tempo && m.tempo->bpm) x += "<GRID BPM=\"" + fixed(*m.tempo->bpm, 6) + "\"/>";
@@ -70,13 +72,17 @@ Result<std::string> render_traktor(const std::vector<SongMap>& maps, const Expor
         }
         if (m.sections && options.cues != CueSource::kNone) {
             int hot = 1;  // pad 1 holds the grid marker
-            for (const auto& s : cue_points(m, options.cues)) {
+            for (const auto& s : cue_points(m, options.cues, true)) {
                 x += "<CUE_V2 NAME=\"" + xml_escape(s.name) + "\" DISPL_ORDER=\"" + std::to_string(order++) +
                      "\" TYPE=\"0\" START=\"" + fixed(1000.0 * s.start_s, 6) +
                      "\" LEN=\"0.000000\" REPEATS=\"-1\" HOTCUE=\"" + std::to_string(hot < 8 ? hot : -1) + "\"/>\n";
                 if (hot < 8) ++hot;
             }
         }
+        for (const auto& c : key_change_cues(m, options.dj_key_notation.value_or(KeyNotation::kOpenKey)))
+            x += "<CUE_V2 NAME=\"" + xml_escape(c.name) + "\" DISPL_ORDER=\"" + std::to_string(order++) +
+                 "\" TYPE=\"0\" START=\"" + fixed(1000.0 * c.start_s, 6) +
+                 "\" LEN=\"0.000000\" REPEATS=\"-1\" HOTCUE=\"-1\"/>\n";
         x += "</ENTRY>\n";
     }
     x += "</COLLECTION>\n";

@@ -12,14 +12,17 @@ namespace harmony::exporters {
 struct GridSection {
     double start_s = 0.0;  // a beat time
     double bpm = 0.0;
-    int beat_in_bar = 1;  // 1 = downbeat
+    int beat_in_bar = 1;    // 1 = downbeat (from the map's bar positions)
+    size_t beat_index = 0;  // index of the section's first beat in the map's beats
 };
 
-/// From the map's beats: a constant grid gives one section (grid.first_beat_s, grid.bpm); a
-/// variable one is split greedily into the longest runs of beats a straight grid fits within
-/// `tolerance_s` (each section's BPM lands its last beat exactly on the next section's start).
-/// Empty without beats or tempo.
-std::vector<GridSection> grid_sections(const SongMap& map, double tolerance_s = 0.012);
+/// From the map's beats: a constant grid gives one section (grid.first_beat_s, grid.bpm). A
+/// variable one is cut where the tempo changes: the fewest runs of at least 8 beats, each a
+/// straight grid, that fit the beats to their timing noise (segmented least squares with a cost
+/// per section, beats far off their section's line left out, one continuous grid through the
+/// sections so each section's last beat lands on the next one's start). Empty without beats or
+/// tempo.
+std::vector<GridSection> grid_sections(const SongMap& map);
 
 /// "file://localhost/..." percent-encoded absolute path (rekordbox Location).
 std::string rekordbox_location(const std::string& path);

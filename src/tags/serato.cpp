@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "export/grid.hpp"
+#include "harmony/export.hpp"
 
 namespace harmony::tags::serato {
 
@@ -125,7 +126,7 @@ std::string beatgrid(const SongMap& m, double offset_s) {
     return out;
 }
 
-std::string markers2(const SongMap& m, double offset_s) {
+std::string markers2(const SongMap& m, double offset_s, bool trust_downbeats) {
     std::string inner("\x01\x01", 2);
     auto entry = [&](const char* type, const std::string& body) {
         inner += type;
@@ -141,7 +142,8 @@ std::string markers2(const SongMap& m, double offset_s) {
     std::vector<Cue> cues;
     if (m.sections)
         for (const auto& s : m.sections->segments) cues.push_back({s.start_s, s.label});
-    if (cues.empty() && m.beats && !m.beats->times_s.empty()) cues.push_back({m.beats->grid.first_downbeat_s, "Start"});
+    if (cues.empty() && m.beats && !m.beats->times_s.empty())
+        cues.push_back({harmony::bar_anchor_s(m, trust_downbeats), "Start"});
     for (size_t i = 0; i < cues.size() && i < 8; ++i) {
         std::string body;
         body += '\0';

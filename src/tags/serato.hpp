@@ -22,7 +22,9 @@ std::string beatgrid(const SongMap& map, double offset_s);
 
 /// `Serato Markers2`: 01 01 + base64 (LF every 72 characters) of 01 01, a COLOR entry, one CUE
 /// per section start (or "Start" at the first downbeat), up to 8, and BPMLOCK 0, then NUL.
-std::string markers2(const SongMap& map, double offset_s);
+/// The "Start" cue follows `trust_downbeats` (bar_anchor_s); the BeatGrid's first marker is the
+/// grid's first beat either way (it carries no bar phase).
+std::string markers2(const SongMap& map, double offset_s, bool trust_downbeats = true);
 
 /// The FLAC / Ogg / MP4 text form of a GEOB: base64 (no padding, LF every 72 characters) of
 /// "application/octet-stream\0" "\0" "<name>\0" <payload>.

@@ -35,6 +35,9 @@ struct TagOptions {
     /// or com.serato.dj freeform atoms (M4A). A BPM lock set in Serato keeps the BPM, grid and
     /// autotags; cues or loops set in Serato keep Markers2.
     bool serato = false;
+    /// Serato's "Start" cue: at the first downbeat or the first beat (harmony/export.hpp).
+    DownbeatPolicy downbeats = DownbeatPolicy::kAuto;
+    double min_downbeat_confidence = 0.5;
 };
 
 struct TagChange {

@@ -298,3 +298,93 @@ TEST(ExportMirex, BeatsAndChordLab) {
     no_chords.chords.reset();
     EXPECT_EQ(export_song_maps({no_chords}, ExportFormat::kMirexChords).error().code, ErrorCode::kInvalidArgument);
 }
+
+namespace {
+
+/// The test map with a two-beat pickup (the first downbeat is the third beat) and the given
+/// downbeat confidence; no sections, so the single cue is "Start" at the bar anchor.
+SongMap pickup_map(double downbeat_confidence, double bpm2 = 0.0) {
+    SongMap m = test::make_test_map("/music/p.flac", 124.0, 9, true, bpm2);
+    auto& b = *m.beats;
+    Downbeats d;
+    for (size_t i = 0; i < b.times_s.size(); ++i) {
+        b.positions[i] = static_cast<int>((i + 2) % 4) + 1;
+        if (b.positions[i] == 1) d.times_s.push_back(b.times_s[i]);
+    }
+    b.grid.first_downbeat_s = b.times_s[2];
+    d.confidence = downbeat_confidence;
+    m.downbeats = d;
+    m.sections.reset();
+    return m;
+}
+
+}  // namespace
+
+TEST(ExportDownbeats, UncertainBarPhaseFallsBackToBeatOne) {
+    // Issue 20: exporters read the calibrated downbeat confidence; below --min-downbeat-confidence
+    // (0.5: "more likely wrong than right", beats/README.md) beat 1 is the first beat, as DJ
+    // software sets it when it knows no better.
+    struct Case {
+        DownbeatPolicy policy;
+        double confidence;
+        bool trusted;
+    };
+    for (const Case& c : {Case{DownbeatPolicy::kAuto, 0.9, true}, Case{DownbeatPolicy::kAuto, 0.3, false},
+                          Case{DownbeatPolicy::kTrust, 0.3, true}, Case{DownbeatPolicy::kBeat1, 0.9, false}}) {
+        SCOPED_TRACE("policy " + std::to_string(static_cast<int>(c.policy)) + " confidence " +
+                     std::to_string(c.confidence));
+        ExportOptions o;
+        o.downbeats = c.policy;
+        o.cues = CueSource::kNone;
+        // a variable grid: the second section starts on beat 32, the 3rd beat of its bar
+        const std::vector<SongMap> maps = {pickup_map(c.confidence), pickup_map(c.confidence, 130.0)};
+        const double first = maps[0].beats->times_s[0], down = maps[0].beats->times_s[2];
+        XmlDoc rb(export_song_maps(maps, ExportFormat::kRekordboxXml, o).value());
+        ASSERT_NE(rb.doc, nullptr);
+        EXPECT_EQ(rb.attrs("/DJ_PLAYLISTS/COLLECTION/TRACK[1]/TEMPO", "Battito"),
+                  std::vector<std::string>{c.trusted ? "3" : "1"});
+        EXPECT_EQ(rb.attrs("/DJ_PLAYLISTS/COLLECTION/TRACK[2]/TEMPO", "Battito"),
+                  (c.trusted ? std::vector<std::string>{"3", "3"} : std::vector<std::string>{"1", "1"}));
+        EXPECT_EQ(rb.attrs("/DJ_PLAYLISTS/COLLECTION/TRACK[1]/POSITION_MARK[@Num='-1']", "Start"),
+                  std::vector<std::string>{exporters::fixed(c.trusted ? down : first, 3)});
+        XmlDoc nml(export_song_maps(maps, ExportFormat::kTraktorNml, o).value());
+        ASSERT_NE(nml.doc, nullptr);
+        EXPECT_EQ(nml.attrs("/NML/COLLECTION/ENTRY[1]/CUE_V2[@TYPE='4']", "START"),
+                  std::vector<std::string>{exporters::fixed(1000.0 * (c.trusted ? down : first), 6)});
+        EXPECT_EQ(downbeats_trusted(maps[0], c.policy, 0.5), c.trusted);
+    }
+    // No downbeats at all: beat 1 whatever the policy.
+    SongMap none = pickup_map(0.9);
+    none.downbeats.reset();
+    EXPECT_FALSE(downbeats_trusted(none, DownbeatPolicy::kTrust, 0.5));
+    EXPECT_DOUBLE_EQ(bar_anchor_s(none, false), none.beats->times_s[0]);
+    EXPECT_EQ(parse_downbeat_policy("BEAT1").value(), DownbeatPolicy::kBeat1);
+    EXPECT_FALSE(parse_downbeat_policy("first").ok());
+}
+
+TEST(ExportKeyChanges, MemoryCuesAtEachKeyChange) {
+    // Issue 20 item 10: DJ formats hold one key per track; a key change goes out as a cue named
+    // after the new key (rekordbox memory cue, Traktor cue without a pad), none without changes.
+    SongMap m = test::make_test_map("/music/k.flac", 124.0, 9, true);  // A minor
+    Key& k = *m.key;
+    k.segments = {{0.0, 30.0, core::make_key_name(9, true), 0.8}, {30.0, 60.0, core::make_key_name(4, true), 0.7}};
+    const std::vector<SongMap> maps = {m, test::make_test_map("/music/one.flac", 124.0, 9, true)};
+    ExportOptions o;
+    o.cues = CueSource::kNone;
+    XmlDoc rb(export_song_maps(maps, ExportFormat::kRekordboxXml, o).value());
+    ASSERT_NE(rb.doc, nullptr);
+    EXPECT_TRUE(validates(rb, std::string(HARMONY_SOURCE_DIR) + "/tests/data/rekordbox.xsd")) << schema_errors;
+    EXPECT_EQ(rb.attrs("/DJ_PLAYLISTS/COLLECTION/TRACK[1]/POSITION_MARK[starts-with(@Name,'Key ')]", "Name"),
+              std::vector<std::string>{"Key Em"});
+    EXPECT_EQ(rb.attrs("/DJ_PLAYLISTS/COLLECTION/TRACK[1]/POSITION_MARK[@Name='Key Em']", "Num"),
+              std::vector<std::string>{"-1"});
+    EXPECT_EQ(rb.attrs("/DJ_PLAYLISTS/COLLECTION/TRACK[1]/POSITION_MARK[@Name='Key Em']", "Start"),
+              std::vector<std::string>{"30.000"});
+    EXPECT_TRUE(rb.attrs("/DJ_PLAYLISTS/COLLECTION/TRACK[2]/POSITION_MARK[starts-with(@Name,'Key ')]", "Name").empty());
+    o.dj_key_notation = KeyNotation::kCamelot;
+    XmlDoc nml(export_song_maps(maps, ExportFormat::kTraktorNml, o).value());
+    ASSERT_NE(nml.doc, nullptr);
+    EXPECT_EQ(nml.attrs("/NML/COLLECTION/ENTRY[1]/CUE_V2[@NAME='Key 9A']", "START"),
+              std::vector<std::string>{"30000.000000"});
+    EXPECT_EQ(nml.attrs("/NML/COLLECTION/ENTRY[1]/CUE_V2[@NAME='Key 9A']", "HOTCUE"), std::vector<std::string>{"-1"});
+}

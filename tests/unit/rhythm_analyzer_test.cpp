@@ -329,6 +329,29 @@ TEST(RhythmInternals, LineFitAndBeatTracker) {
     for (int b : beats) EXPECT_EQ((b - 25) % 50, 0) << b;
 }
 
+TEST(RhythmInternals, RobustLineFitIgnoresEdgeBeats) {
+    // 32 beats of 0.48 s; the first beat 15 ms late (a file cut on the beat), the last four coasting
+    // 80-240 ms late (the techno loop of issue 20 item 4): a plain fit reads 124.6 BPM.
+    std::vector<double> t;
+    for (int i = 0; i < 32; ++i) t.push_back(0.48 * i);
+    t[0] += 0.015;
+    const double late[4] = {0.08, 0.15, 0.19, 0.24};
+    for (int k = 0; k < 4; ++k) t[28 + static_cast<size_t>(k)] += late[k];
+    EXPECT_GT(std::abs(60.0 / rhythm::detail::fit_line(t).slope - 125.0), 0.3);
+    size_t used = 0;
+    const auto f = rhythm::detail::fit_line_robust(t, 0.008, &used);
+    EXPECT_NEAR(60.0 / f.slope, 125.0, 1e-6);
+    EXPECT_NEAR(f.intercept, 0.0, 1e-9);
+    EXPECT_EQ(used, 27u);
+    EXPECT_NEAR(f.max_abs_residual, 0.24, 1e-9);  // residuals are over all beats
+
+    // Sub-frame peaks: a parabola sampled on frames, peak at frame 40.3.
+    std::vector<double> o(100, 0.0);
+    for (int i = 35; i <= 45; ++i) o[static_cast<size_t>(i)] = std::max(0.0, 1.0 - 0.05 * (i - 40.3) * (i - 40.3));
+    const auto r = rhythm::detail::refine_on_peaks(o, 100.0, {0.41}, 0.0);
+    EXPECT_NEAR(r[0], 0.403, 1e-6);
+}
+
 TEST(RhythmTempo, RangeParamsAreValidated) {
     const auto& info = analyzers::TempoAnalyzer::describe();
     EXPECT_FALSE(analyzers::resolve_params(info, {{"min_bpm", "5"}}).ok());

@@ -123,6 +123,18 @@ TEST(RhythmRealClips, TechnoLoopIs125) {
     EXPECT_TRUE(s->tempo->stable);
 }
 
+TEST(RhythmRealClips, TechnoLoopGridForDjs) {
+    // Issue 20 item 4: this 64-beat loop read 124.77 BPM and its grid drifted -15..+40 ms (the
+    // tracker's last beats coasted off the loop and tilted the fit). The file is 30.72 s = 64 beats
+    // of 0.48 s exactly, cut on the beat, so the true beats are the multiples of 0.48 s.
+    ANALYZE_CLIP(s, "essentia-audio/recorded/techno_loop.mp3");
+    ASSERT_TRUE(s->tempo && s->tempo->bpm && s->beats);
+    EXPECT_NEAR(*s->tempo->bpm, 125.0, 0.01);  // rekordbox's 2 decimals
+    ASSERT_TRUE(s->beats->grid.constant);
+    ASSERT_GE(s->beats->times_s.size(), 60u);
+    for (double b : s->beats->times_s) EXPECT_NEAR(b, 0.48 * std::round(b / 0.48), 0.003) << "beat at " << b;
+}
+
 TEST(RhythmRealClips, GuitarSetComping129) {
     ANALYZE_CLIP(s, "guitarset1/audio/00_BN1-129-Eb_comp_mic.wav");
     ASSERT_TRUE(s->tempo && s->tempo->bpm);

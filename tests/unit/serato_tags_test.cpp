@@ -15,6 +15,7 @@
 #include "export_test_maps.hpp"
 #include "io/wav_writer.hpp"
 #include "support/test_support.hpp"
+#include "tags/serato.hpp"
 #include "tags/tag_writer.hpp"
 
 using namespace harmony;
@@ -187,4 +188,19 @@ TEST(SeratoTags, ABpmLockAndHandSetCuesAreKept) {
     EXPECT_EQ(std::string(entries[0].body.c_str() + 12), "Drop");
     TagLib::RIFF::WAV::File f(wav.c_str());
     EXPECT_EQ(f.ID3v2Tag()->frameListMap()["TBPM"].front()->toString().to8Bit(), "125");
+}
+
+TEST(SeratoTags, StartCueFollowsTheDownbeatPolicy) {
+    SongMap m = test::make_test_map("/music/p.wav", 124.0, 9, true);
+    m.sections.reset();
+    m.beats->grid.first_downbeat_s = m.beats->times_s[2];  // a two-beat pickup
+    for (const bool trusted : {true, false}) {
+        const auto entries = markers2_entries(tags::serato::markers2(m, 0.0, trusted));
+        std::vector<std::uint32_t> starts;
+        for (const auto& e : entries)
+            if (e.type == "CUE") starts.push_back(u32(e.body, 2));
+        ASSERT_EQ(starts.size(), 1u);
+        const double t = trusted ? m.beats->times_s[2] : m.beats->times_s[0];
+        EXPECT_EQ(starts[0], static_cast<std::uint32_t>(std::lround(1000.0 * t)));
+    }
 }

@@ -177,6 +177,9 @@ constexpr double kPhaseWeightLow = 0.5;
 constexpr double kPhaseWeightHarm = 2.0;
 constexpr double kPhaseShiftThreshold = 0.4;
 
+// Beats further than this (or 3 robust sigmas) from the fitted grid do not steer the tempo fit.
+constexpr double kFitInlierS = 0.008;
+
 // Local tempo may differ from the global one by this factor (tempo ramps, live drummers).
 constexpr double kLocalRange = 1.2;
 // ... with a log-Gaussian preference (sigma, natural log) for the global period: without it, a
@@ -566,8 +569,10 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
     }
     if (beats.size() < 4) return no_tempo("no steady beat found");
 
-    // --- tempo fit over the beat times
-    const detail::LineFit fit = detail::fit_line(beats);
+    // --- tempo fit over the beat times, taken at the sub-frame onset peaks (frames are 10 ms: over
+    // a 32-beat loop their rounding alone moves a plain fit by 0.03 BPM), without the edge beats
+    // that miss the line (the first beat of a file cut on it, a tracker coasting at the end)
+    const detail::LineFit fit = detail::fit_line_robust(detail::refine_on_peaks(o, fr, beats, kOnsetLagS), kFitInlierS);
     Vec ibi;
     for (size_t i = 1; i < beats.size(); ++i) ibi.push_back(beats[i] - beats[i - 1]);
     const double med_ibi = detail::median(ibi);
@@ -631,6 +636,11 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
         // Re-place beats on the fitted grid (the tracker's jitter is removed).
         for (size_t i = 0; i < beats.size(); ++i) beats[i] = fit.intercept + fit.slope * static_cast<double>(i);
         while (!beats.empty() && beats.front() < 0.0) beats.erase(beats.begin());
+    } else if (!stable) {
+        // A varying tempo keeps the tracked beats, at their sub-frame onset peaks: on whole frames a
+        // steady stretch of a 128 BPM track steps 47 frames (127.9 BPM) with a one-frame jump every
+        // 50 beats, a sawtooth the DJ exports' tempo sections would read as tempo changes.
+        beats = detail::refine_on_peaks(o, fr, beats, kOnsetLagS);
     }
     out.beats.times_s = beats;
     out.beats.grid.constant = stable;

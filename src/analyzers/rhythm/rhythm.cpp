@@ -265,6 +265,69 @@ LineFit fit_line(const Vec& t) {
     return f;
 }
 
+LineFit fit_line_robust(const Vec& t, double min_tol_s, size_t* inliers) {
+    LineFit f = fit_line(t);
+    const size_t n = t.size();
+    size_t used = n;
+    if (n >= 6 && f.slope > 0) {
+        std::vector<char> in(n, 1);
+        for (int round = 0; round < 4; ++round) {
+            Vec r;
+            for (size_t i = 0; i < n; ++i)
+                if (in[i]) r.push_back(std::abs(t[i] - (f.intercept + f.slope * static_cast<double>(i))));
+            const double tol = std::max(min_tol_s, 3.0 * 1.4826 * median(r));
+            std::vector<char> next(n, 0);
+            size_t count = 0;
+            for (size_t i = 0; i < n; ++i) {
+                next[i] = std::abs(t[i] - (f.intercept + f.slope * static_cast<double>(i))) <= tol ? 1 : 0;
+                count += static_cast<size_t>(next[i]);
+            }
+            if (count < std::max<size_t>(4, n / 2) || next == in) break;
+            in = next;
+            double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+            for (size_t i = 0; i < n; ++i) {
+                if (!in[i]) continue;
+                const double x = static_cast<double>(i);
+                sw += 1.0;
+                sx += x;
+                sy += t[i];
+                sxx += x * x;
+                sxy += x * t[i];
+            }
+            const double den = sw * sxx - sx * sx;
+            if (den <= 0) break;
+            f.slope = (sw * sxy - sx * sy) / den;
+            f.intercept = (sy - f.slope * sx) / sw;
+            used = count;
+        }
+        Vec r(n);
+        for (size_t i = 0; i < n; ++i) r[i] = std::abs(t[i] - (f.intercept + f.slope * static_cast<double>(i)));
+        f.p90_abs_residual = percentile(r, 0.9);
+        f.max_abs_residual = *std::max_element(r.begin(), r.end());
+    }
+    if (inliers) *inliers = used;
+    return f;
+}
+
+Vec refine_on_peaks(const Vec& o, double fr, const Vec& beats_s, double lag_s, int radius) {
+    Vec out = beats_s;
+    const auto n = static_cast<std::ptrdiff_t>(o.size());
+    for (double& b : out) {
+        const auto c = static_cast<std::ptrdiff_t>(std::lround((b - lag_s) * fr));
+        std::ptrdiff_t m = -1;
+        for (auto i = std::max<std::ptrdiff_t>(1, c - radius); i <= std::min(n - 2, c + radius); ++i)
+            if (m < 0 || o[static_cast<size_t>(i)] > o[static_cast<size_t>(m)]) m = i;
+        if (m < 0 || o[static_cast<size_t>(m)] <= 0.0) continue;
+        const double y0 = o[static_cast<size_t>(m - 1)], y1 = o[static_cast<size_t>(m)],
+                     y2 = o[static_cast<size_t>(m + 1)];
+        if (y1 < y0 || y1 < y2) continue;  // the window's edge, not a peak
+        const double den = y0 - 2.0 * y1 + y2;
+        const double d = std::abs(den) > 1e-12 ? std::clamp(0.5 * (y0 - y2) / den, -0.5, 0.5) : 0.0;
+        b = (static_cast<double>(m) + d) / fr + lag_s;
+    }
+    return out;
+}
+
 }  // namespace detail
 
 }  // namespace harmony::rhythm

@@ -52,5 +52,13 @@ struct LineFit {
 };
 /// Least-squares t[i] = intercept + slope * i.
 LineFit fit_line(const Vec& t);
+/// The same line fitted again to the beats within max(min_tol_s, 3 robust sigmas) of it (a few
+/// rounds), so that edge beats the tracker misplaced do not tilt it; the residual figures are over
+/// all beats. `inliers` (optional) gets how many beats the final fit used.
+LineFit fit_line_robust(const Vec& t, double min_tol_s, size_t* inliers = nullptr);
+
+/// Beat times (s) moved to the sub-frame peak (parabolic vertex) of the onset curve o (fr frames/s)
+/// within +-radius frames of each beat; `lag_s` is the onset-lag correction already in the times.
+Vec refine_on_peaks(const Vec& o, double fr, const Vec& beats_s, double lag_s, int radius = 2);
 
 }  // namespace harmony::rhythm::detail

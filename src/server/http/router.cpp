@@ -981,6 +981,14 @@ static bool export_options(const HttpRequest& req, ExportOptions& eo, HttpRespon
             return false;
         }
     }
+    if (auto it = req.query.find("downbeats"); it != req.query.end()) {
+        auto policy = parse_downbeat_policy(it->second);
+        if (!policy) {
+            err = problem(400, "invalid_argument", "Invalid request", "downbeats: auto|trust|beat1", req.path);
+            return false;
+        }
+        eo.downbeats = *policy;
+    }
     return true;
 }
 
