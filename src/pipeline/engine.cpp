@@ -15,6 +15,9 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "analyzers/analyzer.hpp"
 #include "analyzers/defaults.hpp"
@@ -466,6 +469,13 @@ void Run::maybe_cut() {
         return;
     finish_segment(false);
     seg_cache_ = make_segment_cache();
+#if defined(__GLIBC__)
+    // The finished segment's features are freed; give their pages back to the system. Without
+    // this, each thread's malloc arena keeps the high-water mark of whatever analyzer last ran on
+    // it, so with several threads the peak creeps up over the segments of a long file (towards
+    // one segment's working set per thread) instead of staying at one segment's.
+    malloc_trim(0);
+#endif
     seg_cache_->start();
     seg_start_ = fed_ - static_cast<std::int64_t>(tail_.size());
     tail_.replay([&](std::span<const float> x) { seg_cache_->on_mono(x); });
