@@ -240,3 +240,49 @@ TEST(Sections, TenMinuteDjMix) {
             }
     EXPECT_GE(found, 3) << "track changes are section boundaries";
 }
+
+TEST(Sections, BarLineFeaturesPointAtTheRepeatedMaterial) {
+    // Beat features without audio: the form A A B A in 8-bar blocks, 4 beats per bar. Each bar of a
+    // block has its own pitch classes (the same in every A), so the repetition features of the bar
+    // lines that start and end an A must point at another A (the lags the stage-2 boundary model
+    // follows) and show the repetition starting there.
+    sections::BeatFeatures f;
+    const int blocks[4] = {0, 0, 1, 0};
+    for (int blk = 0; blk < 4; ++blk)
+        for (int bar = 0; bar < 8; ++bar)
+            for (int beat = 0; beat < 4; ++beat) {
+                f.times.push_back(0.5 * static_cast<double>(f.chroma.size()));
+                f.positions.push_back(beat + 1);
+                std::array<float, 12> c{};
+                c[static_cast<size_t>((bar * 5 + blocks[blk] * 3 + beat / 2) % 12)] = 0.8f;
+                c[static_cast<size_t>((bar * 7 + blocks[blk] * 4 + 4) % 12)] = 0.6f;
+                f.chroma.push_back(c);
+                std::array<float, 12> t{};
+                t[static_cast<size_t>(blocks[blk])] = 1.0f;
+                f.timbre.push_back(t);
+                f.level_db.push_back(-20.0f);
+                f.flux.push_back(1.0f);
+            }
+    f.times.push_back(0.5 * static_cast<double>(f.chroma.size()));
+    sections::Params p;
+    p.keep_features = true;
+    const auto st = sections::analyze(f, p);
+    ASSERT_EQ(st.bar_lines.size(), 31u);  // bar lines 1..31
+    ASSERT_EQ(st.bar_whole.size(), 32u);
+    auto lag_start = [&](int line) { return std::lround(st.bar_lines[static_cast<size_t>(line - 1)][39]); };
+    auto lag_end = [&](int line) { return std::lround(st.bar_lines[static_cast<size_t>(line - 1)][40]); };
+    // Bar line 8 starts the second A: its next 4 bars repeat bars 0.. (lag -8) or 24.. (lag +16).
+    EXPECT_TRUE(lag_start(8) == -8 || lag_start(8) == 16) << lag_start(8);
+    // Bar line 24 starts the last A: bars 0.. or 8.. (lags -24, -16).
+    EXPECT_TRUE(lag_start(24) == -24 || lag_start(24) == -16) << lag_start(24);
+    // Bar line 16 ends the second A: the 4 bars before it repeat those before 8 or 32 (-8, +16).
+    EXPECT_TRUE(lag_end(16) == -8 || lag_end(16) == 16) << lag_end(16);
+    // The start profile of bar line 24 (k = -3..4 around it): low before (B against A), high from it.
+    const auto& v = st.bar_lines[23];
+    for (int k = 0; k < 3; ++k) EXPECT_LT(v[static_cast<size_t>(23 + k)], v[static_cast<size_t>(23 + 3)]);
+    for (int k = 3; k < 8; ++k) EXPECT_GT(v[static_cast<size_t>(23 + k)], 1.0f);
+    // Boundaries at the block starts.
+    std::set<size_t> starts;
+    for (const auto& ph : st.phrases) starts.insert(ph.first_beat);
+    for (size_t b : {32u, 64u, 96u}) EXPECT_TRUE(starts.count(b)) << "block start at beat " << b;
+}
