@@ -127,6 +127,11 @@ def score_key(truth, est, provides):
 SECTION_METRICS = ("F@0.5", "F@2", "F@3", "pairwise_F", "intro_acc", "outro_acc")
 
 
+# Gaps at the file's edges shorter than this are rounding (annotation times are written with 4
+# decimals, audio durations are exact), not segments: the edge interval is extended over them.
+EDGE_ROUNDING_S = 0.01
+
+
 def section_intervals(rows, dur):
     """[[start, end, label, ...], ...] -> (intervals, labels) tiling 0..dur for mir_eval.segment."""
     iv = np.array([[r[0], r[1]] for r in rows], dtype=float).reshape(-1, 2)
@@ -134,6 +139,13 @@ def section_intervals(rows, dur):
     iv = np.clip(iv, 0.0, dur)
     keep = iv[:, 1] > iv[:, 0]
     iv, lab = iv[keep], [l for l, k in zip(lab, keep) if k]
+    if len(iv):
+        # Without this a reference ending at 60.3236 in a 60.32360544 s file gets a 5-microsecond
+        # padding segment, i.e. one extra boundary that no estimate can hit at any window.
+        if iv[0, 0] < EDGE_ROUNDING_S:
+            iv[0, 0] = 0.0
+        if dur - iv[-1, 1] < EDGE_ROUNDING_S:
+            iv[-1, 1] = dur
     return mir_eval.util.adjust_intervals(iv, lab, t_min=0.0, t_max=dur, start_label="_pad", end_label="_pad")
 
 

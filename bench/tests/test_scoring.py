@@ -147,6 +147,18 @@ class TestKeys(unittest.TestCase):
         self.assertAlmostEqual(sc["F@2"], 1.0)
         self.assertAlmostEqual(sc["F@0.5"], 0.8)  # trim=False: the file edges count (4 of 5)
         self.assertEqual(sc["intro_acc"], 0.0)
+        # A reference that ends a few microseconds before the audio (4-decimal annotation times)
+        # has no extra boundary at the end; a real gap (a second of silence) still is one.
+        short = [r[:] for r in ref]
+        short[-1] = [50.0, 59.99999, "B"]
+        whole = [r[:] for r in est]
+        whole[-1][1] = 60.00000544
+        sc = scoring.score_section_rows(short, whole, 60.00000544)
+        self.assertAlmostEqual(sc["F@0.5"], 1.0)
+        gap = [r[:] for r in ref]
+        gap[-1] = [50.0, 59.0, "B"]
+        sc = scoring.score_section_rows(gap, est, 60.0)
+        self.assertLess(sc["F@0.5"], 1.0)
         # No estimate scores 0 and is counted as missing.
         sc = scoring.score_sections({"sections": ref, "duration_s": 60.0}, {"sections": None}, ())
         self.assertEqual((sc["F@2"], sc["sections_missing"]), (0.0, True))

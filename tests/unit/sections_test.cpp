@@ -240,3 +240,77 @@ TEST(Sections, TenMinuteDjMix) {
             }
     EXPECT_GE(found, 3) << "track changes are section boundaries";
 }
+
+namespace {
+
+/// Beat features without audio: 8-bar blocks of the given materials (0, 1, ...) in 4/4 at 120 BPM,
+/// then `tail_bars` quiet bars of material 2. Each bar of a block has its own pitch classes (the
+/// same in every block of that material) and each material its own timbre.
+sections::BeatFeatures block_features(const std::vector<int>& blocks, int tail_bars) {
+    sections::BeatFeatures f;
+    auto add_bar = [&](int material, int bar, float level) {
+        for (int beat = 0; beat < 4; ++beat) {
+            f.times.push_back(0.5 * static_cast<double>(f.chroma.size()));
+            f.positions.push_back(beat + 1);
+            std::array<float, 12> c{};
+            c[static_cast<size_t>((bar * 5 + material * 3 + beat / 2) % 12)] = 0.8f;
+            c[static_cast<size_t>((bar * 7 + material * 4 + 4) % 12)] = 0.6f;
+            f.chroma.push_back(c);
+            std::array<float, 12> t{};
+            t[static_cast<size_t>(material)] = 1.0f;
+            f.timbre.push_back(t);
+            f.level_db.push_back(level);
+            f.flux.push_back(1.0f);
+        }
+    };
+    for (int m : blocks)
+        for (int bar = 0; bar < 8; ++bar) add_bar(m, bar, -20.0f);
+    for (int bar = 0; bar < tail_bars; ++bar) add_bar(2, bar, -35.0f);
+    f.times.push_back(0.5 * static_cast<double>(f.chroma.size()));
+    f.tail_silence_s = 2.0;  // the file ends like a whole song
+    return f;
+}
+
+}  // namespace
+
+TEST(Sections, BarLineFeaturesPointAtTheRepeatedMaterial) {
+    // The form A A B A: the repetition features of the bar lines that start and end an A must point
+    // at another A (the lags the stage-2 boundary model follows) and show the repetition starting
+    // there.
+    const auto f = block_features({0, 0, 1, 0}, 0);
+    sections::Params p;
+    p.keep_features = true;
+    const auto st = sections::analyze(f, p);
+    ASSERT_EQ(st.bar_lines.size(), 31u);  // bar lines 1..31
+    ASSERT_EQ(st.bar_whole.size(), 32u);
+    auto lag_start = [&](int line) { return std::lround(st.bar_lines[static_cast<size_t>(line - 1)][39]); };
+    auto lag_end = [&](int line) { return std::lround(st.bar_lines[static_cast<size_t>(line - 1)][40]); };
+    // Bar line 8 starts the second A: its next 4 bars repeat bars 0.. (lag -8) or 24.. (lag +16).
+    EXPECT_TRUE(lag_start(8) == -8 || lag_start(8) == 16) << lag_start(8);
+    // Bar line 24 starts the last A: bars 0.. or 8.. (lags -24, -16).
+    EXPECT_TRUE(lag_start(24) == -24 || lag_start(24) == -16) << lag_start(24);
+    // Bar line 16 ends the second A: the 4 bars before it repeat those before 8 or 32 (-8, +16).
+    EXPECT_TRUE(lag_end(16) == -8 || lag_end(16) == 16) << lag_end(16);
+    // The start profile of bar line 24 (k = -3..4 around it): low before (B against A), high from it.
+    const auto& v = st.bar_lines[23];
+    for (int k = 0; k < 3; ++k) EXPECT_LT(v[static_cast<size_t>(23 + k)], v[static_cast<size_t>(23 + 3)]);
+    for (int k = 3; k < 8; ++k) EXPECT_GT(v[static_cast<size_t>(23 + k)], 1.0f);
+    // Boundaries at the block starts.
+    std::set<size_t> starts;
+    for (const auto& ph : st.phrases) starts.insert(ph.first_beat);
+    for (size_t b : {32u, 64u, 96u}) EXPECT_TRUE(starts.count(b)) << "block start at beat " << b;
+}
+
+TEST(Sections, AOneBarFragmentAtTheEndIsNoOutro) {
+    // A A B A and a quiet tail of new material before 2 s of silence: 4 bars are an outro; a single
+    // bar (a fragment the file's edge cut off) is not.
+    for (int tail : {4, 1}) {
+        SCOPED_TRACE(tail);
+        const auto st = sections::analyze(block_features({0, 0, 1, 0}, tail), sections::Params{});
+        ASSERT_GE(st.phrases.size(), 2u);
+        const auto& last = st.phrases.back();
+        ASSERT_EQ(last.first_beat, 128u) << "the tail is a phrase of its own";
+        ASSERT_EQ(last.bars, tail);
+        EXPECT_EQ(last.function, tail >= 2 ? "outro" : "bridge");
+    }
+}

@@ -64,6 +64,7 @@ sections::BeatFeatures beat_features(const SectionFeatures& sf, std::vector<doub
     f.chroma.resize(n);
     f.timbre.resize(n);
     f.level_db.resize(n);
+    f.flux.resize(n);
     constexpr int B = SectionFeatures::kBands;
     // DCT-II basis for coefficients 1..12.
     static const auto dct = [] {
@@ -82,9 +83,14 @@ sections::BeatFeatures beat_features(const SectionFeatures& sf, std::vector<doub
         k1 = std::clamp<std::int64_t>(k1, k0 + 1, last + 1);
         std::array<double, 12> c{};
         std::array<double, B> bands{};
-        double power = 0.0;
+        double power = 0.0, flux = 0.0;
         for (auto k = k0; k < k1; ++k) {
             const auto& fm = frames[static_cast<size_t>(k)];
+            if (k > 0) {  // onsets: how much the band levels rose since the previous frame
+                const auto& pf = frames[static_cast<size_t>(k - 1)];
+                for (size_t j = 0; j < static_cast<size_t>(B); ++j)
+                    flux += std::max(0, static_cast<int>(fm.bands[j]) - static_cast<int>(pf.bands[j]));
+            }
             for (size_t j = 0; j < 12; ++j) c[j] += fm.chroma[j];
             for (size_t j = 0; j < static_cast<size_t>(B); ++j) bands[j] += SectionFeatures::to_db(fm.bands[j]);
             power += std::pow(10.0, SectionFeatures::to_db(fm.level) / 10.0);
@@ -92,6 +98,7 @@ sections::BeatFeatures beat_features(const SectionFeatures& sf, std::vector<doub
         const double cnt = static_cast<double>(k1 - k0);
         const double level = 10.0 * std::log10(power / cnt + 1e-12);
         f.level_db[i] = static_cast<float>(level);
+        f.flux[i] = static_cast<float>(0.5 * flux / (cnt * B));  // 0.5 dB steps
         double norm = 0.0;
         for (double v : c) norm += v * v;
         norm = std::sqrt(norm);
@@ -126,7 +133,7 @@ sections::BeatFeatures beat_features(const SectionFeatures& sf, std::vector<doub
     return f;
 }
 
-/// One JSON line: {"bar_lines": [[time_s, feature...], ...]}.
+/// One JSON line: {"bar_lines": [[time_s, feature...], ...], "whole": [1 or 0 per bar]}.
 void dump_bar_lines(const char* path, const sections::BeatFeatures& f, const sections::Structure& st) {
     std::FILE* out = std::fopen(path, "a");
     if (out == nullptr) return;
@@ -136,6 +143,8 @@ void dump_bar_lines(const char* path, const sections::BeatFeatures& f, const sec
         for (float v : st.bar_lines[i]) std::fprintf(out, ", %.5g", static_cast<double>(v));
         std::fputs("]", out);
     }
+    std::fputs("], \"whole\": [", out);
+    for (size_t i = 0; i < st.bar_whole.size(); ++i) std::fprintf(out, "%s%d", i ? ", " : "", st.bar_whole[i]);
     std::fputs("]}\n", out);
     std::fclose(out);
 }

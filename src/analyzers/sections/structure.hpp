@@ -17,7 +17,7 @@
 namespace harmony::sections {
 
 /// Features of one bar line (the boundary between bar b-1 and bar b) for the learned boundary model.
-inline constexpr int kBarLineFeatures = 17;
+inline constexpr int kBarLineFeatures = 41;
 using BarLineFeatures = std::array<float, kBarLineFeatures>;
 
 struct Params {
@@ -39,6 +39,7 @@ struct BeatFeatures {
     std::vector<std::array<float, 12>> chroma;  // L2-normalised (zero when silent)
     std::vector<std::array<float, 12>> timbre;  // cepstral coefficients 1..12, z-scored over the file
     std::vector<float> level_db;                // mean frame level
+    std::vector<float> flux;                    // mean rise of the band levels between frames (dB, onsets)
     double lead_in_silence_s = 0.0;             // near-silence before the first sound (a song's start)
     double tail_silence_s = 0.0;                // near-silence after the last sound (a song's end)
     size_t size() const { return chroma.size(); }
@@ -59,6 +60,7 @@ struct Structure {
     // With Params::keep_features: the first beat of every bar line 1..bars-1 and its features.
     std::vector<size_t> bar_line_beats;
     std::vector<BarLineFeatures> bar_lines;
+    std::vector<int> bar_whole;  // per bar: 1 when it counts as a whole bar for the phrase lengths
 };
 
 Structure analyze(const BeatFeatures& f, const Params& p);
