@@ -3,11 +3,14 @@
 // kept, the decoded audio is bit-identical before and after (ffmpeg's MD5 of the decoded PCM),
 // re-runs are idempotent, --dry-run writes nothing, read-only and untaggable files are reported.
 #include <gtest/gtest.h>
+#include <taglib/flacfile.h>
 #include <taglib/fileref.h>
+#include <taglib/xiphcomment.h>
 #include <taglib/mp4file.h>
 #include <taglib/tpropertymap.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 
 #include "dsp/synth.hpp"
@@ -118,6 +121,114 @@ TEST(CliTags, EveryFormatKeepsAudioAndExistingTags) {
     // No temporary files left behind.
     for (const auto& e : fs::directory_iterator(dir.path()))
         EXPECT_EQ(e.path().filename().string().find(".harmony-tags-"), std::string::npos) << e.path();
+}
+
+namespace {
+
+std::uint32_t be32(const std::string& s, size_t at) {
+    std::uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(s.at(at + i));
+    return v;
+}
+float bef32(const std::string& s, size_t at) {
+    const std::uint32_t v = be32(s, at);
+    float f;
+    std::memcpy(&f, &v, 4);
+    return f;
+}
+
+/// A Serato field of a FLAC (Vorbis comment) or MP4 (freeform atom) file, as Serato stores it
+/// there: base64 of "application/octet-stream\0\0<GEOB description>\0<payload>". The payload, or
+/// "" when the field is absent or its header is not that.
+std::string serato_field(const std::string& file, const std::string& vorbis, const std::string& mp4,
+                         const std::string& description) {
+    std::string text;
+    if (fs::path(file).extension() == ".flac") {
+        TagLib::FLAC::File f(file.c_str());
+        if (auto* x = f.xiphComment(); x != nullptr) {
+            const auto& m = x->fieldListMap();
+            if (auto it = m.find(vorbis.c_str()); it != m.end() && !it->second.isEmpty())
+                text = it->second.front().to8Bit(true);
+        }
+    } else {
+        TagLib::MP4::File f(file.c_str());
+        if (f.tag() != nullptr && f.tag()->contains(mp4.c_str())) {
+            const auto list = f.tag()->item(mp4.c_str()).toStringList();
+            if (!list.isEmpty()) text = list.front().to8Bit(true);
+        }
+    }
+    const std::string raw = test::base64_decode(text);
+    const std::string head = std::string("application/octet-stream\0\0", 26) + description + std::string(1, '\0');
+    if (raw.compare(0, head.size(), head) != 0) return "";
+    return raw.substr(head.size());
+}
+
+}  // namespace
+
+// Serato's data in the formats that carry it as text (FLAC's Vorbis comments, MP4 freeform atoms),
+// read back with TagLib and decoded here from the layout Serato uses (independent of the writer).
+TEST(CliTags, SeratoDataInFlacAndMp4ReadsBack) {
+    if (!test::have_program("ffmpeg")) GTEST_SKIP() << "ffmpeg CLI not installed";
+    test::TempDir dir;
+    const auto d = dsp::synth::make_demo_track(8.0, 124.0);
+    const std::string wav = dir.file("src.wav");
+    ASSERT_TRUE(io::write_wav16(wav, d.samples, 1, d.rate_hz).ok());
+    const std::string lib = dir.file("library.sqlite");
+    for (const auto& f : std::vector<Format>{{"flac", {"-c:a", "flac"}}, {"m4a", {"-c:a", "aac"}}}) {
+        SCOPED_TRACE(f.ext);
+        const std::string file = dir.file(std::string("track.") + f.ext);
+        std::vector<std::string> enc = {"ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", wav};
+        enc.insert(enc.end(), f.codec.begin(), f.codec.end());
+        enc.push_back(file);
+        ASSERT_EQ(test::run_command(enc).exit_code, 0);
+        const std::string md5_before = decoded_md5(file);
+        auto r = harmony_cmd({"analyze", file, "--library", lib, "--write-tags", "--serato"});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_EQ(decoded_md5(file), md5_before) << "the audio changed";
+
+        // BeatGrid: version 01 00, marker count, non-terminal markers (position, beats to the
+        // next), a terminal marker (position, BPM), one footer byte.
+        const std::string bg = serato_field(file, "SERATO_BEATGRID", "----:com.serato.dj:beatgrid", "Serato BeatGrid");
+        ASSERT_GE(bg.size(), 15u) << "no Serato BeatGrid";
+        EXPECT_EQ(bg.substr(0, 2), std::string("\x01\x00", 2));
+        const std::uint32_t n = be32(bg, 2);
+        ASSERT_GE(n, 1u);
+        ASSERT_EQ(bg.size(), 6u + 8u * n + 1u);
+        const float first = bef32(bg, 6);
+        EXPECT_GE(first, 0.0f);
+        EXPECT_LT(first, 60.0f / 124.0f + 0.1f);  // the first beat (plus an encoder delay)
+        EXPECT_NEAR(bef32(bg, 6 + 8 * (n - 1) + 4), 124.0f, 124.0f * 0.01f);
+
+        // Autotags: version 01 01, then the BPM as text.
+        const std::string at = serato_field(file, "SERATO_AUTOGAIN", "----:com.serato.dj:autgain", "Serato Autotags");
+        ASSERT_GE(at.size(), 4u) << "no Serato Autotags";
+        EXPECT_EQ(at.substr(0, 2), std::string("\x01\x01", 2));
+        EXPECT_NEAR(std::atof(at.c_str() + 2), 124.0, 124.0 * 0.01);
+
+        // Markers2: version 01 01, then base64 of (01 01, entries "TYPE\0" + u32 length + body).
+        const std::string m2 =
+            serato_field(file, "SERATO_MARKERS_V2", "----:com.serato.dj:markersv2", "Serato Markers2");
+        ASSERT_GE(m2.size(), 4u) << "no Serato Markers2";
+        EXPECT_EQ(m2.substr(0, 2), std::string("\x01\x01", 2));
+        const std::string inner = test::base64_decode(m2.substr(2));
+        ASSERT_GE(inner.size(), 2u);
+        EXPECT_EQ(inner.substr(0, 2), std::string("\x01\x01", 2));
+        int cues = 0;
+        bool lock = false;
+        for (size_t p = 2; p < inner.size() && inner[p] != '\0';) {
+            const size_t end = inner.find('\0', p);
+            ASSERT_NE(end, std::string::npos);
+            ASSERT_LE(end + 5, inner.size());
+            const std::uint32_t len = be32(inner, end + 1);
+            ASSERT_LE(end + 5 + len, inner.size());
+            const std::string type = inner.substr(p, end - p);
+            if (type == "CUE") ++cues;
+            if (type == "BPMLOCK") lock = len == 1;
+            p = end + 5 + len;
+        }
+        EXPECT_GE(cues, 1);
+        EXPECT_TRUE(lock);
+    }
 }
 
 TEST(CliTags, ReadOnlyAndUntaggableFilesAreReportedPerFile) {

@@ -109,4 +109,21 @@ std::string read_file(const std::string& path) {
     return ss.str();
 }
 
+std::string base64_decode(const std::string& in) {
+    const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    int val = 0, bits = -8;
+    for (char c : in) {
+        const auto pos = alphabet.find(c);
+        if (pos == std::string::npos) continue;
+        val = (val << 6) | static_cast<int>(pos);
+        bits += 6;
+        if (bits >= 0) {
+            out += static_cast<char>((val >> bits) & 0xff);
+            bits -= 8;
+        }
+    }
+    return out;
+}
+
 }  // namespace harmony::test

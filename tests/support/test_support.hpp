@@ -39,4 +39,8 @@ std::string shared_data_dir();
 void write_file(const std::string& path, const std::string& bytes);
 std::string read_file(const std::string& path);
 
+/// Plain base64 decoding, written for the tests (independent of the product's own): characters
+/// outside the alphabet (newlines, padding) are skipped, so unpadded and wrapped text decode too.
+std::string base64_decode(const std::string& in);
+
 }  // namespace harmony::test

@@ -44,30 +44,12 @@ float f32(const std::string& s, size_t at) {
     return f;
 }
 
-// Plain base64 decoding (the Markers2 body may lack padding and carry newlines).
-std::string b64decode(const std::string& in) {
-    const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    int val = 0, bits = -8;
-    for (char c : in) {
-        const auto pos = alphabet.find(c);
-        if (pos == std::string::npos) continue;
-        val = (val << 6) | static_cast<int>(pos);
-        bits += 6;
-        if (bits >= 0) {
-            out += static_cast<char>((val >> bits) & 0xff);
-            bits -= 8;
-        }
-    }
-    return out;
-}
-
 struct Entry {
     std::string type, body;
 };
 std::vector<Entry> markers2_entries(const std::string& payload) {
     EXPECT_EQ(payload.substr(0, 2), std::string("\x01\x01", 2));
-    const std::string inner = b64decode(payload.substr(2));
+    const std::string inner = test::base64_decode(payload.substr(2));
     EXPECT_EQ(inner.substr(0, 2), std::string("\x01\x01", 2));
     std::vector<Entry> out;
     size_t p = 2;
