@@ -194,18 +194,29 @@ std::string empty_loops_blob() {
 }
 
 // The Track path as Engine keeps it: relative to the "Engine Library" folder when both are on the
-// same root (POSIX "/" or the same Windows drive letter), else absolute.
+// same drive, else absolute. A drive is a Windows drive letter, or on POSIX the first path
+// component ("/home"), or the volume under a mount-point folder ("/Volumes/USB", "/mnt/usb",
+// "/media/me/USB", "/run/media/me/USB"): a library on the system disk refers to a USB stick's tracks by absolute path.
 std::string engine_path(const std::string& path, const std::string& library_dir) {
     if (library_dir.empty()) return path;
+    namespace fs = std::filesystem;
     auto drive = [](const std::string& p) -> std::string {
         if (p.size() >= 2 && std::isalpha(static_cast<unsigned char>(p[0])) && p[1] == ':')
             return std::string(1, static_cast<char>(std::toupper(static_cast<unsigned char>(p[0])))) + ":";
-        return p.rfind('/', 0) == 0 ? "/" : "";
+        if (p.rfind('/', 0) != 0) return "";
+        std::vector<std::string> parts;
+        for (const auto& c : fs::path(p).relative_path()) parts.push_back(c.string());
+        if (parts.empty()) return "/";
+        const bool mounts = parts[0] == "Volumes" || parts[0] == "media" || parts[0] == "mnt" || parts[0] == "run";
+        std::string d = "/" + parts[0];
+        // /Volumes/USB, /mnt/usb, /media/USER/USB, /run/media/USER/USB
+        const size_t depth = !mounts ? 1 : parts[0] == "run" ? 4 : parts[0] == "media" ? 3 : 2;
+        for (size_t k = 1; k < parts.size() && k < depth; ++k) d += "/" + parts[k];
+        return d;
     };
     const std::string dp = drive(path), dl = drive(library_dir);
     if (dp.empty() || dp != dl) return path;
-    namespace fs = std::filesystem;
-    const size_t skip = dp == "/" ? 0 : 2;
+    const size_t skip = dp.size() == 2 && dp[1] == ':' ? 2 : 0;
     const fs::path rel = fs::path(path.substr(skip)).lexically_relative(fs::path(library_dir.substr(skip)));
     return rel.empty() ? path : rel.generic_string();
 }

@@ -313,6 +313,14 @@ TEST(ExportEngineDj, PathMapAndDrivesGiveEnginePaths) {
     EXPECT_EQ(path_of(o), "../House/a.flac");
     o.engine_library_dir = "/home/me/Engine Library";  // on another drive than E:
     EXPECT_EQ(path_of(o), "E:/Music/House/a.flac");
+    o.path_map = {{"/home/me/Music", "/Volumes/USB/Music"}};
+    o.engine_library_dir = "/Users/me/Music/Engine Library";  // library on the system disk, tracks on a stick
+    EXPECT_EQ(path_of(o), "/Volumes/USB/Music/House/a.flac");
+    o.engine_library_dir = "/Volumes/Other/Engine Library";
+    EXPECT_EQ(path_of(o), "/Volumes/USB/Music/House/a.flac");
+    o.path_map.clear();
+    o.engine_library_dir = "/home/you/Engine Library";  // same top folder: relative, as Engine does on one disk
+    EXPECT_EQ(path_of(o), "../../me/Music/House/a.flac");
 }
 
 TEST(ExportEngineDj, TrackWithoutBeatsOrKeyAndDuplicates) {
