@@ -27,6 +27,7 @@ enum class ExportFormat {
     kChordPro,       // ChordPro lead sheet: chords over bars (a grid per section), one map per file
     kMidi,           // Standard MIDI File: melody and bass tracks, tempo map from the beats; one map per file
     kMixxxDb,        // Mixxx library database (SQLite): tracks, beat grids, keys (with changes), cues, crates
+    kEngineDj,       // Engine DJ library database (Database2/m.db): tracks, beat grids, keys, cues, playlists
 };
 
 enum class KeyNotation { kStandard, kCamelot, kOpenKey };
@@ -61,6 +62,10 @@ struct ExportOptions {
     /// Path prefixes rewritten in exported locations ("/home/me/Music" -> "/Volumes/USB/Music"),
     /// for libraries used on another machine; the first matching prefix (whole path components) wins.
     std::vector<std::pair<std::string, std::string>> path_map;
+    /// Engine DJ: the "Engine Library" folder the database goes into (its `Database2/m.db`),
+    /// rewritten by path_map like the tracks; track paths are written relative to it when both are
+    /// on the same root (Engine's own convention), else absolute. Empty: absolute paths.
+    std::string engine_library_dir;
 };
 
 /// "sections", "phrases", "none".
@@ -87,7 +92,7 @@ enum class DjTarget { kRekordbox, kTraktor, kSerato };
 double target_time_offset_s(const SongMap& map, DjTarget target);
 
 /// Whether the DJ software an export format feeds can play the map's file (rekordbox: MP3,
-/// AAC/M4A/ALAC, WAV, AIFF, FLAC; Traktor: also Ogg Vorbis; neither plays Opus, WMA, APE...).
+/// AAC/M4A/ALAC, WAV, AIFF, FLAC; Traktor and Engine DJ: also Ogg Vorbis; none plays Opus, WMA, APE...).
 /// `why` gets the reason when it cannot. Formats that are not DJ libraries: always true.
 bool target_can_play(ExportFormat format, const SongMap& map, std::string* why = nullptr);
 

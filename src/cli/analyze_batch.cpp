@@ -48,7 +48,7 @@ void add_batch_options(CLI::App* sub, BatchCliOptions& o) {
                     "{energy}), e.g. \"{camelot} - {bpm}\"");
     sub->add_option("--export", o.export_format,
                     "Export the batch's results: json, csv, jams, beats, lab, sections-lab, chordpro, rekordbox, "
-                    "traktor, m3u, midi, mixxx "
+                    "traktor, m3u, midi, mixxx, enginedj (-o names the Engine Library folder) "
                     "(to -o FILE or stdout)");
     sub->add_option("--cues", o.cues,
                     "rekordbox/Traktor cue points: sections (section starts), phrases (every phrase), none")
@@ -254,6 +254,40 @@ static bool per_track_format(ExportFormat f) {
 
 int write_export(const std::vector<SongMap>& maps, ExportFormat format, const ExportOptions& options,
                  const std::string& output) {
+    if (format == ExportFormat::kEngineDj) {
+        // An Engine Library folder: -o names it; the database goes to Database2/m.db, and the
+        // track paths are written relative to the folder (as Engine does).
+        if (output.empty()) {
+            print_error(make_error(ErrorCode::kInvalidArgument,
+                                   "enginedj writes an Engine Library folder: give -o DIRECTORY (e.g. "
+                                   "/Volumes/USB/Engine\\ Library)"));
+            return kExitUsage;
+        }
+        const fs::path db = fs::path(output) / "Database2" / "m.db";
+        if (fs::exists(db)) {
+            print_error(make_error(ErrorCode::kInvalidArgument,
+                                   db.string() +
+                                       " exists: Harmony writes a new Engine library and never replaces one (it "
+                                       "may hold your own cues and playlists); give an empty folder"));
+            return kExitUsage;
+        }
+        ExportOptions eo = options;
+        eo.engine_library_dir = fs::absolute(output).lexically_normal().string();
+        while (eo.engine_library_dir.size() > 1 && eo.engine_library_dir.back() == '/')
+            eo.engine_library_dir.pop_back();
+        auto bytes = export_song_maps(maps, format, eo);
+        if (!bytes) {
+            print_error(bytes.error());
+            return bytes.error().code == ErrorCode::kInvalidArgument ? kExitUsage : exit_code_for(bytes.error().code);
+        }
+        std::error_code ec;
+        fs::create_directories(db.parent_path(), ec);
+        if (auto w = write_text_file(db.string(), *bytes); !w) {
+            print_error(w.error());
+            return kExitOutputError;
+        }
+        return kExitOk;
+    }
     if (per_track_format(format) && maps.size() > 1) {
         // One file per track (JAMS, .beats, .lab): -o names a directory.
         if (output.empty()) {

@@ -304,10 +304,12 @@ void add_library_command(CLI::App& app, CommandList& commands) {
     auto* exp = lib->add_subcommand(
         "export",
         "Export tracks: json, csv, jams, beats, lab, sections-lab, chordpro, rekordbox, traktor, m3u, midi, "
-        "mixxx");
+        "mixxx, enginedj");
     exp->add_option("format", o->format, "Export format")->required();
-    exp->add_option("-o,--output", o->output,
-                    "Output file (default: stdout); a directory for jams/beats/lab of several tracks");
+    exp->add_option(
+        "-o,--output", o->output,
+        "Output file (default: stdout); a directory for jams/beats/lab of several tracks; the Engine Library "
+        "folder for enginedj");
     add_filters(exp, *o);
     exp->add_option_function<std::string>(
         "--key-notation",

@@ -38,6 +38,7 @@ constexpr FormatRow kFormats[] = {
     {ExportFormat::kChordPro, "chordpro", "text/plain; charset=utf-8", ".cho"},
     {ExportFormat::kMidi, "midi", "audio/midi", ".mid"},
     {ExportFormat::kMixxxDb, "mixxx", "application/vnd.sqlite3", ".sqlite"},
+    {ExportFormat::kEngineDj, "enginedj", "application/vnd.sqlite3", ".db"},
 };
 
 const FormatRow& row_of(ExportFormat f) {
@@ -63,11 +64,12 @@ Result<ExportFormat> parse_export_format(std::string_view name) {
     if (n == "chords" || n == "mirex-chords" || n == "mirex_chords") return ExportFormat::kMirexChords;
     if (n == "m3u8" || n == "playlist") return ExportFormat::kM3u;
     if (n == "mid" || n == "smf") return ExportFormat::kMidi;
+    if (n == "engine" || n == "engine-dj" || n == "engineprime" || n == "engine-prime") return ExportFormat::kEngineDj;
     if (n == "sections" || n == "mirex-sections" || n == "segments") return ExportFormat::kMirexSections;
     return make_error(
         ErrorCode::kInvalidArgument,
         "unknown export format '" + std::string(name) +
-            "' (json, csv, jams, beats, lab, sections-lab, chordpro, rekordbox, traktor, m3u, midi, mixxx)");
+            "' (json, csv, jams, beats, lab, sections-lab, chordpro, rekordbox, traktor, m3u, midi, mixxx, enginedj)");
 }
 
 Result<CueSource> parse_cue_source(std::string_view name) {
@@ -182,6 +184,8 @@ Result<std::string> export_song_maps(const std::vector<SongMap>& maps, ExportFor
             return exporters::render_midi(maps);
         case ExportFormat::kMixxxDb:
             return exporters::render_mixxx(maps, options);
+        case ExportFormat::kEngineDj:
+            return exporters::render_enginedj(maps, options);
     }
     return make_error(ErrorCode::kInvalidArgument, "unknown export format");
 }
@@ -223,15 +227,18 @@ double target_time_offset_s(const SongMap& map, DjTarget target) {
 bool target_can_play(ExportFormat format, const SongMap& map, std::string* why) {
     const bool rekordbox = format == ExportFormat::kRekordboxXml;
     const bool traktor = format == ExportFormat::kTraktorNml;
-    if (!rekordbox && !traktor) return true;
+    const bool engine = format == ExportFormat::kEngineDj;
+    if (!rekordbox && !traktor && !engine) return true;
     const std::string codec = map.audio.codec;
     static const char* kCommon[] = {"mp3", "mp3float", "aac", "alac", "flac", "pcm_", "adpcm_ima_wav"};
     for (const char* c : kCommon)
         if (codec.rfind(c, 0) == 0) return true;
-    if (traktor && codec == "vorbis") return true;
+    if ((traktor || engine) && codec == "vorbis") return true;
     if (why)
-        *why = std::string(rekordbox ? "rekordbox" : "Traktor") + " cannot play " +
-               (codec.empty() ? std::string("this file") : codec + " audio") + " (" +
+        *why = std::string(rekordbox ? "rekordbox"
+                           : traktor ? "Traktor"
+                                     : "Engine DJ") +
+               " cannot play " + (codec.empty() ? std::string("this file") : codec + " audio") + " (" +
                std::filesystem::path(map.audio.path).extension().string() + ")";
     return false;
 }

@@ -22,6 +22,7 @@ Result<std::string> render_m3u(const std::vector<SongMap>& maps, const ExportOpt
 Result<std::string> render_chordpro(const std::vector<SongMap>& maps);
 Result<std::string> render_midi(const std::vector<SongMap>& maps);
 Result<std::string> render_mixxx(const std::vector<SongMap>& maps, const ExportOptions& options);
+Result<std::string> render_enginedj(const std::vector<SongMap>& maps, const ExportOptions& options);
 
 /// printf-style formatting with a fixed number of decimals ("%.*f"), locale-independent digits.
 std::string fixed(double v, int decimals);

@@ -2,20 +2,15 @@
 // Mixxx's track tables in the column layout of its schema version 39 (Mixxx 2.4/2.5), beat grids as
 // Mixxx's BeatGrid-2.0 / BeatMap-1.0 protocol buffers, keys as KeyMap-1.0 (with the key changes),
 // section cues as hot cues, the bar anchor as the main cue, one playlist and a crate per folder.
-#include <sqlite3.h>
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <sstream>
 
 #include "export/export_internal.hpp"
 #include "export/grid.hpp"
+#include "export/sqlite_file.hpp"
 
 namespace harmony::exporters {
 
@@ -136,55 +131,6 @@ INSERT INTO settings (name, value) VALUES ('mixxx.schema.min_compatible_version'
 constexpr std::uint32_t kHotCueColors[8] = {0xC50A08, 0x32BE44, 0x0044FF, 0xF8D200,
                                             0x42D4F4, 0xAF00CC, 0xFCA6D7, 0xF2F2FF};
 
-struct Db {
-    sqlite3* db = nullptr;
-    std::string error;
-    ~Db() {
-        if (db) sqlite3_close(db);
-    }
-    bool exec(const char* sql) {
-        char* msg = nullptr;
-        if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) == SQLITE_OK) return true;
-        error = msg ? msg : "sqlite error";
-        sqlite3_free(msg);
-        return false;
-    }
-};
-
-// One prepared statement, bound by position: text, integer, real, blob (nullopt-free: every value given).
-struct Stmt {
-    sqlite3_stmt* st = nullptr;
-    int i = 0;
-    Stmt(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &st, nullptr); }
-    ~Stmt() { sqlite3_finalize(st); }
-    Stmt& text(const std::string& s) {
-        sqlite3_bind_text(st, ++i, s.c_str(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-        return *this;
-    }
-    Stmt& integer(std::int64_t v) {
-        sqlite3_bind_int64(st, ++i, v);
-        return *this;
-    }
-    Stmt& real(double v) {
-        sqlite3_bind_double(st, ++i, v);
-        return *this;
-    }
-    Stmt& blob(const std::string& b) {
-        if (b.empty())
-            sqlite3_bind_null(st, ++i);
-        else
-            sqlite3_bind_blob(st, ++i, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
-        return *this;
-    }
-    bool run() {
-        const bool ok = st && sqlite3_step(st) == SQLITE_DONE;
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-        i = 0;
-        return ok;
-    }
-};
-
 std::string file_type(const SongMap& m) {
     std::string ext = std::filesystem::path(m.audio.path).extension().string();
     if (!ext.empty() && ext[0] == '.') ext.erase(0, 1);
@@ -195,19 +141,7 @@ std::string file_type(const SongMap& m) {
 }  // namespace
 
 Result<std::string> render_mixxx(const std::vector<SongMap>& maps, const ExportOptions& options) {
-    // SQLite writes files: build the database in a temporary file and return its bytes.
-    std::string tmpl = (std::filesystem::temp_directory_path() / "harmony-mixxx-XXXXXX").string();
-    const int fd = mkstemp(tmpl.data());
-    if (fd < 0) return make_error(ErrorCode::kIoError, "cannot create a temporary file for the Mixxx database");
-    close(fd);
-    struct Remove {
-        std::string path;
-        ~Remove() { std::filesystem::remove(path); }
-    } remove{tmpl};
-    {
-        Db d;
-        if (sqlite3_open_v2(tmpl.c_str(), &d.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK)
-            return make_error(ErrorCode::kIoError, "cannot open the Mixxx database being written");
+    return sqlite_file_bytes("Mixxx", [&](Db& d) -> Result<void> {
         if (!d.exec("BEGIN") || !d.exec(kSchema)) return make_error(ErrorCode::kInternal, "Mixxx schema: " + d.error);
         Stmt loc(d.db,
                  "INSERT INTO track_locations (location, filename, directory, filesize, fs_deleted, "
@@ -303,12 +237,8 @@ Result<std::string> render_mixxx(const std::vector<SongMap>& maps, const ExportO
             for (size_t k : members) ct.integer(cid).integer(ids[k]).run();
         }
         if (!d.exec("COMMIT")) return make_error(ErrorCode::kInternal, "Mixxx export: " + d.error);
-    }
-    std::ifstream in(tmpl, std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    if (!in.good() && !in.eof()) return make_error(ErrorCode::kIoError, "cannot read back the Mixxx database");
-    return bytes.str();
+        return {};
+    });
 }
 
 }  // namespace harmony::exporters

@@ -13,6 +13,7 @@
 
 #include "export_test_maps.hpp"
 #include "harmony/export.hpp"
+#include "sql_rows.hpp"
 #include "support/test_support.hpp"
 
 using namespace harmony;
@@ -64,28 +65,6 @@ std::multimap<int, Field> decode(const std::string& s) {
     return out;
 }
 
-struct Sql {
-    sqlite3* db = nullptr;
-    explicit Sql(const std::string& path) { sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr); }
-    ~Sql() { sqlite3_close(db); }
-    // Rows of a query, every column as text or blob bytes.
-    std::vector<std::vector<std::string>> rows(const std::string& q) const {
-        std::vector<std::vector<std::string>> out;
-        sqlite3_stmt* st = nullptr;
-        EXPECT_EQ(sqlite3_prepare_v2(db, q.c_str(), -1, &st, nullptr), SQLITE_OK) << q << ": " << sqlite3_errmsg(db);
-        while (st && sqlite3_step(st) == SQLITE_ROW) {
-            std::vector<std::string> r;
-            for (int c = 0; c < sqlite3_column_count(st); ++c) {
-                const auto* b = static_cast<const char*>(sqlite3_column_blob(st, c));
-                r.emplace_back(b ? std::string(b, static_cast<size_t>(sqlite3_column_bytes(st, c))) : std::string());
-            }
-            out.push_back(r);
-        }
-        sqlite3_finalize(st);
-        return out;
-    }
-};
-
 }  // namespace
 
 TEST(ExportMixxx, LibraryReadsBackWithSqlite) {
@@ -100,7 +79,7 @@ TEST(ExportMixxx, LibraryReadsBackWithSqlite) {
     test::TempDir dir;
     const std::string path = dir.file("mixxxdb.sqlite");
     std::ofstream(path, std::ios::binary) << *bytes;
-    Sql db(path);
+    test::Sql db(path);
     ASSERT_NE(db.db, nullptr);
     EXPECT_EQ(db.rows("PRAGMA integrity_check")[0][0], "ok");
     EXPECT_EQ(db.rows("SELECT value FROM settings WHERE name='mixxx.schema.version'")[0][0], "39");
