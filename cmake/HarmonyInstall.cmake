@@ -9,7 +9,7 @@ include(CMakePackageConfigHelpers)
 # same imported targets from it, and harmony.pc requires the same modules.
 set(HARMONY_PKG_DEPS
   "FFMPEG:libavformat libavcodec libavutil libswresample" "SOXR:soxr" "FFTW3F:fftw3f"
-  "XXHASH:libxxhash" "SQLITE3:sqlite3" "TAGLIB:taglib")
+  "XXHASH:libxxhash" "SQLITE3:sqlite3" "TAGLIB:taglib" "ZLIB:zlib")
 set(HARMONY_CONFIG_PKG_DEPS "")
 set(HARMONY_PC_REQUIRES "")
 foreach(dep IN LISTS HARMONY_PKG_DEPS)
