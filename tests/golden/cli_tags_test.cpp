@@ -10,7 +10,6 @@
 #include <taglib/tpropertymap.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <filesystem>
 
 #include "dsp/synth.hpp"
@@ -125,18 +124,6 @@ TEST(CliTags, EveryFormatKeepsAudioAndExistingTags) {
 
 namespace {
 
-std::uint32_t be32(const std::string& s, size_t at) {
-    std::uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(s.at(at + i));
-    return v;
-}
-float bef32(const std::string& s, size_t at) {
-    const std::uint32_t v = be32(s, at);
-    float f;
-    std::memcpy(&f, &v, 4);
-    return f;
-}
-
 /// A Serato field of a FLAC (Vorbis comment) or MP4 (freeform atom) file, as Serato stores it
 /// there: base64 of "application/octet-stream\0\0<GEOB description>\0<payload>". The payload, or
 /// "" when the field is absent or its header is not that.
@@ -191,13 +178,13 @@ TEST(CliTags, SeratoDataInFlacAndMp4ReadsBack) {
         const std::string bg = serato_field(file, "SERATO_BEATGRID", "----:com.serato.dj:beatgrid", "Serato BeatGrid");
         ASSERT_GE(bg.size(), 15u) << "no Serato BeatGrid";
         EXPECT_EQ(bg.substr(0, 2), std::string("\x01\x00", 2));
-        const std::uint32_t n = be32(bg, 2);
+        const std::uint32_t n = test::be_u32(bg, 2);
         ASSERT_GE(n, 1u);
         ASSERT_EQ(bg.size(), 6u + 8u * n + 1u);
-        const float first = bef32(bg, 6);
+        const float first = test::be_f32(bg, 6);
         EXPECT_GE(first, 0.0f);
         EXPECT_LT(first, 60.0f / 124.0f + 0.1f);  // the first beat (plus an encoder delay)
-        EXPECT_NEAR(bef32(bg, 6 + 8 * (n - 1) + 4), 124.0f, 124.0f * 0.01f);
+        EXPECT_NEAR(test::be_f32(bg, 6 + 8 * (n - 1) + 4), 124.0f, 124.0f * 0.01f);
 
         // Autotags: version 01 01, then the BPM as text.
         const std::string at = serato_field(file, "SERATO_AUTOGAIN", "----:com.serato.dj:autgain", "Serato Autotags");
@@ -219,7 +206,7 @@ TEST(CliTags, SeratoDataInFlacAndMp4ReadsBack) {
             const size_t end = inner.find('\0', p);
             ASSERT_NE(end, std::string::npos);
             ASSERT_LE(end + 5, inner.size());
-            const std::uint32_t len = be32(inner, end + 1);
+            const std::uint32_t len = test::be_u32(inner, end + 1);
             ASSERT_LE(end + 5 + len, inner.size());
             const std::string type = inner.substr(p, end - p);
             if (type == "CUE") ++cues;

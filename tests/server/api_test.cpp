@@ -7,6 +7,7 @@
 
 #include "harmony/engine.hpp"
 #include "server_harness.hpp"
+#include "shared_server.hpp"
 #include "support/test_support.hpp"
 
 namespace harmony::test {
@@ -14,22 +15,10 @@ namespace {
 
 using nlohmann::json;
 
-class ApiTest : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        dir_ = new TempDir();
-        server_ = new Server(dir_->file("data"), {"--jobs", "2", "--max-upload", "4M"});
-        ASSERT_TRUE(server_->start()) << server_->log();
-    }
-    static void TearDownTestSuite() {
-        delete server_;
-        delete dir_;
-    }
-    static TempDir* dir_;
-    static Server* server_;
+class ApiTest : public SharedServerTest<ApiTest> {
+public:
+    static std::vector<std::string> server_args() { return {"--jobs", "2", "--max-upload", "4M"}; }
 };
-TempDir* ApiTest::dir_ = nullptr;
-Server* ApiTest::server_ = nullptr;
 
 void expect_problem(const httplib::Result& r, int status) {
     ASSERT_TRUE(r);

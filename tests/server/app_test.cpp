@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "server_harness.hpp"
+#include "shared_server.hpp"
 #include "support/test_support.hpp"
 
 namespace harmony::test {
@@ -25,22 +26,10 @@ std::string read_all(const std::string& path) {
     return s.str();
 }
 
-class AppTest : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        dir_ = new TempDir();
-        server_ = new Server(dir_->file("data"), {"--jobs", "2"});
-        ASSERT_TRUE(server_->start()) << server_->log();
-    }
-    static void TearDownTestSuite() {
-        delete server_;
-        delete dir_;
-    }
-    static TempDir* dir_;
-    static Server* server_;
+class AppTest : public SharedServerTest<AppTest> {
+public:
+    static std::vector<std::string> server_args() { return {"--jobs", "2"}; }
 };
-TempDir* AppTest::dir_ = nullptr;
-Server* AppTest::server_ = nullptr;
 
 TEST_F(AppTest, PageAndAssetsFromTheSameOrigin) {
     auto c = server_->client();

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "server_harness.hpp"
+#include "shared_server.hpp"
 #include "support/test_support.hpp"
 
 namespace harmony::test {
@@ -64,22 +65,10 @@ std::optional<Wav> parse_wav(const std::string& b) {
     return std::nullopt;
 }
 
-class StemsApiTest : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        dir_ = new TempDir();
-        server_ = new Server(dir_->file("data"), {"--jobs", "1"});
-        ASSERT_TRUE(server_->start()) << server_->log();
-    }
-    static void TearDownTestSuite() {
-        delete server_;
-        delete dir_;
-    }
-    static TempDir* dir_;
-    static Server* server_;
+class StemsApiTest : public SharedServerTest<StemsApiTest> {
+public:
+    static std::vector<std::string> server_args() { return {"--jobs", "1"}; }
 };
-TempDir* StemsApiTest::dir_ = nullptr;
-Server* StemsApiTest::server_ = nullptr;
 
 TEST_F(StemsApiTest, KeepsTheJobsStemsAndServesThemWithRanges) {
     auto c = server_->client();

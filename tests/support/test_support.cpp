@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -124,6 +125,19 @@ std::string base64_decode(const std::string& in) {
         }
     }
     return out;
+}
+
+std::uint32_t be_u32(const std::string& s, size_t at) {
+    std::uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(s.at(at + i));
+    return v;
+}
+
+float be_f32(const std::string& s, size_t at) {
+    const std::uint32_t v = be_u32(s, at);
+    float f;
+    std::memcpy(&f, &v, 4);
+    return f;
 }
 
 }  // namespace harmony::test

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -42,5 +43,9 @@ std::string read_file(const std::string& path);
 /// Plain base64 decoding, written for the tests (independent of the product's own): characters
 /// outside the alphabet (newlines, padding) are skipped, so unpadded and wrapped text decode too.
 std::string base64_decode(const std::string& in);
+
+/// Big-endian unsigned 32-bit integer and IEEE float at byte `at` of s (as Serato's tags store them).
+std::uint32_t be_u32(const std::string& s, size_t at);
+float be_f32(const std::string& s, size_t at);
 
 }  // namespace harmony::test

@@ -7,7 +7,6 @@
 #include <taglib/wavfile.h>
 
 #include <cmath>
-#include <cstring>
 #include <map>
 #include <string>
 
@@ -32,18 +31,6 @@ std::map<std::string, std::string> geobs(const std::string& path) {
     return out;
 }
 
-std::uint32_t u32(const std::string& s, size_t at) {
-    std::uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(s.at(at + i));
-    return v;
-}
-float f32(const std::string& s, size_t at) {
-    const std::uint32_t v = u32(s, at);
-    float f;
-    std::memcpy(&f, &v, 4);
-    return f;
-}
-
 struct Entry {
     std::string type, body;
 };
@@ -55,7 +42,7 @@ std::vector<Entry> markers2_entries(const std::string& payload) {
     size_t p = 2;
     while (p < inner.size() && inner[p] != '\0') {
         const size_t end = inner.find('\0', p);
-        const std::uint32_t len = u32(inner, end + 1);
+        const std::uint32_t len = test::be_u32(inner, end + 1);
         out.push_back({inner.substr(p, end - p), inner.substr(end + 5, len)});
         p = end + 5 + len;
     }
@@ -86,13 +73,13 @@ TEST(SeratoTags, BeatGridMarkersAndAutotagsReadBack) {
 
     const std::string& bg = g.at("Serato BeatGrid");
     ASSERT_EQ(bg.substr(0, 2), std::string("\x01\x00", 2));
-    const std::uint32_t n = u32(bg, 2);
+    const std::uint32_t n = test::be_u32(bg, 2);
     ASSERT_EQ(n, 2u);
     ASSERT_EQ(bg.size(), 6u + 8u * n + 1u);
-    EXPECT_NEAR(f32(bg, 6), 0.5f, 1e-4);  // first marker at the first beat (WAV: no offset)
-    EXPECT_EQ(u32(bg, 10), 32u);          // 32 beats to the tempo change
-    EXPECT_NEAR(f32(bg, 14), 0.5 + 32 * 60.0 / 124.0, 2e-3);
-    EXPECT_NEAR(f32(bg, 18), 126.0f, 0.05);  // terminal marker: BPM
+    EXPECT_NEAR(test::be_f32(bg, 6), 0.5f, 1e-4);  // first marker at the first beat (WAV: no offset)
+    EXPECT_EQ(test::be_u32(bg, 10), 32u);          // 32 beats to the tempo change
+    EXPECT_NEAR(test::be_f32(bg, 14), 0.5 + 32 * 60.0 / 124.0, 2e-3);
+    EXPECT_NEAR(test::be_f32(bg, 18), 126.0f, 0.05);  // terminal marker: BPM
 
     const std::string& at = g.at("Serato Autotags");
     EXPECT_EQ(at.substr(0, 2), std::string("\x01\x01", 2));
@@ -105,7 +92,7 @@ TEST(SeratoTags, BeatGridMarkersAndAutotagsReadBack) {
         if (e.type == "CUE") {
             ++cues;
             EXPECT_EQ(static_cast<int>(e.body[1]), cues - 1);  // index
-            EXPECT_GE(u32(e.body, 2), 0u);
+            EXPECT_GE(test::be_u32(e.body, 2), 0u);
         }
         if (e.type == "BPMLOCK") lock_seen = e.body.size() == 1 && e.body[0] == 0;
     }
@@ -180,7 +167,7 @@ TEST(SeratoTags, StartCueFollowsTheDownbeatPolicy) {
         const auto entries = markers2_entries(tags::serato::markers2(m, 0.0, trusted));
         std::vector<std::uint32_t> starts;
         for (const auto& e : entries)
-            if (e.type == "CUE") starts.push_back(u32(e.body, 2));
+            if (e.type == "CUE") starts.push_back(test::be_u32(e.body, 2));
         ASSERT_EQ(starts.size(), 1u);
         const double t = trusted ? m.beats->times_s[2] : m.beats->times_s[0];
         EXPECT_EQ(starts[0], static_cast<std::uint32_t>(std::lround(1000.0 * t)));
