@@ -50,8 +50,10 @@ void add_batch_options(CLI::App* sub, BatchCliOptions& o) {
                     "Export the batch's results: json, csv, jams, beats, lab, sections-lab, chordpro, rekordbox, "
                     "traktor, m3u, midi, mixxx, enginedj (-o names the Engine Library folder) "
                     "(to -o FILE or stdout)");
-    sub->add_option("--cues", o.cues,
-                    "rekordbox/Traktor cue points: sections (section starts), phrases (every phrase), none")
+    sub->add_option(
+           "--cues", o.cues,
+           "DJ cue points (rekordbox, Traktor, Mixxx, Engine DJ exports; Serato tags with --write-tags --serato): "
+           "sections (section starts), phrases (every phrase), none")
         ->capture_default_str();
     sub->add_option("--bpm-tolerance", o.bpm_tolerance_pct, "M3U export: max BPM step between neighbours, percent")
         ->capture_default_str();
@@ -417,6 +419,7 @@ int run_analyze_batch(const std::vector<std::string>& inputs, const AnalysisRequ
     topt.skip_tagged = o.skip_tagged;
     topt.integer_bpm = o.tag_bpm == "integer";
     topt.serato = o.serato;
+    topt.cues = *cues;
     topt.downbeats = eo.downbeats;
     topt.min_downbeat_confidence = eo.min_downbeat_confidence;
     std::vector<std::pair<std::string, std::string>> tag_failures;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "export/export_internal.hpp"
 #include "export/grid.hpp"
 #include "harmony/export.hpp"
 
@@ -126,7 +127,7 @@ std::string beatgrid(const SongMap& m, double offset_s) {
     return out;
 }
 
-std::string markers2(const SongMap& m, double offset_s, bool trust_downbeats) {
+std::string markers2(const SongMap& m, double offset_s, bool trust_downbeats, CueSource source) {
     std::string inner("\x01\x01", 2);
     auto entry = [&](const char* type, const std::string& body) {
         inner += type;
@@ -135,20 +136,14 @@ std::string markers2(const SongMap& m, double offset_s, bool trust_downbeats) {
         inner += body;
     };
     entry("COLOR", std::string("\x00\xFF\xFF\xFF", 4));
-    struct Cue {
-        double t;
-        std::string name;
-    };
-    std::vector<Cue> cues;
-    if (m.sections)
-        for (const auto& s : m.sections->segments) cues.push_back({s.start_s, s.label});
-    if (cues.empty() && m.beats && !m.beats->times_s.empty())
-        cues.push_back({harmony::bar_anchor_s(m, trust_downbeats), "Start"});
+    // The same cues as the rekordbox / Traktor exports ("Chorus B" at section or phrase starts,
+    // else "Start" at the bar anchor).
+    const auto cues = exporters::cue_points(m, source, trust_downbeats);
     for (size_t i = 0; i < cues.size() && i < 8; ++i) {
         std::string body;
         body += '\0';
         body += static_cast<char>(i);
-        put_u32(body, static_cast<std::uint32_t>(std::max(0L, std::lround(1000.0 * (cues[i].t + offset_s)))));
+        put_u32(body, static_cast<std::uint32_t>(std::max(0L, std::lround(1000.0 * (cues[i].start_s + offset_s)))));
         body += '\0';
         body += static_cast<char>((kCueColours[i] >> 16) & 0xff);
         body += static_cast<char>((kCueColours[i] >> 8) & 0xff);

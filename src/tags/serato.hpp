@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "harmony/export.hpp"
 #include "harmony/song_map.hpp"
 
 namespace harmony::tags::serato {
@@ -21,10 +22,12 @@ std::string autotags(const SongMap& map);
 std::string beatgrid(const SongMap& map, double offset_s);
 
 /// `Serato Markers2`: 01 01 + base64 (LF every 72 characters) of 01 01, a COLOR entry, one CUE
-/// per section start (or "Start" at the first downbeat), up to 8, and BPMLOCK 0, then NUL.
-/// The "Start" cue follows `trust_downbeats` (bar_anchor_s); the BeatGrid's first marker is the
-/// grid's first beat either way (it carries no bar phase).
-std::string markers2(const SongMap& map, double offset_s, bool trust_downbeats = true);
+/// per section or phrase start (`cues`, named like the other DJ exports: "Chorus B"; or "Start"
+/// at the first downbeat without sections or with CueSource::kNone), up to 8, and BPMLOCK 0, then
+/// NUL. The "Start" cue follows `trust_downbeats` (bar_anchor_s); the BeatGrid's first marker is
+/// the grid's first beat either way (it carries no bar phase).
+std::string markers2(const SongMap& map, double offset_s, bool trust_downbeats = true,
+                     CueSource cues = CueSource::kSections);
 
 /// The FLAC / Ogg / MP4 text form of a GEOB: base64 (no padding, LF every 72 characters) of
 /// "application/octet-stream\0" "\0" "<name>\0" <payload>.

@@ -377,8 +377,9 @@ std::vector<TagChange> plan(Editor& ed, const FieldNames& names, const SongMap& 
             kept.push_back("Serato Markers2 (" + std::to_string(info->cues) + " cues, " + std::to_string(info->loops) +
                            " loops set in Serato)");
         else
-            want_geob("Serato Markers2",
-                      serato::markers2(map, offset, downbeats_trusted(map, o.downbeats, o.min_downbeat_confidence)));
+            want_geob(
+                "Serato Markers2",
+                serato::markers2(map, offset, downbeats_trusted(map, o.downbeats, o.min_downbeat_confidence), o.cues));
     }
     if (o.skip_tagged && has_bpm && !old_key.empty()) {
         kept.push_back(names.bpm + " '" + old_bpm + "'");

@@ -35,6 +35,8 @@ struct TagOptions {
     /// or com.serato.dj freeform atoms (M4A). A BPM lock set in Serato keeps the BPM, grid and
     /// autotags; cues or loops set in Serato keep Markers2.
     bool serato = false;
+    /// Serato hot cues (Markers2): section starts, phrase starts, or only "Start" (`--cues`).
+    CueSource cues = CueSource::kSections;
     /// Serato's "Start" cue: at the first downbeat or the first beat (harmony/export.hpp).
     DownbeatPolicy downbeats = DownbeatPolicy::kAuto;
     double min_downbeat_confidence = 0.5;

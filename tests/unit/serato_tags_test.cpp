@@ -173,3 +173,19 @@ TEST(SeratoTags, StartCueFollowsTheDownbeatPolicy) {
         EXPECT_EQ(starts[0], static_cast<std::uint32_t>(std::lround(1000.0 * t)));
     }
 }
+
+TEST(SeratoTags, HotCuesFollowTheCueSource) {
+    // The map's sections: Intro A at 0, Chorus B at 16.5 s, Outro C at 40 s; phrases add one at 8.25 s.
+    const SongMap m = test::make_test_map("/music/p.wav", 124.0, 9, true);
+    auto cues = [&](CueSource source) {
+        std::vector<std::pair<std::uint32_t, std::string>> out;
+        for (const auto& e : markers2_entries(tags::serato::markers2(m, 0.0, true, source)))
+            if (e.type == "CUE") out.emplace_back(test::be_u32(e.body, 2), std::string(e.body.c_str() + 12));
+        return out;
+    };
+    using V = std::vector<std::pair<std::uint32_t, std::string>>;
+    EXPECT_EQ(cues(CueSource::kSections), (V{{0u, "Intro A"}, {16500u, "Chorus B"}, {40000u, "Outro C"}}));
+    EXPECT_EQ(cues(CueSource::kPhrases),
+              (V{{0u, "Intro A"}, {8250u, "Intro A"}, {16500u, "Chorus B"}, {40000u, "Outro C"}}));
+    EXPECT_EQ(cues(CueSource::kNone), (V{{500u, "Start"}}));  // the bar anchor: the first downbeat
+}
