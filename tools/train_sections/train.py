@@ -18,9 +18,10 @@ features `--features` of the bar line and of its `--context` neighbours on each 
 scikit-learn (random_state --seed). Stage 2 is a logistic regression on stage-1 log-odds
 (stack_features: the bar line's, its neighbours', those of the bar lines where its best repetitions
 start / end, and the strongest 4 and 8 bars away), fitted on out-of-fold (--folds) stage-1 log-odds
-of the training songs. The phrase-length log-prior (inner phrases, in bars) and the prior of the
-first / last phrase of an excerpt are the add-one-smoothed frequencies of the positive bar lines of
-the training songs. --dev songs are only scored (log-loss, AUC and, with --dev-bias, the boundary F
+of the training songs (the folds group a song's renders). --cv-bias decodes the training renders
+with stage 2 cross-validated as well (a selection set for the boundary bias, larger than dev). The
+phrase-length log-prior (inner phrases, in bars) and the prior of the first / last phrase of an
+excerpt are the add-one-smoothed frequencies of the positive bar lines of the training songs. --dev songs are only scored (log-loss, AUC and, with --dev-bias, the boundary F
 of the analyzer's dynamic programme re-run here, learned_dp), never fitted.
 """
 import argparse
@@ -233,6 +234,10 @@ def fmt(v):
     return ', '.join('%.9g' % x for x in v)
 
 
+def song_of(f):
+    return int(f['name'].split('-')[1])
+
+
 def fit_stage1(files, cols, a):
     X = np.vstack([context(f['x'], cols, a.context) for f in files])
     Y = np.concatenate([f['y'] for f in files])
@@ -282,6 +287,8 @@ def stack_features(lo, x):
 
 def source_state():
     """The commit the dumping binary's sections code comes from, and whether it had local changes."""
+    if os.environ.get('HARMONY_BIN_COMMIT'):  # a binary kept from an earlier commit (its dumps are cached)
+        return 'commit ' + os.environ['HARMONY_BIN_COMMIT']
     head = subprocess.run(['git', '-C', REPO, 'rev-parse', '--short', 'HEAD'], capture_output=True,
                           text=True).stdout.strip()
     dirty = subprocess.run(['git', '-C', REPO, 'status', '--porcelain', 'src/analyzers/sections'],
@@ -302,6 +309,9 @@ def main():
     ap.add_argument('--context', type=int, default=1, help='neighbour bar lines on each side')
     ap.add_argument('--dev-bias', default='', help='comma-separated boundary biases: decode dev and score it')
     ap.add_argument('--folds', type=int, default=5, help='folds for the out-of-fold stage-1 log-odds')
+    ap.add_argument('--stack-c', type=float, default=1.0, help='inverse L2 strength of stage 2')
+    ap.add_argument('--cv-bias', default='', help='comma-separated boundary biases: cross-validated decoding of the '
+                    'training renders (song-grouped folds) per bias')
     ap.add_argument('--dump-only', action='store_true', help='only write the feature dumps of --train/--dev')
     ap.add_argument('--write')
     a = ap.parse_args()
@@ -318,18 +328,39 @@ def main():
     pt = stage1_logits(files, cols, a, mean, scale, clf)
     print('stage 1: train AUC %.3f' % roc_auc_score(Yt, np.concatenate(pt)))
     # Stage 2 is fitted on out-of-fold stage-1 log-odds (what it sees at run time on unseen songs).
+    # Folds group the renders by song: a song's other render (another seed) in the fitting folds
+    # would make its out-of-fold log-odds too sure.
+    fold = [song_of(f) % a.folds for f in files]
     oof = [None] * len(files)
     for k in range(a.folds):
-        held = [i for i in range(len(files)) if i % a.folds == k]
-        rest = [files[i] for i in range(len(files)) if i % a.folds != k]
+        held = [i for i in range(len(files)) if fold[i] == k]
+        rest = [files[i] for i in range(len(files)) if fold[i] != k]
         fm, fs, fc = fit_stage1(rest, cols, a)
         for i, lo in zip(held, stage1_logits([files[i] for i in held], cols, a, fm, fs, fc)):
             oof[i] = lo
     S = np.vstack([stack_features(lo, f['x']) for lo, f in zip(oof, files)])
-    stack = LogisticRegression(C=1.0, max_iter=2000).fit(S, Yt)
+    stack = LogisticRegression(C=a.stack_c, max_iter=2000).fit(S, Yt)
     print('stage 2 weights:', np.round(stack.coef_[0], 3), 'bias %.3f' % stack.intercept_[0])
     inner = log_prior(lens, MAXLEN)
     edge = log_prior(edges, MAXLEN)
+    if a.cv_bias:
+        # Cross-validated decoding on the training renders: stage 2 fitted on the other folds'
+        # out-of-fold log-odds, the held-out fold decoded (its stage-1 log-odds are out-of-fold too).
+        p1, p2 = [None] * len(files), [None] * len(files)
+        for k in range(a.folds):
+            held = [i for i in range(len(files)) if fold[i] == k]
+            rest = [i for i in range(len(files)) if fold[i] != k]
+            st = LogisticRegression(C=a.stack_c, max_iter=2000).fit(
+                np.vstack([stack_features(oof[i], files[i]['x']) for i in rest]),
+                np.concatenate([files[i]['y'] for i in rest]))
+            for i in held:
+                p1[i] = 1 / (1 + np.exp(-oof[i]))
+                p2[i] = st.predict_proba(stack_features(oof[i], files[i]['x']))[:, 1]
+        for name, pp in (('stage 1', p1), ('stage 2', p2)):
+            for bias, (f05, f2, f3, nseg) in dp_scores(files, pp, [float(b) for b in a.cv_bias.split(',')], inner,
+                                                      edge).items():
+                print('train CV %s decode bias %.2f: F@0.5 %.3f F@2 %.3f F@3 %.3f segments %.1f' % (
+                    name, bias, f05, f2, f3, nseg))
     if a.dev:
         dfiles = load(a.dev, a.cache, a.jobs)
         Yd = np.concatenate([f['y'] for f in dfiles])

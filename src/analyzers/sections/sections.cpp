@@ -154,7 +154,7 @@ void dump_bar_lines(const char* path, const sections::BeatFeatures& f, const sec
 const AnalyzerInfo& SectionsAnalyzer::describe() {
     static const AnalyzerInfo info{
         "sections",
-        3,
+        4,
         "Song structure on the bar grid: phrases (4/8 bars) and sections with repetition letters (A, B, ...), "
         "functional labels (intro, verse, pre-chorus, chorus, bridge, instrumental, outro, silence) and confidences",
         {"beats"},
