@@ -58,7 +58,7 @@ std::string describe(const std::vector<Note>& notes) {
     std::string s;
     char buf[96];
     for (const auto& n : notes) {
-        std::snprintf(buf, sizeof buf, "[%.3f %.3f %.0f] ", n.onset_s, n.offset_s, n.pitch_midi);
+        std::snprintf(buf, sizeof buf, "[%.3f %.3f %.0f c%.2f] ", n.onset_s, n.offset_s, n.pitch_midi, n.confidence);
         s += buf;
     }
     return s;
@@ -191,6 +191,7 @@ TEST(NotesLearned, DecoderSplitsAReattackAndDropsBlips) {
     p.onset[36 * kSemis + (60 - kNetMinMidi)] = 0.6f;
     LineDecodeConfig cfg;
     cfg.voicing_cost = 1.0;
+    cfg.onset_threshold = 0.5;
     const auto d = decode_line(p, {}, cfg);
     ASSERT_EQ(d.notes.size(), 2u) << describe(d.notes);
     EXPECT_EQ(d.notes[0].pitch_midi, 60);

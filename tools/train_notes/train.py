@@ -25,6 +25,7 @@ per semitone, the labels with it) plus a random third of a semitone of detuning 
 and random crops.
 
     /usr/bin/python3 tools/train_notes/train.py fit FRAMES.tsv TRUTH.json --minutes 40 --out notes.hnn [--inc]
+    /usr/bin/python3 tools/train_notes/train.py fit ... --init CHECKPOINT.pt --lr 1e-3   # continue training
     /usr/bin/python3 tools/train_notes/train.py export CHECKPOINT.pt FRAMES.tsv TRUTH.json --out notes.hnn [--inc]
     /usr/bin/python3 tools/train_notes/train.py fixture   # tests/data/notes/ (parity test)
 """
@@ -114,7 +115,13 @@ def stack(torch, x):
     return torch.stack([padded[:, 36 + s:36 + s + F] for s in HARMONIC_SHIFTS], 1)
 
 
-def make_model(torch):
+BANDS = 8  # context: the features averaged over 11-semitone bands
+BAND = SEMIS // BANDS
+CTX = 24
+CTX_DILATIONS = [2, 4, 8, 16, 32]
+
+
+def make_model(torch, arch=2):
     nn = torch.nn
 
     class PitchNet(nn.Module):
@@ -129,7 +136,17 @@ def make_model(torch):
             self.conv4 = nn.Conv2d(CH, CH, (3, 3), padding=(1, 2), dilation=(1, 2))
             self.bn4 = nn.BatchNorm2d(CH)
             self.head = nn.Conv2d(CH, 4, (1, 1))
-            self.unvoiced = nn.Linear(CH, 2)
+            if arch == 1:
+                self.unvoiced = nn.Linear(CH, 2)
+                return
+            # arch 2: a dilated 1-D context network over band-pooled features (+-1.3 s) that adds a
+            # per-frame bias to every pitch logit of both lines and gives the unvoiced logits.
+            self.ctx0 = nn.Conv1d(CH * (BANDS + 1), CTX, 3, padding=1)
+            self.ctxbn0 = nn.BatchNorm1d(CTX)
+            for i, d in enumerate(CTX_DILATIONS):
+                setattr(self, 'ctx%d' % (i + 1), nn.Conv1d(CTX, CTX, 3, padding=d, dilation=d))
+                setattr(self, 'ctxbn%d' % (i + 1), nn.BatchNorm1d(CTX))
+            self.ctxout = nn.Conv1d(CTX, 2 * SEMIS + 2, 1)
 
         def forward(self, x):  # [B, 6, BINS, W] -> head [B, 4, SEMIS, W], unvoiced [B, W, 2]
             r = torch.relu
@@ -137,7 +154,17 @@ def make_model(torch):
             h = h + r(self.bn2(self.conv2(h)))
             h = h + r(self.bn3(self.conv3(h)))
             h = h + r(self.bn4(self.conv4(h)))
-            return self.head(h), self.unvoiced(h.amax(2).transpose(1, 2))
+            head = self.head(h)
+            if arch == 1:
+                return head, self.unvoiced(h.amax(2).transpose(1, 2))
+            B, C, S, W = h.shape
+            bands = h.reshape(B, C, BANDS, BAND, W).mean(3).reshape(B, C * BANDS, W)
+            c = r(self.ctxbn0(self.ctx0(torch.cat([bands, h.amax(2)], 1))))
+            for i in range(len(CTX_DILATIONS)):
+                c = c + r(getattr(self, 'ctxbn%d' % (i + 1))(getattr(self, 'ctx%d' % (i + 1))(c)))
+            o = self.ctxout(c)  # [B, 2 * SEMIS + 2, W]
+            head = torch.cat([head[:, :2] + o[:, :2 * SEMIS].reshape(B, 2, SEMIS, W), head[:, 2:]], 1)
+            return head, o[:, 2 * SEMIS:].transpose(1, 2)
 
     return PitchNet()
 
@@ -220,7 +247,13 @@ def fit(args):
     with_bass = [t for t in renders if t['bass'] is not None]
     print('loaded %d renders (%d with bass), %d MIR-1K clips, %d validation renders in %.0f s'
           % (len(renders), len(with_bass), len(mir), len(val), time.time() - t0), flush=True)
-    model = make_model(torch)
+    model = make_model(torch, args.arch)
+    if args.init:  # continue from a checkpoint (an arch-1 checkpoint initialises arch 2's shared layers)
+        missing, unexpected = model.load_state_dict(torch.load(args.init), strict=False)
+        if args.arch == 2 and missing:
+            torch.nn.init.zeros_(model.ctxout.weight)  # start as the arch-1 model's pitch logits
+            torch.nn.init.zeros_(model.ctxout.bias)
+        print('continuing from', args.init, 'new:', missing, 'dropped:', unexpected, flush=True)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     vb = batch(np.random.default_rng(1), val, 64, args.width, augment=False) if val else None
     step, best = 0, -1.0
@@ -270,7 +303,7 @@ def export(args, model, tracks):
             'libraries': export_weights.library_versions()}
     tensors = {k: v.detach().numpy().astype(np.float32)
                for k, v in export_weights.state_dict_tensors(model.state_dict()).items()}
-    raw = export_weights.encode(tensors, 'notes', 1, meta)
+    raw = export_weights.encode(tensors, 'notes', args.arch, meta)
     with open(args.out, 'wb') as f:
         f.write(raw)
     print('wrote', args.out, len(raw), 'bytes')
@@ -292,7 +325,7 @@ def export(args, model, tracks):
 
 def export_cmd(args):
     import torch
-    model = make_model(torch)
+    model = make_model(torch, args.arch)
     model.load_state_dict(torch.load(args.pt))
     tracks = load(args.frames, args.truth, args.limit) if args.frames else []
     export(args, model, tracks)
@@ -308,9 +341,9 @@ def fixture(args):
     import export_weights
     torch.manual_seed(3)
     rng = np.random.default_rng(3)
-    model = make_model(torch)
+    model = make_model(torch, args.arch)
     for name, mod in model.named_modules():
-        if isinstance(mod, torch.nn.BatchNorm2d):
+        if isinstance(mod, (torch.nn.BatchNorm2d, torch.nn.BatchNorm1d)):
             mod.running_mean.copy_(torch.from_numpy(rng.normal(0, 0.2, mod.num_features).astype(np.float32)))
             mod.running_var.copy_(torch.from_numpy(rng.uniform(0.5, 2.0, mod.num_features).astype(np.float32)))
             mod.weight.data.copy_(torch.from_numpy(rng.uniform(0.5, 1.5, mod.num_features).astype(np.float32)))
@@ -331,7 +364,7 @@ def fixture(args):
     meta = {'training_script': 'tools/train_notes/train.py fixture', 'data': 'none (random weights, seed 3)',
             'seed': 3, 'libraries': export_weights.library_versions()}
     with open(os.path.join(d, 'pitch_net_random.hnn'), 'wb') as f:
-        f.write(export_weights.encode(tensors, 'notes', 1, meta))
+        f.write(export_weights.encode(tensors, 'notes', args.arch, meta))
     np.concatenate([np.array([n], np.float32), x.ravel(), mel.ravel(), bas.ravel(), om.ravel(),
                     ob.ravel()]).astype('<f4').tofile(os.path.join(d, 'pitch_net_random.io.f32'))
     print('wrote', d)
@@ -352,6 +385,8 @@ def main():
     f.add_argument('--limit', type=int, default=0)
     f.add_argument('--out', required=True)
     f.add_argument('--inc', action='store_true')
+    f.add_argument('--init', help='checkpoint (.pt) to continue from')
+    f.add_argument('--arch', type=int, default=2)
     e = sub.add_parser('export')
     e.add_argument('pt')
     e.add_argument('frames')
@@ -360,7 +395,9 @@ def main():
     e.add_argument('--limit', type=int, default=0)
     e.add_argument('--out', required=True)
     e.add_argument('--inc', action='store_true')
-    sub.add_parser('fixture')
+    e.add_argument('--arch', type=int, default=2)
+    x = sub.add_parser('fixture')
+    x.add_argument('--arch', type=int, default=2)
     args = ap.parse_args()
     {'fit': fit, 'export': export_cmd, 'fixture': fixture}[args.cmd](args)
 

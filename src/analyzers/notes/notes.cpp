@@ -128,8 +128,37 @@ const AnalyzerInfo& NotesAnalyzer::describe() {
             {"onset_threshold",
              "learned: onset probability above which a held pitch is re-attacked (a new note)",
              ParamType::kDouble,
+             0.9,
+             0.0,
+             1.0,
+             {}},
+            {"merge_gap_s",
+             "learned: a run resuming the previous note's pitch after a shorter unvoiced gap, without an onset, "
+             "continues that note (seconds)",
+             ParamType::kDouble,
+             0.0,
+             0.0,
+             2.0,
+             {}},
+            {"min_confidence",
+             "learned: notes whose mean pitch posterior is lower are dropped",
+             ParamType::kDouble,
              0.5,
              0.0,
+             1.0,
+             {}},
+            {"onset_search_s",
+             "learned: a note's onset moves to the onset output's peak within this distance of its start (0 = off)",
+             ParamType::kDouble,
+             0.06,
+             0.0,
+             0.2,
+             {}},
+            {"bass_min_note_s",
+             "learned: shortest bass note in seconds (the corpus has none below 0.12 s; drum hits are shorter)",
+             ParamType::kDouble,
+             0.1,
+             0.01,
              1.0,
              {}},
             input_param("melody_input", "signal the melody is read from"),
@@ -157,6 +186,10 @@ Result<NotesAnalyzer::Config> NotesAnalyzer::configure(const ParamSet& p) {
     c.learned_jump_cost = p.get_double("learned_jump_cost");
     c.learned_voicing_cost = p.get_double("learned_voicing_cost");
     c.onset_threshold = p.get_double("onset_threshold");
+    c.merge_gap_s = p.get_double("merge_gap_s");
+    c.min_confidence = p.get_double("min_confidence");
+    c.onset_search_s = p.get_double("onset_search_s");
+    c.bass_min_note_s = p.get_double("bass_min_note_s");
     if (c.learned) {
         const std::string path = p.get_string("model");
         if (path.empty()) {
@@ -245,6 +278,9 @@ Result<void> NotesAnalyzer::analyze_learned(Context& ctx) const {
     dc.jump_cost = cfg_.learned_jump_cost;
     dc.voicing_cost = cfg_.learned_voicing_cost;
     dc.onset_threshold = cfg_.onset_threshold;
+    dc.merge_gap_s = cfg_.merge_gap_s;
+    dc.min_confidence = cfg_.min_confidence;
+    dc.onset_search_s = cfg_.onset_search_s;
     dc.min_note_s = cfg_.min_note_s;
     dc.frame_s = frame_s;
     dc.min_midi = static_cast<int>(std::lround(cfg_.melody_min_midi));
@@ -252,6 +288,7 @@ Result<void> NotesAnalyzer::analyze_learned(Context& ctx) const {
     const auto mel = notes::decode_line(mpost.melody, mx, dc);
     dc.min_midi = 24;
     dc.max_midi = 55;
+    dc.min_note_s = cfg_.bass_min_note_s;
     const auto bas = notes::decode_line(bpost, same ? std::span<const float>(mx) : std::span<const float>(bx), dc);
 
     Notes out;

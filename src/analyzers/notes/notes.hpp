@@ -30,7 +30,11 @@ public:
         std::string model_hash;
         double learned_jump_cost = 2.0;
         double learned_voicing_cost = 2.0;
-        double onset_threshold = 0.5;
+        double onset_threshold = 0.9;
+        double merge_gap_s = 0.0;
+        double min_confidence = 0.5;
+        double onset_search_s = 0.06;
+        double bass_min_note_s = 0.1;
     };
     static const AnalyzerInfo& describe();
     static Result<Config> configure(const ParamSet& params);

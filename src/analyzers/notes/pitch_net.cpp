@@ -13,7 +13,10 @@ namespace {
 constexpr int kChannels = 16;
 constexpr float kPad = -10.0f;
 constexpr int kShifts[6] = {-36, 0, 36, 57, 72, 84};  // harmonics 1/2, 1, 2, 3, 4, 5 on the 1/3-semitone grid
-constexpr std::int64_t kContext = 6;                  // frames each side (the receptive field is +-5)
+constexpr std::int64_t kContext = 72;                 // frames each side (receptive field: +-5, version 2 +-68)
+constexpr int kBands = 8;                             // version 2: features averaged over 11-semitone bands
+constexpr int kCtx = 24;
+constexpr int kCtxDilations[5] = {2, 4, 8, 16, 32};
 
 void add_relu(nn::Tensor& h, const nn::Tensor& y) {
     auto a = h.values();
@@ -26,6 +29,10 @@ void add_relu(nn::Tensor& h, const nn::Tensor& y) {
 Result<PitchNet> PitchNet::load(const nn::WeightFile& w) {
     using nn::Conv2dConfig;
     PitchNet n;
+    if (w.model_name() != "notes" || (w.model_version() != 1 && w.model_version() != 2))
+        return w.error("not a note model (expected notes version 1 or 2, found " + w.model_name() + " version " +
+                       std::to_string(w.model_version()) + ")");
+    n.version_ = w.model_version();
     const std::pair<const char*, Conv2dConfig> convs[5] = {
         {"conv1",
          {.in_channels = 6,
@@ -62,9 +69,26 @@ Result<PitchNet> PitchNet::load(const nn::WeightFile& w) {
         if (!c) return c.error();
         *dst[i] = std::move(c.value());
     }
-    auto u = nn::Linear::load(w, "unvoiced", {.in_features = kChannels, .out_features = 2});
-    if (!u) return u.error();
-    n.unvoiced_ = std::move(u.value());
+    if (n.version_ == 1) {
+        auto u = nn::Linear::load(w, "unvoiced", {.in_features = kChannels, .out_features = 2});
+        if (!u) return u.error();
+        n.unvoiced_ = std::move(u.value());
+    } else {
+        for (int i = 0; i <= 5; ++i) {
+            nn::Conv1dConfig c{.in_channels = i == 0 ? kChannels * (kBands + 1) : kCtx,
+                               .out_channels = kCtx,
+                               .kernel = 3,
+                               .padding = i == 0 ? 1 : kCtxDilations[i - 1],
+                               .dilation = i == 0 ? 1 : kCtxDilations[i - 1],
+                               .fold_batchnorm = "ctxbn" + std::to_string(i)};
+            auto conv = nn::Conv1d::load(w, "ctx" + std::to_string(i), c);
+            if (!conv) return conv.error();
+            n.ctx_.push_back(std::move(conv.value()));
+        }
+        auto o = nn::Conv1d::load(w, "ctxout", {.in_channels = kCtx, .out_channels = 2 * kSemis + 2});
+        if (!o) return o.error();
+        n.ctx_out_ = std::move(o.value());
+    }
     if (auto all = w.expect_all_used(); !all) return all.error();
     return n;
 }
@@ -101,18 +125,41 @@ PitchPosteriors PitchNet::run(std::span<const float> spec, std::int64_t frames, 
         add_relu(h, conv3_.forward(h));
         add_relu(h, conv4_.forward(h));
         const nn::Tensor head = head_.forward(h);  // [4, kSemis, w]
-        // The unvoiced logits from the frequency-maximum of the features.
-        nn::Tensor pooled(nn::Shape{w, kChannels});
+        // Frequency maximum of the features; version 1 reads the unvoiced logits from it, version 2
+        // feeds it (and 11-semitone band means) to the context network.
+        const auto W = static_cast<size_t>(w);
+        auto hat = [&](int c, int s, size_t t) {
+            return h[(static_cast<size_t>(c) * kSemis + static_cast<size_t>(s)) * W + t];
+        };
+        nn::Tensor pooled(nn::Shape{kChannels, w});
         for (int c = 0; c < kChannels; ++c)
-            for (std::int64_t t = 0; t < w; ++t) {
+            for (size_t t = 0; t < W; ++t) {
                 float m = -std::numeric_limits<float>::infinity();
-                for (int s = 0; s < kSemis; ++s)
-                    m = std::max(m,
-                                 h[(static_cast<size_t>(c) * kSemis + static_cast<size_t>(s)) * static_cast<size_t>(w) +
-                                   static_cast<size_t>(t)]);
-                pooled[static_cast<size_t>(t) * kChannels + static_cast<size_t>(c)] = m;
+                for (int s = 0; s < kSemis; ++s) m = std::max(m, hat(c, s, t));
+                pooled[static_cast<size_t>(c) * W + t] = m;
             }
-        const nn::Tensor unv = unvoiced_.forward(pooled);  // [w, 2]
+        nn::Tensor bias;  // version 2: [2 * kSemis + 2, w]
+        nn::Tensor unv;   // version 1: [w, 2]
+        if (version_ == 1) {
+            unv = unvoiced_.forward(transpose2d(pooled));
+        } else {
+            constexpr int band = kSemis / kBands;
+            nn::Tensor in(nn::Shape{kChannels * (kBands + 1), w});
+            for (int c = 0; c < kChannels; ++c) {
+                for (int b = 0; b < kBands; ++b)
+                    for (size_t t = 0; t < W; ++t) {
+                        float acc = 0.0f;
+                        for (int s = b * band; s < (b + 1) * band; ++s) acc += hat(c, s, t);
+                        in[(static_cast<size_t>(c) * kBands + static_cast<size_t>(b)) * W + t] = acc / band;
+                    }
+                std::copy_n(pooled.data() + static_cast<size_t>(c) * W, W,
+                            in.data() + (static_cast<size_t>(kChannels * kBands + c)) * W);
+            }
+            nn::Tensor ctx = ctx_[0].forward(in);
+            nn::relu(ctx);
+            for (size_t i = 1; i < ctx_.size(); ++i) add_relu(ctx, ctx_[i].forward(ctx));
+            bias = ctx_out_.forward(ctx);
+        }
         for (int line = 0; line < 2; ++line) {
             auto& l = line == 0 ? out.melody : out.bass;
             for (std::int64_t t = a; t < b; ++t) {
@@ -123,12 +170,16 @@ PitchPosteriors PitchNet::run(std::span<const float> spec, std::int64_t frames, 
                     lp[s] =
                         head[(static_cast<size_t>(line) * kSemis + static_cast<size_t>(s)) * static_cast<size_t>(w) +
                              tt];
+                    if (version_ == 2)
+                        lp[s] += bias[(static_cast<size_t>(line) * kSemis + static_cast<size_t>(s)) * W + tt];
                     const float o = head[(static_cast<size_t>(2 + line) * kSemis + static_cast<size_t>(s)) *
                                              static_cast<size_t>(w) +
                                          tt];
                     on[s] = 1.0f / (1.0f + std::exp(-o));
                 }
-                lp[kSemis] = unv[tt * 2 + static_cast<size_t>(line)];
+                lp[kSemis] = version_ == 1
+                                 ? unv[tt * 2 + static_cast<size_t>(line)]
+                                 : bias[(2 * static_cast<size_t>(kSemis) + static_cast<size_t>(line)) * W + tt];
                 float mx = lp[0];
                 for (int s = 1; s <= kSemis; ++s) mx = std::max(mx, lp[s]);
                 double z = 0.0;
@@ -174,8 +225,9 @@ DecodedLine decode_line(const LinePosteriors& post, std::span<const float> spec,
     std::vector<float> prev(static_cast<size_t>(K + 1)), cur(static_cast<size_t>(K + 1));
     std::vector<std::int16_t> back(T * static_cast<size_t>(K + 1));
     auto lp = [&](size_t t, int s) { return post.logp[t * (kSemis + 1) + static_cast<size_t>(s)]; };
-    for (int k = 0; k < K; ++k) prev[static_cast<size_t>(k)] = lp(0, s0 + k) - vc;
-    prev[static_cast<size_t>(K)] = lp(0, kSemis);
+    auto em = [&](size_t t, int k) { return k == K ? lp(t, kSemis) : lp(t, s0 + k); };
+    for (int k = 0; k < K; ++k) prev[static_cast<size_t>(k)] = em(0, k) - vc;
+    prev[static_cast<size_t>(K)] = em(0, K);
     for (size_t t = 1; t < T; ++t) {
         int bv = 0;
         for (int k = 1; k < K; ++k)
@@ -188,13 +240,13 @@ DecodedLine decode_line(const LinePosteriors& post, std::span<const float> spec,
             int from = k;
             if (best_voiced - jump > v) v = best_voiced - jump, from = bv;
             if (unv - vc > v) v = unv - vc, from = K;
-            cur[static_cast<size_t>(k)] = v + lp(t, s0 + k);
+            cur[static_cast<size_t>(k)] = v + em(t, k);
             bk[k] = static_cast<std::int16_t>(from);
         }
         float v = unv;
         int from = K;
         if (best_voiced - vc > v) v = best_voiced - vc, from = bv;
-        cur[static_cast<size_t>(K)] = v + lp(t, kSemis);
+        cur[static_cast<size_t>(K)] = v + em(t, K);
         bk[K] = static_cast<std::int16_t>(from);
         std::swap(prev, cur);
     }
@@ -229,20 +281,62 @@ DecodedLine decode_line(const LinePosteriors& post, std::span<const float> spec,
 
     // Notes: runs of one pitch, cut at onset peaks; short pieces dropped.
     const auto min_frames = static_cast<size_t>(std::max(1.0, std::round(cfg.min_note_s / cfg.frame_s)));
+    auto onset_at = [&](size_t t, int semi) { return post.onset[t * kSemis + static_cast<size_t>(semi)]; };
+    // A run that resumes the previous note's pitch after a short unvoiced gap, without an onset
+    // near its start, continues that note (a sustained note whose strength dipped).
+    const auto gap_frames = static_cast<size_t>(std::max(0.0, std::round(cfg.merge_gap_s / cfg.frame_s)));
+    const auto search = static_cast<size_t>(std::max(0.0, std::round(cfg.onset_search_s / cfg.frame_s)));
+    int last_semi = -1;
+    size_t last_b = 0, last_count = 0;
+    double last_sum = 0.0;
     auto emit = [&](size_t a, size_t b, int semi) {
-        if (b - a < min_frames) return;
-        double conf = 0.0;
-        for (size_t t = a; t < b; ++t) conf += std::exp(static_cast<double>(lp(t, semi)));
-        conf /= static_cast<double>(b - a);
+        double sum = 0.0;
+        for (size_t t = a; t < b; ++t) sum += std::exp(static_cast<double>(lp(t, semi)));
+        if (!out.notes.empty() && semi == last_semi && a >= last_b && a - last_b <= gap_frames) {
+            float onset = 0.0f;
+            for (size_t t = a >= 2 ? a - 2 : 0; t <= std::min(T - 1, a + 2); ++t)
+                onset = std::max(onset, onset_at(t, semi));
+            if (onset < cfg.onset_threshold) {
+                last_sum += sum;
+                last_count += b - a;
+                last_b = b;
+                auto& n = out.notes.back();
+                n.offset_s = (static_cast<double>(b) - 0.5) * cfg.frame_s;
+                n.confidence = last_sum / static_cast<double>(last_count);
+                n.velocity = std::clamp(static_cast<int>(std::lround(30.0 + 90.0 * n.confidence)), 1, 127);
+                return;
+            }
+        }
+        if (b - a < min_frames || sum / static_cast<double>(b - a) < cfg.min_confidence) return;
+        // The onset: the onset head's peak at this pitch near the run's start, when it has one (a
+        // pitch change inside a smeared frame goes to the frame where the new note attacks).
+        size_t on = a;
+        float peak = 0.0f;
+        for (size_t u = a >= search ? a - search : 0; u <= std::min(T - 1, a + search) && u < b; ++u)
+            if (onset_at(u, semi) > peak) peak = onset_at(u, semi), on = u;
+        if (peak < 0.3f) on = a;
         Note n;
-        n.onset_s = std::max(0.0, (static_cast<double>(a) - 0.5) * cfg.frame_s);
+        n.onset_s = std::max(0.0, (static_cast<double>(on) - 0.5) * cfg.frame_s);
+        if (on != a && !out.notes.empty()) {
+            auto& p = out.notes.back();
+            const double old_onset = (static_cast<double>(a) - 0.5) * cfg.frame_s;
+            if (std::abs(p.offset_s - old_onset) < 1e-9) {
+                if (n.onset_s > p.onset_s + cfg.frame_s)
+                    p.offset_s = n.onset_s;
+                else
+                    n.onset_s = old_onset;
+            }
+        }
         n.offset_s = (static_cast<double>(b) - 0.5) * cfg.frame_s;
         n.pitch_midi = kNetMinMidi + semi;
-        n.confidence = conf;
-        n.velocity = std::clamp(static_cast<int>(std::lround(30.0 + 90.0 * conf)), 1, 127);
+        n.confidence = sum / static_cast<double>(b - a);
+        n.velocity = std::clamp(static_cast<int>(std::lround(30.0 + 90.0 * n.confidence)), 1, 127);
         out.notes.push_back(n);
+        last_semi = semi;
+        last_b = b;
+        last_sum = sum;
+        last_count = b - a;
     };
-    auto onset_at = [&](size_t t, int semi) { return post.onset[t * kSemis + static_cast<size_t>(semi)]; };
     size_t t = 0;
     while (t < T) {
         if (path[t] >= K) {
