@@ -114,14 +114,21 @@ const AnalyzerInfo& NotesAnalyzer::describe() {
             {"learned_jump_cost",
              "learned: log-probability cost of a pitch change between 20 ms frames",
              ParamType::kDouble,
-             2.0,
+             4.0,
              0.0,
              50.0,
              {}},
             {"learned_voicing_cost",
-             "learned: log-probability cost of switching between voiced and unvoiced",
+             "learned: melody: log-probability cost of switching between voiced and unvoiced",
              ParamType::kDouble,
-             2.0,
+             1.0,
+             0.0,
+             50.0,
+             {}},
+            {"learned_bass_voicing_cost",
+             "learned: the same for the bass line (higher: sustained, decaying bass notes stay one note)",
+             ParamType::kDouble,
+             5.0,
              0.0,
              50.0,
              {}},
@@ -131,14 +138,6 @@ const AnalyzerInfo& NotesAnalyzer::describe() {
              0.9,
              0.0,
              1.0,
-             {}},
-            {"merge_gap_s",
-             "learned: a run resuming the previous note's pitch after a shorter unvoiced gap, without an onset, "
-             "continues that note (seconds)",
-             ParamType::kDouble,
-             0.0,
-             0.0,
-             2.0,
              {}},
             {"min_confidence",
              "learned: notes whose mean pitch posterior is lower are dropped",
@@ -185,8 +184,8 @@ Result<NotesAnalyzer::Config> NotesAnalyzer::configure(const ParamSet& p) {
     c.learned = p.get_string("method") != "classical";
     c.learned_jump_cost = p.get_double("learned_jump_cost");
     c.learned_voicing_cost = p.get_double("learned_voicing_cost");
+    c.learned_bass_voicing_cost = p.get_double("learned_bass_voicing_cost");
     c.onset_threshold = p.get_double("onset_threshold");
-    c.merge_gap_s = p.get_double("merge_gap_s");
     c.min_confidence = p.get_double("min_confidence");
     c.onset_search_s = p.get_double("onset_search_s");
     c.bass_min_note_s = p.get_double("bass_min_note_s");
@@ -278,7 +277,6 @@ Result<void> NotesAnalyzer::analyze_learned(Context& ctx) const {
     dc.jump_cost = cfg_.learned_jump_cost;
     dc.voicing_cost = cfg_.learned_voicing_cost;
     dc.onset_threshold = cfg_.onset_threshold;
-    dc.merge_gap_s = cfg_.merge_gap_s;
     dc.min_confidence = cfg_.min_confidence;
     dc.onset_search_s = cfg_.onset_search_s;
     dc.min_note_s = cfg_.min_note_s;
@@ -289,6 +287,7 @@ Result<void> NotesAnalyzer::analyze_learned(Context& ctx) const {
     dc.min_midi = 24;
     dc.max_midi = 55;
     dc.min_note_s = cfg_.bass_min_note_s;
+    dc.voicing_cost = cfg_.learned_bass_voicing_cost;
     const auto bas = notes::decode_line(bpost, same ? std::span<const float>(mx) : std::span<const float>(bx), dc);
 
     Notes out;

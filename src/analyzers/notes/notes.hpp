@@ -28,10 +28,10 @@ public:
         bool learned = true;  // method: the learned pitch model (pitch_net.hpp) or the classical tracker
         std::shared_ptr<const notes::PitchNet> net;  // learned: the loaded model
         std::string model_hash;
-        double learned_jump_cost = 2.0;
-        double learned_voicing_cost = 2.0;
+        double learned_jump_cost = 4.0;
+        double learned_voicing_cost = 1.0;
+        double learned_bass_voicing_cost = 5.0;
         double onset_threshold = 0.9;
-        double merge_gap_s = 0.0;
         double min_confidence = 0.5;
         double onset_search_s = 0.06;
         double bass_min_note_s = 0.1;

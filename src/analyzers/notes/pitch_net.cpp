@@ -282,31 +282,10 @@ DecodedLine decode_line(const LinePosteriors& post, std::span<const float> spec,
     // Notes: runs of one pitch, cut at onset peaks; short pieces dropped.
     const auto min_frames = static_cast<size_t>(std::max(1.0, std::round(cfg.min_note_s / cfg.frame_s)));
     auto onset_at = [&](size_t t, int semi) { return post.onset[t * kSemis + static_cast<size_t>(semi)]; };
-    // A run that resumes the previous note's pitch after a short unvoiced gap, without an onset
-    // near its start, continues that note (a sustained note whose strength dipped).
-    const auto gap_frames = static_cast<size_t>(std::max(0.0, std::round(cfg.merge_gap_s / cfg.frame_s)));
     const auto search = static_cast<size_t>(std::max(0.0, std::round(cfg.onset_search_s / cfg.frame_s)));
-    int last_semi = -1;
-    size_t last_b = 0, last_count = 0;
-    double last_sum = 0.0;
     auto emit = [&](size_t a, size_t b, int semi) {
         double sum = 0.0;
         for (size_t t = a; t < b; ++t) sum += std::exp(static_cast<double>(lp(t, semi)));
-        if (!out.notes.empty() && semi == last_semi && a >= last_b && a - last_b <= gap_frames) {
-            float onset = 0.0f;
-            for (size_t t = a >= 2 ? a - 2 : 0; t <= std::min(T - 1, a + 2); ++t)
-                onset = std::max(onset, onset_at(t, semi));
-            if (onset < cfg.onset_threshold) {
-                last_sum += sum;
-                last_count += b - a;
-                last_b = b;
-                auto& n = out.notes.back();
-                n.offset_s = (static_cast<double>(b) - 0.5) * cfg.frame_s;
-                n.confidence = last_sum / static_cast<double>(last_count);
-                n.velocity = std::clamp(static_cast<int>(std::lround(30.0 + 90.0 * n.confidence)), 1, 127);
-                return;
-            }
-        }
         if (b - a < min_frames || sum / static_cast<double>(b - a) < cfg.min_confidence) return;
         // The onset: the onset head's peak at this pitch near the run's start, when it has one (a
         // pitch change inside a smeared frame goes to the frame where the new note attacks).
@@ -332,10 +311,6 @@ DecodedLine decode_line(const LinePosteriors& post, std::span<const float> spec,
         n.confidence = sum / static_cast<double>(b - a);
         n.velocity = std::clamp(static_cast<int>(std::lround(30.0 + 90.0 * n.confidence)), 1, 127);
         out.notes.push_back(n);
-        last_semi = semi;
-        last_b = b;
-        last_sum = sum;
-        last_count = b - a;
     };
     size_t t = 0;
     while (t < T) {

@@ -1,8 +1,7 @@
 // The learned note model: a small CNN over the log-frequency spectrogram (logspec.hpp) giving, per
 // 20 ms frame, the melody's and the bass line's pitch posteriors (88 semitones from MIDI 21, plus
 // 'unvoiced') and per-semitone onset probabilities; decode_line turns one line's posteriors into
-// notes and a pitch track (Viterbi over pitch + unvoiced, then runs of one pitch cut at onsets;
-// a run resuming the previous pitch after a short gap without an onset continues its note).
+// notes and a pitch track (Viterbi over pitch + unvoiced, then runs of one pitch cut at onsets).
 // Architecture and training: tools/train_notes/train.py; method and figures:
 // src/analyzers/notes/README.md.
 #pragma once
@@ -39,7 +38,7 @@ public:
     static Result<PitchNet> load(const nn::WeightFile& w);
     /// spec: LogSpectrum::normalized() of `frames` frames. Runs in chunks of `chunk` frames (with
     /// the receptive field's context on each side, so the result does not depend on it).
-    PitchPosteriors run(std::span<const float> spec, std::int64_t frames, std::int64_t chunk = 2000) const;
+    PitchPosteriors run(std::span<const float> spec, std::int64_t frames, std::int64_t chunk = 1000) const;
 
     std::int64_t version() const { return version_; }
 
@@ -58,13 +57,12 @@ const std::string& shipped_pitch_net_hash();
 struct LineDecodeConfig {
     int min_midi = 45;  // pitches searched
     int max_midi = 96;
-    double jump_cost = 2.0;        // log-probability cost of a pitch change between frames
-    double voicing_cost = 2.0;     // of switching between voiced and unvoiced
+    double jump_cost = 4.0;        // log-probability cost of a pitch change between frames
+    double voicing_cost = 1.0;     // of switching between voiced and unvoiced
     double onset_threshold = 0.9;  // a local maximum of the onset probability above this re-attacks a held pitch
     double min_note_s = 0.05;
     double min_confidence = 0.0;   // notes whose mean pitch posterior is lower are dropped
     double onset_search_s = 0.06;  // a note's onset moves to the onset head's peak this close to its run's start
-    double merge_gap_s = 0.0;  // a same-pitch run after a shorter unvoiced gap, without an onset, continues the note
     double frame_s = 0.02;
 };
 
