@@ -18,8 +18,10 @@ shifted by 12*log2(h) semitones for h = 1/2, 1, 2, 3, 4, 5, padded with PAD), th
 conv1 (5x3, stride 3 over frequency: one row per semitone, MIDI 21-108), three residual 3x3 convs
 (the second dilated by an octave over frequency, the third by 2 frames over time), each with
 BatchNorm + ReLU; a 1x1 head gives per semitone and frame the melody and bass pitch logits and the
-melody and bass onset logits; a linear layer over the frequency-max of the last features gives
-each line's 'unvoiced' logit. Loss: cross-entropy over 88 pitches + unvoiced for each line, binary
+melody and bass onset logits. Architecture 1: a linear layer over the frequency-max of the last
+features gives each line's 'unvoiced' logit. Architecture 2 (shipped): a dilated 1-D context
+network (dilations 1-32, +-1.3 s) over 11-semitone band means and the frequency-max adds a
+per-frame bias to every pitch logit and gives the unvoiced logits. Loss: cross-entropy over 88 pitches + unvoiced for each line, binary
 cross-entropy for onsets. Augmentation: pitch shifts of -4..+4 semitones (the input moves by 3 bins
 per semitone, the labels with it) plus a random third of a semitone of detuning (labels unchanged),
 and random crops.
