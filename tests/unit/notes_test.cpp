@@ -54,9 +54,12 @@ void add_line_note(std::vector<float>& x, double t0, double dur, const std::func
     }
 }
 
-Result<SongMap> analyze(const std::vector<float>& x, std::vector<std::string> only = {"notes"}) {
+/// The classical method unless `method` says otherwise (the learned model has its own tests below).
+Result<SongMap> analyze(const std::vector<float>& x, std::vector<std::string> only = {"notes"},
+                        const std::string& method = "classical") {
     AnalysisRequest req;
     req.only = std::move(only);
+    req.params["notes.method"] = method;
     Engine engine;
     return engine.analyze_pcm(x, 1, kRate, req);
 }

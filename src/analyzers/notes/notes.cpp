@@ -7,7 +7,7 @@ namespace harmony::analyzers {
 
 namespace {
 
-constexpr int kVersion = 1;
+constexpr int kVersion = 2;
 
 std::vector<std::span<const notes::Candidate>> spans_of(const notes::PitchSalience& s) {
     std::vector<std::span<const notes::Candidate>> out(static_cast<size_t>(s.frames()));
@@ -26,7 +26,8 @@ const AnalyzerInfo& NotesAnalyzer::describe() {
         "notes",
         kVersion,
         "Melody and bass lines as notes (onset, offset, MIDI pitch, velocity, confidence) and the melody's f0 "
-        "every 10 ms with voicing; harmonic-summation salience, Viterbi tracking, median-filtered segmentation",
+        "every 10 ms with voicing; a learned pitch model (CNN over a log-frequency spectrogram, Viterbi decoding) or "
+        "the classical tracker (harmonic-summation salience, Viterbi tracking, median-filtered segmentation)",
         {},
         {"notes"},
         {
@@ -95,6 +96,70 @@ const AnalyzerInfo& NotesAnalyzer::describe() {
              0.05,
              5.0,
              {}},
+            {"method",
+             "learned (a pitch model trained on rendered songs and MIR-1K) or classical (salience + tracking; the "
+             "classical-only parameters above apply to it)",
+             ParamType::kString,
+             std::string("learned"),
+             0,
+             0,
+             {"learned", "classical"}},
+            {"model",
+             "learned: weight file of the pitch model; empty = the shipped model",
+             ParamType::kString,
+             std::string(""),
+             0,
+             0,
+             {}},
+            {"learned_jump_cost",
+             "learned: log-probability cost of a pitch change between 20 ms frames",
+             ParamType::kDouble,
+             4.0,
+             0.0,
+             50.0,
+             {}},
+            {"learned_voicing_cost",
+             "learned: melody: log-probability cost of switching between voiced and unvoiced",
+             ParamType::kDouble,
+             1.0,
+             0.0,
+             50.0,
+             {}},
+            {"learned_bass_voicing_cost",
+             "learned: the same for the bass line (higher: sustained, decaying bass notes stay one note)",
+             ParamType::kDouble,
+             5.0,
+             0.0,
+             50.0,
+             {}},
+            {"onset_threshold",
+             "learned: onset probability above which a held pitch is re-attacked (a new note)",
+             ParamType::kDouble,
+             0.9,
+             0.0,
+             1.0,
+             {}},
+            {"min_confidence",
+             "learned: notes whose mean pitch posterior is lower are dropped",
+             ParamType::kDouble,
+             0.5,
+             0.0,
+             1.0,
+             {}},
+            {"onset_search_s",
+             "learned: a note's onset moves to the onset output's peak within this distance of its start (0 = off)",
+             ParamType::kDouble,
+             0.06,
+             0.0,
+             0.2,
+             {}},
+            {"bass_min_note_s",
+             "learned: shortest bass note in seconds (the corpus has none below 0.12 s; drum hits are shorter)",
+             ParamType::kDouble,
+             0.1,
+             0.01,
+             1.0,
+             {}},
             input_param("melody_input", "signal the melody is read from"),
             input_param("bass_input", "signal the bass line is read from"),
         }};
@@ -116,6 +181,30 @@ Result<NotesAnalyzer::Config> NotesAnalyzer::configure(const ParamSet& p) {
     c.onset_rise = p.get_double("onset_rise");
     c.melody_input = input_from_name(p.get_string("melody_input")).value_or(Input::kMix);
     c.bass_input = input_from_name(p.get_string("bass_input")).value_or(Input::kMix);
+    c.learned = p.get_string("method") != "classical";
+    c.learned_jump_cost = p.get_double("learned_jump_cost");
+    c.learned_voicing_cost = p.get_double("learned_voicing_cost");
+    c.learned_bass_voicing_cost = p.get_double("learned_bass_voicing_cost");
+    c.onset_threshold = p.get_double("onset_threshold");
+    c.min_confidence = p.get_double("min_confidence");
+    c.onset_search_s = p.get_double("onset_search_s");
+    c.bass_min_note_s = p.get_double("bass_min_note_s");
+    if (c.learned) {
+        const std::string path = p.get_string("model");
+        if (path.empty()) {
+            auto m = notes::shipped_pitch_net();
+            if (!m) return m.error();
+            c.net = m.value();
+            c.model_hash = notes::shipped_pitch_net_hash();
+        } else {
+            auto w = nn::WeightFile::from_file(path);
+            if (!w) return w.error();
+            auto net = notes::PitchNet::load(w.value());
+            if (!net) return net.error();
+            c.net = std::make_shared<const notes::PitchNet>(std::move(net.value()));
+            c.model_hash = w.value().hash();
+        }
+    }
     return c;
 }
 
@@ -143,12 +232,101 @@ notes::SalienceConfig NotesAnalyzer::bass_salience() {
     return c;
 }
 
+void NotesAnalyzer::plan_inputs(features::FeatureCache& cache, bool melody, bool bass) const {
+    if (cfg_.learned) {
+        if (melody || bass) cache.get<notes::LogSpectrum>(notes::LogSpecConfig{});
+        return;
+    }
+    if (melody) cache.get<notes::PitchSalience>(melody_salience());
+    if (bass) cache.get<notes::PitchSalience>(bass_salience());
+}
+
 void NotesAnalyzer::plan(features::FeatureCache& cache) const {
-    if (cfg_.melody_input == Input::kMix) cache.get<notes::PitchSalience>(melody_salience());
-    if (cfg_.bass_input == Input::kMix) cache.get<notes::PitchSalience>(bass_salience());
+    plan_inputs(cache, cfg_.melody_input == Input::kMix, cfg_.bass_input == Input::kMix);
+}
+
+Result<void> NotesAnalyzer::analyze_learned(Context& ctx) const {
+    const bool same = cfg_.melody_input == cfg_.bass_input;
+    const auto mel_in =
+        input_features(ctx, cfg_.melody_input, [&](features::FeatureCache& c) { plan_inputs(c, true, same); });
+    if (!mel_in) return mel_in.error();
+    const auto* mspec = mel_in->features().find<notes::LogSpectrum>(notes::LogSpecConfig{});
+    if (mspec == nullptr) return make_error(ErrorCode::kInternal, "note spectrogram was not planned");
+    const double frame_s = 1.0 / mspec->frame_rate_hz();
+    const auto mx = mspec->normalized();
+    auto mpost = cfg_.net->run(mx, mspec->frames());
+    ctx.report(0.4);
+    if (ctx.cancelled()) return make_error(ErrorCode::kCancelled, "cancelled");
+    notes::LinePosteriors bpost;
+    std::vector<float> bx;
+    if (same) {
+        bpost = std::move(mpost.bass);
+    } else {
+        const auto bas_in =
+            input_features(ctx, cfg_.bass_input, [&](features::FeatureCache& c) { plan_inputs(c, false, true); });
+        if (!bas_in) return bas_in.error();
+        const auto* bspec = bas_in->features().find<notes::LogSpectrum>(notes::LogSpecConfig{});
+        if (bspec == nullptr) return make_error(ErrorCode::kInternal, "note spectrogram was not planned");
+        bx = bspec->normalized();
+        bpost = std::move(cfg_.net->run(bx, bspec->frames()).bass);
+    }
+    ctx.report(0.8);
+    if (ctx.cancelled()) return make_error(ErrorCode::kCancelled, "cancelled");
+
+    notes::LineDecodeConfig dc;
+    dc.jump_cost = cfg_.learned_jump_cost;
+    dc.voicing_cost = cfg_.learned_voicing_cost;
+    dc.onset_threshold = cfg_.onset_threshold;
+    dc.min_confidence = cfg_.min_confidence;
+    dc.onset_search_s = cfg_.onset_search_s;
+    dc.min_note_s = cfg_.min_note_s;
+    dc.frame_s = frame_s;
+    dc.min_midi = static_cast<int>(std::lround(cfg_.melody_min_midi));
+    dc.max_midi = 96;
+    const auto mel = notes::decode_line(mpost.melody, mx, dc);
+    dc.min_midi = 24;
+    dc.max_midi = 55;
+    dc.min_note_s = cfg_.bass_min_note_s;
+    dc.voicing_cost = cfg_.learned_bass_voicing_cost;
+    const auto bas = notes::decode_line(bpost, same ? std::span<const float>(mx) : std::span<const float>(bx), dc);
+
+    Notes out;
+    out.melody = mel.notes;
+    out.bass = bas.notes;
+    // The melody f0 on the 10 ms grid: interpolated between 20 ms frames when both are voiced and
+    // less than a semitone apart, else the nearest frame.
+    const double hop = 0.01;
+    const size_t T = mel.midi.size();
+    const auto n = T == 0 ? size_t{0} : static_cast<size_t>(std::floor(static_cast<double>(T - 1) * frame_s / hop)) + 1;
+    out.melody_f0.hop_s = hop;
+    out.melody_f0.f0_hz.resize(n, 0.0f);
+    for (size_t i = 0; i < n; ++i) {
+        const double x = static_cast<double>(i) * hop / frame_s;
+        const auto k0 = std::min(T - 1, static_cast<size_t>(std::floor(x)));
+        const auto k1 = std::min(T - 1, k0 + 1);
+        const double f = x - static_cast<double>(k0);
+        const size_t k = f < 0.5 ? k0 : k1;
+        if (mel.midi[k0] > 0.0f && mel.midi[k1] > 0.0f && std::abs(mel.midi[k0] - mel.midi[k1]) < 1.0f)
+            out.melody_f0.f0_hz[i] = static_cast<float>(midi_to_hz((1.0 - f) * mel.midi[k0] + f * mel.midi[k1]));
+        else if (mel.midi[k] > 0.0f)
+            out.melody_f0.f0_hz[i] = static_cast<float>(midi_to_hz(mel.midi[k]));
+        else if (mel.guess[k] > 0.0f)
+            out.melody_f0.f0_hz[i] = -static_cast<float>(midi_to_hz(mel.guess[k]));
+    }
+    double w = 0.0, cs = 0.0;
+    for (const auto* v : {&out.melody, &out.bass})
+        for (const auto& x : *v) {
+            w += x.offset_s - x.onset_s;
+            cs += (x.offset_s - x.onset_s) * x.confidence;
+        }
+    out.confidence = w > 0.0 ? cs / w : 0.0;
+    ctx.out.notes = std::move(out);
+    ctx.report(1.0);
+    return {};
 }
 
 Result<void> NotesAnalyzer::analyze(Context& ctx) const {
+    if (cfg_.learned) return analyze_learned(ctx);
     // The melody's and the bass line's inputs (one feature cache when they are the same signal).
     const bool same = cfg_.melody_input == cfg_.bass_input;
     const auto mel_in = input_features(ctx, cfg_.melody_input, [&](features::FeatureCache& c) {

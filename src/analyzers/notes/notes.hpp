@@ -1,11 +1,14 @@
 // Note analyzer: the melody (lead line) and the bass line of a mix as notes, and the melody's f0
 // curve every 10 ms. Classical method (Melodia-style salience, Viterbi pitch tracking with
-// voicing, median-filtered note segmentation); method and figures: src/analyzers/notes/README.md.
+// voicing, median-filtered note segmentation) or a learned pitch model (pitch_net.hpp, the default);
+// method and figures: src/analyzers/notes/README.md.
 // Opt-in (`--only ...,notes`): see analyzers::in_default_set.
 #pragma once
 
 #include "analyzers/analyzer.hpp"
 #include "analyzers/input.hpp"
+#include "analyzers/notes/logspec.hpp"
+#include "analyzers/notes/pitch_net.hpp"
 #include "analyzers/notes/salience.hpp"
 #include "analyzers/notes/transcribe.hpp"
 
@@ -22,6 +25,16 @@ public:
         double melody_min_midi = 45.0;
         Input melody_input = Input::kMix;  // the signals analysed (a stem: the stems analyzer runs first)
         Input bass_input = Input::kMix;
+        bool learned = true;  // method: the learned pitch model (pitch_net.hpp) or the classical tracker
+        std::shared_ptr<const notes::PitchNet> net;  // learned: the loaded model
+        std::string model_hash;
+        double learned_jump_cost = 4.0;
+        double learned_voicing_cost = 1.0;
+        double learned_bass_voicing_cost = 5.0;
+        double onset_threshold = 0.9;
+        double min_confidence = 0.5;
+        double onset_search_s = 0.06;
+        double bass_min_note_s = 0.1;
     };
     static const AnalyzerInfo& describe();
     static Result<Config> configure(const ParamSet& params);
@@ -34,8 +47,11 @@ public:
     void plan(features::FeatureCache& cache) const override;
     std::vector<std::string> extra_inputs() const override { return stem_reads({cfg_.melody_input, cfg_.bass_input}); }
     Result<void> analyze(Context& ctx) const override;
+    std::string model_hash() const override { return cfg_.learned ? cfg_.model_hash : std::string(); }
 
 private:
+    Result<void> analyze_learned(Context& ctx) const;
+    void plan_inputs(features::FeatureCache& cache, bool melody, bool bass) const;
     Config cfg_;
 };
 
