@@ -33,9 +33,12 @@ enum class ExportFormat {
 enum class KeyNotation { kStandard, kCamelot, kOpenKey };
 
 /// Which points become named cues in the DJ exports (rekordbox POSITION_MARK, Traktor CUE_V2):
-/// section starts, phrase starts (every phrase of the sections part: typically 4/8 bars), or none
-/// beyond the grid start. Without a sections part every choice gives the single "Start" cue.
-enum class CueSource { kSections, kPhrases, kNone };
+/// section starts, phrase starts (every phrase of the sections part: the analyzer's own 4/8-bar
+/// phrases), the starts of the DJ phrase grid of 8, 16 or 32 bars (Sections::phrase_grid: counted
+/// from each section start), or none beyond the grid start. Without a sections part every choice
+/// gives the single "Start" cue. Where a format has fewer hot-cue pads than cues, the section
+/// starts get pads first, then the other cues in time order (src/export/README.md).
+enum class CueSource { kSections, kPhrases, kNone, kPhrases8, kPhrases16, kPhrases32 };
 
 /// Where the DJ exports put beat 1 of the bars (rekordbox `Battito`, Traktor's AutoGrid marker,
 /// the "Start" cue): at the analysed downbeats (kTrust), on the first beat of the grid as DJ
@@ -68,7 +71,7 @@ struct ExportOptions {
     std::string engine_library_dir;
 };
 
-/// "sections", "phrases", "none".
+/// "sections", "phrases", "phrases8", "phrases16", "phrases32", "none".
 Result<CueSource> parse_cue_source(std::string_view name);
 
 /// "auto", "trust", "beat1".

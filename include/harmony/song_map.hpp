@@ -215,9 +215,25 @@ struct Section {
     int bars = 0;          // whole bars it spans (0 unknown)
 };
 
+/// One boundary of a DJ phrase grid: a downbeat where a phrase of the grid's length starts.
+struct PhraseMark {
+    double time_s = 0.0;
+    int bar = 0;      // index of the downbeat in the downbeats part (0: the first bar)
+    int section = 0;  // index of the section (Sections::segments) the phrase lies in
+};
+
+/// The DJ phrase grid of one length: phrases of `bars` bars counted from each section start (a
+/// section start always starts a phrase; a section shorter than `bars` is one phrase; the last
+/// phrase of a section may be shorter), on the downbeats.
+struct PhraseGrid {
+    int bars = 0;                    // 8, 16 or 32
+    std::vector<PhraseMark> starts;  // phrase starts in time order
+};
+
 struct Sections {
-    std::vector<Section> segments;  // sections: runs of phrases with the same letter and function
-    std::vector<Section> phrases;   // the finer level: phrases (typically 4 or 8 bars)
+    std::vector<Section> segments;        // sections: runs of phrases with the same letter and function
+    std::vector<Section> phrases;         // the finer level: phrases (typically 4 or 8 bars)
+    std::vector<PhraseGrid> phrase_grid;  // DJ phrase grids of 8, 16 and 32 bars (empty: no downbeats)
     double confidence = 0.0;
     Provenance provenance;
 };

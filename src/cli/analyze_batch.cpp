@@ -53,7 +53,9 @@ void add_batch_options(CLI::App* sub, BatchCliOptions& o) {
     sub->add_option(
            "--cues", o.cues,
            "DJ cue points (rekordbox, Traktor, Mixxx, Engine DJ exports; Serato tags with --write-tags --serato): "
-           "sections (section starts), phrases (every phrase), none")
+           "sections (section starts), phrases (the analyzer's 4/8-bar phrases), phrases8 | phrases16 | phrases32 "
+           "(the DJ phrase grid: 8/16/32 bars counted from each section start), none; hot-cue pads (8) go to "
+           "the section starts first")
         ->capture_default_str();
     sub->add_option("--bpm-tolerance", o.bpm_tolerance_pct, "M3U export: max BPM step between neighbours, percent")
         ->capture_default_str();

@@ -320,7 +320,11 @@ void add_library_command(CLI::App& app, CommandList& commands) {
         "Key notation: standard, camelot, openkey (CSV and M3U default camelot; rekordbox and Traktor keep their "
         "own unless given)");
     add_dj_export_options(exp, o->dj);
-    exp->add_option("--cues", o->cues, "rekordbox/Traktor cue points: sections, phrases, none")->capture_default_str();
+    exp->add_option(
+           "--cues", o->cues,
+           "DJ cue points: sections, phrases (the analyzer's 4/8-bar phrases), phrases8 | phrases16 | phrases32 "
+           "(DJ phrase grid counted from each section start), none")
+        ->capture_default_str();
     exp->add_option("--bpm-tolerance", o->bpm_tolerance_pct, "M3U: max BPM step between neighbours, percent")
         ->capture_default_str();
 

@@ -76,9 +76,12 @@ Result<CueSource> parse_cue_source(std::string_view name) {
     const std::string n = lower(name);
     if (n == "sections") return CueSource::kSections;
     if (n == "phrases") return CueSource::kPhrases;
+    if (n == "phrases8") return CueSource::kPhrases8;
+    if (n == "phrases16") return CueSource::kPhrases16;
+    if (n == "phrases32") return CueSource::kPhrases32;
     if (n == "none") return CueSource::kNone;
-    return make_error(ErrorCode::kInvalidArgument,
-                      "unknown cue source '" + std::string(name) + "' (sections, phrases, none)");
+    return make_error(ErrorCode::kInvalidArgument, "unknown cue source '" + std::string(name) +
+                                                       "' (sections, phrases, phrases8, phrases16, phrases32, none)");
 }
 
 Result<DownbeatPolicy> parse_downbeat_policy(std::string_view name) {

@@ -410,7 +410,7 @@ Result<std::string> render_enginedj(const std::vector<SongMap>& maps, const Expo
             const double bpm = m.tempo && m.tempo->bpm ? *m.tempo->bpm : 0.0;
             std::vector<Cue> cues;
             if (has_beats && m.sections && options.cues != CueSource::kNone)
-                cues = cue_points(m, options.cues, trusted);
+                cues = hot_cues(cue_points(m, options.cues, trusted), 8);
             auto td = track_data_blob(rate, frames, key);
             auto bd = beat_data_blob(has_beats ? grid_markers(m, rate, anchor) : std::vector<Marker>{}, rate,
                                      static_cast<double>(frames));

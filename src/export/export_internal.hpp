@@ -43,11 +43,20 @@ std::string title_of(const SongMap& map);
 struct Cue {
     double start_s;
     std::string name;
+    bool section_start = true;  // the cue starts a section (gets a hot-cue pad first)
 };
 /// Cues at section or phrase starts ("Chorus B": function and repetition letter), or a single
 /// "Start" at the bar anchor (bar_anchor_s: the first downbeat when `trust_downbeats`, else the
-/// first beat) when the map has no sections (or cues is kNone).
+/// first beat) when the map has no sections (or cues is kNone). The DJ phrase grids
+/// (kPhrases8/16/32) name a section's first phrase after the section and the following ones
+/// "Chorus B 2", "Chorus B 3"... (the phrase's number in the section); a map without the grid
+/// (written before schema 2.1.0) gets it computed from its sections and downbeats.
 std::vector<Cue> cue_points(const SongMap& map, CueSource cues, bool trust_downbeats);
+
+/// At most `pads` of `cues` for the hot-cue pads of a format: all of them when they fit, else the
+/// section starts first (in time order), then the other cues in time order while pads are left;
+/// the result is in time order.
+std::vector<Cue> hot_cues(const std::vector<Cue>& cues, size_t pads);
 
 /// One cue per key change ("Key 9A" in `notation` at the start of each key segment after the
 /// first); empty when the key part has a single segment. DJ formats have one key per track, so

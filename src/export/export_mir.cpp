@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "analyzers/sections/phrase_grid.hpp"
 #include "export/export_internal.hpp"
 #include "harmony/version.hpp"
 
@@ -174,24 +175,87 @@ Result<std::string> render_mirex_sections(const std::vector<SongMap>& maps) {
     return out;
 }
 
+namespace {
+
+std::string cue_name(const Section& s) {
+    std::string name = s.label;
+    if (!s.function.empty()) {
+        name = s.function;
+        name[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[0])));
+        if (!s.label.empty()) name += " " + s.label;
+    }
+    return name;
+}
+
+int grid_bars(CueSource source) {
+    switch (source) {
+        case CueSource::kPhrases8:
+            return 8;
+        case CueSource::kPhrases16:
+            return 16;
+        case CueSource::kPhrases32:
+            return 32;
+        default:
+            return 0;
+    }
+}
+
+}  // namespace
+
 std::vector<Cue> cue_points(const SongMap& m, CueSource source, bool trust_downbeats) {
     std::vector<Cue> cues;
     if (m.sections && source != CueSource::kNone) {
-        const auto& list =
-            source == CueSource::kPhrases && !m.sections->phrases.empty() ? m.sections->phrases : m.sections->segments;
-        for (const auto& s : list) {
-            std::string name = s.label;
-            if (!s.function.empty()) {
-                name = s.function;
-                name[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[0])));
-                if (!s.label.empty()) name += " " + s.label;
+        const auto& segs = m.sections->segments;
+        if (const int bars = grid_bars(source); bars > 0) {
+            PhraseGrid computed;
+            const PhraseGrid* grid = nullptr;
+            for (const auto& g : m.sections->phrase_grid)
+                if (g.bars == bars) grid = &g;
+            if (grid == nullptr) {  // a map written before schema 2.1.0
+                computed = sections::dj_phrase_grid(segs, sections::map_downbeats(m), bars);
+                grid = &computed;
             }
-            cues.push_back({s.start_s, name});
+            int last_section = -1, number = 0;
+            for (const auto& p : grid->starts) {
+                if (p.section < 0 || static_cast<size_t>(p.section) >= segs.size()) continue;
+                number = p.section == last_section ? number + 1 : 1;
+                last_section = p.section;
+                std::string name = cue_name(segs[static_cast<size_t>(p.section)]);
+                if (number > 1) name += (name.empty() ? "" : " ") + std::to_string(number);
+                cues.push_back({p.time_s, name, number == 1});
+            }
+        } else {
+            const bool phrases = source == CueSource::kPhrases && !m.sections->phrases.empty();
+            size_t next_section = 0;  // phrases: the ones starting a section come first on the pads
+            for (const auto& s : phrases ? m.sections->phrases : segs) {
+                bool starts = true;
+                if (phrases) {
+                    while (next_section < segs.size() && segs[next_section].start_s < s.start_s - 1e-6) ++next_section;
+                    starts = next_section < segs.size() && std::abs(segs[next_section].start_s - s.start_s) < 1e-6;
+                }
+                cues.push_back({s.start_s, cue_name(s), starts});
+            }
         }
     }
     if (cues.empty() && m.beats && !m.beats->times_s.empty())
         cues.push_back({bar_anchor_s(m, trust_downbeats), "Start"});
     return cues;
+}
+
+std::vector<Cue> hot_cues(const std::vector<Cue>& cues, size_t pads) {
+    if (cues.size() <= pads) return cues;
+    std::vector<bool> keep(cues.size(), false);
+    size_t n = 0;
+    for (int pass = 0; pass < 2; ++pass)
+        for (size_t i = 0; i < cues.size() && n < pads; ++i)
+            if (!keep[i] && (pass == 1 || cues[i].section_start)) {
+                keep[i] = true;
+                ++n;
+            }
+    std::vector<Cue> out;
+    for (size_t i = 0; i < cues.size(); ++i)
+        if (keep[i]) out.push_back(cues[i]);
+    return out;
 }
 
 }  // namespace harmony::exporters

@@ -209,7 +209,7 @@ Result<std::string> render_mixxx(const std::vector<SongMap>& maps, const ExportO
                 !cue.integer(id).integer(2).integer(samples(anchor)).integer(-1).text("").integer(0xFF0000).run())
                 return make_error(ErrorCode::kInternal, std::string("Mixxx export: ") + sqlite3_errmsg(d.db));
             if (m.sections && options.cues != CueSource::kNone) {
-                const auto cues = cue_points(m, options.cues, trusted);
+                const auto cues = hot_cues(cue_points(m, options.cues, trusted), 8);
                 for (size_t k = 0; k < cues.size() && k < 8; ++k)
                     if (!cue.integer(id)
                              .integer(1)

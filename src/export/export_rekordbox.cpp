@@ -104,9 +104,10 @@ Result<std::string> render_rekordbox(const std::vector<SongMap>& maps, const Exp
         for (const auto& c : key_change_cues(m, options.dj_key_notation.value_or(KeyNotation::kStandard)))
             x += "      <POSITION_MARK Name=\"" + xml_escape(c.name) + "\" Type=\"0\" Start=\"" +
                  fixed(std::max(0.0, c.start_s + shift), 3) + "\" Num=\"-1\"/>\n";
-        for (size_t k = 0; k < cues.size() && k < 8; ++k)  // the same points on hot cues A..H
-            x += "      <POSITION_MARK Name=\"" + xml_escape(cues[k].name) + "\" Type=\"0\" Start=\"" +
-                 fixed(std::max(0.0, cues[k].start_s + shift), 3) + "\" Num=\"" + std::to_string(k) + "\" Red=\"" +
+        const auto hot = hot_cues(cues, 8);  // the same points on hot cues A..H (section starts first)
+        for (size_t k = 0; k < hot.size(); ++k)
+            x += "      <POSITION_MARK Name=\"" + xml_escape(hot[k].name) + "\" Type=\"0\" Start=\"" +
+                 fixed(std::max(0.0, hot[k].start_s + shift), 3) + "\" Num=\"" + std::to_string(k) + "\" Red=\"" +
                  std::to_string(kHotCueRgb[k][0]) + "\" Green=\"" + std::to_string(kHotCueRgb[k][1]) + "\" Blue=\"" +
                  std::to_string(kHotCueRgb[k][2]) + "\"/>\n";
         x += "    </TRACK>\n";

@@ -71,12 +71,17 @@ Result<std::string> render_traktor(const std::vector<SongMap>& maps, const Expor
             x += "</CUE_V2>\n";
         }
         if (m.sections && options.cues != CueSource::kNone) {
-            int hot = 1;  // pad 1 holds the grid marker
-            for (const auto& s : cue_points(m, options.cues, true)) {
+            // Every cue is a CUE_V2; pads 2-8 (pad 1 holds the grid marker) go to hot_cues' choice.
+            const auto cues = cue_points(m, options.cues, true);
+            const auto pads = hot_cues(cues, 7);
+            size_t next = 0;
+            for (const auto& s : cues) {
+                int hot = -1;
+                if (next < pads.size() && pads[next].start_s == s.start_s && pads[next].name == s.name)
+                    hot = static_cast<int>(++next);
                 x += "<CUE_V2 NAME=\"" + xml_escape(s.name) + "\" DISPL_ORDER=\"" + std::to_string(order++) +
                      "\" TYPE=\"0\" START=\"" + fixed(1000.0 * s.start_s, 6) +
-                     "\" LEN=\"0.000000\" REPEATS=\"-1\" HOTCUE=\"" + std::to_string(hot < 8 ? hot : -1) + "\"/>\n";
-                if (hot < 8) ++hot;
+                     "\" LEN=\"0.000000\" REPEATS=\"-1\" HOTCUE=\"" + std::to_string(hot) + "\"/>\n";
             }
         }
         for (const auto& c : key_change_cues(m, options.dj_key_notation.value_or(KeyNotation::kOpenKey)))

@@ -39,6 +39,8 @@ void shift_part(Chords& c, double d) {
 void shift_part(Sections& s, double d) {
     shift_segments(s.segments, d);
     shift_segments(s.phrases, d);
+    for (auto& g : s.phrase_grid)
+        for (auto& p : g.starts) p.time_s += d;
 }
 void shift_part(Notes& n, double d) {
     for (auto* v : {&n.melody, &n.bass})

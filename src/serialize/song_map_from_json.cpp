@@ -279,6 +279,18 @@ void part_from_json(const json& j, Chords& c) {
 void part_from_json(const json& j, Sections& s) {
     s.segments = sections_from(j, "segments");
     s.phrases = sections_from(j, "phrases");
+    if (auto pg = j.find("phrase_grid"); pg != j.end() && pg->is_array())
+        for (const auto& g : *pg) {
+            if (!g.is_object()) continue;
+            PhraseGrid grid;
+            get_to(g, "bars", grid.bars);
+            if (auto st = g.find("starts"); st != g.end() && st->is_array())
+                for (const auto& r : *st)
+                    if (r.is_array() && r.size() >= 3 && r[0].is_number() && r[1].is_number_integer() &&
+                        r[2].is_number_integer())
+                        grid.starts.push_back({r[0].get<double>(), r[1].get<int>(), r[2].get<int>()});
+            s.phrase_grid.push_back(std::move(grid));
+        }
     get_to(j, "confidence", s.confidence);
     s.provenance = prov_of(j);
 }

@@ -164,6 +164,15 @@ json part_to_json(const Sections& v) {
     };
     json j = {{"segments", rows(v.segments)}, {"confidence", v.confidence}, {"provenance", prov_json(v.provenance)}};
     if (!v.phrases.empty()) j["phrases"] = rows(v.phrases);
+    if (!v.phrase_grid.empty()) {
+        json grids = json::array();
+        for (const auto& g : v.phrase_grid) {
+            json starts = json::array();
+            for (const auto& p : g.starts) starts.push_back({p.time_s, p.bar, p.section});
+            grids.push_back({{"bars", g.bars}, {"starts", starts}});
+        }
+        j["phrase_grid"] = grids;
+    }
     return j;
 }
 json part_to_json(const Notes& v) {

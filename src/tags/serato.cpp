@@ -138,7 +138,8 @@ std::string markers2(const SongMap& m, double offset_s, bool trust_downbeats, Cu
     entry("COLOR", std::string("\x00\xFF\xFF\xFF", 4));
     // The same cues as the rekordbox / Traktor exports ("Chorus B" at section or phrase starts,
     // else "Start" at the bar anchor).
-    const auto cues = exporters::cue_points(m, source, trust_downbeats);
+    // More than 8: the section starts first, then the other cues in time order (hot_cues).
+    const auto cues = exporters::hot_cues(exporters::cue_points(m, source, trust_downbeats), 8);
     for (size_t i = 0; i < cues.size() && i < 8; ++i) {
         std::string body;
         body += '\0';

@@ -388,3 +388,38 @@ TEST(ExportKeyChanges, MemoryCuesAtEachKeyChange) {
               std::vector<std::string>{"30000.000000"});
     EXPECT_EQ(nml.attrs("/NML/COLLECTION/ENTRY[1]/CUE_V2[@NAME='Key 9A']", "HOTCUE"), std::vector<std::string>{"-1"});
 }
+
+TEST(ExportCues, DjPhraseGridReadsBackInRekordboxAndTraktor) {
+    const std::vector<SongMap> maps = {test::make_phrase_test_map("/music/p.flac")};
+    ExportOptions o;
+    o.cues = CueSource::kPhrases16;
+    XmlDoc rb(export_song_maps(maps, ExportFormat::kRekordboxXml, o).value());
+    ASSERT_NE(rb.doc, nullptr);
+    EXPECT_EQ(rb.attrs("//TRACK/POSITION_MARK[@Num='-1']", "Start"),
+              (std::vector<std::string>{"0.500", "16.500", "48.500", "80.500", "96.500", "128.500", "144.500"}));
+    EXPECT_EQ(rb.attrs("//TRACK/POSITION_MARK[@Num!='-1']", "Num"),
+              (std::vector<std::string>{"0", "1", "2", "3", "4", "5", "6"}));
+    o.cues = CueSource::kPhrases32;
+    XmlDoc rb32(export_song_maps(maps, ExportFormat::kRekordboxXml, o).value());
+    EXPECT_EQ(rb32.attrs("//TRACK/POSITION_MARK[@Num='-1']", "Name"),
+              (std::vector<std::string>{"Intro A", "Verse B", "Verse B 2", "Chorus C", "Outro D"}));
+    EXPECT_EQ(rb32.attrs("//TRACK/POSITION_MARK[@Num='-1']", "Start"),
+              (std::vector<std::string>{"0.500", "16.500", "80.500", "96.500", "144.500"}));
+    // 8 bars: 10 memory cues, hot cues A-H on the section starts and the earliest other phrases.
+    o.cues = CueSource::kPhrases8;
+    XmlDoc rb8(export_song_maps(maps, ExportFormat::kRekordboxXml, o).value());
+    EXPECT_EQ(rb8.attrs("//TRACK/POSITION_MARK[@Num='-1']", "Start").size(), 10u);
+    EXPECT_EQ(
+        rb8.attrs("//TRACK/POSITION_MARK[@Num!='-1']", "Start"),
+        (std::vector<std::string>{"0.500", "16.500", "32.500", "48.500", "64.500", "80.500", "96.500", "144.500"}));
+
+    // Traktor: every phrase a CUE_V2; pads 2-8 (7 of them) to the 4 section starts + 3 earliest.
+    XmlDoc nml(export_song_maps(maps, ExportFormat::kTraktorNml, o).value());
+    ASSERT_NE(nml.doc, nullptr);
+    EXPECT_EQ(
+        nml.attrs("//ENTRY/CUE_V2[@TYPE='0']", "START"),
+        (std::vector<std::string>{"500.000000", "16500.000000", "32500.000000", "48500.000000", "64500.000000",
+                                  "80500.000000", "96500.000000", "112500.000000", "128500.000000", "144500.000000"}));
+    EXPECT_EQ(nml.attrs("//ENTRY/CUE_V2[@TYPE='0']", "HOTCUE"),
+              (std::vector<std::string>{"1", "2", "3", "4", "5", "-1", "6", "-1", "-1", "7"}));
+}

@@ -364,3 +364,35 @@ TEST(ExportEngineDj, FilesEngineCannotPlayAreFlagged) {
     m.audio.codec = "flac";
     EXPECT_TRUE(target_can_play(ExportFormat::kEngineDj, m));
 }
+
+TEST(ExportEngineDj, DjPhraseGridCuesOnThePads) {
+    // --cues phrases16 (7 phrase starts: all fit) and phrases8 (10: the section starts first).
+    const SongMap m = test::make_phrase_test_map("/music/p.flac");
+    const double rate = 44100.0;
+    auto quick_cues = [&](CueSource source) {
+        ExportOptions o;
+        o.cues = source;
+        auto bytes = export_song_maps({m}, ExportFormat::kEngineDj, o);
+        EXPECT_TRUE(bytes.ok()) << bytes.error().message;
+        test::TempDir dir;
+        test::Sql db(write_db(dir, bytes.value()));
+        const auto t = db.rows("SELECT quickCues FROM Track");
+        EXPECT_EQ(t.size(), 1u);
+        return decode_quick_cues(t.at(0).at(0));
+    };
+    const QuickCues q16 = quick_cues(CueSource::kPhrases16);
+    ASSERT_EQ(q16.cues.size(), 8u);
+    const std::vector<std::pair<double, std::string>> want16 = {
+        {0.5, "Intro A"},   {16.5, "Verse B"},     {48.5, "Verse B 2"}, {80.5, "Verse B 3"},
+        {96.5, "Chorus C"}, {128.5, "Chorus C 2"}, {144.5, "Outro D"}};
+    for (size_t k = 0; k < want16.size(); ++k) {
+        EXPECT_NEAR(q16.cues[k].frame, want16[k].first * rate, 1e-6);
+        EXPECT_EQ(q16.cues[k].label, want16[k].second);
+    }
+    EXPECT_EQ(q16.cues[7].frame, -1.0);  // the eighth pad stays empty
+    const QuickCues q8 = quick_cues(CueSource::kPhrases8);
+    ASSERT_EQ(q8.cues.size(), 8u);
+    const std::vector<double> starts8 = {0.5, 16.5, 32.5, 48.5, 64.5, 80.5, 96.5, 144.5};
+    for (size_t k = 0; k < 8; ++k) EXPECT_NEAR(q8.cues[k].frame, starts8[k] * rate, 1e-6);
+    EXPECT_EQ(q8.cues[7].label, "Outro D");
+}

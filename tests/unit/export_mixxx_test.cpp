@@ -65,6 +65,13 @@ std::multimap<int, Field> decode(const std::string& s) {
     return out;
 }
 
+// The exported database bytes written to DIR/mixxxdb.sqlite; returns the path.
+std::string write_mixxx_db(const test::TempDir& dir, const std::string& bytes) {
+    const std::string path = dir.file("mixxxdb.sqlite");
+    std::ofstream(path, std::ios::binary) << bytes;
+    return path;
+}
+
 }  // namespace
 
 TEST(ExportMixxx, LibraryReadsBackWithSqlite) {
@@ -77,9 +84,7 @@ TEST(ExportMixxx, LibraryReadsBackWithSqlite) {
     auto bytes = export_song_maps({a, b}, ExportFormat::kMixxxDb, o);
     ASSERT_TRUE(bytes.ok()) << bytes.error().message;
     test::TempDir dir;
-    const std::string path = dir.file("mixxxdb.sqlite");
-    std::ofstream(path, std::ios::binary) << *bytes;
-    test::Sql db(path);
+    test::Sql db(write_mixxx_db(dir, *bytes));
     ASSERT_NE(db.db, nullptr);
     EXPECT_EQ(db.rows("PRAGMA integrity_check")[0][0], "ok");
     EXPECT_EQ(db.rows("SELECT value FROM settings WHERE name='mixxx.schema.version'")[0][0], "39");
@@ -151,4 +156,27 @@ TEST(ExportMixxx, TheSameFileTwiceIsRefused) {
     auto bytes = export_song_maps({a, a}, ExportFormat::kMixxxDb, ExportOptions{});
     ASSERT_FALSE(bytes.ok());
     EXPECT_NE(bytes.error().message.find("listed twice"), std::string::npos);
+}
+
+TEST(ExportMixxx, DjPhraseGridCuesOnTheHotCues) {
+    // --cues phrases8 on a map of 8+40+24+8 bars: 10 phrase starts, hot cues 1-8 hold the 4
+    // section starts and the 4 earliest other phrases, in time order.
+    const SongMap m = test::make_phrase_test_map("/music/p.flac");
+    ExportOptions o;
+    o.cues = CueSource::kPhrases8;
+    auto bytes = export_song_maps({m}, ExportFormat::kMixxxDb, o);
+    ASSERT_TRUE(bytes.ok()) << bytes.error().message;
+    test::TempDir dir;
+    test::Sql db(write_mixxx_db(dir, *bytes));
+    ASSERT_NE(db.db, nullptr);
+    const auto cues = db.rows("SELECT position, hotcue, label FROM cues WHERE type = 1 ORDER BY hotcue");
+    ASSERT_EQ(cues.size(), 8u);
+    const std::vector<double> starts = {0.5, 16.5, 32.5, 48.5, 64.5, 80.5, 96.5, 144.5};
+    const std::vector<std::string> names = {"Intro A",   "Verse B",   "Verse B 2", "Verse B 3",
+                                            "Verse B 4", "Verse B 5", "Chorus C",  "Outro D"};
+    for (size_t k = 0; k < 8; ++k) {
+        EXPECT_EQ(cues[k][0], std::to_string(static_cast<long long>(std::llround(starts[k] * 44100.0)) * 2));
+        EXPECT_EQ(cues[k][1], std::to_string(k));
+        EXPECT_EQ(cues[k][2], names[k]);
+    }
 }

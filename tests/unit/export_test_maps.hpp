@@ -107,4 +107,29 @@ inline SongMap make_test_map(const std::string& path, double bpm, int pitch_clas
     return m;
 }
 
+/// A 160 s 4/4 track at 120 BPM (beats from 0.5 s, downbeats every 2 s: 80 bars) whose sections
+/// are 8, 40, 24 and 8 bars long: Intro A from 0 s (before the first downbeat), Verse B from bar 8
+/// (16.5 s), Chorus C from bar 48 (96.5 s), Outro D from bar 72 (144.5 s). The DJ phrase grids:
+/// 8 bars: bars 0 | 8 16 24 32 40 | 48 56 64 | 72; 16: 0 | 8 24 40 | 48 64 | 72; 32: 0 | 8 40 | 48 | 72.
+/// No phrase_grid in the map (the exporters compute it, as for a map written before schema 2.1.0).
+inline SongMap make_phrase_test_map(const std::string& path) {
+    SongMap m = make_test_map(path, 120.0, 9, true);
+    m.audio.duration_s = 160.0;
+    m.beats->times_s.clear();
+    m.beats->positions.clear();
+    m.downbeats->times_s.clear();
+    for (int i = 0; i < 319; ++i) {
+        m.beats->times_s.push_back(0.5 + 0.5 * i);
+        m.beats->positions.push_back(i % 4 + 1);
+        if (i % 4 == 0) m.downbeats->times_s.push_back(0.5 + 0.5 * i);
+    }
+    m.chords->segments.back().end_s = 160.0;
+    m.sections->segments = {{0.0, 16.5, "A", 0.7, "intro", 8},
+                            {16.5, 96.5, "B", 0.6, "verse", 40},
+                            {96.5, 144.5, "C", 0.6, "chorus", 24},
+                            {144.5, 160.0, "D", 0.6, "outro", 8}};
+    m.sections->phrases = m.sections->segments;
+    return m;
+}
+
 }  // namespace harmony::test

@@ -183,6 +183,30 @@ TEST(Sections, VerseChorusWithIntroAndOutro) {
     EXPECT_EQ(function_at(s.phrases, starts[1] + 1), "verse");
     // Sections are runs of phrases: never more of them than phrases, same tiling.
     EXPECT_LE(s.segments.size(), s.phrases.size());
+    // The DJ phrase grids: 8, 16, 32 bars; each section start starts a phrase (the first one on the
+    // first downbeat); the 32-bar starts are 16-bar starts, which are 8-bar starts.
+    ASSERT_EQ(s.phrase_grid.size(), 3u);
+    std::vector<std::set<int>> bars(3);
+    for (size_t g = 0; g < 3; ++g) {
+        const auto& grid = s.phrase_grid[g];
+        EXPECT_EQ(grid.bars, 8 << g);
+        for (size_t i = 0; i < grid.starts.size(); ++i) {
+            bars[g].insert(grid.starts[i].bar);
+            if (i > 0) {
+                EXPECT_GT(grid.starts[i].bar, grid.starts[i - 1].bar);
+                EXPECT_GT(grid.starts[i].time_s, grid.starts[i - 1].time_s);
+            }
+        }
+        for (size_t k = 1; k < s.segments.size(); ++k) {
+            bool found = false;
+            for (const auto& p : grid.starts)
+                found |= p.section == static_cast<int>(k) && std::fabs(p.time_s - s.segments[k].start_s) < 0.05;
+            EXPECT_TRUE(found) << "section " << k << " starts a " << grid.bars << "-bar phrase";
+        }
+    }
+    for (int b : bars[2]) EXPECT_TRUE(bars[1].count(b)) << b;
+    for (int b : bars[1]) EXPECT_TRUE(bars[0].count(b)) << b;
+    EXPECT_GE(bars[0].size(), s.segments.size());
 }
 
 TEST(Sections, OneSectionSong) {

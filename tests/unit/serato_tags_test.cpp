@@ -49,6 +49,14 @@ std::vector<Entry> markers2_entries(const std::string& payload) {
     return out;
 }
 
+// The Markers2 CUE entries of a map as (milliseconds, name).
+std::vector<std::pair<std::uint32_t, std::string>> hot_cues(const SongMap& m, CueSource source) {
+    std::vector<std::pair<std::uint32_t, std::string>> out;
+    for (const auto& e : markers2_entries(tags::serato::markers2(m, 0.0, true, source)))
+        if (e.type == "CUE") out.emplace_back(test::be_u32(e.body, 2), std::string(e.body.c_str() + 12));
+    return out;
+}
+
 std::string demo_wav(test::TempDir& dir) {
     const auto d = dsp::synth::make_demo_track(4.0, 120.0);
     const std::string wav = dir.file("a.wav");
@@ -177,15 +185,26 @@ TEST(SeratoTags, StartCueFollowsTheDownbeatPolicy) {
 TEST(SeratoTags, HotCuesFollowTheCueSource) {
     // The map's sections: Intro A at 0, Chorus B at 16.5 s, Outro C at 40 s; phrases add one at 8.25 s.
     const SongMap m = test::make_test_map("/music/p.wav", 124.0, 9, true);
-    auto cues = [&](CueSource source) {
-        std::vector<std::pair<std::uint32_t, std::string>> out;
-        for (const auto& e : markers2_entries(tags::serato::markers2(m, 0.0, true, source)))
-            if (e.type == "CUE") out.emplace_back(test::be_u32(e.body, 2), std::string(e.body.c_str() + 12));
-        return out;
-    };
     using V = std::vector<std::pair<std::uint32_t, std::string>>;
-    EXPECT_EQ(cues(CueSource::kSections), (V{{0u, "Intro A"}, {16500u, "Chorus B"}, {40000u, "Outro C"}}));
-    EXPECT_EQ(cues(CueSource::kPhrases),
+    EXPECT_EQ(hot_cues(m, CueSource::kSections), (V{{0u, "Intro A"}, {16500u, "Chorus B"}, {40000u, "Outro C"}}));
+    EXPECT_EQ(hot_cues(m, CueSource::kPhrases),
               (V{{0u, "Intro A"}, {8250u, "Intro A"}, {16500u, "Chorus B"}, {40000u, "Outro C"}}));
-    EXPECT_EQ(cues(CueSource::kNone), (V{{500u, "Start"}}));  // the bar anchor: the first downbeat
+    EXPECT_EQ(hot_cues(m, CueSource::kNone), (V{{500u, "Start"}}));  // the bar anchor: the first downbeat
+}
+
+TEST(SeratoTags, HotCuesOfTheDjPhraseGrid) {
+    const SongMap m = test::make_phrase_test_map("/music/p.flac");
+    using V = std::vector<std::pair<std::uint32_t, std::string>>;
+    EXPECT_EQ(
+        hot_cues(m, CueSource::kPhrases32),
+        (V{{500u, "Intro A"}, {16500u, "Verse B"}, {80500u, "Verse B 2"}, {96500u, "Chorus C"}, {144500u, "Outro D"}}));
+    // 10 phrases of 8 bars, 8 hot cues: the section starts and the earliest four others.
+    EXPECT_EQ(hot_cues(m, CueSource::kPhrases8), (V{{500u, "Intro A"},
+                                                    {16500u, "Verse B"},
+                                                    {32500u, "Verse B 2"},
+                                                    {48500u, "Verse B 3"},
+                                                    {64500u, "Verse B 4"},
+                                                    {80500u, "Verse B 5"},
+                                                    {96500u, "Chorus C"},
+                                                    {144500u, "Outro D"}}));
 }

@@ -46,7 +46,7 @@ TEST(SongMapJson, ValidMapSerialisesAndValidates) {
     ASSERT_TRUE(text.ok()) << text.error().message;
     EXPECT_TRUE(validate_song_map_json(*text).ok());
     const auto j = nlohmann::json::parse(*text);
-    EXPECT_EQ(j["schema_version"], "2.0.0");
+    EXPECT_EQ(j["schema_version"], "2.1.0");
     EXPECT_EQ(j["key"]["camelot"], "8A");
     EXPECT_EQ(j["tempo"]["bpm"], 128.0);
 }
@@ -93,6 +93,22 @@ TEST(SongMapJson, ValidatorRejectsForeignDocuments) {
     EXPECT_FALSE(validate_song_map_json("{}").ok());
     EXPECT_FALSE(
         validate_song_map_json(R"({"schema_version":"2.0.0","harmony_version":"x","elapsed_s":0,"audio":{}})").ok());
+}
+
+TEST(SongMapJson, MinorVersionsOfTheSameMajorAreRead) {
+    // 2.1.0 only added an optional field (sections.phrase_grid): a 2.0.0 map is still valid and read.
+    auto text = to_json(valid_map());
+    ASSERT_TRUE(text.ok());
+    auto j = nlohmann::json::parse(*text);
+    for (const char* v : {"2.0.0", "2.1.0"}) {
+        j["schema_version"] = v;
+        EXPECT_TRUE(validate_song_map_json(j.dump()).ok()) << v;
+        EXPECT_TRUE(song_map_from_json(j.dump()).ok()) << v;
+    }
+    for (const char* v : {"1.0.0", "2.2.0", "3.0.0"}) {
+        j["schema_version"] = v;
+        EXPECT_FALSE(validate_song_map_json(j.dump()).ok()) << v;
+    }
 }
 
 TEST(SongMapJson, StemsListEachStemWithFileModelAndQuality) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "analyzers/sections/phrase_grid.hpp"
 #include "analyzers/sections/section_features.hpp"
 
 namespace harmony::analyzers {
@@ -261,6 +262,8 @@ Result<void> SectionsAnalyzer::analyze(Context& ctx) const {
         }
     }
     out.confidence = std::clamp(st.confidence, 0.0, 1.0);
+    // DJ phrase grids (8/16/32 bars from each section start, on the downbeats).
+    out.phrase_grid = sections::dj_phrase_grids(out.segments, sections::map_downbeats(ctx.inputs));
     ctx.out.sections = std::move(out);
     return {};
 }
