@@ -169,6 +169,17 @@ BarResult analyze_bars(const BarInput& in) {
         on += all[i];
     }
     const bool compound_auto = trip > 1.2 * dup && trip > 0.25 * on;
+    // learned downbeat activation at each beat (as a logit), when given
+    Vec down(nb, 0.0);
+    const bool learned = in.downbeat_activation != nullptr && in.downbeat_weight > 0.0;
+    if (learned) {
+        for (size_t i = 0; i < nb; ++i) {
+            const double p = std::clamp(max_in(*in.downbeat_activation, in.fr, in.beats[i] - 0.05, in.beats[i] + 0.05),
+                                        1e-4, 1.0 - 1e-4);
+            down[i] = std::log(p / (1.0 - p));
+        }
+        znorm(down);
+    }
     znorm(low);
     znorm(all);
     znorm(harm);
@@ -176,7 +187,8 @@ BarResult analyze_bars(const BarInput& in) {
     // Accent weights (low-band onset, 1-beat and 2-beat harmonic change, broadband onset), chosen on the dev corpus.
     constexpr double w[4] = {0.5, 1.0, 0.0, 1.0};
     Vec acc(nb);
-    for (size_t i = 0; i < nb; ++i) acc[i] = w[0] * low[i] + w[1] * harm[i] + w[2] * all[i] + w[3] * harm2[i];
+    for (size_t i = 0; i < nb; ++i)
+        acc[i] = w[0] * low[i] + w[1] * harm[i] + w[2] * all[i] + w[3] * harm2[i] + in.downbeat_weight * down[i];
 
     struct MScore {
         int m;
@@ -223,7 +235,8 @@ BarResult analyze_bars(const BarInput& in) {
     // harmonic change), fitted on POP909 songs 201-373 (the meter choice keeps the weights above).
     constexpr double wp[3] = {1.0, 1.0, 0.4};
     Vec accent(nb);
-    for (size_t i = 0; i < nb; ++i) accent[i] = wp[0] * low[i] + wp[1] * harm[i] + wp[2] * harm2[i];
+    for (size_t i = 0; i < nb; ++i)
+        accent[i] = wp[0] * low[i] + wp[1] * harm[i] + wp[2] * harm2[i] + in.downbeat_weight * down[i];
     Vec ph(static_cast<size_t>(m), 0.0);
     std::vector<int> phc(static_cast<size_t>(m), 0);
     for (size_t i = 0; i < nb; ++i) {

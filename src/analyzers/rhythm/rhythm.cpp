@@ -15,7 +15,12 @@ using detail::Vec;
 std::string Params::key() const {
     char buf[160];
     std::snprintf(buf, sizeof buf, "%.4f/%.4f/%.3f/%d/", min_bpm, max_bpm, tightness, snap_grid ? 1 : 0);
-    return std::string(buf) + meter + "/" + bar_phase;
+    std::string k = std::string(buf) + meter + "/" + bar_phase;
+    if (net) {
+        std::snprintf(buf, sizeof buf, "/nn:%.3f/%.3f/", nn_mix, nn_bar_weight);
+        k += buf + model_hash;
+    }
+    return k;
 }
 
 namespace detail {
