@@ -278,6 +278,31 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params, const 
     Vec all(n);
     for (size_t i = 0; i < n; ++i) all[i] = low[i] + mid[i] + high[i];
     const Vec o = detail::novelty(all, gate, fr);
+    // --- learned front end: the tracker follows a blend of the onset novelty and the network's
+    // beat activation (each scaled to unit RMS over the active frames); the activation peaks on the
+    // annotated beat itself, the novelty kOnsetLagS before it. With nn_tempo the tempogram and the
+    // octave cues read the blend too.
+    BeatActivations act;
+    const bool use_net = params.net != nullptr && spec != nullptr && spec->bands() == BeatNet::kBands;
+    Vec track = o;
+    double lag = kOnsetLagS;
+    if (use_net) {
+        act = params.net->run(spec->data());
+        act.beat.resize(n, 0.0);
+        act.downbeat.resize(n, 0.0);
+        auto rms = [&](const Vec& x) {
+            double s2 = 0.0;
+            for (size_t i = 0; i < n; ++i) s2 += gate[i] * x[i] * x[i];
+            return std::sqrt(s2 / static_cast<double>(std::max<size_t>(1, active))) + 1e-12;
+        };
+        const double w = std::clamp(params.nn_mix, 0.0, 1.0);
+        const double ro = rms(o), ra = rms(act.beat);
+        for (size_t i = 0; i < n; ++i) track[i] = (1.0 - w) * o[i] / ro + w * gate[i] * act.beat[i] / ra;
+        lag = (1.0 - w) * kOnsetLagS;
+    }
+
+    const Vec& o_tempo = use_net && params.nn_tempo ? track : o;
+
     const Vec o_low = detail::novelty(low, gate, fr);
     Vec hm(n);
     for (size_t i = 0; i < n; ++i) hm[i] = mid[i] + high[i];
@@ -285,7 +310,7 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params, const 
     const Vec o_mid = detail::novelty(mid, gate, fr);
 
     // --- tempogram and per-estimator salience
-    const detail::Tempogram tg = detail::tempogram(o, fr);
+    const detail::Tempogram tg = detail::tempogram(o_tempo, fr);
     std::vector<BandEstimate> est(3);
     est[0].name = "acf_broadband";
     est[0].acf = tg.global;
@@ -346,12 +371,12 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params, const 
     // events per second: onsets (broadband at two thresholds, low band) and chord changes
     const size_t cstep = static_cast<size_t>(features::RhythmFeatures::kChromaDecimation);
     const std::array<double, kEventRateFeatures> rates{
-        event_rate(o, gate, 1, fr, 0.2, 0.05), event_rate(o, gate, 1, fr, 0.5, 0.05),
+        event_rate(o_tempo, gate, 1, fr, 0.2, 0.05), event_rate(o_tempo, gate, 1, fr, 0.5, 0.05),
         event_rate(o_low, gate, 1, fr, 0.3, 0.05), event_rate(hnov, gate, cstep, cr, 0.4, 0.2)};
     auto cand_features = [&](double bpm) {
         const double tau = 60.0 * fr / bpm;
         const double tauc = 60.0 * cr / bpm;
-        const Fold fa = fold_features(o, tau), fl = fold_features(o_low, tau), fh = fold_features(o_high, tau);
+        const Fold fa = fold_features(o_tempo, tau), fl = fold_features(o_low, tau), fh = fold_features(o_high, tau);
         constexpr double e = 1e-3;
         const double lb = std::log2(bpm / 100.0);
         const std::array<double, 17> base{std::log(detail::salience_at(comb, bpm) + e),
@@ -368,7 +393,7 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params, const 
                                           fl.mid,
                                           fh.alt,
                                           fh.mid,
-                                          backbeat(o, o_low, o_mid, tau),
+                                          backbeat(o_tempo, o_low, o_mid, tau),
                                           lb,
                                           lb * lb};
         detail::OctaveFeatures x{};
@@ -504,28 +529,6 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params, const 
                 tau[i] = sm[w] * (1.0 - a) + sm[w + 1] * a;
             }
         }
-    }
-
-    // --- learned front end: the tracker follows a blend of the onset novelty and the network's
-    // beat activation (each scaled to unit RMS over the active frames); the activation peaks on the
-    // annotated beat itself, the novelty kOnsetLagS before it.
-    BeatActivations act;
-    const bool use_net = params.net != nullptr && spec != nullptr && spec->bands() == BeatNet::kBands;
-    Vec track = o;
-    double lag = kOnsetLagS;
-    if (use_net) {
-        act = params.net->run(spec->data());
-        act.beat.resize(n, 0.0);
-        act.downbeat.resize(n, 0.0);
-        auto rms = [&](const Vec& x) {
-            double s2 = 0.0;
-            for (size_t i = 0; i < n; ++i) s2 += gate[i] * x[i] * x[i];
-            return std::sqrt(s2 / static_cast<double>(std::max<size_t>(1, active))) + 1e-12;
-        };
-        const double w = std::clamp(params.nn_mix, 0.0, 1.0);
-        const double ro = rms(o), ra = rms(act.beat);
-        for (size_t i = 0; i < n; ++i) track[i] = (1.0 - w) * o[i] / ro + w * gate[i] * act.beat[i] / ra;
-        lag = (1.0 - w) * kOnsetLagS;
     }
 
     // --- beat tracking

@@ -33,6 +33,7 @@ struct Params {
     std::shared_ptr<const BeatNet> net;
     double nn_mix = 1.0;
     double nn_bar_weight = 2.0;
+    bool nn_tempo = false;  // the tempogram and octave cues read the blended curve too
     std::string key() const;
 };
 

@@ -61,6 +61,13 @@ const AnalyzerInfo& TempoAnalyzer::describe() {
              0.0,
              1.0,
              {}},
+            {"nn_tempo",
+             "With a model: the tempogram and the octave cues read the blended curve too (not only the tracker)",
+             ParamType::kBool,
+             false,
+             0.0,
+             0.0,
+             {}},
             {"nn_bar_weight",
              "With a model: weight of the downbeat activation among the bar accents",
              ParamType::kDouble,
@@ -80,6 +87,7 @@ Result<TempoAnalyzer::Config> TempoAnalyzer::configure(const ParamSet& p) {
     c.rhythm.snap_grid = p.get_bool("snap_grid");
     c.rhythm.nn_mix = p.get_double("nn_mix");
     c.rhythm.nn_bar_weight = p.get_double("nn_bar_weight");
+    c.rhythm.nn_tempo = p.get_bool("nn_tempo");
     c.rhythm.model = p.get_string("model");
     auto net = rhythm::load_beat_net(c.rhythm.model, &c.rhythm.model_hash);
     if (!net) return net.error();
