@@ -6,13 +6,7 @@
 namespace harmony::rhythm {
 
 namespace {
-#if __has_include("analyzers/rhythm/beat_model.inc")
-#include "analyzers/rhythm/beat_model.inc"
-constexpr bool kHaveShipped = true;
-#else
-constexpr unsigned char kBeatModel[] = {0};
-constexpr bool kHaveShipped = false;
-#endif
+#include "analyzers/rhythm/beat_model.inc"  // kBeatModel: tools/train_beats/train.py --ship
 
 constexpr int kPooledBands = ((BeatNet::kBands - 2) / 3 - 2) / 3;
 }  // namespace
@@ -101,12 +95,9 @@ BeatActivations BeatNet::run(const std::vector<float>& spec, size_t chunk_frames
 
 Result<std::shared_ptr<const BeatNet>> load_beat_net(const std::string& which, std::string* hash) {
     if (which.empty() || which == "none") return std::shared_ptr<const BeatNet>();
-    Result<nn::WeightFile> w =
-        which == "builtin"
-            ? (kHaveShipped
-                   ? nn::WeightFile::from_memory(kBeatModel, sizeof kBeatModel, "src/analyzers/rhythm/beat_model.inc")
-                   : Result<nn::WeightFile>(make_error(ErrorCode::kModelInvalid, "no beat model was built in")))
-            : nn::WeightFile::from_file(which);
+    auto w = which == "builtin"
+                 ? nn::WeightFile::from_memory(kBeatModel, sizeof kBeatModel, "src/analyzers/rhythm/beat_model.inc")
+                 : nn::WeightFile::from_file(which);
     if (!w) return w.error();
     auto net = BeatNet::load(w.value());
     if (!net) return net.error();

@@ -17,7 +17,8 @@ std::string Params::key() const {
     std::snprintf(buf, sizeof buf, "%.4f/%.4f/%.3f/%d/", min_bpm, max_bpm, tightness, snap_grid ? 1 : 0);
     std::string k = std::string(buf) + meter + "/" + bar_phase;
     if (net) {
-        std::snprintf(buf, sizeof buf, "/nn:%.3f/%.3f/%d/", nn_mix, nn_bar_weight, nn_tempo ? 1 : 0);
+        std::snprintf(buf, sizeof buf, "/nn:%.3f/%.3f/%d%d/", nn_mix, nn_bar_weight, nn_tempo ? 1 : 0,
+                      nn_phase_check ? 1 : 0);
         k += buf + model_hash;
     }
     return k;

@@ -33,7 +33,8 @@ struct Params {
     std::shared_ptr<const BeatNet> net;
     double nn_mix = 1.0;
     double nn_bar_weight = 2.0;
-    bool nn_tempo = false;  // the tempogram and octave cues read the blended curve too
+    bool nn_tempo = false;        // the tempogram and octave cues read the blended curve too
+    bool nn_phase_check = false;  // the half-beat phase check (bass onsets, chord changes) runs too
     std::string key() const;
 };
 

@@ -68,6 +68,13 @@ const AnalyzerInfo& TempoAnalyzer::describe() {
              0.0,
              0.0,
              {}},
+            {"nn_phase_check",
+             "With a model: keep the half-beat phase check (bass onsets and chord changes on the beat)",
+             ParamType::kBool,
+             false,
+             0.0,
+             0.0,
+             {}},
             {"nn_bar_weight",
              "With a model: weight of the downbeat activation among the bar accents",
              ParamType::kDouble,
@@ -88,6 +95,7 @@ Result<TempoAnalyzer::Config> TempoAnalyzer::configure(const ParamSet& p) {
     c.rhythm.nn_mix = p.get_double("nn_mix");
     c.rhythm.nn_bar_weight = p.get_double("nn_bar_weight");
     c.rhythm.nn_tempo = p.get_bool("nn_tempo");
+    c.rhythm.nn_phase_check = p.get_bool("nn_phase_check");
     c.rhythm.model = p.get_string("model");
     auto net = rhythm::load_beat_net(c.rhythm.model, &c.rhythm.model_hash);
     if (!net) return net.error();
