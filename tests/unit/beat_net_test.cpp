@@ -105,29 +105,33 @@ TEST(BeatNet, ShippedModelOnAccentedClicksAndDrums) {
     auto shipped = rhythm::load_beat_net("builtin", &hash);
     ASSERT_TRUE(shipped.ok()) << shipped.error().message;
     EXPECT_EQ(hash.rfind("xxh64:", 0), 0u);
-    for (const bool clicks : {true, false})
-        for (double bpm : {96.0, 124.0}) {
-            SCOPED_TRACE(std::string(clicks ? "clicks " : "drums ") + std::to_string(bpm));
-            synth::RhythmSpec s;
-            s.bpm = bpm;
-            s.clicks = clicks;
-            s.pickup_beats = 1;  // the first downbeat is the second beat
-            s.seconds = 30.0;
-            const auto t = synth::make_rhythm_track(s);
-            AnalysisRequest req;
-            req.only = {"tempo", "beats"};
-            req.params["tempo.model"] = "builtin";
-            req.params["tempo.min_bpm"] = "80";
-            req.params["tempo.max_bpm"] = "160";
-            Engine engine;
-            auto song = engine.analyze_pcm(t.samples, 1, t.rate_hz, req);
-            ASSERT_TRUE(song.ok()) << song.error().message;
-            ASSERT_TRUE(song->tempo && song->tempo->bpm && song->beats && song->downbeats);
-            EXPECT_NEAR(*song->tempo->bpm, bpm, 0.01 * bpm);
-            EXPECT_GE(f_measure(after(t.beats, 5.0), after(song->beats->times_s, 5.0)), 0.95);
-            EXPECT_GE(f_measure(after(t.downbeats, 5.0), after(song->downbeats->times_s, 5.0)), 0.9);
-            ASSERT_TRUE(song->meter);
-            EXPECT_EQ(song->meter->label, "4/4");
-            EXPECT_NE(song->tempo->decision.find("learned beat activation"), std::string::npos);
-        }
+    for (const char* mix : {"0", "1"})  // learned downbeats only (the default with a model); beats too
+        for (const bool clicks : {true, false})
+            for (double bpm : {96.0, 124.0}) {
+                SCOPED_TRACE(std::string(clicks ? "clicks " : "drums ") + std::to_string(bpm) + " nn_mix " + mix);
+                synth::RhythmSpec s;
+                s.bpm = bpm;
+                s.clicks = clicks;
+                s.pickup_beats = 1;  // the first downbeat is the second beat
+                s.seconds = 30.0;
+                const auto t = synth::make_rhythm_track(s);
+                AnalysisRequest req;
+                req.only = {"tempo", "beats"};
+                req.params["tempo.model"] = "builtin";
+                req.params["tempo.nn_mix"] = mix;
+                req.params["tempo.min_bpm"] = "80";
+                req.params["tempo.max_bpm"] = "160";
+                Engine engine;
+                auto song = engine.analyze_pcm(t.samples, 1, t.rate_hz, req);
+                ASSERT_TRUE(song.ok()) << song.error().message;
+                ASSERT_TRUE(song->tempo && song->tempo->bpm && song->beats && song->downbeats);
+                EXPECT_NEAR(*song->tempo->bpm, bpm, 0.01 * bpm);
+                EXPECT_GE(f_measure(after(t.beats, 5.0), after(song->beats->times_s, 5.0)), 0.95);
+                EXPECT_GE(f_measure(after(t.downbeats, 5.0), after(song->downbeats->times_s, 5.0)), 0.9);
+                ASSERT_TRUE(song->meter);
+                EXPECT_EQ(song->meter->label, "4/4");
+                EXPECT_NE(
+                    song->tempo->decision.find(mix[0] == '0' ? "learned downbeats only" : "learned beat activation"),
+                    std::string::npos);
+            }
 }

@@ -562,7 +562,9 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params, const 
 
     // --- beat phase check: kick/bass onsets and chord changes fall on beats, not half-way between.
     // The tracker follows the broadband onsets and can lock onto strong off-beats (comping).
-    std::string phase_note = use_net ? "on the tracked phase (learned beat activation)" : "on the tracked phase";
+    std::string phase_note = !use_net              ? "on the tracked phase"
+                             : params.nn_mix > 0.0 ? "on the tracked phase (learned beat activation)"
+                                                   : "on the tracked phase (learned downbeats only)";
     if (!use_net || params.nn_phase_check) {
         auto peak = [&](const Vec& x, double rate, double t, double half) {
             const auto c = static_cast<std::ptrdiff_t>(std::lround(t * rate));

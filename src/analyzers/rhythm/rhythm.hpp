@@ -31,10 +31,10 @@ struct Params {
     std::string model;
     std::string model_hash;
     std::shared_ptr<const BeatNet> net;
-    double nn_mix = 1.0;
+    double nn_mix = 0.0;
     double nn_bar_weight = 2.0;
-    bool nn_tempo = false;        // the tempogram and octave cues read the blended curve too
-    bool nn_phase_check = false;  // the half-beat phase check (bass onsets, chord changes) runs too
+    bool nn_tempo = false;       // the tempogram and octave cues read the blended curve too
+    bool nn_phase_check = true;  // the half-beat phase check (bass onsets, chord changes) runs too
     std::string key() const;
 };
 
