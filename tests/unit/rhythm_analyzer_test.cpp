@@ -275,6 +275,10 @@ TEST(RhythmBars, SixEightIsCompound) {
     EXPECT_EQ(r.meter.label, "6/8");
     EXPECT_EQ(r.meter.numerator, 6);
     EXPECT_EQ(r.meter.denominator, 8);
+    // A forced meter still reports finite candidate probabilities (they were NaN: the CLI's schema
+    // check refused the Song Map of every forced meter).
+    ASSERT_FALSE(r.meter.candidates.empty());
+    for (const auto& c : r.meter.candidates) EXPECT_TRUE(std::isfinite(c.probability)) << c.label;
     // Automatic meter with the beat level pinned by the tempo range: the subdivision is ternary.
     const RhythmRun a = analyze(t.samples, {{"min_bpm", "50"}, {"max_bpm", "95"}});
     ASSERT_TRUE(a.ok && a.has_meter);

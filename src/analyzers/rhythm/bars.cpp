@@ -269,10 +269,14 @@ BarResult analyze_bars(const BarInput& in) {
     r.label = label_for(m, compound);
     // candidates: softmax over meters
     double zsum = 0.0;
-    for (const auto& x : ms) zsum += std::exp(4.0 * (x.score + x.prior - best_total));
+    // (normalised by the best total of all meters: with a forced meter best_total is not set, and
+    // exp(x - -inf) made every probability NaN, a Song Map the schema refuses)
+    double top = -std::numeric_limits<double>::infinity();
+    for (const auto& x : ms) top = std::max(top, x.score + x.prior);
+    for (const auto& x : ms) zsum += std::exp(4.0 * (x.score + x.prior - top));
     for (const auto& x : ms)
         r.candidates.push_back(
-            {label_for(x.m, compound), std::clamp(std::exp(4.0 * (x.score + x.prior - best_total)) / zsum, 0.0, 1.0)});
+            {label_for(x.m, compound), std::clamp(std::exp(4.0 * (x.score + x.prior - top)) / zsum, 0.0, 1.0)});
     std::sort(r.candidates.begin(), r.candidates.end(),
               [](const auto& a, const auto& b) { return a.probability > b.probability; });
     r.confidence = r.candidates.empty() ? 0.0 : r.candidates.front().probability;
