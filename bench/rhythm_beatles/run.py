@@ -6,7 +6,11 @@ its default tracker reads about half the tempo).
 
     /usr/bin/python3 bench/rhythm_beatles/run.py [--jobs 2] [--tools harmony,aubio,qm-dsp]
         [--albums 01_Please_Please_Me,...] [--param beats.x=y ...] [--tag NAME]
-        [--out bench/results/rhythm-beatles]
+        [--fold-model ALBUM,ALBUM=PARAM ...] [--out bench/results/rhythm-beatles]
+
+--fold-model gives the songs of the named albums one more Harmony parameter (e.g.
+`01_Please_Please_Me,07_Revolver=tempo.model=/work/cache/beats-tcn/fold1.hnn`): cross-validated
+learned models are scored on the albums their training never saw, all in one report.
 
 Per song: beat F (±70 ms), CMLt, AMLt (mir_eval.beat, beats before 5 s trimmed, the MIREX
 convention), downbeat F (±70 ms, trimmed the same way), tempo Acc1/Acc2 against 60 / median
@@ -167,6 +171,8 @@ def main():
     ap.add_argument('--albums', default='')
     ap.add_argument('-p', '--param', action='append', default=[])
     ap.add_argument('--tag', default='harmony')
+    ap.add_argument('--fold-model', action='append', default=[],
+                    help='ALBUM,ALBUM=PARAM: one more -p for the songs of these albums (held-out folds)')
     ap.add_argument('--out', default=os.path.join(BENCH, 'results', 'rhythm-beatles'))
     ap.add_argument('--compare', nargs=2, metavar=('A', 'B'), help='compare two estimates files song by song')
     args = ap.parse_args()
@@ -196,11 +202,16 @@ def main():
     cache = os.path.join(paths.cache_dir(), 'rhythm-beatles')
     os.makedirs(args.out, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix='rhythm-beatles-')
+    fold_params = {}
+    for fm in args.fold_model:
+        names, _, param = fm.partition('=')
+        for a in names.split(','):
+            fold_params.setdefault(a, []).append(param)
 
     def work(job):
         tool, (album, song, audio, truth) = job
         if tool == 'harmony':
-            est, cpu, err = run_harmony(audio, args.param, tmp)
+            est, cpu, err = run_harmony(audio, args.param + fold_params.get(album, []), tmp)
         else:
             est, cpu, err = run_peer(tool, audio, cache)
             if est is not None and cpu is None:
@@ -220,7 +231,8 @@ def main():
     md = ['# Rhythm on beatles-dev (%d songs, %d albums)' % (len(items), len(albums)), '',
           'Harmony (git %s): `%s analyze --only tempo,beats`%s.' % (
               git_head(), os.path.relpath(paths.harmony_bin(), paths.REPO_DIR),
-              (' with ' + ' '.join('-p ' + p for p in args.param)) if args.param else ''),
+              (' with ' + ' '.join('-p ' + p for p in args.param)) if args.param else '') +
+          ''.join('; albums %s with -p %s' % tuple(f.split('=', 1)) for f in args.fold_model),
           'Means over songs. Tempo reference: 60 / median annotated IBI; meter reference: most common bar.', '',
           table(rows, tools, 'album'), '']
     for t in tools:

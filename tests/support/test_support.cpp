@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <cstring>
@@ -138,6 +139,31 @@ float be_f32(const std::string& s, size_t at) {
     float f;
     std::memcpy(&f, &v, 4);
     return f;
+}
+
+double f_measure(const std::vector<double>& ref, const std::vector<double>& est, double tol) {
+    if (ref.empty() || est.empty()) return 0.0;
+    std::vector<bool> used(est.size(), false);
+    size_t hits = 0;
+    for (double r : ref) {
+        for (size_t j = 0; j < est.size(); ++j) {
+            if (!used[j] && std::abs(est[j] - r) <= tol) {
+                used[j] = true;
+                ++hits;
+                break;
+            }
+        }
+    }
+    const double p = static_cast<double>(hits) / static_cast<double>(est.size());
+    const double rc = static_cast<double>(hits) / static_cast<double>(ref.size());
+    return p + rc > 0 ? 2 * p * rc / (p + rc) : 0.0;
+}
+
+std::vector<double> after(const std::vector<double>& v, double t) {
+    std::vector<double> out;
+    for (double x : v)
+        if (x >= t) out.push_back(x);
+    return out;
 }
 
 }  // namespace harmony::test

@@ -48,4 +48,9 @@ std::string base64_decode(const std::string& in);
 std::uint32_t be_u32(const std::string& s, size_t at);
 float be_f32(const std::string& s, size_t at);
 
+/// MIREX-style beat F-measure with a +-70 ms window (each reference matched at most once).
+double f_measure(const std::vector<double>& ref, const std::vector<double>& est, double tol = 0.07);
+/// The times at or after t.
+std::vector<double> after(const std::vector<double>& v, double t);
+
 }  // namespace harmony::test

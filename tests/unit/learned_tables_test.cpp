@@ -176,7 +176,7 @@ TEST(LearnedTables, Sha256MatchesTheStandardVectors) {
 TEST(LearnedTables, GeneratedTablesMatchTheirRecordedHash) {
     for (const char* rel : {"src/analyzers/rhythm/octave_gbdt.inc", "src/analyzers/key/key_model.hpp",
                             "src/analyzers/chords/chords_model.inc", "src/analyzers/sections/boundary_model.inc",
-                            "src/analyzers/notes/notes_model.inc"}) {
+                            "src/analyzers/notes/notes_model.inc", "src/analyzers/rhythm/beat_model.inc"}) {
         SCOPED_TRACE(rel);
         const Table t = read_table(rel);
         ASSERT_TRUE(t.has_block) << "no provenance block (tools/provenance.py)";

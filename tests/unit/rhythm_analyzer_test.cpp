@@ -16,6 +16,7 @@
 #include "dsp/synth.hpp"
 #include "features/feature_cache.hpp"
 #include "harmony/engine.hpp"
+#include "support/test_support.hpp"
 
 using namespace harmony;
 namespace synth = harmony::dsp::synth;
@@ -55,31 +56,8 @@ RhythmRun analyze(const std::vector<float>& x, const std::map<std::string, std::
     return r;
 }
 
-/// MIREX-style beat F-measure with a +-70 ms window (each reference matched at most once).
-double f_measure(const std::vector<double>& ref, const std::vector<double>& est, double tol = 0.07) {
-    if (ref.empty() || est.empty()) return 0.0;
-    std::vector<bool> used(est.size(), false);
-    size_t hits = 0;
-    for (double r : ref) {
-        for (size_t j = 0; j < est.size(); ++j) {
-            if (!used[j] && std::abs(est[j] - r) <= tol) {
-                used[j] = true;
-                ++hits;
-                break;
-            }
-        }
-    }
-    const double p = static_cast<double>(hits) / static_cast<double>(est.size());
-    const double rc = static_cast<double>(hits) / static_cast<double>(ref.size());
-    return p + rc > 0 ? 2 * p * rc / (p + rc) : 0.0;
-}
-
-std::vector<double> after(const std::vector<double>& v, double t) {
-    std::vector<double> out;
-    for (double x : v)
-        if (x >= t) out.push_back(x);
-    return out;
-}
+using test::after;
+using test::f_measure;
 
 synth::RhythmTrack drums(double bpm, int beats_per_bar = 4, double seconds = 30.0, double timing_jitter_s = 0.0) {
     synth::RhythmSpec s;
@@ -297,6 +275,10 @@ TEST(RhythmBars, SixEightIsCompound) {
     EXPECT_EQ(r.meter.label, "6/8");
     EXPECT_EQ(r.meter.numerator, 6);
     EXPECT_EQ(r.meter.denominator, 8);
+    // A forced meter still reports finite candidate probabilities (they were NaN: the CLI's schema
+    // check refused the Song Map of every forced meter).
+    ASSERT_FALSE(r.meter.candidates.empty());
+    for (const auto& c : r.meter.candidates) EXPECT_TRUE(std::isfinite(c.probability)) << c.label;
     // Automatic meter with the beat level pinned by the tempo range: the subdivision is ternary.
     const RhythmRun a = analyze(t.samples, {{"min_bpm", "50"}, {"max_bpm", "95"}});
     ASSERT_TRUE(a.ok && a.has_meter);

@@ -85,6 +85,14 @@ class TinyCrnn(nn.Module):
         return F.log_softmax(self.out(x), dim=-1)
 
 
+def beat_tcn():
+    """The beat/downbeat TCN of tools/train_beats/train.py (src/analyzers/rhythm/beat_net.hpp)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "train_beats"))
+    import train  # noqa: E402
+
+    return train.model_class()()
+
+
 def models():
     """(name, module factory, input shape without batch, batched?)"""
     return [
@@ -98,6 +106,7 @@ def models():
         ("bigru", lambda: nn.GRU(5, 4, batch_first=True, bidirectional=True), (9, 5), True),
         ("tcn_block", TcnBlock, (4, 40), True),
         ("crnn", TinyCrnn, (1, 24, 32), True),
+        ("beat_tcn", beat_tcn, (1, 48, 400), True),
     ]
 
 

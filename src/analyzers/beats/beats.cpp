@@ -85,15 +85,18 @@ Result<void> BeatsAnalyzer::analyze(Context& ctx) const {
     rhythm::Analysis forced;
     if (cfg_.input != Input::kMix || cfg_.meter != base.meter ||
         cfg_.bar_phase != base.bar_phase) {  // a stem, a forced meter or decoder: decode again
-        const auto in =
-            input_features(ctx, cfg_.input, [](features::FeatureCache& c) { c.get<features::RhythmFeatures>(); });
+        const bool net = base.net != nullptr;
+        const auto in = input_features(ctx, cfg_.input, [net](features::FeatureCache& c) {
+            c.get<features::RhythmFeatures>();
+            if (net) c.get<features::BeatSpectrogram>();
+        });
         if (!in) return in.error();
         const auto* f = in->features().find<features::RhythmFeatures>();
         if (f == nullptr) return make_error(ErrorCode::kInternal, "rhythm features were not planned");
         rhythm::Params p = base;
         p.meter = cfg_.meter;
         p.bar_phase = cfg_.bar_phase;
-        forced = rhythm::analyze(*f, p);
+        forced = rhythm::analyze(*f, p, in->features().find<features::BeatSpectrogram>());
         a = &forced;
     }
     if (!a->has_beats) {

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "analyzers/rhythm/bars.hpp"
+#include "analyzers/rhythm/beat_net.hpp"
 #include "analyzers/rhythm/octave_model.hpp"
 #include "analyzers/rhythm/rhythm.hpp"
 #include "analyzers/rhythm/rhythm_internal.hpp"
@@ -233,7 +234,7 @@ constexpr Relation kRelations[] = {{0.5, "half"},         {2.0, "double"},
 
 }  // namespace
 
-Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
+Analysis analyze(const features::RhythmFeatures& f, const Params& params, const features::BeatSpectrogram* spec) {
     Analysis out;
     Tempo& tempo = out.tempo;
     const double lo_bpm = params.min_bpm > 0 ? params.min_bpm : 50.0;
@@ -277,6 +278,31 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
     Vec all(n);
     for (size_t i = 0; i < n; ++i) all[i] = low[i] + mid[i] + high[i];
     const Vec o = detail::novelty(all, gate, fr);
+    // --- learned front end: the tracker follows a blend of the onset novelty and the network's
+    // beat activation (each scaled to unit RMS over the active frames); the activation peaks on the
+    // annotated beat itself, the novelty kOnsetLagS before it. With nn_tempo the tempogram and the
+    // octave cues read the blend too.
+    BeatActivations act;
+    const bool use_net = params.net != nullptr && spec != nullptr && spec->bands() == BeatNet::kBands;
+    Vec track = o;
+    double lag = kOnsetLagS;
+    if (use_net) {
+        act = params.net->run(spec->data());
+        act.beat.resize(n, 0.0);
+        act.downbeat.resize(n, 0.0);
+        auto rms = [&](const Vec& x) {
+            double s2 = 0.0;
+            for (size_t i = 0; i < n; ++i) s2 += gate[i] * x[i] * x[i];
+            return std::sqrt(s2 / static_cast<double>(std::max<size_t>(1, active))) + 1e-12;
+        };
+        const double w = std::clamp(params.nn_mix, 0.0, 1.0);
+        const double ro = rms(o), ra = rms(act.beat);
+        for (size_t i = 0; i < n; ++i) track[i] = (1.0 - w) * o[i] / ro + w * gate[i] * act.beat[i] / ra;
+        lag = (1.0 - w) * kOnsetLagS;
+    }
+
+    const Vec& o_tempo = use_net && params.nn_tempo ? track : o;
+
     const Vec o_low = detail::novelty(low, gate, fr);
     Vec hm(n);
     for (size_t i = 0; i < n; ++i) hm[i] = mid[i] + high[i];
@@ -284,7 +310,7 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
     const Vec o_mid = detail::novelty(mid, gate, fr);
 
     // --- tempogram and per-estimator salience
-    const detail::Tempogram tg = detail::tempogram(o, fr);
+    const detail::Tempogram tg = detail::tempogram(o_tempo, fr);
     std::vector<BandEstimate> est(3);
     est[0].name = "acf_broadband";
     est[0].acf = tg.global;
@@ -345,12 +371,12 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
     // events per second: onsets (broadband at two thresholds, low band) and chord changes
     const size_t cstep = static_cast<size_t>(features::RhythmFeatures::kChromaDecimation);
     const std::array<double, kEventRateFeatures> rates{
-        event_rate(o, gate, 1, fr, 0.2, 0.05), event_rate(o, gate, 1, fr, 0.5, 0.05),
+        event_rate(o_tempo, gate, 1, fr, 0.2, 0.05), event_rate(o_tempo, gate, 1, fr, 0.5, 0.05),
         event_rate(o_low, gate, 1, fr, 0.3, 0.05), event_rate(hnov, gate, cstep, cr, 0.4, 0.2)};
     auto cand_features = [&](double bpm) {
         const double tau = 60.0 * fr / bpm;
         const double tauc = 60.0 * cr / bpm;
-        const Fold fa = fold_features(o, tau), fl = fold_features(o_low, tau), fh = fold_features(o_high, tau);
+        const Fold fa = fold_features(o_tempo, tau), fl = fold_features(o_low, tau), fh = fold_features(o_high, tau);
         constexpr double e = 1e-3;
         const double lb = std::log2(bpm / 100.0);
         const std::array<double, 17> base{std::log(detail::salience_at(comb, bpm) + e),
@@ -367,7 +393,7 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
                                           fl.mid,
                                           fh.alt,
                                           fh.mid,
-                                          backbeat(o, o_low, o_mid, tau),
+                                          backbeat(o_tempo, o_low, o_mid, tau),
                                           lb,
                                           lb * lb};
         detail::OctaveFeatures x{};
@@ -506,7 +532,7 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
     }
 
     // --- beat tracking
-    std::vector<int> bf = detail::track_beats(o, tau, params.tightness);
+    std::vector<int> bf = detail::track_beats(track, tau, params.tightness);
     // trim beats outside the active (non-silent) part
     size_t first_active = 0, last_active = n - 1;
     while (first_active < n && gate[first_active] <= 0.0) ++first_active;
@@ -516,15 +542,15 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
         const double bt = static_cast<double>(b);
         if (bt + 0.5 * tau[static_cast<size_t>(b)] < static_cast<double>(first_active)) continue;
         if (bt - 0.5 * tau[static_cast<size_t>(b)] > static_cast<double>(last_active)) continue;
-        beats.push_back(bt / fr + kOnsetLagS);
+        beats.push_back(bt / fr + lag);
     }
     // Trailing beats with no onset under them are the tracker coasting past the music's end.
     {
         auto strength = [&](double t) {
-            const auto c = static_cast<std::ptrdiff_t>(std::lround((t - kOnsetLagS) * fr));
+            const auto c = static_cast<std::ptrdiff_t>(std::lround((t - lag) * fr));
             double m = 0.0;
             for (auto i = c - 3; i <= c + 3; ++i)
-                if (i >= 0 && i < static_cast<std::ptrdiff_t>(n)) m = std::max(m, o[static_cast<size_t>(i)]);
+                if (i >= 0 && i < static_cast<std::ptrdiff_t>(n)) m = std::max(m, track[static_cast<size_t>(i)]);
             return m;
         };
         double ms = 0.0;
@@ -536,8 +562,10 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
 
     // --- beat phase check: kick/bass onsets and chord changes fall on beats, not half-way between.
     // The tracker follows the broadband onsets and can lock onto strong off-beats (comping).
-    std::string phase_note = "on the tracked phase";
-    {
+    std::string phase_note = !use_net              ? "on the tracked phase"
+                             : params.nn_mix > 0.0 ? "on the tracked phase (learned beat activation)"
+                                                   : "on the tracked phase (learned downbeats only)";
+    if (!use_net || params.nn_phase_check) {
         auto peak = [&](const Vec& x, double rate, double t, double half) {
             const auto c = static_cast<std::ptrdiff_t>(std::lround(t * rate));
             const auto h = static_cast<std::ptrdiff_t>(std::ceil(half * rate));
@@ -572,7 +600,7 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
     // --- tempo fit over the beat times, taken at the sub-frame onset peaks (frames are 10 ms: over
     // a 32-beat loop their rounding alone moves a plain fit by 0.03 BPM), without the edge beats
     // that miss the line (the first beat of a file cut on it, a tracker coasting at the end)
-    const detail::LineFit fit = detail::fit_line_robust(detail::refine_on_peaks(o, fr, beats, kOnsetLagS), kFitInlierS);
+    const detail::LineFit fit = detail::fit_line_robust(detail::refine_on_peaks(track, fr, beats, lag), kFitInlierS);
     Vec ibi;
     for (size_t i = 1; i < beats.size(); ++i) ibi.push_back(beats[i] - beats[i - 1]);
     const double med_ibi = detail::median(ibi);
@@ -640,7 +668,7 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
         // A varying tempo keeps the tracked beats, at their sub-frame onset peaks: on whole frames a
         // steady stretch of a 128 BPM track steps 47 frames (127.9 BPM) with a one-frame jump every
         // 50 beats, a sawtooth the DJ exports' tempo sections would read as tempo changes.
-        beats = detail::refine_on_peaks(o, fr, beats, kOnsetLagS);
+        beats = detail::refine_on_peaks(track, fr, beats, lag);
     }
     out.beats.times_s = beats;
     out.beats.grid.constant = stable;
@@ -655,6 +683,10 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params) {
     bi.onset_high = &o_high;
     bi.debug = std::getenv("HARMONY_RHYTHM_DEBUG") != nullptr;
     bi.phase_jumps = params.bar_phase == "hmm";
+    if (use_net) {
+        bi.downbeat_activation = &act.downbeat;
+        bi.downbeat_weight = params.nn_bar_weight;
+    }
     BarResult bars = analyze_bars(bi);
     if (bi.debug) tempo.estimators.push_back({"debug_bars", bars.debug, 0.0, ""});
     out.beats.positions = bars.positions;

@@ -169,6 +169,17 @@ BarResult analyze_bars(const BarInput& in) {
         on += all[i];
     }
     const bool compound_auto = trip > 1.2 * dup && trip > 0.25 * on;
+    // learned downbeat activation at each beat (as a logit), when given
+    Vec down(nb, 0.0);
+    const bool learned = in.downbeat_activation != nullptr && in.downbeat_weight > 0.0;
+    if (learned) {
+        for (size_t i = 0; i < nb; ++i) {
+            const double p = std::clamp(max_in(*in.downbeat_activation, in.fr, in.beats[i] - 0.05, in.beats[i] + 0.05),
+                                        1e-4, 1.0 - 1e-4);
+            down[i] = std::log(p / (1.0 - p));
+        }
+        znorm(down);
+    }
     znorm(low);
     znorm(all);
     znorm(harm);
@@ -176,7 +187,8 @@ BarResult analyze_bars(const BarInput& in) {
     // Accent weights (low-band onset, 1-beat and 2-beat harmonic change, broadband onset), chosen on the dev corpus.
     constexpr double w[4] = {0.5, 1.0, 0.0, 1.0};
     Vec acc(nb);
-    for (size_t i = 0; i < nb; ++i) acc[i] = w[0] * low[i] + w[1] * harm[i] + w[2] * all[i] + w[3] * harm2[i];
+    for (size_t i = 0; i < nb; ++i)
+        acc[i] = w[0] * low[i] + w[1] * harm[i] + w[2] * all[i] + w[3] * harm2[i] + in.downbeat_weight * down[i];
 
     struct MScore {
         int m;
@@ -223,7 +235,8 @@ BarResult analyze_bars(const BarInput& in) {
     // harmonic change), fitted on POP909 songs 201-373 (the meter choice keeps the weights above).
     constexpr double wp[3] = {1.0, 1.0, 0.4};
     Vec accent(nb);
-    for (size_t i = 0; i < nb; ++i) accent[i] = wp[0] * low[i] + wp[1] * harm[i] + wp[2] * harm2[i];
+    for (size_t i = 0; i < nb; ++i)
+        accent[i] = wp[0] * low[i] + wp[1] * harm[i] + wp[2] * harm2[i] + in.downbeat_weight * down[i];
     Vec ph(static_cast<size_t>(m), 0.0);
     std::vector<int> phc(static_cast<size_t>(m), 0);
     for (size_t i = 0; i < nb; ++i) {
@@ -256,10 +269,14 @@ BarResult analyze_bars(const BarInput& in) {
     r.label = label_for(m, compound);
     // candidates: softmax over meters
     double zsum = 0.0;
-    for (const auto& x : ms) zsum += std::exp(4.0 * (x.score + x.prior - best_total));
+    // (normalised by the best total of all meters: with a forced meter best_total is not set, and
+    // exp(x - -inf) made every probability NaN, a Song Map the schema refuses)
+    double top = -std::numeric_limits<double>::infinity();
+    for (const auto& x : ms) top = std::max(top, x.score + x.prior);
+    for (const auto& x : ms) zsum += std::exp(4.0 * (x.score + x.prior - top));
     for (const auto& x : ms)
         r.candidates.push_back(
-            {label_for(x.m, compound), std::clamp(std::exp(4.0 * (x.score + x.prior - best_total)) / zsum, 0.0, 1.0)});
+            {label_for(x.m, compound), std::clamp(std::exp(4.0 * (x.score + x.prior - top)) / zsum, 0.0, 1.0)});
     std::sort(r.candidates.begin(), r.candidates.end(),
               [](const auto& a, const auto& b) { return a.probability > b.probability; });
     r.confidence = r.candidates.empty() ? 0.0 : r.candidates.front().probability;

@@ -23,6 +23,8 @@ struct BarInput {
     const std::vector<double>* onset_high = nullptr;  // hi-hat band novelty (optional)
     bool debug = false;
     bool phase_jumps = false;  // bar positions by the HMM (decode_bar_positions), not one fold
+    const std::vector<double>* downbeat_activation = nullptr;  // learned downbeat probability per frame
+    double downbeat_weight = 0.0;  // its z-scored logit at each beat joins the accents with this weight
 };
 
 struct BarResult {

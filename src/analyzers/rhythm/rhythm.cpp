@@ -15,7 +15,13 @@ using detail::Vec;
 std::string Params::key() const {
     char buf[160];
     std::snprintf(buf, sizeof buf, "%.4f/%.4f/%.3f/%d/", min_bpm, max_bpm, tightness, snap_grid ? 1 : 0);
-    return std::string(buf) + meter + "/" + bar_phase;
+    std::string k = std::string(buf) + meter + "/" + bar_phase;
+    if (net) {
+        std::snprintf(buf, sizeof buf, "/nn:%.3f/%.3f/%d%d/", nn_mix, nn_bar_weight, nn_tempo ? 1 : 0,
+                      nn_phase_check ? 1 : 0);
+        k += buf + model_hash;
+    }
+    return k;
 }
 
 namespace detail {

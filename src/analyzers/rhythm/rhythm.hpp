@@ -5,14 +5,18 @@
 // Computed once per file by the tempo analyzer, which hands it to beats as a typed artifact.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "features/beat_spectrogram.hpp"
 #include "features/feature_cache.hpp"
 #include "features/rhythm_features.hpp"
 #include "harmony/song_map.hpp"
 
 namespace harmony::rhythm {
+
+class BeatNet;
 
 struct Params {
     double min_bpm = 0.0;            // DJ range: the answer is folded into [min_bpm, max_bpm] when set
@@ -21,6 +25,16 @@ struct Params {
     bool snap_grid = true;           // stable tempo: beats are placed on the fitted constant grid
     std::string meter = "auto";      // or a forced "4/4", "3/4", ...
     std::string bar_phase = "fold";  // "fold": one bar phase per track; "hmm": the phase may jump
+    // Learned front end (beat_net.hpp): "" = none; its beat activation is blended into the curve
+    // the tracker follows (nn_mix: 0 = onset novelty only, 1 = activation only) and its downbeat
+    // activation joins the bar accents with weight nn_bar_weight.
+    std::string model;
+    std::string model_hash;
+    std::shared_ptr<const BeatNet> net;
+    double nn_mix = 0.0;
+    double nn_bar_weight = 2.0;
+    bool nn_tempo = false;       // the tempogram and octave cues read the blended curve too
+    bool nn_phase_check = true;  // the half-beat phase check (bass onsets, chord changes) runs too
     std::string key() const;
 };
 
@@ -32,6 +46,8 @@ struct Analysis {
     bool has_beats = false;
 };
 
-Analysis analyze(const features::RhythmFeatures& features, const Params& params);
+/// `spec` (may be null) is the learned front end's input; it is read when params.net is set.
+Analysis analyze(const features::RhythmFeatures& features, const Params& params,
+                 const features::BeatSpectrogram* spec = nullptr);
 
 }  // namespace harmony::rhythm

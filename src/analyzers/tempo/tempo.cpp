@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "analyzers/rhythm/beat_net.hpp"
 #include "analyzers/rhythm/rhythm.hpp"
+#include "features/beat_spectrogram.hpp"
 
 namespace harmony::analyzers {
 
@@ -44,6 +46,43 @@ const AnalyzerInfo& TempoAnalyzer::describe() {
              0.0,
              0.0,
              {}},
+            {"model",
+             "Learned beat/downbeat front end: empty = none (onset novelty), builtin = the shipped TCN, or a "
+             "weight file (src/analyzers/rhythm/beat_net.hpp)",
+             ParamType::kString,
+             std::string(""),
+             0.0,
+             0.0,
+             {}},
+            {"nn_mix",
+             "With a model: share of the beat activation in the curve the tracker follows (0 = onsets only: the "
+             "model then decides the bars; measured best on held-out Beatles and the dev renders)",
+             ParamType::kDouble,
+             0.0,
+             0.0,
+             1.0,
+             {}},
+            {"nn_tempo",
+             "With a model: the tempogram and the octave cues read the blended curve too (not only the tracker)",
+             ParamType::kBool,
+             false,
+             0.0,
+             0.0,
+             {}},
+            {"nn_phase_check",
+             "With a model: keep the half-beat phase check (bass onsets and chord changes on the beat)",
+             ParamType::kBool,
+             true,
+             0.0,
+             0.0,
+             {}},
+            {"nn_bar_weight",
+             "With a model: weight of the downbeat activation among the bar accents",
+             ParamType::kDouble,
+             2.0,
+             0.0,
+             100.0,
+             {}},
         }};
     return info;
 }
@@ -54,6 +93,14 @@ Result<TempoAnalyzer::Config> TempoAnalyzer::configure(const ParamSet& p) {
     c.rhythm.max_bpm = p.get_double("max_bpm");
     c.rhythm.tightness = p.get_double("tightness");
     c.rhythm.snap_grid = p.get_bool("snap_grid");
+    c.rhythm.nn_mix = p.get_double("nn_mix");
+    c.rhythm.nn_bar_weight = p.get_double("nn_bar_weight");
+    c.rhythm.nn_tempo = p.get_bool("nn_tempo");
+    c.rhythm.nn_phase_check = p.get_bool("nn_phase_check");
+    c.rhythm.model = p.get_string("model");
+    auto net = rhythm::load_beat_net(c.rhythm.model, &c.rhythm.model_hash);
+    if (!net) return net.error();
+    c.rhythm.net = net.value();
     if (c.rhythm.max_bpm <= c.rhythm.min_bpm)
         return make_error(ErrorCode::kInvalidArgument, "tempo.max_bpm (" + pipeline::fmt("%g", c.rhythm.max_bpm) +
                                                            ") must be greater than tempo.min_bpm (" +
@@ -63,6 +110,7 @@ Result<TempoAnalyzer::Config> TempoAnalyzer::configure(const ParamSet& p) {
 
 void TempoAnalyzer::plan(features::FeatureCache& cache) const {
     cache.get<features::RhythmFeatures>();
+    if (cfg_.rhythm.net) cache.get<features::BeatSpectrogram>();
 }
 
 Result<void> TempoAnalyzer::analyze(Context& ctx) const {
@@ -70,7 +118,7 @@ Result<void> TempoAnalyzer::analyze(Context& ctx) const {
     if (f == nullptr) return make_error(ErrorCode::kInternal, "rhythm features were not planned");
     auto a = std::make_shared<RhythmArtifact>();
     a->params = cfg_.rhythm;
-    a->analysis = rhythm::analyze(*f, cfg_.rhythm);
+    a->analysis = rhythm::analyze(*f, cfg_.rhythm, ctx.features.find<features::BeatSpectrogram>());
     if (ctx.cancelled()) return make_error(ErrorCode::kCancelled, "cancelled");
     ctx.out.tempo = a->analysis.tempo;
     ctx.artifacts.put<RhythmArtifact>("tempo", std::move(a));

@@ -30,6 +30,7 @@ public:
     void plan(features::FeatureCache& cache) const override;
     Result<void> analyze(Context& ctx) const override;
     bool segmentable() const override { return true; }
+    std::string model_hash() const override { return cfg_.rhythm.model_hash; }
     void merge(const std::vector<pipeline::SegmentResult>& segments, const MergeInfo& info,
                SongMap& out) const override;
 
