@@ -40,8 +40,8 @@ constexpr double kSameNoteOverlapS = 0.03;
 /// touch its window; a note that matches one of the previous segment's (same pitch, overlapping)
 /// is the same note seen twice, joined: its onset from the segment whose window holds it (the
 /// earlier one's when the onset lies before the cut), its offset likewise, pitch and velocity from
-/// the onset's segment. The line stays monophonic: a note that still overlaps the next one ends
-/// where the next begins.
+/// the onset's segment. Where a note still overlaps the next segment's next note (a different
+/// pitch), it ends where that one begins.
 std::vector<Note> merge_line(const std::vector<pipeline::SegmentResult>& segs, std::vector<Note> Notes::*line) {
     constexpr double inf = std::numeric_limits<double>::infinity();
     std::vector<Note> out;
@@ -81,14 +81,20 @@ std::vector<Note> merge_line(const std::vector<pipeline::SegmentResult>& segs, s
             from.push_back(i);
         }
     }
-    std::stable_sort(out.begin(), out.end(), [](const Note& a, const Note& b) { return a.onset_s < b.onset_s; });
+    std::vector<size_t> order(out.size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return out[a].onset_s < out[b].onset_s; });
     std::vector<Note> mono;
-    for (auto& n : out) {
-        if (!mono.empty() && mono.back().offset_s > n.onset_s) {
-            mono.back().offset_s = n.onset_s;
+    size_t last_from = 0;
+    for (const size_t k : order) {
+        // Only notes of two segments are made disjoint: within one, the decoder's own output is
+        // kept as it is (as on a file analysed whole).
+        if (!mono.empty() && from[k] != last_from && mono.back().offset_s > out[k].onset_s) {
+            mono.back().offset_s = out[k].onset_s;
             if (mono.back().offset_s - mono.back().onset_s < kSameNoteOverlapS) mono.pop_back();
         }
-        mono.push_back(n);
+        mono.push_back(out[k]);
+        last_from = from[k];
     }
     return mono;
 }
