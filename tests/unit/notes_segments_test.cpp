@@ -85,7 +85,7 @@ TEST(NotesSegments, MergeKeepsEachNoteOnceAcrossTheCut) {
                             note(12.5, 13.0, 62),     // before the cut: the second sees it a little earlier
                             note(15.0, 17.5, 64),     // held across the cut
                             note(17.5, 18.0, 64),     // a re-attack after the cut (touching, not the same)
-                            note(18.5, 19.999, 67)},  // a long note cut by the first segment's end
+                            note(18.5, 19.999, 67)},  // after the cut: the second segment's (whole there)
                            440.0f));
     segs.push_back(segment(12.005, 32.005, 16.0, 33.0,
                            {note(12.005, 12.2, 50),  // the ramp-up at the second segment's start: outside its window
