@@ -1,7 +1,7 @@
 // Long files are analysed in overlapping segments so that memory stays bounded whatever the
 // length (a 10-hour DJ mix or recording needs no more than a 12-minute song). The engine streams
 // the audio once; every `segment_s` seconds it runs the segmentable analyzers (tempo, beats, key,
-// chords) on the current segment's features, keeps their Song Map parts and starts the next
+// chords, notes) on the current segment's features, keeps their Song Map parts and starts the next
 // segment with the last `overlap_s` seconds replayed. Each analyzer merges its own parts (its
 // merge(), next to its code); this file holds what the merges share.
 //

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace harmony::analyzers {
 
@@ -17,6 +18,113 @@ std::vector<std::span<const notes::Candidate>> spans_of(const notes::PitchSalien
 
 double midi_to_hz(double m) {
     return 440.0 * std::pow(2.0, (m - 69.0) / 12.0);
+}
+
+/// Duration-weighted mean confidence of the melody and bass notes.
+double notes_confidence(const Notes& n) {
+    double w = 0.0, cs = 0.0;
+    for (const auto* v : {&n.melody, &n.bass})
+        for (const auto& x : *v) {
+            w += x.offset_s - x.onset_s;
+            cs += (x.offset_s - x.onset_s) * x.confidence;
+        }
+    return w > 0.0 ? cs / w : 0.0;
+}
+
+// Two notes of neighbouring segments are the same one when their pitches agree and they overlap by
+// more than a frame (20 ms): a re-attack at the same pitch touches the previous note, never
+// overlaps it.
+constexpr double kSameNoteOverlapS = 0.03;
+
+/// Joins a line (melody or bass) from the segments' notes. Each segment contributes the notes that
+/// touch its window; a note that matches one of the previous segment's (same pitch, overlapping)
+/// is the same note seen twice, joined: its onset from the segment whose window holds it (the
+/// earlier one's when the onset lies before the cut), its offset likewise, pitch and velocity from
+/// the onset's segment. Where a note still overlaps the next segment's next note (a different
+/// pitch), it ends where that one begins.
+std::vector<Note> merge_line(const std::vector<pipeline::SegmentResult>& segs, std::vector<Note> Notes::*line) {
+    constexpr double inf = std::numeric_limits<double>::infinity();
+    std::vector<Note> out;
+    std::vector<size_t> from;  // the segment each kept note came from
+    for (size_t i = 0; i < segs.size(); ++i) {
+        const auto& s = segs[i];
+        if (!s.map.notes) continue;
+        const double lo = i == 0 ? -inf : s.keep_from_s;
+        const double hi = i + 1 == segs.size() ? inf : s.keep_to_s;
+        const double cut = s.keep_from_s;
+        for (const auto& n : (*s.map.notes).*line) {
+            if (n.offset_s <= lo || n.onset_s >= hi) continue;
+            bool joined = false;
+            for (size_t k = out.size(); k-- > 0;) {
+                auto& o = out[k];
+                if (o.offset_s + 1.0 < n.onset_s) break;  // kept notes are in onset order, monophonic
+                if (from[k] == i) continue;
+                const double overlap = std::min(o.offset_s, n.offset_s) - std::max(o.onset_s, n.onset_s);
+                if (std::abs(o.pitch_midi - n.pitch_midi) >= 0.5 || overlap <= kSameNoteOverlapS) continue;
+                const double da = o.offset_s - o.onset_s, db = n.offset_s - n.onset_s;
+                const double conf = (o.confidence * da + n.confidence * db) / std::max(1e-9, da + db);
+                if (o.onset_s >= cut && n.onset_s >= cut) {  // the onset lies in this segment's window
+                    o.onset_s = n.onset_s;
+                    o.pitch_midi = n.pitch_midi;
+                    o.velocity = n.velocity;
+                }
+                if (o.offset_s > cut && n.offset_s > cut)
+                    o.offset_s = n.offset_s;
+                else if (o.offset_s > cut || n.offset_s > cut)
+                    o.offset_s = std::max(o.offset_s, n.offset_s);
+                o.confidence = conf;
+                joined = true;
+                break;
+            }
+            if (joined) continue;
+            out.push_back(n);
+            from.push_back(i);
+        }
+    }
+    std::vector<size_t> order(out.size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return out[a].onset_s < out[b].onset_s; });
+    std::vector<Note> mono;
+    size_t last_from = 0;
+    for (const size_t k : order) {
+        // Only notes of two segments are made disjoint: within one, the decoder's own output is
+        // kept as it is (as on a file analysed whole).
+        if (!mono.empty() && from[k] != last_from && mono.back().offset_s > out[k].onset_s) {
+            mono.back().offset_s = out[k].onset_s;
+            if (mono.back().offset_s - mono.back().onset_s < kSameNoteOverlapS) mono.pop_back();
+        }
+        mono.push_back(out[k]);
+        last_from = from[k];
+    }
+    return mono;
+}
+
+/// The melody f0 on the file's 10 ms grid: each frame from the segment whose window holds it
+/// (the nearest frame of that segment's own grid, which starts at the segment's first sample).
+PitchCurve merge_f0(const std::vector<pipeline::SegmentResult>& segs) {
+    PitchCurve f;
+    std::vector<const pipeline::SegmentResult*> have;
+    for (const auto& s : segs)
+        if (s.map.notes && s.map.notes->melody_f0.hop_s > 0.0) have.push_back(&s);
+    if (have.empty()) return f;
+    f.hop_s = have.front()->map.notes->melody_f0.hop_s;
+    f.start_s = have.front()->map.notes->melody_f0.start_s;
+    const auto& last = have.back()->map.notes->melody_f0;
+    if (last.f0_hz.empty()) return f;
+    const double end = last.start_s + static_cast<double>(last.f0_hz.size() - 1) * last.hop_s;
+    const auto n = static_cast<size_t>(std::max(0.0, std::round((end - f.start_s) / f.hop_s))) + 1;
+    f.f0_hz.assign(n, 0.0f);
+    size_t j = 0;
+    for (size_t i = 0; i < n; ++i) {
+        const double t = f.start_s + static_cast<double>(i) * f.hop_s;
+        while (j + 1 < have.size() && t >= have[j]->keep_to_s) ++j;
+        const auto& c = have[j]->map.notes->melody_f0;
+        const double k = std::round((t - c.start_s) / c.hop_s);
+        const auto size = static_cast<double>(c.f0_hz.size());
+        // Within half a frame past either end (the segment's grid is offset by up to half a hop).
+        if (k >= -1.0 && k <= size) f.f0_hz[i] = c.f0_hz[static_cast<size_t>(std::clamp(k, 0.0, size - 1.0))];
+    }
+    return f;
 }
 
 }  // namespace
@@ -313,13 +421,7 @@ Result<void> NotesAnalyzer::analyze_learned(Context& ctx) const {
         else if (mel.guess[k] > 0.0f)
             out.melody_f0.f0_hz[i] = -static_cast<float>(midi_to_hz(mel.guess[k]));
     }
-    double w = 0.0, cs = 0.0;
-    for (const auto* v : {&out.melody, &out.bass})
-        for (const auto& x : *v) {
-            w += x.offset_s - x.onset_s;
-            cs += (x.offset_s - x.onset_s) * x.confidence;
-        }
-    out.confidence = w > 0.0 ? cs / w : 0.0;
+    out.confidence = notes_confidence(out);
     ctx.out.notes = std::move(out);
     ctx.report(1.0);
     return {};
@@ -377,16 +479,21 @@ Result<void> NotesAnalyzer::analyze(Context& ctx) const {
             out.melody_f0.f0_hz[i] = -static_cast<float>(midi_to_hz(mtrack.guess[k]));
     }
 
-    double w = 0.0, cs = 0.0;
-    for (const auto* v : {&out.melody, &out.bass})
-        for (const auto& x : *v) {
-            w += x.offset_s - x.onset_s;
-            cs += (x.offset_s - x.onset_s) * x.confidence;
-        }
-    out.confidence = w > 0.0 ? cs / w : 0.0;
+    out.confidence = notes_confidence(out);
     ctx.out.notes = std::move(out);
     ctx.report(1.0);
     return {};
+}
+
+void NotesAnalyzer::merge(const std::vector<pipeline::SegmentResult>& segs, const MergeInfo& /*info*/,
+                          SongMap& out) const {
+    if (std::none_of(segs.begin(), segs.end(), [](const auto& s) { return s.map.notes.has_value(); })) return;
+    Notes n;
+    n.melody = merge_line(segs, &Notes::melody);
+    n.bass = merge_line(segs, &Notes::bass);
+    n.melody_f0 = merge_f0(segs);
+    n.confidence = notes_confidence(n);
+    out.notes = std::move(n);
 }
 
 }  // namespace harmony::analyzers

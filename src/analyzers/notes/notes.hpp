@@ -47,6 +47,15 @@ public:
     void plan(features::FeatureCache& cache) const override;
     std::vector<std::string> extra_inputs() const override { return stem_reads({cfg_.melody_input, cfg_.bass_input}); }
     Result<void> analyze(Context& ctx) const override;
+    /// Long files: each segment is transcribed on its own (10 s of context either side of its
+    /// window with the default 20 s overlap) and merge() joins the lines at the segments' cuts: a
+    /// note is kept once (one held across a cut, or seen by both segments near it, is joined: its
+    /// onset from the segment whose window holds it, its offset likewise) and the f0 curve is
+    /// taken on the file's 10 ms grid from the segment whose window holds each frame. On a stem,
+    /// the whole file at once (the separation is).
+    bool segmentable() const override { return cfg_.melody_input == Input::kMix && cfg_.bass_input == Input::kMix; }
+    void merge(const std::vector<pipeline::SegmentResult>& segments, const MergeInfo& info,
+               SongMap& out) const override;
     std::string model_hash() const override { return cfg_.learned ? cfg_.model_hash : std::string(); }
 
 private:
