@@ -2,8 +2,8 @@
 
 Only Harmony's corpus scores are gated. A metric fails when it is below the baseline by more than
 its margin: 0.02 absolute for averaged continuous scores (beat F, CMLt, AMLt, downbeat F, MIREX key
-score, chord scores) and 0.04 for per-file yes/no scores (Acc1, Acc2, exact key, meter): on the 30-song quick
-set one file is 0.033, so a single file may flip but not two.
+score, chord scores), 0.03 for section and note F, and 0.04 for per-file yes/no scores (Acc1, Acc2,
+exact key, meter): on the 30-song quick set one file is 0.033, so a single file may flip but not two.
 """
 import json
 import os
@@ -14,7 +14,8 @@ MARGINS = {"rhythm": {"acc1": 0.04, "acc2": 0.04, "beat_f": 0.02, "cmlt": 0.02, 
                       "downbeat_f": 0.02, "meter_acc": 0.04},
            "key": {"key_weighted": 0.02, "key_exact": 0.04},
            "sections": {"F@2": 0.03, "pairwise_F": 0.03, "intro_acc": 0.04, "outro_acc": 0.04},
-           "chords": {"root": 0.02, "majmin": 0.02, "sevenths": 0.02, "mirex": 0.02}}
+           "chords": {"root": 0.02, "majmin": 0.02, "sevenths": 0.02, "mirex": 0.02},
+           "notes": {"melody_f": 0.03, "melody_f_offset": 0.03, "bass_f": 0.03, "bass_f_offset": 0.03}}
 
 
 def harmony_scores(summary):

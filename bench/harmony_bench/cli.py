@@ -12,12 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from . import corpus, paths, realclips, report, runner, scoring, tools
 
-SUITES = ("rhythm", "key", "sections", "chords")
+SUITES = ("rhythm", "key", "sections", "chords", "notes")
 
 
 def parse_args(argv):
     ap = argparse.ArgumentParser(prog="bench/run", description=__doc__)
-    ap.add_argument("--suite", choices=("rhythm", "key", "sections", "chords", "decode", "all"), default="all")
+    ap.add_argument("--suite", choices=("rhythm", "key", "sections", "chords", "notes", "decode", "all"), default="all")
     ap.add_argument("--split", choices=tuple(corpus.SPLITS), default="dev",
                     help="dev (songs 1-200, seed 1: tune on this) or test (frozen, seed 101: reported beside "
                          "dev, never tuned on; no real clips, no speed repeats, no baseline)")
@@ -94,7 +94,7 @@ def run_suite(suite, tracks, args, speed_ids):
     for tr in tracks:
         wanted = [tr["truth"].get(k) for k in
                   {"rhythm": ("tempo_bpm", "beats"), "key": ("key",), "sections": ("sections",),
-                   "chords": ("chords",)}[suite]]
+                   "chords": ("chords",), "notes": ("melody_notes", "bass_notes")}[suite]]
         if not any(wanted):
             continue
         for t, info in zip(rows, tool_info):
@@ -111,7 +111,7 @@ def run_suite(suite, tracks, args, speed_ids):
         fresh = tr["id"] in speed_ids and not args.cached_timings
         res = runner.run_tool(t, info["version"], tr, reps, use_cache=not (args.rerun_peers or fresh))
         sc = {"rhythm": scoring.score_rhythm, "key": scoring.score_key, "sections": scoring.score_sections,
-              "chords": scoring.score_chords}[suite](
+              "chords": scoring.score_chords, "notes": scoring.score_notes}[suite](
             tr["truth"], res.get("estimate") if res["status"] == "ok" else None, t.provides)
         done[0] += 1
         if done[0] % 20 == 0 or done[0] == len(jobs):

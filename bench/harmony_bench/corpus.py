@@ -98,6 +98,9 @@ def load_corpus_tracks(songs, seed=SEED):
                 "key": key_from_names(key.get("tonic"), key.get("mode")),
                 "sections": gt.get("sections"),
                 "chords": gt.get("chords"),
+                # Notes: bass is scored only on renders with a bass track (bench/notes/run.py's rule).
+                "melody_notes": gt.get("melody_notes") or None,
+                "bass_notes": (gt.get("bass_notes") or None) if gt.get("has_bass_track") else None,
                 "duration_s": float(gt["duration"]),
             },
         })

@@ -16,15 +16,19 @@ SECTION_METRICS = [("F@0.5", "Boundary F ±0.5 s"), ("F@2", "Boundary F ±2 s"),
                    ("n_est", "Segments / file")]
 CHORD_METRICS = [("root", "Root"), ("thirds", "Thirds"), ("majmin", "MajMin"), ("majmin_inv", "MajMin inv."),
                  ("sevenths", "Sevenths"), ("mirex", "MIREX")]
+NOTE_METRICS = [("melody_f", "Melody F"), ("melody_f_offset", "Melody F (offsets)"), ("melody_p", "Melody P"),
+                ("melody_r", "Melody R"), ("bass_f", "Bass F"), ("bass_f_offset", "Bass F (offsets)"),
+                ("bass_p", "Bass P"), ("bass_r", "Bass R")]
 SUITE_TITLES = {"rhythm": "Rhythm: tempo, beats, downbeats, meter", "key": "Key",
                 "sections": "Sections: phrase boundaries and repetition letters",
-                "chords": "Chords: mir_eval.chord, duration-weighted over the files"}
-SUITE_ORDER = ("rhythm", "key", "sections", "chords")
+                "chords": "Chords: mir_eval.chord, duration-weighted over the files",
+                "notes": "Notes: melody and bass note F, mir_eval.transcription (onset ±50 ms, pitch ±50 cents)"}
+SUITE_ORDER = ("rhythm", "key", "sections", "chords", "notes")
 
 
 def metrics_of(suite):
     return {"rhythm": RHYTHM_METRICS, "key": KEY_METRICS, "sections": SECTION_METRICS,
-            "chords": CHORD_METRICS}[suite]
+            "chords": CHORD_METRICS, "notes": NOTE_METRICS}[suite]
 KEY_CATS = ["same", "fifth", "relative", "parallel", "other", "missing"]
 SETS = (("corpus", "POP909 rendered corpus"), ("real", "real clips (../shared/data)"))
 
@@ -74,6 +78,9 @@ def accuracy(suite, tools_info, res):
             a["n_ref"] = _mean(vals)
         elif suite == "chords":
             a["chords_missing"] = sum(bool(r["scores"].get("chords_missing")) for r in rows)
+        elif suite == "notes":
+            a["notes_missing"] = sum(bool(r["scores"].get("melody_missing") or r["scores"].get("bass_missing"))
+                                     for r in rows)
         else:
             cats = [r["scores"].get("key_category") for r in rows if "key_category" in r["scores"]]
             for c in KEY_CATS:
@@ -143,6 +150,8 @@ def _accuracy_table(suite, acc, tools_info):
             miss = "%d / %d" % (a["sections_missing"], a["errors"])
         elif suite == "chords":
             miss = "%d / %d" % (a["chords_missing"], a["errors"])
+        elif suite == "notes":
+            miss = "%d / %d" % (a["notes_missing"], a["errors"])
         else:
             miss = "%d / %d" % (a["key_missing"], a["errors"])
         lines.append("| %s | %d | %s | %s |" % (info["name"], a["n"], " | ".join(cells), miss))
@@ -205,9 +214,9 @@ def _round(x):
 
 
 def _slim(r):
-    """A result without beat lists (counts instead), per-run timings only for timed files."""
+    """A result without beat or note lists (counts instead), per-run timings only for timed files."""
     e = dict(r["estimate"] or {})
-    for k in ("beats", "downbeats"):
+    for k in ("beats", "downbeats", "melody", "bass"):
         if isinstance(e.get(k), list):
             e["n_" + k] = len(e.pop(k))
     out = {k: v for k, v in r.items() if v is not None and k not in ("estimate", "runs")}
@@ -220,7 +229,8 @@ def _slim(r):
 def write_csv(path, suite, results):
     metrics = [m for m, _ in metrics_of(suite)]
     cols = (["track", "set", "format", "duration_s", "tool", "status", "cached", "truth", "estimate"] + metrics +
-            ({"rhythm": ["tempo_ratio"], "key": ["key_category"], "sections": ["n_ref"], "chords": ["n_ref"]}[suite]) +
+            ({"rhythm": ["tempo_ratio"], "key": ["key_category"], "sections": ["n_ref"], "chords": ["n_ref"],
+              "notes": ["n_ref_notes"]}[suite]) +
             ["wall_s", "cpu_s", "rss_mb", "x_realtime", "n_runs", "error"])
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
@@ -234,13 +244,15 @@ def write_csv(path, suite, results):
                 est = " ".join("%.1f%s" % (x[0], x[2]) for x in (e.get("sections") or []))
             elif suite == "chords":
                 est = "%d segments" % len(e.get("chords") or [])
+            elif suite == "notes":
+                est = "%d melody, %d bass notes" % (len(e.get("melody") or []), len(e.get("bass") or []))
             else:
                 est = key_label(e.get("key")) if r["status"] == "ok" else ""
             row = [r["track"], r["set"], r["format"], "%.2f" % r["duration_s"], r["tool"], r["status"],
                    int(bool(r["cached"])), r["truth_label"], est]
             row += [("%.4f" % r["scores"][m]) if m in r["scores"] else "" for m in metrics]
             extra = r["scores"].get({"rhythm": "tempo_ratio", "key": "key_category", "sections": "n_ref",
-                                     "chords": "n_ref"}[suite], "")
+                                     "chords": "n_ref", "notes": "n_ref_notes"}[suite], "")
             row += ["%.4f" % extra if isinstance(extra, float) else extra]
             row += ["%.3f" % r["wall_s"] if r["wall_s"] else "", "%.3f" % r["cpu_s"] if r["cpu_s"] else "",
                     "%.1f" % r["rss_mb"] if r["rss_mb"] else "",
@@ -250,6 +262,10 @@ def write_csv(path, suite, results):
 
 
 def _truth_label(suite, track_truth):
+    if suite == "notes":
+        return "%d melody, %s bass notes" % (len(track_truth.get("melody_notes") or []),
+                                            len(track_truth["bass_notes"]) if track_truth.get("bass_notes")
+                                            else "no")
     if suite == "chords":
         return "%d chords" % len(track_truth.get("chords") or [])
     if suite == "sections":
@@ -284,7 +300,9 @@ SPLIT_COLS = {"rhythm": [("acc1", "Acc1"), ("acc2", "Acc2"), ("acc1_1pct", "Acc1
               "key": [("key_weighted", "MIREX weighted"), ("key_exact", "Exact")],
               "sections": [("F@0.5", "F ±0.5 s"), ("F@2", "F ±2 s"), ("F@3", "F ±3 s"), ("pairwise_F", "Pairwise F"),
                            ("intro_acc", "Intro acc."), ("outro_acc", "Outro acc.")],
-              "chords": [("root", "Root"), ("majmin", "MajMin"), ("sevenths", "Sevenths"), ("mirex", "MIREX")]}
+              "chords": [("root", "Root"), ("majmin", "MajMin"), ("sevenths", "Sevenths"), ("mirex", "MIREX")],
+              "notes": [("melody_f", "Melody F"), ("melody_f_offset", "Melody F (offsets)"), ("bass_f", "Bass F"),
+                        ("bass_f_offset", "Bass F (offsets)")]}
 
 
 def _song(track_id):
@@ -338,7 +356,8 @@ def split_comparison(data):
         if suite not in dev["suites"] or suite not in test["suites"]:
             continue
         cols = SPLIT_COLS[suite]
-        L += ["### %s" % {"rhythm": "Rhythm", "key": "Key", "sections": "Sections", "chords": "Chords"}[suite], "",
+        L += ["### %s" % {"rhythm": "Rhythm", "key": "Key", "sections": "Sections", "chords": "Chords",
+                             "notes": "Notes"}[suite], "",
               "| tool | split | files | " + " | ".join(h for _, h in cols) + " |",
               "|---" * (3 + len(cols)) + "|"]
         tools_info = test["suites"][suite]["tools"]
@@ -456,6 +475,10 @@ def write_all(data, out, plots=True, log=print):
                 log("  %-18s chords  root %s  majmin %s  majmin_inv %s  sevenths %s  mirex %s" % (
                     name, _fmt(a.get("root")), _fmt(a.get("majmin")), _fmt(a.get("majmin_inv")),
                     _fmt(a.get("sevenths")), _fmt(a.get("mirex"))))
+            elif suite == "notes":
+                log("  %-18s notes   melody F %s (offsets %s, n=%d)  bass F %s (offsets %s, n=%d)" % (
+                    name, _fmt(a.get("melody_f")), _fmt(a.get("melody_f_offset")), a.get("n_melody_f", 0),
+                    _fmt(a.get("bass_f")), _fmt(a.get("bass_f_offset")), a.get("n_bass_f", 0)))
             else:
                 log("  %-18s key     weighted %s  exact %s" % (name, _fmt(a.get("key_weighted")),
                                                                 _fmt(a.get("key_exact"))))

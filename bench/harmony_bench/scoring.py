@@ -16,6 +16,9 @@ Sections  mir_eval.segment: boundary hit-rate F at +-0.5, 2 and 3 s (detection, 
 Chords  mir_eval.chord root, thirds, majmin, majmin_inv, sevenths, mirex over the reference's labelled
         span (the estimate padded with N); each file keeps its score and the duration it was scored
         over, and the report weights the files by that duration (the MIREX convention).
+Notes   mir_eval.transcription.precision_recall_f1_overlap per line (melody, bass): note F with onset
+        +-50 ms, pitch +-50 cents, no offset; F with offsets adds offset ratio 0.2. A line without a
+        reference (no melody notes; bass only on renders with a bass track) is not scored.
 A missing estimate scores 0 (and is counted as missing in the report).
 """
 import warnings
@@ -215,3 +218,54 @@ def score_chord_rows(ref_rows, est_rows):
 def score_chords(truth, est, provides):
     """est: {"chords": [[start, end, label], ...] or None}."""
     return score_chord_rows(truth["chords"], (est or {}).get("chords") or [])
+
+
+# ---------------------------------------------------------------- notes
+NOTE_LINES = ("melody", "bass")
+
+
+def note_arrays(notes):
+    """[[onset_s, offset_s, midi], ...] -> (intervals, pitches in Hz) for mir_eval.transcription; a
+    zero-length note gets 1 ms (mir_eval refuses empty intervals)."""
+    if not notes:
+        return np.zeros((0, 2)), np.zeros(0)
+    a = np.array([[n[0], n[1]] for n in notes], dtype=float)
+    a[:, 1] = np.maximum(a[:, 1], a[:, 0] + 1e-3)
+    p = np.array([440.0 * 2 ** ((n[2] - 69) / 12) for n in notes])
+    return a, p
+
+
+def note_scores(ref, est):
+    """One line of one file: precision, recall, F (onset +-50 ms, pitch +-50 cents, no offset) and
+    F with offsets (offset ratio 0.2). None when the reference has no notes."""
+    ri, rp = note_arrays(ref)
+    ei, ep = note_arrays(est)
+    if len(ri) == 0:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # mir_eval warns on an empty estimate; it scores 0
+        f = mir_eval.transcription.precision_recall_f1_overlap(ri, rp, ei, ep, onset_tolerance=0.05,
+                                                              pitch_tolerance=50.0, offset_ratio=None)
+        fo = mir_eval.transcription.precision_recall_f1_overlap(ri, rp, ei, ep, onset_tolerance=0.05,
+                                                               pitch_tolerance=50.0, offset_ratio=0.2)
+    return {"p": float(f[0]), "r": float(f[1]), "f": float(f[2]), "f_offset": float(fo[2])}
+
+
+def score_notes(truth, est, provides):
+    """truth: {"melody_notes": rows or None, "bass_notes": rows or None} (None: not scored);
+    est: {"melody": rows or None, "bass": rows or None} -> melody_f, melody_f_offset, melody_p,
+    melody_r and the same for bass, for the lines that have a reference."""
+    est = est or {}
+    out = {}
+    for line in NOTE_LINES:
+        ref = truth.get(line + "_notes")
+        if not ref:
+            continue
+        s = note_scores(ref, est.get(line) or [])
+        if s is None:
+            continue
+        out.update({"%s_%s" % (line, k): v for k, v in s.items()})
+        if not est.get(line):
+            out[line + "_missing"] = True
+    out["n_ref_notes"] = sum(len(truth.get(l + "_notes") or []) for l in NOTE_LINES)
+    return out

@@ -4,6 +4,8 @@ A Tool knows its command line for one file and how to turn that command's output
   rhythm: {"bpm": float|None, "beats": [s]|None, "downbeats": [s]|None, "meter": str|None}
   key:    {"key": {"pc": 0..11, "mode": "major"|"minor"}|None}
   sections: {"sections": [[start, end, letter, confidence, function], ...]|None, "duration_s": float}
+  chords: {"chords": [[start, end, Harte label], ...]|None}
+  notes:  {"melody": [[onset, offset, midi], ...]|None, "bass": [[onset, offset, midi], ...]|None}
 `None` in a field means the tool gives no estimate of that kind; rows whose tool never offers a
 field (aubio has no downbeats) show "—" for it in the report.
 """
@@ -96,10 +98,13 @@ class Harmony(Tool):
     def __init__(self, suite):
         self.suite = suite
         self.name = "harmony"
-        self.only = {"rhythm": "tempo,beats", "key": "key", "sections": "sections", "chords": "chords"}[suite]
+        self.only = {"rhythm": "tempo,beats", "key": "key", "sections": "sections", "chords": "chords",
+                     "notes": "notes"}[suite]
         self.provides = {"rhythm": ("bpm", "beats", "downbeats", "meter"), "key": ("key",),
-                         "sections": ("sections",), "chords": ("chords",)}[suite]
+                         "sections": ("sections",), "chords": ("chords",), "notes": ("melody", "bass")}[suite]
         self.description = "build/harmony analyze --only %s" % self.only
+        if suite == "notes":
+            self.description += " (notes.method default: learned)"
         if suite == "sections":
             self.description += " (method learned; scored on the phrase level, the level the labels are)"
 
@@ -125,7 +130,20 @@ class Harmony(Tool):
         if self.suite == "chords":
             segs = (doc.get("chords") or {}).get("segments")
             return {"chords": [[s[0], s[1], s[2]] for s in segs] if segs else None}
+        if self.suite == "notes":
+            return harmony_song_map_notes(doc)
         return harmony_song_map_rhythm(doc) if self.suite == "rhythm" else harmony_song_map_key(doc)
+
+
+def harmony_song_map_notes(doc):
+    """The Song Map's notes part -> {"melody": [[onset, offset, midi], ...], "bass": ...} (None for a
+    line the map does not have)."""
+    notes = doc.get("notes") or {}
+    out = {}
+    for line in ("melody", "bass"):
+        rows = notes.get(line)
+        out[line] = [[float(n[0]), float(n[1]), float(n[2])] for n in rows] if isinstance(rows, list) else None
+    return out
 
 
 def harmony_song_map_sections(doc, level):
@@ -318,6 +336,8 @@ def tools_for(suite, names=None):
         tools = [Harmony("sections"), HarmonySectionsPeer("foote"), HarmonySectionsPeer("phrases")]
     elif suite == "chords":
         tools = [Harmony("chords"), EssentiaChords()]
+    elif suite == "notes":
+        tools = [Harmony("notes")]  # no peer row (Basic Pitch is scored by bench/notes/score_peer.py)
     else:
         raise ValueError(suite)
     if names:

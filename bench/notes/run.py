@@ -14,6 +14,8 @@ import numpy as np
 import mir_eval
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from harmony_bench.scoring import note_scores  # noqa: E402  (shared with bench/run --suite notes)
 CACHE = os.environ.get("HARMONY_BENCH_CACHE", os.path.expanduser("~/.cache/harmony-bench"))
 SHARED = os.path.join(os.path.dirname(ROOT), "shared")
 if not os.path.isdir(os.path.join(SHARED, "data")):
@@ -40,27 +42,6 @@ def analyze(harmony, path, params):
         if r.returncode != 0:
             raise RuntimeError(f"{path}: harmony failed ({r.returncode}): {r.stderr.strip()}")
         return json.load(open(f.name))["notes"], cpu
-
-
-def note_arrays(notes):
-    if not notes:
-        return np.zeros((0, 2)), np.zeros(0)
-    a = np.array([[n[0], n[1]] for n in notes], dtype=float)
-    a[:, 1] = np.maximum(a[:, 1], a[:, 0] + 1e-3)
-    p = np.array([440.0 * 2 ** ((n[2] - 69) / 12) for n in notes])
-    return a, p
-
-
-def note_scores(ref, est):
-    ri, rp = note_arrays(ref)
-    ei, ep = note_arrays(est)
-    if len(ri) == 0:
-        return None
-    f = mir_eval.transcription.precision_recall_f1_overlap(ri, rp, ei, ep, onset_tolerance=0.05,
-                                                          pitch_tolerance=50.0, offset_ratio=None)
-    fo = mir_eval.transcription.precision_recall_f1_overlap(ri, rp, ei, ep, onset_tolerance=0.05,
-                                                           pitch_tolerance=50.0, offset_ratio=0.2)
-    return {"p": f[0], "r": f[1], "f": f[2], "f_offset": fo[2]}
 
 
 def f0_scores(ref_t, ref_hz, f0):

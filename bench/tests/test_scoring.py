@@ -72,6 +72,24 @@ class TestAgainstMirEvalFixtures(unittest.TestCase):
             self.assertEqual(both, expected["Both-correct"])
 
 
+    def test_note_f_fixtures(self):
+        # scoring.note_scores takes MIDI pitches: the fixtures' Hz go through MIDI and back.
+        n = 0
+        for ref_f in sorted(glob.glob(os.path.join(FIX, "transcription", "ref*.txt"))):
+            i = os.path.basename(ref_f)[3:5]
+            expected = json.load(open(os.path.join(FIX, "transcription", "output%s.json" % i)))
+
+            def rows(path):
+                a = np.loadtxt(path, ndmin=2)
+                return [[r[0], r[1], 69 + 12 * np.log2(r[2] / 440.0)] for r in a]
+            got = scoring.note_scores(rows(ref_f), rows(os.path.join(FIX, "transcription", "est%s.txt" % i)))
+            self.assertAlmostEqual(got["f"], expected["F-measure_no_offset"], places=6, msg=ref_f)
+            self.assertAlmostEqual(got["p"], expected["Precision_no_offset"], places=6)
+            self.assertAlmostEqual(got["r"], expected["Recall_no_offset"], places=6)
+            self.assertAlmostEqual(got["f_offset"], expected["F-measure"], places=6)
+            n += 1
+        self.assertGreaterEqual(n, 5)
+
 class TestTempo(unittest.TestCase):
     def test_acc1_acc2(self):
         s = scoring.tempo_scores(120.0, 124.0)          # +3.3 %
@@ -188,6 +206,36 @@ class TestKeys(unittest.TestCase):
             f.flush()
             self.assertEqual(tools.Harmony("chords").parse("", f.name), {"chords": [[0.0, 2.0, "C:maj"]]})
 
+
+    def test_notes(self):
+        ref = [[1.0, 1.5, 60], [2.0, 2.5, 62], [3.0, 4.0, 64], [5.0, 5.5, 65]]
+        sc = scoring.score_notes({"melody_notes": ref, "bass_notes": None}, {"melody": ref, "bass": []}, ())
+        self.assertEqual((sc["melody_f"], sc["melody_f_offset"]), (1.0, 1.0))
+        self.assertNotIn("bass_f", sc)  # no bass reference (no bass track): bass is not scored
+        self.assertEqual(sc["n_ref_notes"], 4)
+        # Onsets 40 ms late and pitches 40 cents sharp still hit; 60 ms late or 60 cents sharp miss.
+        est = [[1.04, 1.5, 60.4], [2.06, 2.5, 62], [3.0, 4.0, 64.6], [5.0, 5.5, 65]]
+        sc = scoring.score_notes({"melody_notes": ref}, {"melody": est}, ())
+        self.assertAlmostEqual(sc["melody_f"], 0.5)
+        # Offsets: a note cut to a quarter of its length is right without offsets, wrong with them.
+        est = [[1.0, 1.5, 60], [2.0, 2.5, 62], [3.0, 3.25, 64], [5.0, 5.5, 65]]
+        sc = scoring.score_notes({"melody_notes": ref}, {"melody": est}, ())
+        self.assertEqual(sc["melody_f"], 1.0)
+        self.assertAlmostEqual(sc["melody_f_offset"], 0.75)
+        # Extra notes lower precision only; a line with no estimate scores 0 and is counted missing.
+        sc = scoring.score_notes({"melody_notes": ref, "bass_notes": [[1.0, 2.0, 36]]},
+                                 {"melody": ref + [[7.0, 7.5, 70], [8.0, 8.5, 71], [9.0, 9.5, 72], [9.6, 9.9, 73]],
+                                  "bass": None}, ())
+        self.assertEqual((sc["melody_p"], sc["melody_r"]), (0.5, 1.0))
+        self.assertEqual((sc["bass_f"], sc["bass_missing"]), (0.0, True))
+        # The Song Map's notes part -> the estimate; the truth -> what the suite scores.
+        doc = {"notes": {"melody": [[1.0, 1.5, 60, 0.9]], "bass": [[0.5, 2.0, 36, 0.8]], "melody_f0": {}}}
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+            json.dump(doc, f)
+            f.flush()
+            self.assertEqual(tools.Harmony("notes").parse("", f.name),
+                             {"melody": [[1.0, 1.5, 60.0]], "bass": [[0.5, 2.0, 36.0]]})
+        self.assertEqual(tools.harmony_song_map_notes({})["melody"], None)
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
