@@ -1,17 +1,21 @@
 #include "support/test_support.hpp"
 
+#include "dsp/synth.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <cstring>
 #include <fstream>
+#include <numbers>
 #include <sstream>
 #include <stdexcept>
 
@@ -164,6 +168,22 @@ std::vector<double> after(const std::vector<double>& v, double t) {
     for (double x : v)
         if (x >= t) out.push_back(x);
     return out;
+}
+
+void add_sustained_note(std::vector<float>& x, int rate_hz, double t0_s, double dur_s, double midi, float amp,
+                        int partials) {
+    const auto n0 = static_cast<size_t>(t0_s * rate_hz);
+    const auto n = static_cast<size_t>(dur_s * rate_hz);
+    if (x.size() < n0 + n + 1) x.resize(n0 + n + 1, 0.0f);
+    const double f = dsp::synth::midi_to_hz(midi);
+    for (size_t i = 0; i < n; ++i) {
+        const double t = static_cast<double>(i) / rate_hz;
+        const double env = std::min({1.0, t / 0.01, (dur_s - t) / 0.01});
+        double s = 0.0;
+        for (int k = 1; k <= partials && k * f < rate_hz / 2.0; ++k)
+            s += std::sin(2.0 * std::numbers::pi * k * f * t) / k;
+        x[n0 + i] += static_cast<float>(amp * env * s);
+    }
 }
 
 }  // namespace harmony::test

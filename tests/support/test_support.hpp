@@ -27,6 +27,11 @@ struct CommandResult {
     std::string err;
 };
 
+/// Adds a sustained harmonic tone at MIDI pitch `midi` to x (grown as needed): `partials` partials
+/// with 1/k amplitudes (1 = a sine, many = a sawtooth), 10 ms fades, no decay.
+void add_sustained_note(std::vector<float>& x, int rate_hz, double t0_s, double dur_s, double midi, float amp,
+                        int partials);
+
 /// Runs argv (no shell) with a timeout; captures stdout and stderr.
 CommandResult run_command(const std::vector<std::string>& argv, int timeout_s = 120);
 

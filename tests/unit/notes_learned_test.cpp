@@ -8,17 +8,14 @@
 #include <cstdint>
 #include <fstream>
 #include <map>
-#include <numbers>
 #include <string>
 #include <vector>
 
 #include "analyzers/notes/pitch_net.hpp"
-#include "dsp/synth.hpp"
 #include "harmony/engine.hpp"
 #include "support/test_support.hpp"
 
 using namespace harmony;
-namespace synth = harmony::dsp::synth;
 
 namespace {
 
@@ -29,20 +26,8 @@ struct Ref {
     int midi;
 };
 
-/// A harmonic tone: `partials` partials with 1/k amplitudes (many = a sawtooth), 10 ms fades.
 void add_note(std::vector<float>& x, double t0, double dur, double midi, float amp, int partials) {
-    const auto n0 = static_cast<size_t>(t0 * kRate);
-    const auto n = static_cast<size_t>(dur * kRate);
-    if (x.size() < n0 + n + 1) x.resize(n0 + n + 1, 0.0f);
-    const double f = synth::midi_to_hz(midi);
-    for (size_t i = 0; i < n; ++i) {
-        const double t = static_cast<double>(i) / kRate;
-        const double env = std::min({1.0, t / 0.01, (dur - t) / 0.01});
-        double s = 0.0;
-        for (int k = 1; k <= partials && k * f < kRate / 2.0; ++k)
-            s += std::sin(2.0 * std::numbers::pi * k * f * t) / k;
-        x[n0 + i] += static_cast<float>(amp * env * s);
-    }
+    test::add_sustained_note(x, kRate, t0, dur, midi, amp, partials);
 }
 
 Result<SongMap> analyze(const std::vector<float>& x, const std::map<std::string, std::string>& params = {}) {
@@ -119,31 +104,6 @@ TEST(NotesLearned, SawtoothMelodyOverABassLine) {
         ASSERT_GT(f0.f0_hz[k], 0.0f);
         EXPECT_NEAR(69.0 + 12.0 * std::log2(f0.f0_hz[k] / 440.0), r.midi, 0.3);
     }
-}
-
-TEST(NotesLearned, SilenceGivesNoNotes) {
-    std::vector<float> x(static_cast<size_t>(5 * kRate), 0.0f);
-    auto song = analyze(x);
-    ASSERT_TRUE(song.ok()) << song.error().message;
-    EXPECT_TRUE(song->notes->melody.empty()) << describe(song->notes->melody);
-    EXPECT_TRUE(song->notes->bass.empty()) << describe(song->notes->bass);
-    EXPECT_EQ(song->notes->confidence, 0.0);
-    for (float f : song->notes->melody_f0.f0_hz) EXPECT_LE(f, 0.0f);
-}
-
-TEST(NotesLearned, DrumsOnlyGiveNoNotes) {
-    std::vector<float> x(static_cast<size_t>(8 * kRate), 0.0f);
-    std::uint32_t rng = 7;
-    for (int k = 0; k < 32; ++k) {
-        const double t = 0.25 + 0.25 * k;
-        if (k % 4 == 0) synth::add_kick(x, kRate, t, 0.7f);
-        if (k % 4 == 2) synth::add_snare(x, kRate, t, rng, 0.5f);
-        synth::add_hihat(x, kRate, t, rng, 0.2f);
-    }
-    auto song = analyze(x);
-    ASSERT_TRUE(song.ok()) << song.error().message;
-    EXPECT_TRUE(song->notes->melody.empty()) << describe(song->notes->melody);
-    EXPECT_TRUE(song->notes->bass.empty()) << describe(song->notes->bass);
 }
 
 TEST(NotesLearned, NetworkMatchesPyTorch) {

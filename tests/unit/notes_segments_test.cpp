@@ -6,16 +6,14 @@
 
 #include <cmath>
 #include <cstdio>
-#include <numbers>
 #include <string>
 #include <vector>
 
 #include "analyzers/notes/notes.hpp"
-#include "dsp/synth.hpp"
 #include "harmony/engine.hpp"
+#include "support/test_support.hpp"
 
 using namespace harmony;
-namespace synth = harmony::dsp::synth;
 
 namespace {
 
@@ -60,18 +58,7 @@ pipeline::SegmentResult segment(double start, double end, double keep_from, doub
 }
 
 void add_note(std::vector<float>& x, double t0, double dur, double midi, float amp, int partials) {
-    const auto n0 = static_cast<size_t>(t0 * kRate);
-    const auto n = static_cast<size_t>(dur * kRate);
-    if (x.size() < n0 + n + 1) x.resize(n0 + n + 1, 0.0f);
-    const double f = synth::midi_to_hz(midi);
-    for (size_t i = 0; i < n; ++i) {
-        const double t = static_cast<double>(i) / kRate;
-        const double env = std::min({1.0, t / 0.01, (dur - t) / 0.01});
-        double s = 0.0;
-        for (int k = 1; k <= partials && k * f < kRate / 2.0; ++k)
-            s += std::sin(2.0 * std::numbers::pi * k * f * t) / k;
-        x[n0 + i] += static_cast<float>(amp * env * s);
-    }
+    test::add_sustained_note(x, kRate, t0, dur, midi, amp, partials);
 }
 
 }  // namespace

@@ -195,12 +195,15 @@ TEST(NotesAnalyzer, BassLineUnderChords) {
 
 TEST(NotesAnalyzer, SilenceGivesNoNotes) {
     std::vector<float> x(static_cast<size_t>(5 * kRate), 0.0f);
-    auto song = analyze(x);
-    ASSERT_TRUE(song.ok()) << song.error().message;
-    EXPECT_TRUE(song->notes->melody.empty()) << describe(song->notes->melody);
-    EXPECT_TRUE(song->notes->bass.empty()) << describe(song->notes->bass);
-    EXPECT_EQ(song->notes->confidence, 0.0);
-    for (float f : song->notes->melody_f0.f0_hz) EXPECT_LE(f, 0.0f);
+    for (const char* method : {"classical", "learned"}) {
+        SCOPED_TRACE(method);
+        auto song = analyze(x, {"notes"}, method);
+        ASSERT_TRUE(song.ok()) << song.error().message;
+        EXPECT_TRUE(song->notes->melody.empty()) << describe(song->notes->melody);
+        EXPECT_TRUE(song->notes->bass.empty()) << describe(song->notes->bass);
+        EXPECT_EQ(song->notes->confidence, 0.0);
+        for (float f : song->notes->melody_f0.f0_hz) EXPECT_LE(f, 0.0f);
+    }
 }
 
 TEST(NotesAnalyzer, DrumsOnlyGiveNoNotes) {
@@ -212,10 +215,13 @@ TEST(NotesAnalyzer, DrumsOnlyGiveNoNotes) {
         if (k % 4 == 2) synth::add_snare(x, kRate, t, rng, 0.5f);
         synth::add_hihat(x, kRate, t, rng, 0.2f);
     }
-    auto song = analyze(x);
-    ASSERT_TRUE(song.ok()) << song.error().message;
-    EXPECT_TRUE(song->notes->melody.empty()) << describe(song->notes->melody);
-    EXPECT_TRUE(song->notes->bass.empty()) << describe(song->notes->bass);
+    for (const char* method : {"classical", "learned"}) {
+        SCOPED_TRACE(method);
+        auto song = analyze(x, {"notes"}, method);
+        ASSERT_TRUE(song.ok()) << song.error().message;
+        EXPECT_TRUE(song->notes->melody.empty()) << describe(song->notes->melody);
+        EXPECT_TRUE(song->notes->bass.empty()) << describe(song->notes->bass);
+    }
 }
 
 TEST(NotesAnalyzer, BadParametersAreUsageErrors) {
