@@ -268,7 +268,25 @@ LineFit fit_line(const Vec& t) {
     for (size_t i = 0; i < n; ++i) r[i] = std::abs(t[i] - (f.intercept + f.slope * static_cast<double>(i)));
     f.p90_abs_residual = percentile(r, 0.9);
     f.max_abs_residual = *std::max_element(r.begin(), r.end());
+    set_drift(t, f);
     return f;
+}
+
+void set_drift(const Vec& t, LineFit& f) {
+    constexpr size_t kHalf = 4, kStep = 4, kEdge = 8;
+    const size_t n = t.size();
+    f.max_abs_drift = f.max_drift_step = 0.0;
+    if (n < 2 * kEdge + 1) return;
+    Vec r(n);
+    for (size_t i = 0; i < n; ++i) r[i] = t[i] - (f.intercept + f.slope * static_cast<double>(i));
+    Vec slow;
+    for (size_t i = kEdge; i + kEdge < n; ++i)
+        slow.push_back(median(Vec(r.begin() + static_cast<std::ptrdiff_t>(i - kHalf),
+                                  r.begin() + static_cast<std::ptrdiff_t>(i + kHalf) + 1)));
+    for (size_t i = 0; i < slow.size(); ++i) {
+        f.max_abs_drift = std::max(f.max_abs_drift, std::abs(slow[i]));
+        if (i >= kStep) f.max_drift_step = std::max(f.max_drift_step, std::abs(slow[i] - slow[i - kStep]));
+    }
 }
 
 LineFit fit_line_robust(const Vec& t, double min_tol_s, size_t* inliers) {
@@ -310,6 +328,7 @@ LineFit fit_line_robust(const Vec& t, double min_tol_s, size_t* inliers) {
         for (size_t i = 0; i < n; ++i) r[i] = std::abs(t[i] - (f.intercept + f.slope * static_cast<double>(i)));
         f.p90_abs_residual = percentile(r, 0.9);
         f.max_abs_residual = *std::max_element(r.begin(), r.end());
+        set_drift(t, f);
     }
     if (inliers) *inliers = used;
     return f;

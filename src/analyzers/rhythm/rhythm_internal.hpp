@@ -49,7 +49,16 @@ std::vector<int> track_beats(const Vec& o, const Vec& tau, double tightness);
 struct LineFit {
     double intercept = 0.0, slope = 0.0;
     double p90_abs_residual = 0.0, max_abs_residual = 0.0;
+    // How the line drifts from the beats: the slow residual is the median of the signed residuals
+    // over +-4 beats (per-beat jitter and single misplaced beats left out), read away from the
+    // first and last 8 beats (2 bars: where a tracker still finding the beat, or coasting past the
+    // end of a loop, leaves a few beats off). max_abs_drift: its largest magnitude; max_drift_step: its largest change
+    // over 4 beats. A live drummer's tempo moving builds a drift up gradually; a tracker slipping
+    // to another phase for a while and back makes a step.
+    double max_abs_drift = 0.0, max_drift_step = 0.0;
 };
+/// Sets f.max_abs_drift and f.max_drift_step for the beats t against f's line; see LineFit.
+void set_drift(const Vec& t, LineFit& f);
 /// Least-squares t[i] = intercept + slope * i.
 LineFit fit_line(const Vec& t);
 /// The same line fitted again to the beats within max(min_tol_s, 3 robust sigmas) of it (a few

@@ -12,7 +12,7 @@ namespace harmony::analyzers {
 const AnalyzerInfo& TempoAnalyzer::describe() {
     static const AnalyzerInfo info{
         "tempo",
-        4,
+        5,
         "Tempo in BPM (least-squares fit over tracked beats), confidence, half/double/3:2 alternatives, tempo "
         "curve and stability, per-estimator breakdown; 'no tempo' for silence and beatless audio",
         {},
