@@ -2,6 +2,7 @@
 """Per-song error analysis of a beatles-dev run (the estimates file bench/rhythm_beatles/run.py writes).
 
     /usr/bin/python3 bench/rhythm_beatles/errors.py EST.json [--below 0.9] [--other OTHER.json]
+        [--tool harmony] [--peer PEERS.json --peer-tool qm-dsp]
 
 Each song whose beat F is below --below gets one class, tested in this order:
 - `octave`: the estimated tempo is 2, 1/2, 3/2, 2/3, 3 or 1/3 x the annotated (median IBI) tempo.
@@ -149,16 +150,19 @@ def main():
     ap.add_argument('--peer', default=os.path.join(paths.cache_dir(), 'rhythm-beatles', 'peers-estimates.json'),
                     help='estimates file holding the peer whose beats re-time the labels ("" = none)')
     ap.add_argument('--peer-tool', default='qm-dsp')
+    ap.add_argument('--tool', default='harmony', help='whose rows of the estimates file to analyse')
     a = ap.parse_args()
     manifest = {}
     mpath = os.path.join(ROOT, 'manifest.tsv')
     if os.path.isfile(mpath):
         for r in csv.DictReader(open(mpath), delimiter='\t'):
             manifest[r['path']] = r
-    rows = [r for r in json.load(open(a.estimates))['rows'] if r['tool'] == 'harmony']
+    rows = [r for r in json.load(open(a.estimates))['rows'] if r['tool'] == a.tool]
+    if not rows:
+        ap.error('no %s rows in %s' % (a.tool, a.estimates))
     other = {}
     if a.other:
-        other = {r['song']: r for r in json.load(open(a.other))['rows'] if r['tool'] == 'harmony'}
+        other = {r['song']: r for r in json.load(open(a.other))['rows'] if r['tool'] == a.tool}
     peer = {}
     if a.peer and os.path.isfile(a.peer):
         peer = {r['song']: r['estimate'] for r in json.load(open(a.peer))['rows']

@@ -492,6 +492,11 @@ Analysis analyze(const features::RhythmFeatures& f, const Params& params, const 
             dump += ";";
         }
         tempo.estimators.push_back({"debug", dump, 0.0, ""});
+        std::string scores;  // per candidate: bpm, linear score, tree score, v1 score, in range
+        for (size_t i = 0; i < cands.size(); ++i)
+            scores += fmt("%.3f", cands[i].bpm) + " " + fmt("%.5f", linear[i]) + " " + fmt("%.5f", tree[i]) + " " +
+                      fmt("%.5f", v1[i]) + " " + (in_range(i) ? "1" : "0") + ";";
+        tempo.estimators.push_back({"debug_octave", scores, 0.0, "bpm linear trees v1 in_range"});
     }
     double chosen = cands[best].bpm;
     std::string decision = "combined salience peak " + fmt("%.2f", t0) + " BPM";
