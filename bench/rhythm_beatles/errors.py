@@ -2,7 +2,7 @@
 """Per-song error analysis of a beatles-dev run (the estimates file bench/rhythm_beatles/run.py writes).
 
     /usr/bin/python3 bench/rhythm_beatles/errors.py EST.json [--below 0.9] [--other OTHER.json]
-        [--tool harmony] [--peer PEERS.json --peer-tool qm-dsp]
+        [--tool harmony] [--peer PEERS.json --peer-tool qm-dsp] [--downbeats]
 
 Each song whose beat F is below --below gets one class, tested in this order:
 - `octave`: the estimated tempo is 2, 1/2, 3/2, 2/3, 3 or 1/3 x the annotated (median IBI) tempo.
@@ -17,6 +17,9 @@ Each song whose beat F is below --below gets one class, tested in this order:
 - `local`: the rest (a beat map that wanders, tracker errors in parts of the song).
 Gap share: each class's sum of (1 - F) over all songs' sum of (1 - F) (all 83 songs count).
 With --other, the F of the same song in another run (e.g. snap_grid=false) is shown beside it.
+With --downbeats, songs below 0.8 downbeat F are classed instead: `beats wrong` (beat F below 0.7),
+`bar phase off by k` (the reported downbeats moved k tracked beats later gain 0.3 F or more),
+`meter` (a meter other than 4/4 reported), `other` (the bar phase changes inside the song, ...).
 
 Label timing: the beat labels were moved onto these mp3s by one straight line per song (see
 ../shared/data/README.md), and a rip that differs from the annotated one by more than a line (another
@@ -142,6 +145,44 @@ def classify(ref, est, est_bpm, manifest_row, f_retimed=None):
     return 'local', info
 
 
+def downbeat_classes(rows, below):
+    gap_all, gap, count = 0.0, collections.Counter(), collections.Counter()
+    for r in rows:
+        ref, pos = read_beats(os.path.join(ROOT, r['song'] + '.beats'))
+        e = r['estimate'] or {}
+        est = np.asarray(e.get('beats') or [], float)
+        db = np.asarray(e.get('downbeats') or [], float)
+        fd = fmeas(ref[pos == 1], db) if len(db) else 0.0
+        gap_all += 1 - fd
+        if fd >= below:
+            continue
+        fb = fmeas(ref, est) if len(est) else 0.0
+        best_k, best_f = 0, fd
+        if len(est) and len(db):
+            idx = [int(np.argmin(np.abs(est - d))) for d in db]
+            for k in (1, 2, 3):
+                f = fmeas(ref[pos == 1], [est[i + k] for i in idx if i + k < len(est)])
+                if f > best_f:
+                    best_k, best_f = k, f
+        if fb < 0.7:
+            c = 'beats wrong'
+        elif best_f >= fd + 0.3:
+            c = 'bar phase off by %d' % best_k
+        elif e.get('meter') != '4/4':
+            c = 'meter %s' % e.get('meter')
+        else:
+            c = 'other'
+        gap[c] += 1 - fd
+        count[c] += 1
+        print('%-20s downbeat F %.3f  beat F %.3f  meter %s  confidence %s  %s' % (
+            c, fd, fb, e.get('meter'), '%.2f' % e['downbeat_confidence'] if e.get('downbeat_confidence') is not None
+            else '-', r['song']))
+    n = len(rows)
+    print('\nsongs %d; mean downbeat F %.3f; gap %.2f' % (n, 1 - gap_all / n, gap_all))
+    for c, v in gap.most_common():
+        print('  %-20s %2d songs, gap %.2f (%.0f %% of the gap, %.3f of mean F)' % (c, count[c], v, 100 * v / gap_all, v / n))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('estimates')
@@ -151,6 +192,7 @@ def main():
                     help='estimates file holding the peer whose beats re-time the labels ("" = none)')
     ap.add_argument('--peer-tool', default='qm-dsp')
     ap.add_argument('--tool', default='harmony', help='whose rows of the estimates file to analyse')
+    ap.add_argument('--downbeats', action='store_true', help='class the downbeat errors instead (below 0.8)')
     a = ap.parse_args()
     manifest = {}
     mpath = os.path.join(ROOT, 'manifest.tsv')
@@ -160,6 +202,9 @@ def main():
     rows = [r for r in json.load(open(a.estimates))['rows'] if r['tool'] == a.tool]
     if not rows:
         ap.error('no %s rows in %s' % (a.tool, a.estimates))
+    if a.downbeats:
+        downbeat_classes(rows, 0.8 if a.below == 0.9 else a.below)
+        return 0
     other = {}
     if a.other:
         other = {r['song']: r for r in json.load(open(a.other))['rows'] if r['tool'] == a.tool}
