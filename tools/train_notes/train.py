@@ -263,14 +263,14 @@ def fit(args):
     start = time.time()
     while time.time() < deadline:
         model.train()
-        # a third of each batch from renders with a bass track, a sixth from MIR-1K, the rest any render
-        nb, nm = args.batch // 3, args.batch // 6 if mir else 0
+        # a third of each batch from renders with a bass track, --mir-share (a sixth) from MIR-1K, the rest any render
+        nb, nm = args.batch // 3, int(round(args.batch * args.mir_share)) if mir else 0
         parts = [batch(rng, with_bass or renders, nb, args.width), batch(rng, renders, args.batch - nb - nm, args.width)]
         if nm:
             parts.append(batch(rng, mir, nm, args.width))
         b = tuple(np.concatenate([p[i] for p in parts]) for i in range(7))
         lm, lb, lo, *_ = losses(torch, model, b)
-        loss = lm + lb + lo
+        loss = lm + lb + args.onset_weight * lo
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -289,6 +289,8 @@ def fit(args):
             accb = (bas.argmax(2) == yb)[yb != IGNORE].float().mean().item() if (yb != IGNORE).any() else 0.0
             print('  validation frame accuracy melody %.3f bass %.3f' % (accm, accb), flush=True)
             torch.save(model.state_dict(), args.out + '.pt')
+            if args.snapshots:  # every validation step's weights, to choose among on the benchmark
+                torch.save(model.state_dict(), '%s.s%d.pt' % (args.out, step))
     torch.save(model.state_dict(), args.out + '.pt')
     print('trained %d steps in %.0f s' % (step, time.time() - start), flush=True)
     export(args, model, tracks)
@@ -389,6 +391,9 @@ def main():
     f.add_argument('--inc', action='store_true')
     f.add_argument('--init', help='checkpoint (.pt) to continue from')
     f.add_argument('--arch', type=int, default=2)
+    f.add_argument('--mir-share', type=float, default=1 / 6, help='share of each batch from MIR-1K')
+    f.add_argument('--onset-weight', type=float, default=1.0, help='weight of the onset loss')
+    f.add_argument('--snapshots', action='store_true', help='keep the weights of every validation step')
     e = sub.add_parser('export')
     e.add_argument('pt')
     e.add_argument('frames')
