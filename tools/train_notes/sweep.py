@@ -29,9 +29,9 @@ SEMIS = train.SEMIS
 MIN_MIDI = train.MIN_MIDI
 
 DEFAULTS = {
-    'melody': dict(min_midi=45, max_midi=96, jump_cost=4.0, voicing_cost=1.0, onset_threshold=0.9, min_note_s=0.05,
+    'melody': dict(min_midi=45, max_midi=96, jump_cost=4.0, voicing_cost=1.0, onset_threshold=0.95, min_note_s=0.05,
                    min_confidence=0.5, onset_search_s=0.06, retrigger=0.0),
-    'bass': dict(min_midi=24, max_midi=55, jump_cost=4.0, voicing_cost=5.0, onset_threshold=0.9, min_note_s=0.1,
+    'bass': dict(min_midi=24, max_midi=55, jump_cost=4.0, voicing_cost=5.0, onset_threshold=0.95, min_note_s=0.1,
                  min_confidence=0.5, onset_search_s=0.06, retrigger=0.0),
 }
 

@@ -28,6 +28,7 @@ and random crops.
 
     /usr/bin/python3 tools/train_notes/train.py fit FRAMES.tsv TRUTH.json --minutes 40 --out notes.hnn [--inc]
     /usr/bin/python3 tools/train_notes/train.py fit ... --init CHECKPOINT.pt --lr 1e-3   # continue training
+    /usr/bin/python3 tools/train_notes/train.py average OUT.pt A.pt B.pt ...   # mean of checkpoints
     /usr/bin/python3 tools/train_notes/train.py export CHECKPOINT.pt FRAMES.tsv TRUTH.json --out notes.hnn [--inc]
     /usr/bin/python3 tools/train_notes/train.py fixture   # tests/data/notes/ (parity test)
 """
@@ -314,9 +315,11 @@ def export(args, model, tracks):
     if args.inc:
         fields = [('script', 'tools/train_notes/train.py'), ('command', provenance.command()), ('data', data),
                   ('random seed', str(args.seed)), ('libraries', provenance.libraries('numpy', 'torch')),
-                  ('date', provenance.today()),
-                  ('reproduce', 'dump the features (build_dump.sh, dump_notes_features), then this command; '
-                   'training runs for a wall-clock budget, so it is not bit-reproducible')]
+                  ('date', provenance.today())]
+        if getattr(args, 'history', ''):
+            fields.append(('training', args.history))
+        fields += [('reproduce', 'dump the features (build_dump.sh, dump_notes_features), then this command; '
+                                'training runs for a wall-clock budget, so it is not bit-reproducible')]
         body = ['// clang-format off', 'alignas(64) constexpr unsigned char kNotesModel[] = {']
         for i in range(0, len(raw), 24):
             body.append('    ' + ','.join('0x%02x' % b for b in raw[i:i + 24]) + ',')
@@ -333,6 +336,16 @@ def export_cmd(args):
     model.load_state_dict(torch.load(args.pt))
     tracks = load(args.frames, args.truth, args.limit) if args.frames else []
     export(args, model, tracks)
+
+
+def average(args):
+    """The mean of several checkpoints' weights (and BatchNorm statistics): snapshots of one run, or
+    of runs continued from one checkpoint, average into a steadier model than any one of them."""
+    import torch
+    ds = [torch.load(p) for p in args.pts]
+    avg = {k: (sum(d[k].double() for d in ds) / len(ds)).to(ds[0][k].dtype) for k in ds[0]}
+    torch.save(avg, args.out)
+    print('wrote', args.out, 'the mean of', len(ds), 'checkpoints')
 
 
 def fixture(args):
@@ -403,10 +416,14 @@ def main():
     e.add_argument('--out', required=True)
     e.add_argument('--inc', action='store_true')
     e.add_argument('--arch', type=int, default=2)
+    e.add_argument('--history', default='', help='how CHECKPOINT was trained (a provenance field)')
+    a = sub.add_parser('average')
+    a.add_argument('out')
+    a.add_argument('pts', nargs='+')
     x = sub.add_parser('fixture')
     x.add_argument('--arch', type=int, default=2)
     args = ap.parse_args()
-    {'fit': fit, 'export': export_cmd, 'fixture': fixture}[args.cmd](args)
+    {'fit': fit, 'export': export_cmd, 'average': average, 'fixture': fixture}[args.cmd](args)
 
 
 if __name__ == '__main__':

@@ -243,7 +243,7 @@ const AnalyzerInfo& NotesAnalyzer::describe() {
             {"onset_threshold",
              "learned: onset probability above which a held pitch is re-attacked (a new note)",
              ParamType::kDouble,
-             0.9,
+             0.95,
              0.0,
              1.0,
              {}},
