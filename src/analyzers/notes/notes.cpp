@@ -8,7 +8,7 @@ namespace harmony::analyzers {
 
 namespace {
 
-constexpr int kVersion = 2;
+constexpr int kVersion = 3;
 
 std::vector<std::span<const notes::Candidate>> spans_of(const notes::PitchSalience& s) {
     std::vector<std::span<const notes::Candidate>> out(static_cast<size_t>(s.frames()));
