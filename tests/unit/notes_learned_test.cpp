@@ -62,6 +62,20 @@ void expect_notes(const std::vector<Note>& got, const std::vector<Ref>& want, do
     }
 }
 
+// Hand-made decoder input: every frame certain of one class (set()), no onsets.
+struct HandPosteriors {
+    analyzers::notes::LinePosteriors p;
+    explicit HandPosteriors(int frames) {
+        using analyzers::notes::kSemis;
+        p.frames = frames;
+        p.logp.assign(static_cast<size_t>(frames) * (kSemis + 1), std::log(0.001f));
+        p.onset.assign(static_cast<size_t>(frames) * kSemis, 0.0f);
+    }
+    void set(int t, int cls) {
+        p.logp[static_cast<size_t>(t) * (analyzers::notes::kSemis + 1) + static_cast<size_t>(cls)] = 0.0f;
+    }
+};
+
 }  // namespace
 
 TEST(NotesLearned, SawtoothMelodyOverABassLine) {
@@ -140,11 +154,9 @@ TEST(NotesLearned, DecoderSplitsAReattackAndDropsBlips) {
     using namespace analyzers::notes;
     // 100 frames (2 s): unvoiced, MIDI 60 over frames 10-59 with an onset peak at frame 35, a
     // 2-frame blip of MIDI 64 at 70-71, unvoiced after.
-    LinePosteriors p;
-    p.frames = 100;
-    p.logp.assign(100 * (kSemis + 1), std::log(0.001f));
-    p.onset.assign(100 * kSemis, 0.0f);
-    auto set = [&](int t, int cls) { p.logp[static_cast<size_t>(t) * (kSemis + 1) + static_cast<size_t>(cls)] = 0.0f; };
+    HandPosteriors h(100);
+    auto& p = h.p;
+    auto set = [&](int t, int cls) { h.set(t, cls); };
     for (int t = 0; t < 100; ++t) {
         if (t >= 10 && t < 60)
             set(t, 60 - kNetMinMidi);
@@ -173,6 +185,26 @@ TEST(NotesLearned, DecoderSplitsAReattackAndDropsBlips) {
     // A threshold above the peak keeps the held pitch one note.
     cfg.onset_threshold = 0.85;
     EXPECT_EQ(decode_line(p, {}, cfg).notes.size(), 1u);
+}
+
+TEST(NotesLearned, DecoderMovedOnsetNeverOverlapsThePreviousNote) {
+    using namespace analyzers::notes;
+    // MIDI 60 over frames 10-29, one unvoiced frame, MIDI 64 over 31-59 whose onset peak is at
+    // frame 28 (the window smears the attack back into the previous note): the second note starts
+    // at the peak and the first ends there, instead of the two overlapping.
+    HandPosteriors h(80);
+    auto& p = h.p;
+    for (int t = 0; t < 80; ++t)
+        h.set(t, t >= 10 && t < 30 ? 60 - kNetMinMidi : t >= 31 && t < 60 ? 64 - kNetMinMidi : kSemis);
+    p.onset[28 * kSemis + (64 - kNetMinMidi)] = 0.9f;
+    LineDecodeConfig cfg;
+    const auto d = decode_line(p, {}, cfg);
+    ASSERT_EQ(d.notes.size(), 2u) << describe(d.notes);
+    EXPECT_EQ(d.notes[0].pitch_midi, 60);
+    EXPECT_EQ(d.notes[1].pitch_midi, 64);
+    EXPECT_NEAR(d.notes[1].onset_s, 0.55, 1e-9);
+    EXPECT_NEAR(d.notes[0].offset_s, 0.55, 1e-9);
+    EXPECT_NEAR(d.notes[0].onset_s, 0.19, 1e-9);
 }
 
 TEST(NotesLearned, MissingBadOrForeignWeightsAreClearErrors) {

@@ -28,6 +28,7 @@ and random crops.
 
     /usr/bin/python3 tools/train_notes/train.py fit FRAMES.tsv TRUTH.json --minutes 40 --out notes.hnn [--inc]
     /usr/bin/python3 tools/train_notes/train.py fit ... --init CHECKPOINT.pt --lr 1e-3   # continue training
+    /usr/bin/python3 tools/train_notes/train.py average OUT.pt A.pt B.pt ...   # mean of checkpoints
     /usr/bin/python3 tools/train_notes/train.py export CHECKPOINT.pt FRAMES.tsv TRUTH.json --out notes.hnn [--inc]
     /usr/bin/python3 tools/train_notes/train.py fixture   # tests/data/notes/ (parity test)
 """
@@ -263,14 +264,14 @@ def fit(args):
     start = time.time()
     while time.time() < deadline:
         model.train()
-        # a third of each batch from renders with a bass track, a sixth from MIR-1K, the rest any render
-        nb, nm = args.batch // 3, args.batch // 6 if mir else 0
+        # a third of each batch from renders with a bass track, --mir-share (a sixth) from MIR-1K, the rest any render
+        nb, nm = args.batch // 3, int(round(args.batch * args.mir_share)) if mir else 0
         parts = [batch(rng, with_bass or renders, nb, args.width), batch(rng, renders, args.batch - nb - nm, args.width)]
         if nm:
             parts.append(batch(rng, mir, nm, args.width))
         b = tuple(np.concatenate([p[i] for p in parts]) for i in range(7))
         lm, lb, lo, *_ = losses(torch, model, b)
-        loss = lm + lb + lo
+        loss = lm + lb + args.onset_weight * lo
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -289,6 +290,8 @@ def fit(args):
             accb = (bas.argmax(2) == yb)[yb != IGNORE].float().mean().item() if (yb != IGNORE).any() else 0.0
             print('  validation frame accuracy melody %.3f bass %.3f' % (accm, accb), flush=True)
             torch.save(model.state_dict(), args.out + '.pt')
+            if args.snapshots:  # every validation step's weights, to choose among on the benchmark
+                torch.save(model.state_dict(), '%s.s%d.pt' % (args.out, step))
     torch.save(model.state_dict(), args.out + '.pt')
     print('trained %d steps in %.0f s' % (step, time.time() - start), flush=True)
     export(args, model, tracks)
@@ -312,9 +315,11 @@ def export(args, model, tracks):
     if args.inc:
         fields = [('script', 'tools/train_notes/train.py'), ('command', provenance.command()), ('data', data),
                   ('random seed', str(args.seed)), ('libraries', provenance.libraries('numpy', 'torch')),
-                  ('date', provenance.today()),
-                  ('reproduce', 'dump the features (build_dump.sh, dump_notes_features), then this command; '
-                   'training runs for a wall-clock budget, so it is not bit-reproducible')]
+                  ('date', provenance.today())]
+        if getattr(args, 'history', ''):
+            fields.append(('training', args.history))
+        fields += [('reproduce', 'dump the features (build_dump.sh, dump_notes_features), then this command; '
+                                'training runs for a wall-clock budget, so it is not bit-reproducible')]
         body = ['// clang-format off', 'alignas(64) constexpr unsigned char kNotesModel[] = {']
         for i in range(0, len(raw), 24):
             body.append('    ' + ','.join('0x%02x' % b for b in raw[i:i + 24]) + ',')
@@ -331,6 +336,16 @@ def export_cmd(args):
     model.load_state_dict(torch.load(args.pt))
     tracks = load(args.frames, args.truth, args.limit) if args.frames else []
     export(args, model, tracks)
+
+
+def average(args):
+    """The mean of several checkpoints' weights (and BatchNorm statistics): snapshots of one run, or
+    of runs continued from one checkpoint, average into a steadier model than any one of them."""
+    import torch
+    ds = [torch.load(p) for p in args.pts]
+    avg = {k: (sum(d[k].double() for d in ds) / len(ds)).to(ds[0][k].dtype) for k in ds[0]}
+    torch.save(avg, args.out)
+    print('wrote', args.out, 'the mean of', len(ds), 'checkpoints')
 
 
 def fixture(args):
@@ -389,6 +404,9 @@ def main():
     f.add_argument('--inc', action='store_true')
     f.add_argument('--init', help='checkpoint (.pt) to continue from')
     f.add_argument('--arch', type=int, default=2)
+    f.add_argument('--mir-share', type=float, default=1 / 6, help='share of each batch from MIR-1K')
+    f.add_argument('--onset-weight', type=float, default=1.0, help='weight of the onset loss')
+    f.add_argument('--snapshots', action='store_true', help='keep the weights of every validation step')
     e = sub.add_parser('export')
     e.add_argument('pt')
     e.add_argument('frames')
@@ -398,10 +416,14 @@ def main():
     e.add_argument('--out', required=True)
     e.add_argument('--inc', action='store_true')
     e.add_argument('--arch', type=int, default=2)
+    e.add_argument('--history', default='', help='how CHECKPOINT was trained (a provenance field)')
+    a = sub.add_parser('average')
+    a.add_argument('out')
+    a.add_argument('pts', nargs='+')
     x = sub.add_parser('fixture')
     x.add_argument('--arch', type=int, default=2)
     args = ap.parse_args()
-    {'fit': fit, 'export': export_cmd, 'fixture': fixture}[args.cmd](args)
+    {'fit': fit, 'export': export_cmd, 'average': average, 'fixture': fixture}[args.cmd](args)
 
 
 if __name__ == '__main__':

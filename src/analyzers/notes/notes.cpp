@@ -8,7 +8,7 @@ namespace harmony::analyzers {
 
 namespace {
 
-constexpr int kVersion = 2;
+constexpr int kVersion = 3;
 
 std::vector<std::span<const notes::Candidate>> spans_of(const notes::PitchSalience& s) {
     std::vector<std::span<const notes::Candidate>> out(static_cast<size_t>(s.frames()));
@@ -243,7 +243,7 @@ const AnalyzerInfo& NotesAnalyzer::describe() {
             {"onset_threshold",
              "learned: onset probability above which a held pitch is re-attacked (a new note)",
              ParamType::kDouble,
-             0.9,
+             0.95,
              0.0,
              1.0,
              {}},

@@ -31,7 +31,7 @@ public:
         double learned_jump_cost = 4.0;
         double learned_voicing_cost = 1.0;
         double learned_bass_voicing_cost = 5.0;
-        double onset_threshold = 0.9;
+        double onset_threshold = 0.95;
         double min_confidence = 0.5;
         double onset_search_s = 0.06;
         double bass_min_note_s = 0.1;

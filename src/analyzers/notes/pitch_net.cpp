@@ -297,9 +297,11 @@ DecodedLine decode_line(const LinePosteriors& post, std::span<const float> spec,
         Note n;
         n.onset_s = std::max(0.0, (static_cast<double>(on) - 0.5) * cfg.frame_s);
         if (on != a && !out.notes.empty()) {
+            // The moved onset never overlaps the previous note: that one ends where this one begins
+            // (or, when that would leave it under a frame, this one keeps its run's start).
             auto& p = out.notes.back();
             const double old_onset = (static_cast<double>(a) - 0.5) * cfg.frame_s;
-            if (std::abs(p.offset_s - old_onset) < 1e-9) {
+            if (n.onset_s < p.offset_s + 1e-9) {
                 if (n.onset_s > p.onset_s + cfg.frame_s)
                     p.offset_s = n.onset_s;
                 else

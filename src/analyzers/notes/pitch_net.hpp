@@ -57,9 +57,9 @@ const std::string& shipped_pitch_net_hash();
 struct LineDecodeConfig {
     int min_midi = 45;  // pitches searched
     int max_midi = 96;
-    double jump_cost = 4.0;        // log-probability cost of a pitch change between frames
-    double voicing_cost = 1.0;     // of switching between voiced and unvoiced
-    double onset_threshold = 0.9;  // a local maximum of the onset probability above this re-attacks a held pitch
+    double jump_cost = 4.0;         // log-probability cost of a pitch change between frames
+    double voicing_cost = 1.0;      // of switching between voiced and unvoiced
+    double onset_threshold = 0.95;  // a local maximum of the onset probability above this re-attacks a held pitch
     double min_note_s = 0.05;
     double min_confidence = 0.0;   // notes whose mean pitch posterior is lower are dropped
     double onset_search_s = 0.06;  // a note's onset moves to the onset head's peak this close to its run's start
