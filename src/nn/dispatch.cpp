@@ -16,15 +16,16 @@ extern const Table kTable;
 
 namespace {
 
+#if defined(HARMONY_NN_HAVE_AVX2)
 bool cpu_has_avx2_fma() noexcept {
-#if defined(HARMONY_NN_HAVE_AVX2) && (defined(__x86_64__) || defined(__i386__)) && \
-    (defined(__GNUC__) || defined(__clang__))
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #else
     return false;
 #endif
 }
+#endif
 
 const Table& choose() noexcept {
     const char* forced = std::getenv("HARMONY_NN_ISA");
