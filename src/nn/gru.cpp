@@ -1,24 +1,10 @@
 #include <cassert>
 #include <cmath>
 
-#include "nn/eigen.hpp"
+#include "nn/kernels.hpp"
 #include "nn/layers.hpp"
 
 namespace harmony::nn {
-namespace {
-
-using detail::ConstMatMap;
-using detail::ConstVecMap;
-using detail::MatMap;
-using detail::RowMatrix;
-
-float sigmoid1(float v) {
-    if (v >= 0.0f) return 1.0f / (1.0f + std::exp(-v));
-    const float e = std::exp(v);
-    return e / (1.0f + e);
-}
-
-}  // namespace
 
 Result<Gru> Gru::load(const WeightFile& w, std::string_view prefix, const GruConfig& cfg) {
     if (cfg.input_size <= 0 || cfg.hidden_size <= 0 || cfg.num_layers <= 0)
@@ -58,37 +44,16 @@ Result<Gru> Gru::load(const WeightFile& w, std::string_view prefix, const GruCon
 
 Tensor Gru::forward(const Tensor& x) const {
     assert(x.rank() == 2 && x.dim(1) == cfg_.input_size);
-    const std::int64_t steps = x.dim(0), hidden = cfg_.hidden_size, h3 = 3 * hidden;
+    const std::int64_t steps = x.dim(0), hidden = cfg_.hidden_size;
     const std::int64_t dirs = cfg_.bidirectional ? 2 : 1;
+    const kernels::Table& k = kernels::active();
     Tensor input = x;
-    RowMatrix gates_in(steps, h3);
-    Eigen::VectorXf h(hidden), gates_h(h3);
     for (std::int64_t layer = 0; layer < cfg_.num_layers; ++layer) {
-        const std::int64_t in = input.dim(1);
         Tensor output({steps, hidden * dirs});
-        MatMap out(output.data(), steps, hidden * dirs);
         for (std::int64_t d = 0; d < dirs; ++d) {
             const Direction& dir = dirs_[layer * dirs + d];
-            // All input projections at once (one GEMM); only the recurrent part is sequential.
-            gates_in.noalias() =
-                ConstMatMap(input.data(), steps, in) * ConstMatMap(dir.w_ih.data(), h3, in).transpose();
-            gates_in.rowwise() += ConstVecMap(dir.b_ih.data(), h3).transpose();
-            const ConstMatMap w_hh(dir.w_hh.data(), h3, hidden);
-            const ConstVecMap b_hh(dir.b_hh.data(), h3);
-            h.setZero();
-            for (std::int64_t s = 0; s < steps; ++s) {
-                const std::int64_t t = d == 0 ? s : steps - 1 - s;
-                gates_h.noalias() = w_hh * h;
-                gates_h += b_hh;
-                const float* gi = gates_in.data() + t * h3;
-                for (std::int64_t j = 0; j < hidden; ++j) {
-                    const float r = sigmoid1(gi[j] + gates_h[j]);
-                    const float z = sigmoid1(gi[hidden + j] + gates_h[hidden + j]);
-                    const float n = std::tanh(gi[2 * hidden + j] + r * gates_h[2 * hidden + j]);
-                    h[j] = (1.0f - z) * n + z * h[j];
-                }
-                out.row(t).segment(d * hidden, hidden) = h.transpose();
-            }
+            k.gru(input.data(), steps, input.dim(1), hidden, dir.w_ih.data(), dir.w_hh.data(), dir.b_ih.data(),
+                  dir.b_hh.data(), d == 1, output.data() + d * hidden, hidden * dirs);
         }
         input = std::move(output);
     }

@@ -5,19 +5,10 @@
 #include <cmath>
 #include <limits>
 
-#include "nn/eigen.hpp"
+#include "nn/kernels.hpp"
 
 namespace harmony::nn {
 namespace {
-
-using detail::ConstMatMap;
-using detail::ConstVecMap;
-using detail::MatMap;
-using detail::RowMatrix;
-
-// im2col is built a few output rows at a time so its buffer stays near L2 size (256 KiB) whatever
-// the input length: memory does not grow with the track.
-constexpr std::int64_t kColumnTileFloats = 64 * 1024;
 
 Error bad_config(std::string_view prefix, const std::string& what) {
     return make_error(ErrorCode::kInvalidArgument, "layer '" + std::string(prefix) + "': " + what);
@@ -60,6 +51,22 @@ Tensor pool2d(const Tensor& x, const Pool2dConfig& cfg, float init, Reduce reduc
     const std::int64_t ho = conv_out(h, kh, sh, ph, 1), wo = conv_out(w, kw, sw, pw, 1);
     Tensor y({c, ho, wo});
     float* out = y.data();
+    if (kw == 1 && sw == 1 && pw == 0) {
+        // Pooling along H only (the beat network's): whole rows at a time, which vectorises.
+        for (std::int64_t ci = 0; ci < c; ++ci) {
+            const float* plane = x.data() + ci * h * w;
+            for (std::int64_t oh = 0; oh < ho; ++oh, out += wo) {
+                const std::int64_t h0 = oh * sh - ph, h1 = std::min(h0 + kh, h);
+                std::fill(out, out + wo, init);
+                for (std::int64_t ih = std::max<std::int64_t>(h0, 0); ih < h1; ++ih) {
+                    const float* row = plane + ih * w;
+                    for (std::int64_t iw = 0; iw < wo; ++iw) out[iw] = reduce(out[iw], row[iw]);
+                }
+                for (std::int64_t iw = 0; iw < wo; ++iw) out[iw] = finish(out[iw]);
+            }
+        }
+        return y;
+    }
     for (std::int64_t ci = 0; ci < c; ++ci) {
         const float* plane = x.data() + ci * h * w;
         for (std::int64_t oh = 0; oh < ho; ++oh) {
@@ -143,10 +150,8 @@ Tensor Linear::forward(const Tensor& x) const {
     assert((x.rank() == 1 || x.rank() == 2) && x.shape().back() == cfg_.in_features);
     const std::int64_t rows = x.rank() == 1 ? 1 : x.dim(0);
     Tensor y(x.rank() == 1 ? Shape{cfg_.out_features} : Shape{rows, cfg_.out_features});
-    MatMap out(y.data(), rows, cfg_.out_features);
-    out.noalias() = ConstMatMap(x.data(), rows, cfg_.in_features) *
-                    ConstMatMap(weight_.data(), cfg_.out_features, cfg_.in_features).transpose();
-    out.rowwise() += ConstVecMap(bias_.data(), cfg_.out_features).transpose();
+    kernels::active().linear(x.data(), rows, cfg_.in_features, weight_.data(), bias_.data(), cfg_.out_features,
+                             y.data());
     return y;
 }
 
@@ -179,55 +184,24 @@ Result<Conv2d> Conv2d::load(const WeightFile& w, std::string_view prefix, const 
 
 Tensor Conv2d::forward(const Tensor& x) const {
     assert(x.rank() == 3 && x.dim(0) == cfg_.in_channels);
-    const std::int64_t cin = cfg_.in_channels, cout = cfg_.out_channels, h = x.dim(1), w = x.dim(2);
-    const std::int64_t kh = cfg_.kernel[0], kw = cfg_.kernel[1], sh = cfg_.stride[0], sw = cfg_.stride[1];
-    const std::int64_t ph = cfg_.padding[0], pw = cfg_.padding[1], dh = cfg_.dilation[0], dw = cfg_.dilation[1];
-    const std::int64_t ho = conv_out(h, kh, sh, ph, dh), wo = conv_out(w, kw, sw, pw, dw);
-    const std::int64_t k = cin * kh * kw, positions = ho * wo;
-    Tensor y({cout, ho, wo});
-    if (positions == 0) return y;
-    MatMap out(y.data(), cout, positions);
-    const ConstMatMap weight(weight_.data(), cout, k);
-    if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0) {
-        out.noalias() = weight * ConstMatMap(x.data(), cin, positions);  // pointwise: no im2col
-    } else {
-        const std::int64_t rows_per_tile = std::clamp<std::int64_t>(kColumnTileFloats / (k * wo), 1, ho);
-        RowMatrix col(k, rows_per_tile * wo);
-        for (std::int64_t oh0 = 0; oh0 < ho; oh0 += rows_per_tile) {
-            const std::int64_t nrows = std::min(rows_per_tile, ho - oh0), n = nrows * wo;
-            const std::int64_t ld = col.cols();
-            for (std::int64_t ci = 0; ci < cin; ++ci) {
-                for (std::int64_t ki = 0; ki < kh; ++ki) {
-                    for (std::int64_t kj = 0; kj < kw; ++kj) {
-                        float* dst_row = col.data() + ((ci * kh + ki) * kw + kj) * ld;
-                        // Input column iw = ow * sw + off lies inside [0, w) for ow in [lo, hi).
-                        const std::int64_t off = kj * dw - pw;
-                        const std::int64_t lo = std::min(wo, off >= 0 ? 0 : (-off + sw - 1) / sw);
-                        const std::int64_t hi =
-                            std::clamp<std::int64_t>(w - 1 - off >= 0 ? (w - 1 - off) / sw + 1 : 0, lo, wo);
-                        for (std::int64_t r = 0; r < nrows; ++r) {
-                            float* dst = dst_row + r * wo;
-                            const std::int64_t ih = (oh0 + r) * sh - ph + ki * dh;
-                            if (ih < 0 || ih >= h) {
-                                std::fill(dst, dst + wo, 0.0f);
-                                continue;
-                            }
-                            const float* src = x.data() + (ci * h + ih) * w + off;
-                            std::fill(dst, dst + lo, 0.0f);
-                            if (sw == 1) {
-                                std::copy(src + lo, src + hi, dst + lo);
-                            } else {
-                                for (std::int64_t ow = lo; ow < hi; ++ow) dst[ow] = src[ow * sw];
-                            }
-                            std::fill(dst + hi, dst + wo, 0.0f);
-                        }
-                    }
-                }
-            }
-            out.middleCols(oh0 * wo, n).noalias() = weight * col.leftCols(n);
-        }
-    }
-    out.colwise() += ConstVecMap(bias_.data(), cout);
+    kernels::Conv2dShape s{.cin = cfg_.in_channels,
+                           .cout = cfg_.out_channels,
+                           .h = x.dim(1),
+                           .w = x.dim(2),
+                           .kh = cfg_.kernel[0],
+                           .kw = cfg_.kernel[1],
+                           .sh = cfg_.stride[0],
+                           .sw = cfg_.stride[1],
+                           .ph = cfg_.padding[0],
+                           .pw = cfg_.padding[1],
+                           .dh = cfg_.dilation[0],
+                           .dw = cfg_.dilation[1],
+                           .ho = 0,
+                           .wo = 0};
+    s.ho = conv_out(s.h, s.kh, s.sh, s.ph, s.dh);
+    s.wo = conv_out(s.w, s.kw, s.sw, s.pw, s.dw);
+    Tensor y({s.cout, s.ho, s.wo});
+    kernels::active().conv2d(s, weight_.data(), bias_.data(), x.data(), y.data());
     return y;
 }
 
@@ -294,11 +268,11 @@ void relu(Tensor& x) {
 }
 
 void elu(Tensor& x, float alpha) {
-    for (float& v : x.values()) v = v > 0.0f ? v : alpha * std::expm1(v);
+    kernels::active().elu(x.data(), x.numel(), alpha);
 }
 
 void tanh(Tensor& x) {
-    for (float& v : x.values()) v = std::tanh(v);
+    kernels::active().tanh(x.data(), x.numel());
 }
 
 void sigmoid(Tensor& x) {

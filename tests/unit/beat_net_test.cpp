@@ -135,3 +135,25 @@ TEST(BeatNet, ShippedModelOnAccentedClicksAndDrums) {
                     std::string::npos);
             }
 }
+
+TEST(BeatNet, TheShippedModelIsTheDefaultAndAnEmptyModelTurnsItOff) {
+    synth::RhythmSpec s;
+    s.bpm = 110.0;
+    s.pickup_beats = 1;
+    s.seconds = 20.0;
+    const auto t = synth::make_rhythm_track(s);
+    for (const bool off : {false, true}) {
+        SCOPED_TRACE(off ? "tempo.model=\"\"" : "defaults");
+        AnalysisRequest req;
+        req.only = {"tempo", "beats"};
+        if (off) req.params["tempo.model"] = "";
+        Engine engine;
+        auto song = engine.analyze_pcm(t.samples, 1, t.rate_hz, req);
+        ASSERT_TRUE(song.ok()) << song.error().message;
+        ASSERT_TRUE(song->tempo && song->tempo->bpm && song->downbeats);
+        EXPECT_NEAR(*song->tempo->bpm, 110.0, 1.1);
+        EXPECT_EQ(song->tempo->decision.find("learned downbeats only") != std::string::npos, !off)
+            << song->tempo->decision;
+        EXPECT_GE(f_measure(after(t.downbeats, 5.0), after(song->downbeats->times_s, 5.0)), 0.9);
+    }
+}

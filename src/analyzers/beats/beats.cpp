@@ -15,7 +15,7 @@ namespace harmony::analyzers {
 const AnalyzerInfo& BeatsAnalyzer::describe() {
     static const AnalyzerInfo info{
         "beats",
-        6,
+        7,
         "Beat times with bar positions, constant beat grid or tempo-following beat map, downbeats, meter "
         "(2/4, 3/4, 4/4, 5/4, 6/8, 7/8, 9/8, 12/8)",
         {"tempo"},

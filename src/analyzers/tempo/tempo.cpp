@@ -12,7 +12,7 @@ namespace harmony::analyzers {
 const AnalyzerInfo& TempoAnalyzer::describe() {
     static const AnalyzerInfo info{
         "tempo",
-        5,
+        6,
         "Tempo in BPM (least-squares fit over tracked beats), confidence, half/double/3:2 alternatives, tempo "
         "curve and stability, per-estimator breakdown; 'no tempo' for silence and beatless audio",
         {},
@@ -47,10 +47,10 @@ const AnalyzerInfo& TempoAnalyzer::describe() {
              0.0,
              {}},
             {"model",
-             "Learned beat/downbeat front end: empty = none (onset novelty), builtin = the shipped TCN, or a "
-             "weight file (src/analyzers/rhythm/beat_net.hpp)",
+             "Learned beat/downbeat front end: builtin = the shipped TCN (the default), empty = none (onset "
+             "novelty alone), or a weight file (src/analyzers/rhythm/beat_net.hpp)",
              ParamType::kString,
-             std::string(""),
+             std::string("builtin"),
              0.0,
              0.0,
              {}},
