@@ -131,6 +131,19 @@ def dump(args):
             beats = [b[0] for b in gt.get('beats') or []]
             items.append((audio, beats, [tuple(c) for c in gt.get('chords') or []],
                           {'source': 'pop909', 'name': os.path.basename(base)}))
+    for d in args.drums or []:
+        # Drums-only stems (render.py --stems: DIR/<track>.stems/drums.flac) of songs with drums,
+        # every unit labelled N, so that percussion alone stays "no chord".
+        for js in sorted(glob.glob(os.path.join(d, 'pop909-*.json'))):
+            base = js[:-5]
+            audio = os.path.join(base + '.stems', 'drums.flac')
+            with open(js) as f:
+                gt = json.load(f)
+            if not os.path.exists(audio) or not gt.get('has_drums'):
+                continue
+            beats = [b[0] for b in gt.get('beats') or []]
+            items.append((audio, beats, [(0.0, float(gt['duration']) + 1.0, 'N')],
+                          {'source': 'drums', 'name': os.path.basename(base) + '.drums'}))
     if args.beatles:
         for lab in sorted(glob.glob(os.path.join(args.beatles, '*', '*.chords.lab'))):
             base = lab[:-len('.chords.lab')]
@@ -172,6 +185,14 @@ def load_feats(paths):
             for line in f:
                 tracks.append(json.loads(line))
     return tracks
+
+
+def set_shape(context, hidden):
+    """Context (units each side) and hidden width of the model to train; the C++ side reads both
+    from the weight shapes."""
+    global CONTEXT, INPUT_DIMS, HIDDEN
+    CONTEXT, HIDDEN = context, hidden
+    INPUT_DIMS = (2 * CONTEXT + 1) * UNIT_DIMS
 
 
 def windows(units):
@@ -423,8 +444,11 @@ def main():
     d = sub.add_parser('dump')
     d.add_argument('--renders', nargs='*')
     d.add_argument('--beatles')
+    d.add_argument('--drums', nargs='*', help='folders of renders with .stems/drums.flac (labelled N)')
     d.add_argument('--out', required=True)
     f = sub.add_parser('fit')
+    f.add_argument('--context', type=int, default=CONTEXT, help='units (half beats) each side')
+    f.add_argument('--hidden', type=int, default=HIDDEN)
     f.add_argument('feats', nargs='+')
     f.add_argument('--out', required=True)
     f.add_argument('--inc', action='store_true')
@@ -432,6 +456,8 @@ def main():
     f.add_argument('--seed', type=int, default=7)
     f.add_argument('--epochs', type=int, default=15)
     c = sub.add_parser('cv')
+    c.add_argument('--context', type=int, default=CONTEXT, help='units (half beats) each side')
+    c.add_argument('--hidden', type=int, default=HIDDEN)
     c.add_argument('feats', nargs='+')
     c.add_argument('--out-dir', required=True)
     c.add_argument('--seed', type=int, default=7)
@@ -446,6 +472,8 @@ def main():
     i = sub.add_parser('init')
     i.add_argument('--seed', type=int, default=7)
     args = ap.parse_args()
+    if hasattr(args, 'context'):
+        set_shape(args.context, args.hidden)
     {'dump': dump, 'fit': fit, 'cv': cv, 'add-prior': add_prior, 'init': init}[args.cmd](args)
 
 
