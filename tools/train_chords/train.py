@@ -371,6 +371,8 @@ def cv(args):
     import export_weights
     tracks = load_feats(args.feats)
     albums = sorted({t['album'] for t in tracks if t.get('album')})
+    if args.albums:
+        albums = [a for a in albums if a in args.albums.split(',')]
     os.makedirs(args.out_dir, exist_ok=True)
     for album in albums:
         if args.skip_existing and os.path.exists(os.path.join(args.out_dir, album + '.hnn')):
@@ -463,6 +465,7 @@ def main():
     c.add_argument('--seed', type=int, default=7)
     c.add_argument('--epochs', type=int, default=15)
     c.add_argument('--skip-existing', action='store_true')
+    c.add_argument('--albums', default='', help='comma-separated albums to hold out (default: every album)')
     a = sub.add_parser('add-prior')
     a.add_argument('model')
     a.add_argument('feats', nargs='+')
