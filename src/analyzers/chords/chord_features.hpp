@@ -16,7 +16,7 @@
 
 namespace harmony::analyzers::chords {
 
-inline constexpr int kUnitDims = 26;   // treble 12, bass 12, treble and bass log-energy
+inline constexpr int kUnitDims = 26;    // treble 12, bass 12, treble and bass log-energy
 inline constexpr int kMaxContext = 16;  // most units each side of the one being scored a model may read
 
 /// The chroma configuration the analyzer plans (a 2048-sample hop at 22.05 kHz).
