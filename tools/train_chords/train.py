@@ -4,14 +4,15 @@
 Data: per-unit features dumped by the C++ front end (tools/train_chords/dump_features.cpp, built by
 build_dump.sh) over the ground-truth beat grid of
   * rendered POP909 songs (../shared/corpus/render.py; labels: the render JSON's `chords`), and/or
-  * the Beatles songs of ../shared/data/beatles-dev (labels: .chords.lab, beats: .beats).
+  * the Beatles songs of ../shared/data/beatles-dev (labels: .chords.lab, beats: .beats), and/or
+  * drums-only stems of renders (render.py --stems: <track>.stems/drums.flac), every unit N.
 Units are half beats; each gets the label at its midpoint. The model is root-equivariant: one MLP
 scores the context window rotated to each of the 12 roots, so transposition ("pitch-shift
 augmentation") is built in exactly rather than sampled.
 
-    /usr/bin/python3 tools/train_chords/train.py dump --renders DIR [DIR ...] --beatles ROOT --out FEATS.jsonl
-    /usr/bin/python3 tools/train_chords/train.py fit FEATS.jsonl [...] --out model.hnn [--inc] [--hold-album N]
-    /usr/bin/python3 tools/train_chords/train.py cv FEATS.jsonl [...] --beatles-feats B.jsonl --out-dir DIR
+    /usr/bin/python3 tools/train_chords/train.py dump --renders DIR [DIR ...] --beatles ROOT --drums DIR [DIR ...] --out FEATS.jsonl
+    /usr/bin/python3 tools/train_chords/train.py fit FEATS.jsonl [...] --out model.hnn [--inc] [--hold-album N] [--context C --hidden H]
+    /usr/bin/python3 tools/train_chords/train.py cv FEATS.jsonl [...] --out-dir DIR [--albums A,B] [--context C --hidden H]
 
 `fit --inc` also writes src/analyzers/chords/chords_model.inc (the shipped, embedded weights) with
 its provenance block (tools/provenance.py). `cv` trains one model per held-out Beatles album (the
@@ -131,6 +132,19 @@ def dump(args):
             beats = [b[0] for b in gt.get('beats') or []]
             items.append((audio, beats, [tuple(c) for c in gt.get('chords') or []],
                           {'source': 'pop909', 'name': os.path.basename(base)}))
+    for d in args.drums or []:
+        # Drums-only stems (render.py --stems: DIR/<track>.stems/drums.flac) of songs with drums,
+        # every unit labelled N, so that percussion alone stays "no chord".
+        for js in sorted(glob.glob(os.path.join(d, 'pop909-*.json'))):
+            base = js[:-5]
+            audio = os.path.join(base + '.stems', 'drums.flac')
+            with open(js) as f:
+                gt = json.load(f)
+            if not os.path.exists(audio) or not gt.get('has_drums'):
+                continue
+            beats = [b[0] for b in gt.get('beats') or []]
+            items.append((audio, beats, [(0.0, float(gt['duration']) + 1.0, 'N')],
+                          {'source': 'drums', 'name': os.path.basename(base) + '.drums'}))
     if args.beatles:
         for lab in sorted(glob.glob(os.path.join(args.beatles, '*', '*.chords.lab'))):
             base = lab[:-len('.chords.lab')]
@@ -172,6 +186,14 @@ def load_feats(paths):
             for line in f:
                 tracks.append(json.loads(line))
     return tracks
+
+
+def set_shape(context, hidden):
+    """Context (units each side) and hidden width of the model to train; the C++ side reads both
+    from the weight shapes."""
+    global CONTEXT, INPUT_DIMS, HIDDEN
+    CONTEXT, HIDDEN = context, hidden
+    INPUT_DIMS = (2 * CONTEXT + 1) * UNIT_DIMS
 
 
 def windows(units):
@@ -234,7 +256,9 @@ def dataset(tracks):
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def fit_model(tracks, seed, epochs, log=print):
+def fit_model(tracks, seed, epochs, log=print, init=None, lr=2e-3):
+    """Trains a model on the tracks' units; `init` (a weight file) starts from its weights instead of
+    a random initialisation (fine-tuning, with a smaller `lr`)."""
     import torch
     torch.set_num_threads(1)
     torch.manual_seed(seed)
@@ -244,7 +268,11 @@ def fit_model(tracks, seed, epochs, log=print):
     win, y = win[keep], y[keep]
     log('training units: %d (N %.1f%%)' % (len(y), 100.0 * np.mean(y == N_INDEX)))
     model = make_model(torch)
-    opt = torch.optim.Adam(model.parameters(), lr=2e-3, weight_decay=1e-5)
+    if init:
+        t, _ = read_hnn(init)
+        model.load_state_dict({k: torch.from_numpy(v) for k, v in t.items() if k != 'prior.log'})
+        log('initialised from %s' % init)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=1e-5)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
     bs = 256
     flat = torch.from_numpy(win.reshape(len(win), INPUT_DIMS))
@@ -300,6 +328,23 @@ def write_inc(path, hnn_bytes, fields):
                            fields, '\n'.join(body_lines))
 
 
+def describe_data(tracks):
+    """The training data of a model, for its metadata and provenance block."""
+    import provenance
+    pop = sorted(t['name'] for t in tracks if t.get('source') == 'pop909')
+    beat = sorted(t['name'] for t in tracks if t.get('source') == 'beatles')
+    drums = sorted(t['name'] for t in tracks if t.get('source') == 'drums')
+    data = []
+    if pop:
+        data.append(provenance.describe_renders(pop))
+    if beat:
+        albums = sorted({n.split('/')[0] for n in beat})
+        data.append('beatles-dev (../shared/data/beatles-dev) albums %s: %d songs' % (', '.join(albums), len(beat)))
+    if drums:
+        data.append('drums-only stems (render.py --stems, labelled N) of %s' % provenance.describe_renders(drums))
+    return '; '.join(data)
+
+
 def fit(args):
     import torch
     import export_weights
@@ -308,7 +353,7 @@ def fit(args):
     if args.hold_album:
         tracks = [t for t in tracks if t.get('album') != args.hold_album]
     held = [t for t in load_feats(args.feats) if args.hold_album and t.get('album') == args.hold_album]
-    model = fit_model(tracks, args.seed, args.epochs)
+    model = fit_model(tracks, args.seed, args.epochs, init=args.init, lr=args.lr)
     if held:
         import torch
         win, y = dataset(held)
@@ -319,15 +364,7 @@ def fit(args):
         root = lambda v: np.where(v == N_INDEX, -1, v // NC)
         print('held-out %s: units %d, exact %.3f, root %.3f' % (args.hold_album, len(yk), np.mean(pred == yk),
                                                                  np.mean(root(pred) == root(yk))))
-    pop = sorted(t['name'] for t in tracks if t.get('source') == 'pop909')
-    beat = sorted(t['name'] for t in tracks if t.get('source') == 'beatles')
-    data = []
-    if pop:
-        data.append(provenance.describe_renders(pop))
-    if beat:
-        albums = sorted({n.split('/')[0] for n in beat})
-        data.append('beatles-dev (../shared/data/beatles-dev) albums %s: %d songs' % (', '.join(albums), len(beat)))
-    data = '; '.join(data)
+    data = describe_data(tracks)
     meta = {'training_script': 'tools/train_chords/train.py', 'data': data, 'seed': args.seed,
             'libraries': export_weights.library_versions()}
     raw = export_weights.encode(tensors_of(model, tracks), 'chords', 1, meta)
@@ -350,17 +387,44 @@ def cv(args):
     import export_weights
     tracks = load_feats(args.feats)
     albums = sorted({t['album'] for t in tracks if t.get('album')})
+    if args.albums:
+        albums = [a for a in albums if a in args.albums.split(',')]
     os.makedirs(args.out_dir, exist_ok=True)
     for album in albums:
         if args.skip_existing and os.path.exists(os.path.join(args.out_dir, album + '.hnn')):
             continue
         print('fold without', album)
-        model = fit_model([t for t in tracks if t.get('album') != album], args.seed, args.epochs)
+        init = os.path.join(args.init_dir, album + '.hnn') if args.init_dir else None
+        model = fit_model([t for t in tracks if t.get('album') != album], args.seed, args.epochs, init=init, lr=args.lr)
         meta = {'training_script': 'tools/train_chords/train.py', 'seed': args.seed,
                 'data': 'cross-validation fold: all features given except beatles-dev album %s' % album,
                 'libraries': export_weights.library_versions()}
         with open(os.path.join(args.out_dir, album + '.hnn'), 'wb') as f:
             f.write(export_weights.encode(tensors_of(model, [t for t in tracks if t.get('album') != album]), 'chords', 1, meta))
+
+
+def inc(args):
+    """Writes chords_model.inc from a weight file that `fit` wrote (without --inc) on the given
+    features: same tensors (the class prior is checked against the features), the data description
+    rebuilt from the features, the fit command recorded."""
+    import export_weights
+    import provenance
+    tracks = load_feats(args.feats)
+    t, h = read_hnn(args.model)
+    if not np.allclose(t['prior.log'], class_log_prior(tracks), atol=1e-6):
+        sys.exit('%s was not trained on these features (class prior differs)' % args.model)
+    data = describe_data(tracks)
+    meta = dict(h['metadata'], data=data)
+    raw = export_weights.encode(t, 'chords', h['model']['version'], meta)
+    fields = [('script', 'tools/train_chords/train.py'),
+              ('command', 'fit %s; then %s' % (args.fit_command, provenance.command())), ('data', data),
+              ('random seed', str(h['metadata'].get('seed'))), ('libraries', provenance.libraries('numpy', 'torch')),
+              ('date', provenance.today()),
+              ('reproduce', 'dump the features (train.py dump), then the two commands above; '
+               'torch training is not bit-reproducible across machines and thread counts')]
+    path = os.path.join(REPO, 'src', 'analyzers', 'chords', 'chords_model.inc')
+    write_inc(path, raw, fields)
+    print('wrote', path)
 
 
 def read_hnn(path):
@@ -423,30 +487,46 @@ def main():
     d = sub.add_parser('dump')
     d.add_argument('--renders', nargs='*')
     d.add_argument('--beatles')
+    d.add_argument('--drums', nargs='*', help='folders of renders with .stems/drums.flac (labelled N)')
     d.add_argument('--out', required=True)
     f = sub.add_parser('fit')
+    f.add_argument('--context', type=int, default=CONTEXT, help='units (half beats) each side')
+    f.add_argument('--hidden', type=int, default=HIDDEN)
     f.add_argument('feats', nargs='+')
     f.add_argument('--out', required=True)
     f.add_argument('--inc', action='store_true')
     f.add_argument('--hold-album', default='')
     f.add_argument('--seed', type=int, default=7)
     f.add_argument('--epochs', type=int, default=15)
+    f.add_argument('--init', default='', help='fine-tune from this weight file')
+    f.add_argument('--lr', type=float, default=2e-3)
     c = sub.add_parser('cv')
+    c.add_argument('--context', type=int, default=CONTEXT, help='units (half beats) each side')
+    c.add_argument('--hidden', type=int, default=HIDDEN)
     c.add_argument('feats', nargs='+')
     c.add_argument('--out-dir', required=True)
     c.add_argument('--seed', type=int, default=7)
     c.add_argument('--epochs', type=int, default=15)
     c.add_argument('--skip-existing', action='store_true')
+    c.add_argument('--init-dir', default='', help='fine-tune each fold from DIR/<album>.hnn (a cv of the same album)')
+    c.add_argument('--lr', type=float, default=2e-3)
+    c.add_argument('--albums', default='', help='comma-separated albums to hold out (default: every album)')
     a = sub.add_parser('add-prior')
     a.add_argument('model')
     a.add_argument('feats', nargs='+')
     a.add_argument('--hold-album', default='')
     a.add_argument('--inc', action='store_true')
     a.add_argument('--fit-command', default='')
+    n = sub.add_parser('inc')
+    n.add_argument('model')
+    n.add_argument('feats', nargs='+')
+    n.add_argument('--fit-command', required=True, help='the fit command that wrote MODEL (recorded)')
     i = sub.add_parser('init')
     i.add_argument('--seed', type=int, default=7)
     args = ap.parse_args()
-    {'dump': dump, 'fit': fit, 'cv': cv, 'add-prior': add_prior, 'init': init}[args.cmd](args)
+    if hasattr(args, 'context'):
+        set_shape(args.context, args.hidden)
+    {'dump': dump, 'fit': fit, 'cv': cv, 'add-prior': add_prior, 'inc': inc, 'init': init}[args.cmd](args)
 
 
 if __name__ == '__main__':

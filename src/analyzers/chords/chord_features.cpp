@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <string>
 
 #include "analyzers/chords/chord_labels.hpp"
 
@@ -16,7 +17,6 @@ namespace {
 constexpr double kSilentVotes = 3e-2;
 // ... or below this fraction of the track's mean.
 constexpr double kSilentRelative = 1e-3;
-constexpr int kHidden = 64;
 }  // namespace
 
 features::Chroma::Config chroma_config() {
@@ -117,11 +117,23 @@ UnitFeatures unit_features(const features::Chroma& chroma, double cents, const s
 Result<ChordNet> ChordNet::load(const nn::WeightFile& w) {
     if (w.model_name() != "chords") return w.error("expected a 'chords' model, found '" + w.model_name() + "'");
     const auto nc = static_cast<std::int64_t>(model_classes().size());
-    auto fc1 = nn::Linear::load(w, "fc1", {kInputDims, kHidden, true});
+    const auto* e1 = w.find("fc1.weight");
+    const auto* e2 = w.find("fc2.weight");
+    if (!e1 || e1->shape.size() != 2 || !e2 || e2->shape.size() != 2)
+        return w.error("the chord model needs 2-d tensors fc1.weight and fc2.weight");
+    const std::int64_t in = e1->shape[1];
+    const std::int64_t hidden1 = e1->shape[0];
+    const std::int64_t hidden2 = e2->shape[0];
+    if (in % kUnitDims != 0 || (in / kUnitDims) % 2 != 1 || in / kUnitDims > 2 * kMaxContext + 1 || hidden1 < 1 ||
+        hidden1 > 4096 || hidden2 < 1 || hidden2 > 4096)
+        return w.error("fc1.weight/fc2.weight shapes do not describe a chord model (input " + std::to_string(in) +
+                       ", an odd number of " + std::to_string(kUnitDims) + "-value units, at most " +
+                       std::to_string(2 * kMaxContext + 1) + ")");
+    auto fc1 = nn::Linear::load(w, "fc1", {in, hidden1, true});
     if (!fc1) return fc1.error();
-    auto fc2 = nn::Linear::load(w, "fc2", {kHidden, kHidden, true});
+    auto fc2 = nn::Linear::load(w, "fc2", {hidden1, hidden2, true});
     if (!fc2) return fc2.error();
-    auto fc3 = nn::Linear::load(w, "fc3", {kHidden, nc + 1, true});
+    auto fc3 = nn::Linear::load(w, "fc3", {hidden2, nc + 1, true});
     if (!fc3) return fc3.error();
     auto prior = w.tensor("prior.log", {nc + 1});
     if (!prior) return prior.error();
@@ -132,6 +144,7 @@ Result<ChordNet> ChordNet::load(const nn::WeightFile& w) {
     net.fc2_ = std::move(fc2.value());
     net.fc3_ = std::move(fc3.value());
     net.n_classes_ = static_cast<int>(nc);
+    net.context_ = static_cast<int>((in / kUnitDims - 1) / 2);
     return net;
 }
 
@@ -146,15 +159,17 @@ void ChordNet::log_posteriors(const UnitFeatures& f, size_t begin, size_t end, d
     const auto nu = static_cast<std::int64_t>(end - begin);
     const auto first = static_cast<std::int64_t>(begin);
     // One batch of 12 rotations per unit: row (u * 12 + r).
-    nn::Tensor x({nu * 12, kInputDims});
+    const int ctx = context_;
+    const std::int64_t input_dims = (2 * ctx + 1) * kUnitDims;
+    nn::Tensor x({nu * 12, input_dims});
     float* px = x.data();
     for (std::int64_t u = 0; u < nu; ++u) {
         for (int r = 0; r < 12; ++r) {
-            float* row = px + (u * 12 + r) * kInputDims;
-            for (int c = -kContext; c <= kContext; ++c) {
+            float* row = px + (u * 12 + r) * input_dims;
+            for (int c = -ctx; c <= ctx; ++c) {
                 const std::int64_t v = std::clamp<std::int64_t>(first + u + c, 0, total - 1);
                 const auto& src = f.units[static_cast<size_t>(v)];
-                float* dst = row + (c + kContext) * kUnitDims;
+                float* dst = row + (c + ctx) * kUnitDims;
                 for (int k = 0; k < 12; ++k) {
                     dst[k] = src[static_cast<size_t>((k + r) % 12)];
                     dst[12 + k] = src[static_cast<size_t>(12 + (k + r) % 12)];

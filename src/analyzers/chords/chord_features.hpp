@@ -16,9 +16,8 @@
 
 namespace harmony::analyzers::chords {
 
-inline constexpr int kUnitDims = 26;  // treble 12, bass 12, treble and bass log-energy
-inline constexpr int kContext = 2;    // units each side of the one being scored
-inline constexpr int kInputDims = (2 * kContext + 1) * kUnitDims;
+inline constexpr int kUnitDims = 26;    // treble 12, bass 12, treble and bass log-energy
+inline constexpr int kMaxContext = 16;  // most units each side of the one being scored a model may read
 
 /// The chroma configuration the analyzer plans (a 2048-sample hop at 22.05 kHz).
 features::Chroma::Config chroma_config();
@@ -38,7 +37,9 @@ UnitFeatures unit_features(const features::Chroma& chroma, double cents, const s
 
 /// The acoustic model. Per unit and root r: the context window rotated so that r is pitch class 0
 /// goes through an MLP giving one score per model class and an N score; N's logit is the mean of
-/// the 12 N scores. Output: per unit, log-probabilities over 12 * classes + 1 (N last).
+/// the 12 N scores. Output: per unit, log-probabilities over 12 * classes + 1 (N last). The context
+/// (units each side) and the hidden width are read from the weights' shapes (fc1: [hidden,
+/// (2 * context + 1) * kUnitDims]), so a wider model needs no code change.
 class ChordNet {
 public:
     static Result<ChordNet> load(const nn::WeightFile& w);
@@ -51,11 +52,13 @@ public:
     void log_posteriors(const UnitFeatures& f, std::size_t begin, std::size_t end, double prior_correction,
                         std::vector<float>& out) const;
     int n_classes() const { return n_classes_; }
+    int context() const { return context_; }
 
 private:
     nn::Linear fc1_, fc2_, fc3_;
     std::vector<float> log_prior_;  // per class, N last (the training frequencies)
     int n_classes_ = 0;
+    int context_ = 0;
 };
 
 /// The shipped model (embedded weights), loaded once; its hash identifies it.

@@ -10,7 +10,7 @@ namespace harmony::analyzers {
 
 namespace {
 
-constexpr int kVersion = 2;
+constexpr int kVersion = 3;
 constexpr int kRunnersUp = 3;
 // Units scored by the network at a time (its activations: 12 rotations x ~300 floats per unit).
 constexpr size_t kBatch = 64;
