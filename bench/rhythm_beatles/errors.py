@@ -45,17 +45,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 from harmony_bench import paths  # noqa: E402
 
+sys.path.insert(0, HERE)
+import run  # noqa: E402  (bench/rhythm_beatles/run.py)
+
 ROOT = os.path.join(paths.shared_dir(), 'data', 'beatles-dev')
 
 
 def read_beats(path):
-    b, p = [], []
-    for line in open(path):
-        x = line.split()
-        if len(x) >= 2:
-            b.append(float(x[0]))
-            p.append(int(float(x[1])))
-    return np.array(b), np.array(p)
+    """Beat times and bar positions of a .beats file as arrays (run.py reads the file)."""
+    beats, pos = run.read_beats(path)
+    return np.array(beats), np.array(pos)
 
 
 def fmeas(ref, est):

@@ -9,10 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "analyzers/chords/chord_features.hpp"
 #include "analyzers/chords/chord_labels.hpp"
 #include "dsp/synth.hpp"
 #include "harmony/engine.hpp"
 #include "harmony/export.hpp"
+#include "nn/weights.hpp"
 
 using namespace harmony;
 using namespace harmony::analyzers::chords;
@@ -357,4 +359,61 @@ TEST(ChordsAnalyzer, ChordProLeadSheetHasBarsAndNames) {
     auto lab = export_song_maps({*song}, ExportFormat::kMirexChords);
     ASSERT_TRUE(lab.ok());
     EXPECT_NE(lab->find("A:min"), std::string::npos);
+}
+
+namespace {
+
+// A chord model file with zero weights: fc1 [h1, in], fc2 [h2, h1] (left out when !with_fc2),
+// fc3 [classes + 1, h2], the class prior.
+std::vector<std::byte> chord_model_bytes(std::int64_t in, std::int64_t h1, std::int64_t h2, bool with_fc2 = true) {
+    const auto nc = static_cast<std::int64_t>(model_classes().size());
+    std::vector<std::pair<std::string, nn::Tensor>> t = {{"fc1.weight", nn::Tensor({h1, in})},
+                                                         {"fc1.bias", nn::Tensor({h1})},
+                                                         {"fc3.weight", nn::Tensor({nc + 1, h2})},
+                                                         {"fc3.bias", nn::Tensor({nc + 1})},
+                                                         {"prior.log", nn::Tensor({nc + 1})}};
+    if (with_fc2) {
+        t.emplace_back("fc2.weight", nn::Tensor({h2, h1}));
+        t.emplace_back("fc2.bias", nn::Tensor({h2}));
+    }
+    return nn::encode_weight_file("chords", 1, "{}", t);
+}
+
+}  // namespace
+
+TEST(ChordNet, ContextAndWidthsComeFromTheWeightShapes) {
+    auto w = nn::WeightFile::from_memory(chord_model_bytes(7 * kUnitDims, 8, 5));
+    ASSERT_TRUE(w.ok()) << w.error().message;
+    auto net = ChordNet::load(*w);
+    ASSERT_TRUE(net.ok()) << net.error().message;
+    EXPECT_EQ(net->context(), 3);
+    UnitFeatures f;
+    f.units.assign(10, {});
+    f.silent.assign(10, false);
+    std::vector<float> out;
+    net->log_posteriors(f, 2, 9, 0.0, out);
+    const auto per_unit = static_cast<size_t>(12 * net->n_classes() + 1);
+    ASSERT_EQ(out.size(), 7 * per_unit);
+    // Zero weights: every chord and N equally likely.
+    for (float v : out) EXPECT_NEAR(v, -std::log(static_cast<double>(per_unit)), 1e-4);
+}
+
+TEST(ChordNet, ShapesThatDescribeNoChordModelAreRefused) {
+    struct Case {
+        std::int64_t in;
+        bool with_fc2;
+        const char* message;
+    };
+    for (const Case& c : {Case{2 * kUnitDims, true, "do not describe a chord model"},      // an even window
+                          Case{5 * kUnitDims + 1, true, "do not describe a chord model"},  // not whole units
+                          Case{(2 * kMaxContext + 3) * kUnitDims, true, "do not describe a chord model"},  // too wide
+                          Case{5 * kUnitDims, false, "needs 2-d tensors"}}) {
+        SCOPED_TRACE(c.in);
+        auto w = nn::WeightFile::from_memory(chord_model_bytes(c.in, 8, 5, c.with_fc2));
+        ASSERT_TRUE(w.ok()) << w.error().message;
+        auto net = ChordNet::load(*w);
+        ASSERT_FALSE(net.ok());
+        EXPECT_EQ(error_code_name(net.error().code), "model_invalid");
+        EXPECT_NE(net.error().message.find(c.message), std::string::npos) << net.error().message;
+    }
 }
